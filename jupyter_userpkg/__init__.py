@@ -1,0 +1,30 @@
+"""jupyter-userpkg: user-level package environments for Jupyter.
+
+This module only declares the Jupyter entry points; the work is in
+:mod:`jupyter_userpkg.core` and the front ends (:mod:`.cli`, :mod:`.server`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from ._version import __version__
+except ImportError:  # running from a source tree that was never built
+    __version__ = "0.0.0.dev0"
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-userpkg"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jupyter_userpkg"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    """Register the REST handlers (imported lazily: the CLI never needs tornado)."""
+    from .server.handlers import setup_handlers
+
+    setup_handlers(server_app)
+    server_app.log.info("jupyter_userpkg %s: server extension loaded", __version__)

@@ -1,0 +1,280 @@
+"""``jupyter userpkg``: the terminal front end.
+
+It parses arguments, calls :class:`UserPkgService` and renders the result as
+text or, with ``--json``, as the JSON shapes shared with the REST API.  Errors
+become one line on stderr and a non-zero exit status; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .core.config import UserPkg, load_config_files
+from .core.errors import Cancelled, UserPkgError
+from .core.records import Plan, Result
+from .core.service import UserPkgService
+from .core.store import atomic_write
+
+PROG = "jupyter userpkg"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON instead of text")
+    env_opt = argparse.ArgumentParser(add_help=False)
+    env_opt.add_argument("-n", "--name", dest="env", help="environment (default: 'default')")
+    changing = argparse.ArgumentParser(add_help=False)
+    changing.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    changing.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    parser = _Parser(prog=PROG, description="User-level package environments for Jupyter.")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("envs", parents=[common], help="list environments")
+
+    p = sub.add_parser("create", parents=[common, changing], help="create an environment")
+    p.add_argument("name")
+    p.add_argument("--kind", choices=["layer", "venv"], default="layer")
+    p.add_argument("--python", help="Python version X.Y (venv only)")
+    p.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="requirements.txt, environment.yml or an exported lock")
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+
+    p = sub.add_parser("install", parents=[common, env_opt, changing], help="install packages")
+    p.add_argument("--pypi", action="store_true", help="PyPI packages (the default here)")
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+
+    p = sub.add_parser("remove", parents=[common, env_opt, changing], help="remove packages")
+    p.add_argument("--pypi", action="store_true", help="PyPI packages (the default here)")
+    p.add_argument("names", nargs="+", metavar="NAME")
+
+    p = sub.add_parser("update", parents=[common, env_opt, changing], help="update packages")
+    p.add_argument("--all", action="store_true", dest="update_all", help="update everything")
+    p.add_argument("names", nargs="*", metavar="NAME")
+
+    sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
+    sub.add_parser("history", parents=[common, env_opt], help="list an environment's revisions")
+
+    p = sub.add_parser("rollback", parents=[common, env_opt, changing],
+                       help="return to an earlier revision")
+    p.add_argument("revision", type=int)
+
+    p = sub.add_parser("export", parents=[common, env_opt], help="export an environment")
+    p.add_argument("--format", choices=["requirements", "environment", "lock"],
+                   default="requirements")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    p = sub.add_parser("delete", parents=[common], help="delete an environment")
+    p.add_argument("name")
+
+    sub.add_parser("doctor", parents=[common, env_opt],
+                   help="verify, and recover an interrupted transaction")
+    return parser
+
+
+def make_service() -> UserPkgService:
+    return UserPkgService.from_config(UserPkg(config=load_config_files()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `jupyter userpkg`; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        code = run(args)
+    except UserPkgError as exc:
+        return _fail(args, exc)
+    except KeyboardInterrupt:
+        return _fail(args, Cancelled("interrupted; the environment was left unchanged"))
+    except Exception as exc:  # a bug: still one line, never a traceback
+        from .core.errors import TransactionFailed
+
+        return _fail(args, TransactionFailed(f"internal error: {exc!r}"))
+    sys.stdout.flush()
+    return code
+
+
+def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": exc.to_dict()}))
+    else:
+        sys.stderr.write(f"{PROG}: error: {exc.message}\n")
+        if exc.details and exc.code in ("unsatisfiable", "package_not_found"):
+            sys.stderr.write(_indent(exc.details) + "\n")
+    return exc.exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    svc = make_service()
+    verb = args.verb
+    as_json = args.json
+    progress = None if as_json or not sys.stderr.isatty() else _progress
+    confirm = None
+    if not as_json and not getattr(args, "yes", True) and sys.stdin.isatty():
+        confirm = _ask
+    if verb == "envs":
+        envs = svc.list_envs()
+        return _out(as_json, [e.to_dict() for e in envs], lambda: _render_envs(envs))
+    if verb == "create":
+        result = svc.create(args.name, kind=args.kind, python=args.python, specs=args.specs,
+                            from_file=args.from_file, dry_run=args.dry_run, progress=progress)
+        return _out(as_json, result.to_dict(), lambda: _render_result(result))
+    if verb in ("install", "remove", "update"):
+        if verb == "update" and not args.names and not args.update_all:
+            raise _usage("update needs package names or --all")
+        kwargs: dict[str, Any] = {
+            "install": args.specs if verb == "install" else (),
+            "remove": args.names if verb == "remove" else (),
+            "update": args.names if verb == "update" else (),
+            "update_all": verb == "update" and args.update_all,
+        }
+        result = svc.change(args.env, dry_run=args.dry_run, progress=progress, confirm=confirm,
+                            **kwargs)
+        return _out(as_json, result.to_dict(), lambda: _render_result(result))
+    if verb == "rollback":
+        result = svc.rollback(args.revision, args.env, dry_run=args.dry_run, progress=progress,
+                              confirm=confirm)
+        return _out(as_json, result.to_dict(), lambda: _render_result(result))
+    if verb == "list":
+        pkgs = svc.packages(args.env)
+        return _out(as_json, [p.to_dict() for p in pkgs], lambda: _render_packages(pkgs))
+    if verb == "history":
+        revs = svc.history(args.env)
+        return _out(as_json, [r.to_dict() for r in revs], lambda: _render_history(revs))
+    if verb == "export":
+        text = svc.export(args.env, args.format)
+        if args.output:
+            atomic_write(Path(args.output), text)
+            return _out(as_json, {"path": args.output, "format": args.format},
+                        lambda: print(f"wrote {args.output}"))
+        return _out(as_json, {"format": args.format, "text": text},
+                    lambda: sys.stdout.write(text))
+    if verb == "delete":
+        svc.delete(args.name)
+        return _out(as_json, {"deleted": args.name}, lambda: print(f"deleted {args.name}"))
+    if verb == "doctor":
+        reports = svc.doctor(args.env)
+        _out(as_json, reports, lambda: _render_doctor(reports))
+        return 0 if all(r["ok"] for r in reports) else 1
+    raise _usage(f"unknown verb {verb!r}")  # pragma: no cover - argparse prevents it
+
+
+def _usage(message: str) -> UserPkgError:
+    from .core.errors import InvalidRequest
+
+    return InvalidRequest(message)
+
+
+def _out(as_json: bool, data: Any, render: Any) -> int:
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        render()
+    return 0
+
+
+def _progress(phase: str, message: str) -> None:
+    sys.stderr.write(f"\r\x1b[K{phase}: {message[:100]}")
+    if phase == "commit":
+        sys.stderr.write("\r\x1b[K")
+    sys.stderr.flush()
+
+
+def _ask(plan: Plan) -> bool:
+    sys.stderr.write("\r\x1b[K")
+    print(_plan_text(plan))
+    answer = input("Proceed ([y]/n)? ").strip().lower()
+    return answer in ("", "y", "yes")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _plan_text(plan: Plan) -> str:
+    lines = [f"Environment {plan.env!r}: {plan.command}"]
+    if plan.empty:
+        lines.append("  nothing to change: all requested packages are already installed")
+    width = max((len(c.name) for c in plan.changes), default=0)
+    for c in plan.changes:
+        mark = {"add": "+", "remove": "-", "change": "~"}[c.action]
+        if c.action == "change":
+            versions = f"{c.old} -> {c.new}"
+        else:
+            versions = c.new if c.action == "add" else c.old
+        lines.append(f"  {mark} {c.name:<{width}}  {versions}")
+    lines += [f"  note: {m}" for m in plan.messages]
+    if plan.download_bytes:
+        lines.append(f"  download: up to {_size(plan.download_bytes)}")
+    return "\n".join(lines)
+
+
+def _render_result(result: Result) -> None:
+    print(_plan_text(result.plan))
+    if result.applied:
+        print(f"Done: revision {result.revision}.")
+    elif not result.plan.empty:
+        print("Dry run: nothing was changed.")
+
+
+def _render_envs(envs: list[Any]) -> None:
+    if not envs:
+        print("no environments yet; `jupyter userpkg install PKG` creates 'default'")
+        return
+    print(f"{'name':<20} {'kind':<6} {'python':<7} {'packages':>8} {'revision':>8}  path")
+    for e in envs:
+        print(f"{e.name:<20} {e.kind:<6} {e.python:<7} {e.packages:>8} {e.revision:>8}  {e.path}")
+
+
+def _render_packages(pkgs: list[Any]) -> None:
+    width = max((len(p.name) for p in pkgs), default=4)
+    print(f"{'name':<{width}}  {'version':<16} {'source':<6} requested")
+    for p in pkgs:
+        print(f"{p.name:<{width}}  {p.version:<16} {p.source:<6} {'yes' if p.requested else ''}")
+
+
+def _render_history(revs: list[Any]) -> None:
+    for r in revs:
+        print(f"rev {r.revision}  {r.time}  {r.command}")
+        for c in r.changes:
+            mark = {"add": "+", "remove": "-", "change": "~"}[c.action]
+            versions = f"{c.old} -> {c.new}" if c.action == "change" else (c.new or c.old)
+            print(f"    {mark} {c.name} {versions}")
+
+
+def _render_doctor(reports: list[dict[str, Any]]) -> None:
+    if not reports:
+        print("no environments")
+    for r in reports:
+        status = "ok" if r["ok"] else "PROBLEMS"
+        print(f"{r['env']}: {status}")
+        if r["recovered"]:
+            print(f"  {r['recovered']}")
+        for problem in r["problems"]:
+            print(f"  - {problem}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Configuration of the core, as traitlets so that Jupyter config files set it.
+
+The same class is read by the server extension (from the server's config) and
+by the CLI (from ``jupyter_userpkg_config.{json,py}`` in the Jupyter config
+path), so a setting means the same thing in every front end.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
+from traitlets import Float, List, Unicode, default
+from traitlets.config import Config, Configurable
+from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+
+class UserPkg(Configurable):
+    """Settings of jupyter-userpkg (section ``UserPkg`` of any Jupyter config file)."""
+
+    envs_dir = Unicode(
+        help="Directory holding the user's environments (default: <JUPYTER_DATA_DIR>/userpkg/envs)."
+    ).tag(config=True)
+
+    base_python = Unicode(
+        help="Interpreter that `layer` environments extend (default: the running interpreter)."
+    ).tag(config=True)
+
+    lock_timeout = Float(
+        300.0,
+        help="Seconds a second writer waits for an environment's lock before EnvBusy.",
+    ).tag(config=True)
+
+    default_index = Unicode(
+        "", help="PyPI index URL (empty: uv's default, https://pypi.org/simple)."
+    ).tag(config=True)
+
+    extra_index_urls = List(Unicode(), help="Additional PyPI index URLs.").tag(config=True)
+
+    uv_cache_dir = Unicode(
+        "", help="uv's package cache (empty: uv's default, shared with the user's own uv)."
+    ).tag(config=True)
+
+    @default("envs_dir")
+    def _default_envs_dir(self) -> str:
+        return os.environ.get("JUPYTER_USERPKG_ENVS_DIR") or str(
+            Path(jupyter_data_dir()) / "userpkg" / "envs"
+        )
+
+    @default("base_python")
+    def _default_base_python(self) -> str:
+        return os.environ.get("JUPYTER_USERPKG_BASE_PYTHON") or sys.executable
+
+
+def load_config_files() -> Config:
+    """Read ``jupyter_userpkg_config.json`` / ``.py`` from the Jupyter config path.
+
+    Later entries of the path take precedence, as everywhere in Jupyter.
+    """
+    config = Config()
+    for directory in reversed(jupyter_config_path()):
+        for loader_cls in (JSONFileConfigLoader, PyFileConfigLoader):
+            ext = ".json" if loader_cls is JSONFileConfigLoader else ".py"
+            name = "jupyter_userpkg_config" + ext
+            if not (Path(directory) / name).is_file():
+                continue
+            loader: Any = loader_cls(name, path=directory)
+            config.merge(loader.load_config())
+    return config

@@ -1,0 +1,106 @@
+"""The one error hierarchy of jupyter-userpkg.
+
+Every failure a user can meet is a :class:`UserPkgError` with a stable machine
+``code`` (used by scripts, the REST API and tests), a ``message`` written for a
+person (one line, says what to do) and optional ``details`` (for example the
+solver's full explanation).  Each front end maps these once: the CLI to an exit
+status and one line on stderr, the server to an HTTP status and a JSON body,
+the magics to one red line in a cell.  Nothing else should escape to a user.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class UserPkgError(Exception):
+    """Base class: a failure with a machine code and a human message."""
+
+    code: ClassVar[str] = "error"
+    #: HTTP status the server maps this error to.
+    http_status: ClassVar[int] = 400
+    #: CLI exit status.
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, details: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` JSON shape shared by ``--json``, REST and the panel."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "details": self.details}
+        out.update(self.extra)
+        return out
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidEnvName(UserPkgError):
+    code = "invalid_env_name"
+
+
+class InvalidSpec(UserPkgError):
+    code = "invalid_spec"
+
+
+class InvalidRequest(UserPkgError):
+    """A request that is well formed but makes no sense (e.g. removing nothing)."""
+
+    code = "invalid_request"
+
+
+class EnvNotFound(UserPkgError):
+    code = "env_not_found"
+    http_status = 404
+
+
+class EnvExists(UserPkgError):
+    code = "env_exists"
+    http_status = 409
+
+
+class PackageNotFound(UserPkgError):
+    code = "package_not_found"
+    http_status = 404
+
+
+class RevisionNotFound(UserPkgError):
+    code = "revision_not_found"
+    http_status = 404
+
+
+class Unsatisfiable(UserPkgError):
+    """The solver proved the request impossible; ``details`` holds its explanation."""
+
+    code = "unsatisfiable"
+    http_status = 409
+
+
+class PolicyDenied(UserPkgError):
+    code = "policy_denied"
+    http_status = 403
+
+
+class EnvBusy(UserPkgError):
+    code = "env_busy"
+    http_status = 423
+    exit_code = 3
+
+
+class BackendUnavailable(UserPkgError):
+    code = "backend_unavailable"
+    http_status = 503
+
+
+class TransactionFailed(UserPkgError):
+    code = "transaction_failed"
+    http_status = 500
+
+
+class Cancelled(UserPkgError):
+    code = "cancelled"
+    http_status = 409
+    exit_code = 130

@@ -1,0 +1,161 @@
+"""Export formats, and reading them back for ``create --from``.
+
+* ``requirements``: ``name==version`` for every package of the env's lock.
+* ``environment``: a conda-style environment.yml with a ``pip:`` section.
+* ``lock``: the env's PEP 751 pylock.toml plus a ``[tool.jupyter-userpkg]``
+  table carrying the manifest, so that ``create --from`` restores exactly the
+  same packages *and* what was asked for.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomlkit
+import yaml
+from packaging.requirements import Requirement
+
+from .errors import InvalidRequest, InvalidSpec
+from .specs import parse_pypi_specs
+from .store import Manifest, manifest_entry_to_requirement, parse_lock
+
+FORMATS = ("requirements", "environment", "lock")
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What a file given to ``create --from`` asks for."""
+
+    requirements: tuple[Requirement, ...]
+    python: str | None = None
+    kind: str | None = None
+    lock_text: str | None = None
+
+
+def export_env(manifest: Manifest, lock_text: str, fmt: str) -> str:
+    locked = parse_lock(lock_text)
+    if fmt == "requirements":
+        lines = [f"# jupyter-userpkg export of environment {manifest.name!r} ({manifest.kind})"]
+        lines += [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
+        return "\n".join(lines) + "\n"
+    if fmt == "environment":
+        pins = [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
+        deps: list[object] = [f"python={manifest.python}", "pip"]
+        if pins:
+            deps.append({"pip": pins})
+        doc = {"name": manifest.name, "channels": [], "dependencies": deps}
+        return str(yaml.safe_dump(doc, sort_keys=False))
+    if fmt == "lock":
+        doc = tomlkit.parse(lock_text)
+        tool = tomlkit.table(is_super_table=True)
+        ours = tomlkit.table()
+        ours["name"] = manifest.name
+        ours["kind"] = manifest.kind
+        ours["python"] = manifest.python
+        ours["pypi-dependencies"] = {
+            Requirement(r).name: (str(Requirement(r).specifier) or "*")
+            for r in manifest.requirements()
+            if not Requirement(r).extras and not Requirement(r).marker
+        } | {
+            Requirement(r).name: _table(Requirement(r))
+            for r in manifest.requirements()
+            if Requirement(r).extras or Requirement(r).marker
+        }
+        tool["jupyter-userpkg"] = ours
+        doc["tool"] = tool
+        return tomlkit.dumps(doc)
+    raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+
+
+def _table(req: Requirement) -> dict[str, object]:
+    out: dict[str, object] = {"version": str(req.specifier) or "*"}
+    if req.extras:
+        out["extras"] = sorted(req.extras)
+    if req.marker:
+        out["markers"] = str(req.marker)
+    return out
+
+
+def read_import(path: Path) -> Imported:
+    """Read a requirements.txt, an environment.yml or an exported lock."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequest(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    name = path.name.lower()
+    if name.endswith((".yml", ".yaml")):
+        return _read_environment(text, path)
+    if name.endswith(".toml"):
+        return _read_lock(text, path)
+    return _read_requirements(text, path)
+
+
+def _read_requirements(text: str, path: Path) -> Imported:
+    specs: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-"):
+            raise InvalidSpec(
+                f"{path.name}, line {number}: options like {line.split()[0]!r} are not "
+                "accepted in requirement files; indexes are set by configuration"
+            )
+        specs.append(line)
+    try:
+        return Imported(tuple(parse_pypi_specs(specs)))
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"{path.name}: {exc.message}") from None
+
+
+def _read_environment(text: str, path: Path) -> Imported:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidSpec(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("dependencies", []), list):
+        raise InvalidSpec(f"{path.name} is not an environment file (no 'dependencies' list)")
+    python: str | None = None
+    pip_specs: list[str] = []
+    for dep in data.get("dependencies") or []:
+        if isinstance(dep, dict) and "pip" in dep:
+            pip_specs += [str(s) for s in dep["pip"] or []]
+        elif isinstance(dep, str):
+            conda_name = dep.split("::")[-1].replace(" ", "")
+            base = conda_name.split("=")[0].split("<")[0].split(">")[0]
+            if base == "python":
+                version = conda_name[len("python") :].lstrip("=")
+                python = ".".join(version.split(".")[:2]) or None
+            elif base != "pip":
+                raise InvalidSpec(
+                    f"{path.name}: {dep!r} is a conda package; this environment kind takes "
+                    "PyPI packages only (list it under 'pip:')"
+                )
+    for spec in pip_specs:
+        if spec.startswith("-"):
+            raise InvalidSpec(f"{path.name}: pip options like {spec!r} are not accepted")
+    return Imported(tuple(parse_pypi_specs(pip_specs)), python=python)
+
+
+def _read_lock(text: str, path: Path) -> Imported:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidSpec(f"{path.name} is not valid TOML: {exc}") from None
+    if "lock-version" not in data:
+        raise InvalidSpec(f"{path.name} is not a lock exported by `jupyter userpkg export`")
+    tool = data.get("tool", {}).get("jupyter-userpkg", {})
+    reqs = [
+        manifest_entry_to_requirement(name, value)
+        for name, value in tool.get("pypi-dependencies", {}).items()
+    ]
+    if not tool:
+        reqs = [Requirement(f"{p.name}=={p.version}") for p in parse_lock(text).values()]
+    return Imported(
+        tuple(reqs),
+        python=tool.get("python") or None,
+        kind=tool.get("kind") or None,
+        lock_text=text,
+    )

@@ -1,0 +1,152 @@
+"""Frozen records shared by the core and every front end.
+
+Their ``to_dict`` methods produce the JSON shapes of DESIGN.md (``env``,
+``package``, ``revision``, ``change``, ``plan``) used by ``--json``, the REST
+API and the panel alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Action = Literal["add", "remove", "change"]
+Source = Literal["pypi", "conda", "base"]
+EnvKind = Literal["layer", "venv", "conda"]
+ENV_KINDS: tuple[str, ...] = ("layer", "venv")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One package's change in a plan or a revision."""
+
+    name: str
+    action: Action
+    old: str | None
+    new: str | None
+    source: Source = "pypi"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "action": self.action,
+            "old": self.old,
+            "new": self.new,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Change:
+        return cls(data["name"], data["action"], data.get("old"), data.get("new"), data["source"])
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    source: Source
+    index: str | None
+    requested: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "index": self.index,
+            "requested": self.requested,
+        }
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    revision: int
+    time: str
+    command: str
+    changes: tuple[Change, ...]
+    user: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "time": self.time,
+            "command": self.command,
+            "user": self.user,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RevisionRecord:
+        return cls(
+            revision=int(data["revision"]),
+            time=str(data["time"]),
+            command=str(data["command"]),
+            changes=tuple(Change.from_dict(c) for c in data.get("changes", [])),
+            user=str(data.get("user", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved change, computed before anything is touched.
+
+    ``manifest_text`` and ``lock_text`` are the files the env will have once the
+    plan is applied; ``changes`` is what a user is shown.
+    """
+
+    env: str
+    command: str
+    changes: tuple[Change, ...]
+    download_bytes: int
+    manifest_text: str
+    lock_text: str
+    from_revision: int
+    messages: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "command": self.command,
+            "changes": [c.to_dict() for c in self.changes],
+            "download_bytes": self.download_bytes,
+            "from_revision": self.from_revision,
+            "messages": list(self.messages),
+        }
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    name: str
+    kind: str
+    path: str
+    kernel: str | None
+    packages: int
+    revision: int
+    python: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": self.path,
+            "kernel": self.kernel,
+            "packages": self.packages,
+            "revision": self.revision,
+            "python": self.python,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an applied change did: the plan and the revision it recorded."""
+
+    plan: Plan
+    revision: int | None
+    applied: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan.to_dict(), "revision": self.revision, "applied": self.applied}

@@ -1,0 +1,598 @@
+"""UserPkgService: the facade every front end calls.
+
+The CLI, the server's REST handlers and the ``%userpkg`` magics only parse
+input, call one method here and render what it returns.  Every method that
+changes an env follows the same path: validate -> take the env lock -> finish
+any interrupted transaction -> plan -> (dry run: stop) -> journal -> apply ->
+commit a revision.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib.metadata
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from . import uvbackend
+from .errors import (
+    Cancelled,
+    EnvExists,
+    EnvNotFound,
+    InvalidRequest,
+    PackageNotFound,
+    TransactionFailed,
+    UserPkgError,
+)
+from .exports import FORMATS, export_env, read_import
+from .names import DEFAULT_ENV, validate_env_name
+from .records import ENV_KINDS, Change, EnvInfo, Package, Plan, Result, RevisionRecord
+from .specs import parse_pypi_specs, validate_package_name
+from .store import EnvStore, Manifest, parse_lock
+from .transaction import EnvLock, Transaction, installed_dists
+
+#: Progress callback: (phase, message).  Phases: solve, download, install, commit.
+ProgressFn = Callable[[str, str], None]
+#: Confirmation callback: sees the plan, returns whether to apply it.
+ConfirmFn = Callable[[Plan], bool]
+
+EMPTY_LOCK = 'lock-version = "1.0"\ncreated-by = "jupyter-userpkg"\npackages = []\n'
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else ""
+
+
+def base_packages(site_dirs: Iterable[str]) -> dict[str, str]:
+    """Canonical name -> version of what the base interpreter can import."""
+    out: dict[str, str] = {}
+    for dist in importlib.metadata.distributions(path=list(site_dirs)):
+        try:
+            name = canonicalize_name(dist.metadata["Name"])
+        except (KeyError, TypeError):
+            continue
+        out.setdefault(name, dist.version)
+    return out
+
+
+class UserPkgService:
+    """Environments, plans, transactions, history and export for one user."""
+
+    def __init__(
+        self,
+        envs_dir: Path | str,
+        *,
+        base_python: str | None = None,
+        lock_timeout: float = 300.0,
+        uv_options: uvbackend.UvOptions | None = None,
+    ) -> None:
+        self.store = EnvStore(Path(envs_dir))
+        self.base_python = base_python or sys.executable
+        self.lock_timeout = lock_timeout
+        self.uv = uv_options or uvbackend.UvOptions()
+
+    @classmethod
+    def from_config(cls, config: Any) -> UserPkgService:
+        """Build from a :class:`~jupyter_userpkg.core.config.UserPkg` configurable."""
+        return cls(
+            config.envs_dir,
+            base_python=config.base_python,
+            lock_timeout=config.lock_timeout,
+            uv_options=uvbackend.UvOptions(
+                default_index=config.default_index,
+                extra_index_urls=tuple(config.extra_index_urls),
+                cache_dir=config.uv_cache_dir,
+            ),
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def resolve_env(self, name: str | None) -> str:
+        """The env a command targets: the named one, or ``default`` (made on first use)."""
+        if name is not None:
+            validate_env_name(name)
+            if not self.store.exists(name):
+                self.store.current(name)  # raises EnvNotFound with the hint
+            return name
+        if not self.store.exists(DEFAULT_ENV):
+            try:
+                self.create(DEFAULT_ENV, kind="layer")
+            except EnvExists:  # another process made it first
+                pass
+        return DEFAULT_ENV
+
+    def list_envs(self) -> list[EnvInfo]:
+        return [self.env_info(name) for name in self.store.names()]
+
+    def env_info(self, name: str) -> EnvInfo:
+        manifest = self.store.read_manifest(name)
+        locked = parse_lock(self.store.read_lock(name))
+        return EnvInfo(
+            name=name,
+            kind=manifest.kind,
+            path=str(self.store.prefix(name)),
+            kernel=None,
+            packages=len(locked),
+            revision=self.store.current(name),
+            python=manifest.python,
+        )
+
+    def packages(self, name: str | None = None) -> list[Package]:
+        env = self.resolve_env(name)
+        manifest = self.store.read_manifest(env)
+        locked = parse_lock(self.store.read_lock(env))
+        out = [
+            Package(p.name, p.version, "pypi", p.index, p.name in manifest.pypi)
+            for p in locked.values()
+        ]
+        if manifest.kind == "layer":
+            for pname, version in base_packages(manifest.base_site).items():
+                if pname not in locked:
+                    out.append(Package(pname, version, "base", None, pname in manifest.pypi))
+        return sorted(out, key=lambda p: (p.name, p.source))
+
+    def history(self, name: str | None = None) -> list[RevisionRecord]:
+        env = self.resolve_env(name)
+        return [self.store.read_record(env, rev) for rev in self.store.revisions(env)]
+
+    def export(self, name: str | None = None, fmt: str = "requirements") -> str:
+        env = self.resolve_env(name)
+        if fmt not in FORMATS:
+            raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+        return export_env(self.store.read_manifest(env), self.store.read_lock(env), fmt)
+
+    # ----------------------------------------------------------------- creating
+
+    def create(
+        self,
+        name: str,
+        *,
+        kind: str = "layer",
+        python: str | None = None,
+        specs: Iterable[str] = (),
+        from_file: str | None = None,
+        dry_run: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> Result:
+        """Create an env; with specs or ``from_file``, install them in the same revision 0."""
+        validate_env_name(name)
+        if kind not in ENV_KINDS:
+            raise InvalidRequest(f"unknown environment kind {kind!r}; use one of: layer, venv")
+        reqs = parse_pypi_specs(list(specs))
+        lock_text: str | None = None
+        if from_file:
+            imported = read_import(Path(from_file))
+            reqs = list(imported.requirements) + reqs
+            python = python or imported.python
+            lock_text = imported.lock_text
+        if python and kind == "layer":
+            raise InvalidRequest(
+                "a layer environment uses the server's own Python; "
+                "use --kind venv to choose another Python version"
+            )
+        with self._lock(name):
+            prefix = self.store.prefix(name)
+            if self.store.exists(name):
+                raise EnvExists(f"environment {name!r} already exists")
+            if prefix.exists():  # debris of an interrupted create: never committed
+                shutil.rmtree(prefix)
+            self._progress(progress, "create", f"creating {kind} environment {name!r}")
+            try:
+                return self._create_locked(
+                    name, kind, python, reqs, lock_text, dry_run=dry_run, progress=progress
+                )
+            except BaseException:
+                shutil.rmtree(prefix, ignore_errors=True)
+                raise
+
+    def _create_locked(
+        self,
+        name: str,
+        kind: str,
+        python: str | None,
+        reqs: list[Requirement],
+        lock_text: str | None,
+        *,
+        dry_run: bool,
+        progress: ProgressFn | None,
+    ) -> Result:
+        prefix = self.store.prefix(name)
+        interpreter = python or self.base_python
+        uvbackend.create_venv(prefix, interpreter)
+        info = uvbackend.python_info(str(uvbackend.env_python(prefix)))
+        version = ".".join(str(info["version"]).split(".")[:2])
+        base_site: tuple[str, ...] = ()
+        base_python = ""
+        if kind == "layer":
+            base_info = uvbackend.python_info(self.base_python)
+            base_site = tuple(str(s) for s in base_info["site"])  # type: ignore[attr-defined]
+            base_python = str(base_info["executable"])
+            _write_layer_pth(prefix, base_site)
+        manifest = Manifest(name, kind, version, base_python, base_site).with_pypi(reqs)
+        command = f"create {name} --kind {kind}" + "".join(f" {r}" for r in reqs)
+        if lock_text is not None:
+            new_lock = _strip_tool_table(lock_text)
+            if kind == "layer":
+                new_lock = _drop_base_satisfied(new_lock, base_packages(base_site))
+        elif reqs:
+            new_lock = self._solve(prefix, manifest, EMPTY_LOCK, named=set(), progress=progress)
+        else:
+            new_lock = EMPTY_LOCK
+        plan = self._plan(name, command, manifest, EMPTY_LOCK, new_lock, -1)
+        if dry_run:
+            shutil.rmtree(prefix, ignore_errors=True)
+            return Result(plan, None, applied=False)
+        if not plan.empty:
+            self._progress(progress, "install", _summary(plan))
+            uvbackend.sync(str(uvbackend.env_python(prefix)), new_lock, options=self.uv,
+                           on_line=self._uv_lines(progress))
+        record = RevisionRecord(0, _now(), command, plan.changes, _user())
+        self.store.commit(name, manifest.to_toml(), new_lock, record)
+        self._progress(progress, "commit", f"created environment {name!r}")
+        return Result(plan, 0, applied=True)
+
+    def delete(self, name: str) -> None:
+        validate_env_name(name)
+        with self._lock(name):
+            prefix = self.store.prefix(name)
+            if not self.store.exists(name):
+                if prefix.exists():  # debris of an interrupted create
+                    shutil.rmtree(prefix, ignore_errors=True)
+                self.store.current(name)  # raises EnvNotFound
+            trash = self.store.envs_dir / ".trash"
+            trash.mkdir(exist_ok=True)
+            target = trash / f"{name}-{uuid.uuid4().hex[:8]}"
+            os.rename(prefix, target)  # atomic: the env is gone for every reader at once
+            shutil.rmtree(target, ignore_errors=True)
+
+    # ----------------------------------------------------------------- changing
+
+    def change(
+        self,
+        name: str | None = None,
+        *,
+        install: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        update: Iterable[str] = (),
+        update_all: bool = False,
+        dry_run: bool = False,
+        progress: ProgressFn | None = None,
+        confirm: ConfirmFn | None = None,
+    ) -> Result:
+        """Install, remove and/or update packages in one planned transaction.
+
+        ``confirm`` sees the plan before anything is touched and may decline it.
+        """
+        install, remove, update = list(install), list(remove), list(update)
+        reqs = parse_pypi_specs(install)
+        remove_names = [validate_package_name(n) for n in remove]
+        update_names = [validate_package_name(n) for n in update]
+        if not (reqs or remove_names or update_names or update_all):
+            raise InvalidRequest("nothing to do: name at least one package")
+        env = self.resolve_env(name)
+        command = " ".join(
+            part
+            for part in (
+                ("install " + " ".join(install)) if install else "",
+                ("remove " + " ".join(remove)) if remove else "",
+                ("update " + " ".join(update)) if update else "",
+                "update --all" if update_all else "",
+            )
+            if part
+        )
+        with self._lock(env):
+            self._recover(env)
+            current_rev = self.store.current(env)
+            manifest = self.store.read_manifest(env)
+            old_lock = self.store.read_lock(env)
+            locked = parse_lock(old_lock)
+            prefix = self.store.prefix(env)
+            base = base_packages(manifest.base_site) if manifest.kind == "layer" else {}
+            for pname in remove_names:
+                if pname not in manifest.pypi:
+                    raise self._not_removable(env, pname, locked, base)
+            for pname in update_names:
+                if pname not in locked and pname not in manifest.pypi and pname not in base:
+                    raise PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
+            new_manifest = manifest.with_pypi(reqs).without_pypi(remove_names)
+            named = {canonicalize_name(r.name) for r in reqs} | set(update_names)
+            self._progress(progress, "solve", "resolving")
+            new_lock = self._solve(
+                prefix,
+                new_manifest,
+                old_lock,
+                named=named,
+                upgrade=update_all,
+                upgrade_packages=update_names,
+                progress=progress,
+            )
+            plan = self._plan(env, command, new_manifest, old_lock, new_lock, current_rev)
+            if dry_run:
+                return Result(plan, None, applied=False)
+            if plan.empty and new_manifest == manifest:
+                return Result(plan, None, applied=False)
+            self._confirm(confirm, plan)
+            return self._apply(env, plan, progress)
+
+    def rollback(
+        self,
+        revision: int,
+        name: str | None = None,
+        *,
+        dry_run: bool = False,
+        progress: ProgressFn | None = None,
+        confirm: ConfirmFn | None = None,
+    ) -> Result:
+        """Return to the packages and manifest of ``revision``, as a new revision."""
+        env = self.resolve_env(name)
+        with self._lock(env):
+            self._recover(env)
+            current_rev = self.store.current(env)
+            target_manifest = self.store.read_manifest(env, revision)
+            target_lock = self.store.read_lock(env, revision)
+            old_lock = self.store.read_lock(env)
+            plan = self._plan(
+                env, f"rollback {revision}", target_manifest, old_lock, target_lock, current_rev
+            )
+            if dry_run or revision == current_rev:
+                return Result(plan, None, applied=False)
+            self._confirm(confirm, plan)
+            return self._apply(env, plan, progress)
+
+    def doctor(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Finish interrupted transactions and compare each env with its lock."""
+        names = [validate_env_name(name)] if name else self.store.names()
+        if name and not self.store.exists(name):
+            self.store.current(name)
+        reports = []
+        for env in names:
+            with self._lock(env):
+                recovered = self._recover(env)
+                problems = self._verify(env)
+            reports.append(
+                {"env": env, "recovered": recovered, "problems": problems, "ok": not problems}
+            )
+        return reports
+
+    # ---------------------------------------------------------------- internals
+
+    def _lock(self, name: str) -> EnvLock:
+        return EnvLock(self.store.lock_path(name), name, self.lock_timeout)
+
+    def _recover(self, env: str) -> str | None:
+        """Complete or undo a transaction a killed process left behind."""
+        txn = Transaction(self.store.prefix(env))
+        txn.cleanup_leftovers()
+        self.store.drop_uncommitted(env)
+        if not txn.active:
+            return None
+        journal = txn.journal()
+        if journal is None:  # killed before the journal was armed: nothing was touched
+            txn.finish()
+            return None
+        to_rev = int(journal["to_revision"])  # type: ignore[call-overload]
+        if to_rev in self.store.revisions(env):
+            txn.finish()
+            return f"completed the interrupted change to revision {to_rev}"
+        txn.roll_back()
+        txn.finish()
+        return f"rolled back an interrupted change (revision {to_rev} was never committed)"
+
+    def _verify(self, env: str) -> list[str]:
+        prefix = self.store.prefix(env)
+        locked = parse_lock(self.store.read_lock(env))
+        have = {n: v for n, (v, _) in installed_dists(prefix).items()}
+        problems = []
+        for pname, pkg in sorted(locked.items()):
+            if pname not in have:
+                problems.append(f"{pname} {pkg.version} is in the lock but not installed")
+            elif have[pname] != pkg.version:
+                problems.append(f"{pname} is {have[pname]} but the lock says {pkg.version}")
+        for pname in sorted(set(have) - set(locked)):
+            problems.append(f"{pname} {have[pname]} is installed but not in the lock")
+        if not uvbackend.env_python(prefix).exists():
+            problems.append("the environment's python is missing")
+        return problems
+
+    def _not_removable(
+        self, env: str, pname: str, locked: dict[str, Any], base: dict[str, str]
+    ) -> UserPkgError:
+        if pname in locked:
+            return InvalidRequest(
+                f"{pname!r} was installed as a dependency, not requested; "
+                f"remove the packages that need it instead"
+            )
+        if pname in base:
+            return InvalidRequest(
+                f"{pname!r} comes from the base environment of {env!r}, "
+                "which this environment cannot change"
+            )
+        return PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
+
+    def _solve(
+        self,
+        prefix: Path,
+        manifest: Manifest,
+        current_lock: str,
+        *,
+        named: set[str],
+        upgrade: bool = False,
+        upgrade_packages: Iterable[str] = (),
+        progress: ProgressFn | None = None,
+    ) -> str:
+        upgrade_packages = list(upgrade_packages)
+        constraints: list[str] = []
+        base: dict[str, str] = {}
+        if manifest.kind == "layer":
+            base = base_packages(manifest.base_site)
+            shadowed = parse_lock(current_lock)
+            for pname, version in base.items():
+                if pname in upgrade_packages or pname in shadowed:
+                    continue  # named in `update`, or already provided by the layer
+                if pname in manifest.pypi:
+                    req = Requirement(manifest.pypi[pname])
+                    if not req.specifier.contains(version, prereleases=True):
+                        continue  # the user asked for something the base does not have
+                constraints.append(f"{pname}=={version}")
+        if not manifest.requirements():
+            return EMPTY_LOCK
+        text = uvbackend.compile_lock(
+            str(uvbackend.env_python(prefix)),
+            manifest.requirements(),
+            options=self.uv,
+            constraints=constraints,
+            preferences=current_lock if parse_lock(current_lock) else "",
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+            on_line=self._uv_lines(progress),
+        )
+        return _drop_base_satisfied(text, base) if base else text
+
+    def _plan(
+        self,
+        env: str,
+        command: str,
+        manifest: Manifest,
+        old_lock: str,
+        new_lock: str,
+        from_revision: int,
+    ) -> Plan:
+        old, new = parse_lock(old_lock), parse_lock(new_lock)
+        changes: list[Change] = []
+        download = 0
+        for pname in sorted(set(old) | set(new)):
+            before = old[pname].version if pname in old else None
+            after = new[pname].version if pname in new else None
+            if before == after:
+                continue
+            action = "add" if before is None else "remove" if after is None else "change"
+            changes.append(Change(pname, action, before, after, "pypi"))
+            if after is not None:
+                download += new[pname].size
+        messages: list[str] = []
+        if manifest.kind == "layer":
+            base = base_packages(manifest.base_site)
+            for change in changes:
+                if change.new and change.name in base:
+                    messages.append(
+                        f"{change.name} {change.new} will shadow the base environment's "
+                        f"{base[change.name]}"
+                    )
+        return Plan(
+            env, command, tuple(changes), download, manifest.to_toml(), new_lock,
+            from_revision, tuple(messages),
+        )
+
+    def _apply(self, env: str, plan: Plan, progress: ProgressFn | None) -> Result:
+        prefix = self.store.prefix(env)
+        new_rev = plan.from_revision + 1
+        txn = Transaction(prefix)
+        touched = [c.name for c in plan.changes if c.action != "add"]
+        txn.begin(new_rev, touched, {"command": plan.command})
+        try:
+            if not plan.empty:
+                self._progress(progress, "install", _summary(plan))
+                uvbackend.sync(
+                    str(uvbackend.env_python(prefix)), plan.lock_text, options=self.uv,
+                    on_line=self._uv_lines(progress),
+                )
+            record = RevisionRecord(new_rev, _now(), plan.command, plan.changes, _user())
+            self.store.commit(env, plan.manifest_text, plan.lock_text, record)
+        except BaseException as exc:
+            txn.roll_back()
+            txn.finish()
+            if isinstance(exc, UserPkgError | KeyboardInterrupt):
+                raise
+            raise TransactionFailed(
+                f"the change failed and was undone: {exc}", details=repr(exc)
+            ) from exc
+        txn.finish()
+        self._progress(progress, "commit", f"revision {new_rev}")
+        return Result(plan, new_rev, applied=True)
+
+    @staticmethod
+    def _confirm(confirm: ConfirmFn | None, plan: Plan) -> None:
+        if confirm is not None and not plan.empty and not confirm(plan):
+            raise Cancelled("cancelled; nothing was changed")
+
+    @staticmethod
+    def _progress(progress: ProgressFn | None, phase: str, message: str) -> None:
+        if progress is not None:
+            progress(phase, message)
+
+    @staticmethod
+    def _uv_lines(progress: ProgressFn | None) -> Callable[[str], None] | None:
+        if progress is None:
+            return None
+
+        def forward(line: str) -> None:
+            text = line.strip()
+            if text and not text.startswith("warning:"):
+                phase = "download" if text.startswith(("Prepared", "Downloading")) else "install"
+                progress(phase, text)
+
+        return forward
+
+
+def _summary(plan: Plan) -> str:
+    counts = {a: sum(1 for c in plan.changes if c.action == a) for a in ("add", "change", "remove")}
+    return (
+        f"{counts['add']} to add, {counts['change']} to change, {counts['remove']} to remove"
+    )
+
+
+def _write_layer_pth(prefix: Path, site_dirs: tuple[str, ...]) -> None:
+    """Make the base interpreter's packages importable behind the layer's own.
+
+    ``site.addsitedir`` (rather than a plain path line) also runs the base's own
+    ``.pth`` files, so editable installs of the base keep working.
+    """
+    site = next(iter(sorted((prefix / "lib").glob("python*/site-packages"))), None)
+    if os.name == "nt":
+        site = prefix / "Lib" / "site-packages"
+    if site is None:
+        raise TransactionFailed("the new environment has no site-packages directory")
+    lines = "; ".join(f"site.addsitedir({d!r})" for d in site_dirs)
+    (site / "_userpkg_base.pth").write_text(f"import site; {lines}\n", encoding="utf-8")
+
+
+def _drop_base_satisfied(lock_text: str, base: dict[str, str]) -> str:
+    """Remove from a lock what the base interpreter already provides at that version."""
+    doc = tomlkit.parse(lock_text)
+    packages = doc.get("packages")
+    if not packages:
+        return lock_text
+    kept = tomlkit.aot()
+    for pkg in packages:
+        pname = canonicalize_name(str(pkg["name"]))
+        if base.get(pname) == str(pkg.get("version", "")):
+            continue
+        kept.append(pkg)
+    doc["packages"] = kept if len(kept) else tomlkit.array()
+    return tomlkit.dumps(doc)
+
+
+def _strip_tool_table(lock_text: str) -> str:
+    doc = tomlkit.parse(lock_text)
+    if "tool" in doc:
+        del doc["tool"]
+    return tomlkit.dumps(doc)
+
+

@@ -1,0 +1,63 @@
+"""Parsing of PyPI package specs (PEP 508) with ``packaging``.
+
+Only requirements on packages from the configured indexes are accepted: no
+options smuggled in as specs, no direct URLs, no local paths.  That keeps every
+package subject to the index (and later, the administrator's policy).
+"""
+
+from __future__ import annotations
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from .errors import InvalidSpec
+
+
+def parse_pypi_spec(text: str) -> Requirement:
+    """Parse one user-given requirement, or raise InvalidSpec saying why."""
+    spec = text.strip()
+    if not spec:
+        raise InvalidSpec("empty package spec")
+    if spec.startswith("-"):
+        raise InvalidSpec(
+            f"{spec!r} is an option, not a package spec; "
+            "indexes and flags are set by configuration, not per package"
+        )
+    if "://" in spec and "@" not in spec:
+        raise InvalidSpec(
+            f"{spec!r} is a URL; only packages from the configured index can be installed "
+            "(give a name, e.g. 'requests>=2')"
+        )
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidSpec(f"{spec!r} is not a valid package spec: {reason}") from None
+    if req.url:
+        raise InvalidSpec(
+            f"{spec!r} is a direct URL reference; only packages from the configured index "
+            "can be installed"
+        )
+    return req
+
+
+def parse_pypi_specs(texts: list[str]) -> list[Requirement]:
+    """Parse several specs; a package named twice is an error, not a silent merge."""
+    reqs: list[Requirement] = []
+    seen: set[str] = set()
+    for text in texts:
+        req = parse_pypi_spec(text)
+        key = canonicalize_name(req.name)
+        if key in seen:
+            raise InvalidSpec(f"package {req.name!r} is given more than once; combine the specs")
+        seen.add(key)
+        reqs.append(req)
+    return reqs
+
+
+def validate_package_name(text: str) -> str:
+    """Names (for remove/update) are bare names: return the canonical form."""
+    req = parse_pypi_spec(text)
+    if req.specifier or req.extras or req.marker:
+        raise InvalidSpec(f"{text!r}: give a package name only, without version or extras")
+    return canonicalize_name(req.name)

@@ -1,0 +1,274 @@
+"""On-disk state of environments: manifest, lock and numbered revisions.
+
+Layout (all human-readable; see docs/formats.md)::
+
+    <envs_dir>/
+      .locks/<name>.lock              inter-process writer lock (filelock)
+      .trash/                         envs being deleted
+      <name>/                         the environment itself (a venv)
+        .userpkg/
+          revisions/<N>/manifest.toml what the user asked for (pixi-like)
+          revisions/<N>/pylock.toml   what is installed (PEP 751 lock, from uv)
+          revisions/<N>/revision.json who/when/what command, and the changes
+          txn/                        journal of a transaction in flight
+
+A revision directory is written as ``<N>.tmp`` and renamed into place: the
+rename is the commit point of every transaction, so a reader sees either the
+old or the new revision, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
+from .names import validate_env_name
+from .records import RevisionRecord
+
+META_DIR = ".userpkg"
+MANIFEST = "manifest.toml"
+LOCK = "pylock.toml"
+RECORD = "revision.json"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the user asked for in one environment."""
+
+    name: str
+    kind: str
+    python: str
+    base_python: str = ""
+    base_site: tuple[str, ...] = ()
+    pypi: dict[str, str] = field(default_factory=dict)  # canonical name -> PEP 508 string
+
+    def requirements(self) -> list[str]:
+        return list(self.pypi.values())
+
+    def with_pypi(self, reqs: list[Requirement]) -> Manifest:
+        pypi = dict(self.pypi)
+        for req in reqs:
+            pypi[canonicalize_name(req.name)] = str(req)
+        return Manifest(self.name, self.kind, self.python, self.base_python, self.base_site, pypi)
+
+    def without_pypi(self, names: list[str]) -> Manifest:
+        pypi = {k: v for k, v in self.pypi.items() if k not in set(names)}
+        return Manifest(self.name, self.kind, self.python, self.base_python, self.base_site, pypi)
+
+    def to_toml(self) -> str:
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment("jupyter-userpkg manifest: what was asked for in this environment"))
+        env = tomlkit.table()
+        env["name"] = self.name
+        env["kind"] = self.kind
+        env["python"] = self.python
+        if self.base_python:
+            env["base-python"] = self.base_python
+            env["base-site-packages"] = list(self.base_site)
+        doc["env"] = env
+        deps = tomlkit.table()
+        for key in sorted(self.pypi):
+            req = Requirement(self.pypi[key])
+            if not req.extras and not req.marker:
+                deps[req.name] = str(req.specifier) or "*"
+            else:
+                entry = tomlkit.inline_table()
+                entry["version"] = str(req.specifier) or "*"
+                if req.extras:
+                    entry["extras"] = sorted(req.extras)
+                if req.marker:
+                    entry["markers"] = str(req.marker)
+                deps[req.name] = entry
+        doc["pypi-dependencies"] = deps
+        return tomlkit.dumps(doc)
+
+    @classmethod
+    def from_toml(cls, text: str) -> Manifest:
+        data = tomllib.loads(text)
+        env = data.get("env", {})
+        pypi: dict[str, str] = {}
+        for name, value in data.get("pypi-dependencies", {}).items():
+            req = manifest_entry_to_requirement(name, value)
+            pypi[canonicalize_name(req.name)] = str(req)
+        return cls(
+            name=str(env.get("name", "")),
+            kind=str(env.get("kind", "venv")),
+            python=str(env.get("python", "")),
+            base_python=str(env.get("base-python", "")),
+            base_site=tuple(env.get("base-site-packages", ())),
+            pypi=pypi,
+        )
+
+
+def manifest_entry_to_requirement(name: str, value: Any) -> Requirement:
+    """Turn a ``[pypi-dependencies]`` entry (string or table) into a Requirement."""
+    if isinstance(value, str):
+        spec = "" if value.strip() in ("", "*") else value.strip()
+        return Requirement(f"{name}{spec}")
+    version = str(value.get("version", "*")).strip()
+    extras = value.get("extras") or []
+    text = name + (f"[{','.join(extras)}]" if extras else "")
+    text += "" if version in ("", "*") else version
+    if value.get("markers"):
+        text += f"; {value['markers']}"
+    return Requirement(text)
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str
+    index: str | None
+    size: int
+
+
+def parse_lock(text: str) -> dict[str, LockedPackage]:
+    """Packages of a pylock.toml, keyed by canonical name."""
+    if not text.strip():
+        return {}
+    data = tomllib.loads(text)
+    out: dict[str, LockedPackage] = {}
+    for pkg in data.get("packages", []):
+        name = canonicalize_name(pkg["name"])
+        wheels = pkg.get("wheels") or []
+        sizes = [int(w.get("size", 0)) for w in wheels if w.get("size")]
+        sdist = pkg.get("sdist") or {}
+        size = min(sizes) if sizes else int(sdist.get("size", 0) or 0)
+        out[name] = LockedPackage(name, str(pkg.get("version", "")), pkg.get("index"), size)
+    return out
+
+
+class EnvStore:
+    """Paths and committed revisions of the environments under one directory."""
+
+    def __init__(self, envs_dir: Path) -> None:
+        self.envs_dir = envs_dir
+
+    def prefix(self, name: str) -> Path:
+        return self.envs_dir / validate_env_name(name)
+
+    def meta(self, name: str) -> Path:
+        return self.prefix(name) / META_DIR
+
+    def revisions_dir(self, name: str) -> Path:
+        return self.meta(name) / "revisions"
+
+    def txn_dir(self, name: str) -> Path:
+        return self.meta(name) / "txn"
+
+    def lock_path(self, name: str) -> Path:
+        return self.envs_dir / ".locks" / f"{validate_env_name(name)}.lock"
+
+    def revisions(self, name: str) -> list[int]:
+        """Committed revision numbers, ascending."""
+        try:
+            entries = os.listdir(self.revisions_dir(name))
+        except FileNotFoundError:
+            return []
+        return sorted(int(e) for e in entries if e.isdigit())
+
+    def exists(self, name: str) -> bool:
+        return bool(self.revisions(name))
+
+    def names(self) -> list[str]:
+        try:
+            entries = sorted(os.listdir(self.envs_dir))
+        except FileNotFoundError:
+            return []
+        return [e for e in entries if not e.startswith(".") and self.exists(e)]
+
+    def current(self, name: str) -> int:
+        revs = self.revisions(name)
+        if not revs:
+            raise EnvNotFound(
+                f"environment {name!r} does not exist; "
+                "see `jupyter userpkg envs` or create it with `jupyter userpkg create`"
+            )
+        return revs[-1]
+
+    def read_manifest(self, name: str, revision: int | None = None) -> Manifest:
+        rev = self.current(name) if revision is None else revision
+        return Manifest.from_toml(self._read(name, rev, MANIFEST))
+
+    def read_lock(self, name: str, revision: int | None = None) -> str:
+        rev = self.current(name) if revision is None else revision
+        return self._read(name, rev, LOCK)
+
+    def read_record(self, name: str, revision: int) -> RevisionRecord:
+        return RevisionRecord.from_dict(json.loads(self._read(name, revision, RECORD)))
+
+    def _read(self, name: str, revision: int, filename: str) -> str:
+        path = self.revisions_dir(name) / str(revision) / filename
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if revision not in self.revisions(name):
+                raise RevisionNotFound(
+                    f"environment {name!r} has no revision {revision}; "
+                    f"see `jupyter userpkg history -n {name}`"
+                ) from None
+            raise TransactionFailed(f"revision {revision} of {name!r} is missing {filename}")
+
+    def commit(
+        self, name: str, manifest: str, lock: str, record: RevisionRecord
+    ) -> None:
+        """Write revision ``record.revision`` and make it current in one rename."""
+        revs_dir = self.revisions_dir(name)
+        revs_dir.mkdir(parents=True, exist_ok=True)
+        final = revs_dir / str(record.revision)
+        tmp = revs_dir / f"{record.revision}.tmp"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        for filename, text in (
+            (MANIFEST, manifest),
+            (LOCK, lock),
+            (RECORD, json.dumps(record.to_dict(), indent=2) + "\n"),
+        ):
+            with open(tmp / filename, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        fsync_dir(tmp)
+        os.rename(tmp, final)
+        fsync_dir(revs_dir)
+
+    def drop_uncommitted(self, name: str) -> None:
+        """Remove half-written revision directories left by a killed commit."""
+        revs_dir = self.revisions_dir(name)
+        if revs_dir.is_dir():
+            for entry in os.listdir(revs_dir):
+                if entry.endswith(".tmp"):
+                    shutil.rmtree(revs_dir / entry, ignore_errors=True)

@@ -1,0 +1,237 @@
+"""Crash-safe application of a plan to an environment.
+
+Design: an undo journal with hard-link backups.
+
+1. ``begin``: record every path under the env (the "before" tree), hard-link
+   the files of every distribution the plan removes or changes into
+   ``.userpkg/txn/backup/``, and only then write ``journal.json`` (atomically).
+   uv deletes a distribution's files before it writes new ones, so the linked
+   backups keep the old bytes.
+2. The backend changes the env in place (the env never moves: venvs and conda
+   prefixes embed their own path).
+3. The new revision directory is renamed into place: the commit point.
+4. The journal is removed.
+
+``recover`` (run by every writer under the env lock, and by ``doctor``) finds a
+journal left by a killed process.  If its revision was committed, the change is
+complete and only the journal goes; otherwise every path absent from the
+"before" tree is deleted and the backups are linked back, which restores the
+old revision exactly.  Recovery is idempotent, so a kill during recovery is
+repaired by the next recovery.  The cost is proportional to the size of the
+env's file list plus the files of the touched distributions only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from packaging.utils import canonicalize_name
+
+from .errors import EnvBusy
+from .store import META_DIR, atomic_write
+
+JOURNAL = "journal.json"
+TREE = "tree.txt"
+BACKUP = "backup"
+
+
+class EnvLock:
+    """One writer per env across processes; others wait ``timeout`` seconds."""
+
+    def __init__(self, path: Path, name: str, timeout: float) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(path), timeout=timeout)
+        self._name = name
+        self._timeout = timeout
+
+    def __enter__(self) -> EnvLock:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise EnvBusy(
+                f"environment {self._name!r} is busy: another change to it is running "
+                f"(waited {self._timeout:g} s); try again when it has finished"
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def walk_tree(prefix: Path) -> Iterator[tuple[str, bool]]:
+    """Yield ``(relative path, is_dir)`` for everything in the env but its metadata.
+
+    Symlinks (also to directories) are reported as files and not followed.
+    """
+    stack = [prefix]
+    while stack:
+        current = stack.pop()
+        with os.scandir(current) as it:
+            for entry in it:
+                rel = os.path.relpath(entry.path, prefix)
+                if rel == META_DIR:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    yield rel, True
+                    stack.append(Path(entry.path))
+                else:
+                    yield rel, False
+
+
+def site_packages_dirs(prefix: Path) -> list[Path]:
+    if os.name == "nt":
+        return [prefix / "Lib" / "site-packages"]
+    return sorted(p for p in (prefix / "lib").glob("python*/site-packages") if p.is_dir())
+
+
+def installed_dists(prefix: Path) -> dict[str, tuple[str, Path]]:
+    """Canonical name -> (version, dist-info dir) of the distributions in the env."""
+    out: dict[str, tuple[str, Path]] = {}
+    for site in site_packages_dirs(prefix):
+        for entry in site.glob("*.dist-info"):
+            stem = entry.name[: -len(".dist-info")]
+            name, _, version = stem.rpartition("-")
+            if name:
+                out[canonicalize_name(name)] = (version, entry)
+    return out
+
+
+def _owned_paths(prefix: Path, dist_info: Path) -> set[str]:
+    """Paths (relative to the prefix) a distribution owns, per its RECORD.
+
+    Whole top-level entries of site-packages are included, so files a RECORD
+    does not list (``__pycache__``) are kept too.
+    """
+    site = dist_info.parent
+    owned: set[str] = set()
+    tops: set[str] = {dist_info.name}
+    record = dist_info / "RECORD"
+    try:
+        lines = record.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    root = os.path.realpath(prefix)
+    for line in lines:
+        rel_in_site = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
+        if not rel_in_site:
+            continue
+        full = os.path.normpath(os.path.join(site, rel_in_site))
+        if not os.path.realpath(os.path.dirname(full)).startswith(root):
+            continue
+        owned.add(os.path.relpath(full, prefix))
+        parts = Path(rel_in_site).parts
+        if parts and parts[0] != "..":
+            tops.add(parts[0])
+    site_rel = os.path.relpath(site, prefix)
+    return owned | {os.path.join(site_rel, t) for t in tops}
+
+
+class Transaction:
+    """The journal of one change to one env (see the module docstring)."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
+        self.dir = prefix / META_DIR / "txn"
+
+    @property
+    def active(self) -> bool:
+        return self.dir.exists()
+
+    def begin(self, to_revision: int, touched: Iterable[str], info: dict[str, object]) -> None:
+        """Take the "before" picture and arm the journal."""
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        backup = self.dir / BACKUP
+        backup.mkdir(parents=True)
+        dists = installed_dists(self.prefix)
+        roots: set[str] = set()
+        for name in touched:
+            if canonicalize_name(name) in dists:
+                roots |= _owned_paths(self.prefix, dists[canonicalize_name(name)][1])
+        tree: list[str] = []
+        for rel, is_dir in walk_tree(self.prefix):
+            tree.append(("d " if is_dir else "f ") + rel)
+            if not is_dir and _under(rel, roots):
+                dst = backup / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                _link(self.prefix / rel, dst)
+        with open(self.dir / TREE, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(tree) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        atomic_write(self.dir / JOURNAL, json.dumps({"to_revision": to_revision, **info}))
+
+    def journal(self) -> dict[str, object] | None:
+        try:
+            data: dict[str, object] = json.loads((self.dir / JOURNAL).read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return data
+
+    def finish(self) -> None:
+        """Drop the journal after a commit (or after nothing was touched)."""
+        if not self.dir.exists():
+            return
+        trash = self.dir.with_name(f"txn.done-{uuid.uuid4().hex[:8]}")
+        os.rename(self.dir, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def cleanup_leftovers(self) -> None:
+        for entry in self.dir.parent.glob("txn.done-*"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+    def roll_back(self) -> None:
+        """Restore the "before" tree exactly; safe to run again after a crash."""
+        tree_file = self.dir / TREE
+        old_files: set[str] = set()
+        old_dirs: set[str] = set()
+        for line in tree_file.read_text(encoding="utf-8").splitlines():
+            if line.startswith("d "):
+                old_dirs.add(line[2:])
+            elif line.startswith("f "):
+                old_files.add(line[2:])
+        new_dirs: list[str] = []
+        for rel, is_dir in list(walk_tree(self.prefix)):
+            if is_dir:
+                if rel not in old_dirs:
+                    new_dirs.append(rel)
+            elif rel not in old_files:
+                os.unlink(self.prefix / rel)
+        backup = self.dir / BACKUP
+        for rel, is_dir in walk_tree(backup):
+            if is_dir:
+                continue
+            src, dst = backup / rel, self.prefix / rel
+            if os.path.lexists(dst):
+                if not dst.is_symlink() and os.path.samefile(src, dst):
+                    continue
+                os.unlink(dst)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            _link(src, dst)
+        for rel in sorted(new_dirs, key=len, reverse=True):
+            shutil.rmtree(self.prefix / rel, ignore_errors=True)
+        for rel in sorted(old_dirs, key=len):
+            (self.prefix / rel).mkdir(exist_ok=True)
+
+
+def _under(rel: str, roots: set[str]) -> bool:
+    if rel in roots:
+        return True
+    parts = Path(rel).parts
+    return any(os.path.join(*parts[:i]) in roots for i in range(1, len(parts)))
+
+
+def _link(src: Path, dst: Path) -> None:
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+        return
+    try:
+        os.link(src, dst)
+    except OSError:  # e.g. a filesystem without hard links
+        shutil.copy2(src, dst)

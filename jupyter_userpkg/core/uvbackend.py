@@ -1,0 +1,213 @@
+"""The PyPI engine: uv, from the ``uv`` wheel, driven with argument lists.
+
+Resolution is ``uv pip compile`` into a PEP 751 ``pylock.toml`` (exact
+versions, artifact URLs, sizes and hashes): that file is the plan's lock.
+Applying is ``uv pip sync`` of that lock.  uv never sees a shell string, the
+user's own uv configuration (``--no-config``) or a chance to download Python.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
+from .proc import ProcResult, run
+
+ProgressFn = Callable[[str], None]
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def uv_bin() -> str:
+    """The uv binary shipped by the ``uv`` wheel (never one found on PATH)."""
+    try:
+        import uv
+    except ImportError:  # pragma: no cover - uv is a hard dependency
+        raise BackendUnavailable("the 'uv' package is not installed; reinstall jupyter_userpkg")
+    return str(uv.find_uv_bin())
+
+
+@dataclass(frozen=True)
+class UvOptions:
+    """Index and cache settings passed to every uv call."""
+
+    default_index: str = ""
+    extra_index_urls: tuple[str, ...] = ()
+    cache_dir: str = ""
+    offline: bool = False
+
+    def args(self) -> list[str]:
+        out = ["--no-config", "--no-python-downloads", "--color", "never"]
+        if self.default_index:
+            out += ["--default-index", self.default_index]
+        for url in self.extra_index_urls:
+            out += ["--extra-index-url", url]
+        if self.cache_dir:
+            out += ["--cache-dir", self.cache_dir]
+        if self.offline:
+            out.append("--offline")
+        return out
+
+
+def _env() -> dict[str, str]:
+    # Keep an activated venv or conda env of the caller out of uv's choices:
+    # every call names its interpreter explicitly.
+    return {"VIRTUAL_ENV": "", "CONDA_PREFIX": "", "UV_PYTHON_DOWNLOADS": "never"}
+
+
+def _clean(text: str) -> str:
+    return _ANSI_RE.sub("", text).strip()
+
+
+def _raise_for(result: ProcResult, what: str) -> None:
+    if result.returncode == 0:
+        return
+    err = _clean(result.stderr)
+    lines = [ln for ln in err.splitlines() if not ln.startswith("warning:")]
+    text = "\n".join(lines).strip()
+    if "No solution found" in text:
+        explanation = "\n".join(
+            ln.strip().removeprefix("cause:").strip()
+            for ln in lines
+            if not ln.startswith("error: No solution found")
+        ).strip()
+        missing = re.findall(
+            r"(?:Because |and )([A-Za-z0-9._-]+) was not found in the package registry", text
+        )
+        if missing and "you require" in text:
+            names = ", ".join(sorted(set(missing)))
+            raise PackageNotFound(
+                f"package not found on the index: {names}", details=explanation
+            )
+        summary = explanation.splitlines()[0] if explanation else "no solution"
+        raise Unsatisfiable(
+            "the requested packages cannot be installed together: " + _shorten(summary),
+            details=explanation,
+        )
+    if re.search(r"(Failed to fetch|error sending request|dns error|Could not connect)", text):
+        raise BackendUnavailable(
+            "the package index could not be reached; check the network or the index URL",
+            details=text,
+        )
+    if "Failed to parse" in text or "Invalid requirement" in text:
+        raise InvalidSpec(f"uv rejected the request: {_first_error(text)}", details=text)
+    raise BackendUnavailable(f"{what} failed: {_first_error(text)}", details=text)
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first_error(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("error:"):
+            return _shorten(line.removeprefix("error:").strip())
+    return _shorten(text.splitlines()[0] if text else "unknown error")
+
+
+def create_venv(prefix: Path, python: str) -> None:
+    """Create an empty venv at ``prefix`` (its final path: venvs are not relocatable)."""
+    result = run(
+        [uv_bin(), "venv", "--no-config", "--no-python-downloads", "--quiet",
+         "--python", python, str(prefix)],
+        env=_env(),
+    )
+    if result.returncode != 0:
+        err = _clean(result.stderr)
+        if "No interpreter found" in err or "not found" in err.lower():
+            raise BackendUnavailable(
+                f"no Python interpreter matching {python!r} is available on this machine",
+                details=err,
+            )
+        _raise_for(result, "creating the environment")
+
+
+def compile_lock(
+    python: str,
+    requirements: Sequence[str],
+    *,
+    options: UvOptions,
+    constraints: Iterable[str] = (),
+    preferences: str = "",
+    upgrade: bool = False,
+    upgrade_packages: Iterable[str] = (),
+    on_line: ProgressFn | None = None,
+) -> str:
+    """Resolve ``requirements`` for ``python`` and return the pylock.toml text.
+
+    ``preferences`` is a previous lock whose versions uv keeps unless a
+    requirement forces a move (or ``upgrade``/``upgrade_packages`` asks for one):
+    that is what makes ``install`` and ``update NAME`` move only what must move.
+    """
+    with tempfile.TemporaryDirectory(prefix="userpkg-solve-") as tmp:
+        req_file = Path(tmp) / "requirements.in"
+        req_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+        out = Path(tmp) / "pylock.toml"
+        if preferences:
+            out.write_text(preferences, encoding="utf-8")
+        args = [uv_bin(), "pip", "compile", str(req_file), "--format", "pylock.toml",
+                "-o", str(out), "--preview-features", "pylock", "--no-header", "--quiet",
+                "--python", python, *options.args()]
+        cons = list(constraints)
+        if cons:
+            cons_file = Path(tmp) / "constraints.txt"
+            cons_file.write_text("\n".join(cons) + "\n", encoding="utf-8")
+            args += ["--constraints", str(cons_file)]
+        if upgrade:
+            args.append("--upgrade")
+        for name in upgrade_packages:
+            args += ["--upgrade-package", name]
+        result = run(args, env=_env(), on_line=on_line)
+        _raise_for(result, "resolving")
+        return out.read_text(encoding="utf-8")
+
+
+def sync(
+    python: str,
+    lock_text: str,
+    *,
+    options: UvOptions,
+    on_line: ProgressFn | None = None,
+) -> None:
+    """Make the environment of ``python`` hold exactly the packages of the lock."""
+    with tempfile.TemporaryDirectory(prefix="userpkg-sync-") as tmp:
+        lock_file = Path(tmp) / "pylock.toml"
+        lock_file.write_text(lock_text, encoding="utf-8")
+        args = [uv_bin(), "pip", "sync", str(lock_file), "--preview-features", "pylock",
+                "--python", python, *options.args()]
+        result = run(args, env=_env(), on_line=on_line)
+        _raise_for(result, "installing")
+
+
+def python_info(python: str) -> dict[str, object]:
+    """Ask an interpreter for its version and the site dirs a layer must see."""
+    code = (
+        "import json, site, sys, sysconfig\n"
+        "dirs = list(site.getsitepackages())\n"
+        "if site.ENABLE_USER_SITE: dirs.append(site.getusersitepackages())\n"
+        "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3], "
+        "'executable': sys.executable, 'prefix': sys.prefix, 'site': dirs}))\n"
+    )
+    result = run([python, "-E", "-c", code])
+    if result.returncode != 0:
+        raise BackendUnavailable(
+            f"the interpreter {python!r} could not be queried", details=_clean(result.stderr)
+        )
+    import json
+
+    info: dict[str, object] = json.loads(result.stdout)
+    return info
+
+
+def scripts_dir(prefix: Path) -> Path:
+    """``bin`` on POSIX, ``Scripts`` on Windows."""
+    return prefix / ("Scripts" if os.name == "nt" else "bin")
+
+
+def env_python(prefix: Path) -> Path:
+    return scripts_dir(prefix) / ("python.exe" if os.name == "nt" else "python")

@@ -1,0 +1,1 @@
+"""The server front end: REST handlers over the core facade."""
