@@ -26,9 +26,23 @@ PROG = "jupyter userpkg"
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line (exit status 2)."""
 
+    _intermixing = False
+
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
         sys.exit(2)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Let options and specs mix (``create NAME --kind venv SPEC``), as conda does."""
+        if self._intermixing or self._subparsers is not None:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def build_parser() -> argparse.ArgumentParser:

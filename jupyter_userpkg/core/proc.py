@@ -5,10 +5,37 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import BackendUnavailable, Cancelled
+
+
+def _pdeathsig() -> Callable[[], None] | None:
+    """On Linux, make children die with us (``PR_SET_PDEATHSIG``).
+
+    A SIGKILLed server or kernel must not leave uv writing into an env while
+    the next command recovers it.  The libc function is resolved here, before
+    any fork, so the child only makes one system call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def set_pdeathsig() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+    return set_pdeathsig
+
+
+_PREEXEC = _pdeathsig()
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,7 @@ def run(
             text=True,
             encoding="utf-8",
             errors="replace",
+            preexec_fn=_PREEXEC,  # noqa: PLW1509 - one syscall, resolved before fork
         )
     except OSError as exc:
         raise BackendUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None

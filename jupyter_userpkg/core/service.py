@@ -176,17 +176,24 @@ class UserPkgService:
         if kind not in ENV_KINDS:
             raise InvalidRequest(f"unknown environment kind {kind!r}; use one of: layer, venv")
         reqs = parse_pypi_specs(list(specs))
-        lock_text: str | None = None
-        if from_file:
-            imported = read_import(Path(from_file))
-            reqs = list(imported.requirements) + reqs
-            python = python or imported.python
-            lock_text = imported.lock_text
         if python and kind == "layer":
             raise InvalidRequest(
                 "a layer environment uses the server's own Python; "
                 "use --kind venv to choose another Python version"
             )
+        lock_text: str | None = None
+        if from_file:
+            imported = read_import(Path(from_file))
+            reqs = list(imported.requirements) + reqs
+            lock_text = imported.lock_text
+            if kind == "venv":
+                python = python or imported.python
+            elif imported.python and imported.python != _major_minor(self.base_python):
+                raise InvalidRequest(
+                    f"{Path(from_file).name} asks for Python {imported.python}, but a layer "
+                    f"environment uses the server's Python {_major_minor(self.base_python)}; "
+                    "use --kind venv"
+                )
         with self._lock(name):
             prefix = self.store.prefix(name)
             if self.store.exists(name):
@@ -549,6 +556,11 @@ class UserPkgService:
                 progress(phase, text)
 
         return forward
+
+
+def _major_minor(python: str) -> str:
+    info = uvbackend.python_info(python)
+    return ".".join(str(info["version"]).split(".")[:2])
 
 
 def _summary(plan: Plan) -> str:

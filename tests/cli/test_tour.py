@@ -1,0 +1,81 @@
+"""The README's CLI tour, verb by verb, through the real command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CLI, installed
+
+pytestmark = pytest.mark.slow
+
+
+def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
+    assert cli.json("envs") == []
+    # No -n: the default layer env, created on first use.
+    dry = cli.json("install", "--dry-run", "python-slugify")
+    assert dry["applied"] is False  # type: ignore[index]
+    assert {c["name"] for c in dry["plan"]["changes"]} == {  # type: ignore[index]
+        "python-slugify", "text-unidecode"}
+    assert installed(cli.envs_dir, "default") == {}
+    out = cli("install", "python-slugify").stdout
+    assert "+ python-slugify" in out and "Done: revision 1." in out
+    envs = cli.json("envs")
+    assert envs[0]["name"] == "default" and envs[0]["kind"] == "layer"  # type: ignore[index]
+    assert envs[0]["revision"] == 1 and envs[0]["packages"] == 2  # type: ignore[index]
+    pkgs = {p["name"]: p for p in cli.json("list")}  # type: ignore[attr-defined, union-attr]
+    assert pkgs["python-slugify"]["requested"] and pkgs["python-slugify"]["source"] == "pypi"
+    assert not pkgs["text-unidecode"]["requested"]
+    assert pkgs["jupyter-core"]["source"] == "base"
+    # A no-op install says so and records nothing.
+    out = cli("install", "python-slugify").stdout
+    assert "nothing to change" in out
+    assert len(cli.json("history")) == 2  # type: ignore[arg-type]
+
+    cli("create", "tools", "--kind", "venv", "tabulate<0.10")
+    cli("update", "-n", "tools", "tabulate")  # pinned by the spec: nothing moves
+    cli("install", "-n", "tools", "tabulate")
+    upd = cli.json("update", "-n", "tools", "tabulate")
+    assert [c["action"] for c in upd["plan"]["changes"]] == ["change"]  # type: ignore[index]
+    history = cli.json("history", "-n", "tools")
+    assert [r["revision"] for r in history] == [0, 1, 2]  # type: ignore[union-attr, index]
+    cli("rollback", "-n", "tools", "0")
+    assert installed(cli.envs_dir, "tools")["tabulate"].startswith("0.9")
+
+    req = tmp_path / "req.txt"
+    cli("export", "-n", "tools", "-o", str(req))
+    assert "tabulate==0.9" in req.read_text()
+    env_yml = tmp_path / "environment.yml"
+    cli("export", "-n", "tools", "--format", "environment", "-o", str(env_yml))
+    cli("create", "copy", "--kind", "venv", "--from", str(env_yml))
+    assert installed(cli.envs_dir, "copy") == installed(cli.envs_dir, "tools")
+    lock = json.loads(cli("export", "-n", "copy", "--format", "lock", "--json").stdout)
+    assert 'name = "tabulate"' in lock["text"]
+
+    doctor = cli.json("doctor")
+    assert all(r["ok"] for r in doctor)  # type: ignore[union-attr, index]
+    cli("delete", "copy")
+    assert [e["name"] for e in cli.json("envs")] == ["default", "tools"]  # type: ignore[union-attr, index]
+
+
+def test_help_and_usage(cli: CLI) -> None:
+    out = cli("--help").stdout
+    for verb in ("envs", "create", "install", "remove", "update", "list", "history",
+                 "rollback", "export", "delete", "doctor"):
+        assert verb in out
+    proc = cli("update", check=False)
+    assert proc.returncode != 0 and "update needs package names or --all" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_jupyter_dispatches_to_the_cli(cli: CLI) -> None:
+    import subprocess
+
+    jupyter = Path(sys.executable).with_name("jupyter")
+    proc = subprocess.run([str(jupyter), "userpkg", "envs", "--json"], env=cli.env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []

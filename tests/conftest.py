@@ -1,0 +1,109 @@
+"""Shared fixtures: an isolated envs dir, the service over it, and the real CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jupyter_userpkg.core.service import UserPkgService
+from jupyter_userpkg.core.transaction import walk_tree
+
+
+@pytest.fixture
+def envs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "envs"
+
+
+@pytest.fixture
+def svc(envs_dir: Path) -> UserPkgService:
+    return UserPkgService(envs_dir, base_python=sys.executable, lock_timeout=600)
+
+
+@dataclass
+class CLI:
+    envs_dir: Path
+    home: Path
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_USERPKG_ENVS_DIR=str(self.envs_dir),
+            JUPYTER_CONFIG_DIR=str(self.home / "config"),
+            JUPYTER_DATA_DIR=str(self.home / "data"),
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        return env
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "jupyter_userpkg", *args]
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            self.argv(*args), env=self.env(), capture_output=True, text=True, timeout=600
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stderr}")
+        return proc
+
+    def json(self, *args: str) -> object:
+        return json.loads(self(*args, "--json").stdout)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.argv(*args), env=self.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+
+
+@pytest.fixture
+def cli(envs_dir: Path, tmp_path: Path) -> CLI:
+    return CLI(envs_dir, tmp_path / "home")
+
+
+def env_state(envs_dir: Path, name: str) -> dict[str, str]:
+    """Fingerprint of everything a change may touch: metadata and installed files.
+
+    Paths map to a hash of their content (symlinks to their target), so any
+    difference at all in the env or its manifest, lock and history shows.
+    """
+    prefix = envs_dir / name
+    out: dict[str, str] = {}
+    for rel, is_dir in walk_tree(prefix):
+        path = prefix / rel
+        if is_dir:
+            out[rel] = "dir"
+        elif path.is_symlink():
+            out[rel] = "-> " + os.readlink(path)
+        else:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    meta = prefix / ".userpkg" / "revisions"
+    for path in sorted(meta.rglob("*")) if meta.exists() else []:
+        if path.is_file():
+            out[str(path.relative_to(prefix))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def installed(envs_dir: Path, name: str) -> dict[str, str]:
+    """name -> version of the distributions installed in the env itself."""
+    code = (
+        "import importlib.metadata as m, json, sysconfig;"
+        "p=[sysconfig.get_paths()['purelib']];"
+        "print(json.dumps({d.metadata['Name'].lower().replace('_','-'): d.version "
+        "for d in m.distributions(path=p)}))"
+    )
+    py = envs_dir / name / "bin" / "python"
+    out = subprocess.run([str(py), "-c", code], capture_output=True, text=True, check=True)
+    result: dict[str, str] = json.loads(out.stdout)
+    return result
+
+
+def run_python(envs_dir: Path, name: str, code: str) -> subprocess.CompletedProcess[str]:
+    py = envs_dir / name / "bin" / "python"
+    return subprocess.run([str(py), "-c", code], capture_output=True, text=True)

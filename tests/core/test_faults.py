@@ -1,0 +1,90 @@
+"""Fault injection: SIGKILL a change at a random moment; the env must end up at
+exactly the old or exactly the new revision once the next command has run."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+
+import pytest
+
+from tests.conftest import CLI, env_state, installed
+
+pytestmark = pytest.mark.slow
+
+RUNS = 24
+
+
+def _kill_after(cli: CLI, delay: float, *args: str) -> bool:
+    """Start the CLI, SIGKILL it after ``delay`` s; True if it was still running."""
+    proc = cli.popen(*args)
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            proc.communicate()
+            return False
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    return proc.returncode == -signal.SIGKILL
+
+
+def _timed(cli: CLI, *args: str) -> float:
+    start = time.monotonic()
+    cli(*args)
+    return time.monotonic() - start
+
+
+def test_sigkill_install_and_rollback_at_random_moments(cli: CLI) -> None:
+    rng = random.Random(int(os.environ.get("USERPKG_FAULT_SEED", "20261125")))
+    cli("create", "f", "--kind", "venv", "tabulate<0.10")
+    old_state = env_state(cli.envs_dir, "f")
+    # One full change to learn the new state and how long a change takes.
+    change = ("install", "-n", "f", "docutils", "tabulate>=0.10", "python-slugify")
+    duration = _timed(cli, *change)
+    new_state = env_state(cli.envs_dir, "f")
+    new_dists = installed(cli.envs_dir, "f")
+    cli("rollback", "-n", "f", "0")
+    # A rollback records a revision; compare installed files, not the history.
+    files = lambda state: {k: v for k, v in state.items() if not k.startswith(".userpkg")}  # noqa: E731
+    assert files(env_state(cli.envs_dir, "f")) == files(old_state)
+
+    killed = outcomes_old = outcomes_new = 0
+    for i in range(RUNS):
+        at_old = files(env_state(cli.envs_dir, "f")) == files(old_state)
+        args = change if at_old else ("rollback", "-n", "f", "0")
+        delay = rng.uniform(0.0, duration * 1.1)
+        killed += _kill_after(cli, delay, *args)
+        # The next command touching the env recovers it (doctor here).
+        report = cli.json("doctor", "-n", "f")
+        assert report[0]["ok"], report  # type: ignore[index]
+        state = files(env_state(cli.envs_dir, "f"))
+        assert state in (files(old_state), files(new_state)), f"run {i}: a half state"
+        if state == files(new_state):
+            outcomes_new += 1
+            assert installed(cli.envs_dir, "f") == new_dists
+        else:
+            outcomes_old += 1
+        # The lock of the current revision describes exactly what is installed.
+        history = cli.json("history", "-n", "f")
+        assert [r["revision"] for r in history] == list(range(len(history)))  # type: ignore[union-attr, index]
+        assert not (cli.envs_dir / "f" / ".userpkg" / "txn").exists()
+    assert killed >= RUNS // 2, f"only {killed} of {RUNS} runs were killed mid-way"
+    assert outcomes_old and outcomes_new
+
+
+def test_sigkill_during_create_leaves_no_env(cli: CLI) -> None:
+    rng = random.Random(7)
+    for _ in range(4):
+        _kill_after(cli, rng.uniform(0.05, 0.6), "create", "c", "--kind", "venv", "tabulate")
+        names = [e["name"] for e in cli.json("envs")]  # type: ignore[union-attr, index]
+        if names:
+            assert names == ["c"]
+            assert set(installed(cli.envs_dir, "c")) == {"tabulate"}
+            cli("delete", "c")
+        else:
+            # The debris of the unfinished create does not block a new one.
+            cli("create", "c", "--kind", "venv")
+            cli("delete", "c")
