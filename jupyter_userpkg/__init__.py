@@ -14,6 +14,9 @@ except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0.dev0"
 
 
+__all__ = ["__version__"]
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-userpkg"}]
 

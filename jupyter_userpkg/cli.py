@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from .core.config import UserPkg, load_config_files
 from .core.errors import Cancelled, UserPkgError
-from .core.records import Plan, Result
+from .core.records import Change, Plan, Result
 from .core.service import UserPkgService
 from .core.store import atomic_write
 
@@ -46,11 +46,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON instead of text")
-    env_opt = argparse.ArgumentParser(add_help=False)
+    env_opt = _Parser(add_help=False)
     env_opt.add_argument("-n", "--name", dest="env", help="environment (default: 'default')")
-    changing = argparse.ArgumentParser(add_help=False)
+    changing = _Parser(add_help=False)
     changing.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     changing.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
@@ -64,8 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--kind", choices=["layer", "venv"], default="layer")
     p.add_argument("--python", help="Python version X.Y (venv only)")
-    p.add_argument("--from", dest="from_file", metavar="FILE",
-                   help="requirements.txt, environment.yml or an exported lock")
+    p.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="requirements.txt, environment.yml or an exported lock",
+    )
     p.add_argument("specs", nargs="*", metavar="SPEC")
 
     p = sub.add_parser("install", parents=[common, env_opt, changing], help="install packages")
@@ -83,20 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
     sub.add_parser("history", parents=[common, env_opt], help="list an environment's revisions")
 
-    p = sub.add_parser("rollback", parents=[common, env_opt, changing],
-                       help="return to an earlier revision")
+    p = sub.add_parser(
+        "rollback", parents=[common, env_opt, changing], help="return to an earlier revision"
+    )
     p.add_argument("revision", type=int)
 
     p = sub.add_parser("export", parents=[common, env_opt], help="export an environment")
-    p.add_argument("--format", choices=["requirements", "environment", "lock"],
-                   default="requirements")
+    p.add_argument(
+        "--format", choices=["requirements", "environment", "lock"], default="requirements"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     p = sub.add_parser("delete", parents=[common], help="delete an environment")
     p.add_argument("name")
 
-    sub.add_parser("doctor", parents=[common, env_opt],
-                   help="verify, and recover an interrupted transaction")
+    sub.add_parser(
+        "doctor", parents=[common, env_opt], help="verify, and recover an interrupted transaction"
+    )
     return parser
 
 
@@ -143,8 +150,15 @@ def run(args: argparse.Namespace) -> int:
         envs = svc.list_envs()
         return _out(as_json, [e.to_dict() for e in envs], lambda: _render_envs(envs))
     if verb == "create":
-        result = svc.create(args.name, kind=args.kind, python=args.python, specs=args.specs,
-                            from_file=args.from_file, dry_run=args.dry_run, progress=progress)
+        result = svc.create(
+            args.name,
+            kind=args.kind,
+            python=args.python,
+            specs=args.specs,
+            from_file=args.from_file,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
         return _out(as_json, result.to_dict(), lambda: _render_result(result))
     if verb in ("install", "remove", "update"):
         if verb == "update" and not args.names and not args.update_all:
@@ -155,12 +169,14 @@ def run(args: argparse.Namespace) -> int:
             "update": args.names if verb == "update" else (),
             "update_all": verb == "update" and args.update_all,
         }
-        result = svc.change(args.env, dry_run=args.dry_run, progress=progress, confirm=confirm,
-                            **kwargs)
+        result = svc.change(
+            args.env, dry_run=args.dry_run, progress=progress, confirm=confirm, **kwargs
+        )
         return _out(as_json, result.to_dict(), lambda: _render_result(result))
     if verb == "rollback":
-        result = svc.rollback(args.revision, args.env, dry_run=args.dry_run, progress=progress,
-                              confirm=confirm)
+        result = svc.rollback(
+            args.revision, args.env, dry_run=args.dry_run, progress=progress, confirm=confirm
+        )
         return _out(as_json, result.to_dict(), lambda: _render_result(result))
     if verb == "list":
         pkgs = svc.packages(args.env)
@@ -172,10 +188,12 @@ def run(args: argparse.Namespace) -> int:
         text = svc.export(args.env, args.format)
         if args.output:
             atomic_write(Path(args.output), text)
-            return _out(as_json, {"path": args.output, "format": args.format},
-                        lambda: print(f"wrote {args.output}"))
-        return _out(as_json, {"format": args.format, "text": text},
-                    lambda: sys.stdout.write(text))
+            return _out(
+                as_json,
+                {"path": args.output, "format": args.format},
+                lambda: print(f"wrote {args.output}"),
+            )
+        return _out(as_json, {"format": args.format, "text": text}, lambda: sys.stdout.write(text))
     if verb == "delete":
         svc.delete(args.name)
         return _out(as_json, {"deleted": args.name}, lambda: print(f"deleted {args.name}"))
@@ -227,18 +245,23 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _change_text(change: Change, width: int = 0) -> str:
+    """``+ name 1.0``, ``~ name 1.0 -> 2.0`` or ``- name 1.0``."""
+    mark = {"add": "+", "remove": "-", "change": "~"}[change.action]
+    if change.action == "change":
+        versions = f"{change.old} -> {change.new}"
+    else:
+        versions = str(change.new if change.action == "add" else change.old)
+    return f"{mark} {change.name:<{width}}  {versions}"
+
+
 def _plan_text(plan: Plan) -> str:
     lines = [f"Environment {plan.env!r}: {plan.command}"]
     if plan.empty:
         lines.append("  nothing to change: all requested packages are already installed")
     width = max((len(c.name) for c in plan.changes), default=0)
     for c in plan.changes:
-        mark = {"add": "+", "remove": "-", "change": "~"}[c.action]
-        if c.action == "change":
-            versions = f"{c.old} -> {c.new}"
-        else:
-            versions = c.new if c.action == "add" else c.old
-        lines.append(f"  {mark} {c.name:<{width}}  {versions}")
+        lines.append(f"  {_change_text(c, width)}")
     lines += [f"  note: {m}" for m in plan.messages]
     if plan.download_bytes:
         lines.append(f"  download: up to {_size(plan.download_bytes)}")
@@ -273,9 +296,7 @@ def _render_history(revs: list[Any]) -> None:
     for r in revs:
         print(f"rev {r.revision}  {r.time}  {r.command}")
         for c in r.changes:
-            mark = {"add": "+", "remove": "-", "change": "~"}[c.action]
-            versions = f"{c.old} -> {c.new}" if c.action == "change" else (c.new or c.old)
-            print(f"    {mark} {c.name} {versions}")
+            print(f"    {_change_text(c)}")
 
 
 def _render_doctor(reports: list[dict[str, Any]]) -> None:

@@ -15,6 +15,8 @@ import pytest
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.transaction import walk_tree
 
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 
 @pytest.fixture
 def envs_dir(tmp_path: Path) -> Path:
@@ -57,8 +59,11 @@ class CLI:
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.argv(*args), env=self.env(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            self.argv(*args),
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 

@@ -74,7 +74,7 @@ def run(
             text=True,
             encoding="utf-8",
             errors="replace",
-            preexec_fn=_PREEXEC,  # noqa: PLW1509 - one syscall, resolved before fork
+            preexec_fn=_PREEXEC,  # one syscall, resolved before fork
         )
     except OSError as exc:
         raise BackendUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None

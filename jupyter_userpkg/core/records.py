@@ -147,6 +147,13 @@ class Result:
     plan: Plan
     revision: int | None
     applied: bool
+    #: Seconds spent per phase (solve, journal, install, commit), for benchmarks.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"plan": self.plan.to_dict(), "revision": self.revision, "applied": self.applied}
+        return {
+            "plan": self.plan.to_dict(),
+            "revision": self.revision,
+            "applied": self.applied,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }

@@ -9,14 +9,16 @@ commit a revision.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import importlib.metadata
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,6 @@ from . import uvbackend
 from .errors import (
     Cancelled,
     EnvExists,
-    EnvNotFound,
     InvalidRequest,
     PackageNotFound,
     TransactionFailed,
@@ -36,7 +37,7 @@ from .errors import (
 )
 from .exports import FORMATS, export_env, read_import
 from .names import DEFAULT_ENV, validate_env_name
-from .records import ENV_KINDS, Change, EnvInfo, Package, Plan, Result, RevisionRecord
+from .records import ENV_KINDS, Action, Change, EnvInfo, Package, Plan, Result, RevisionRecord
 from .specs import parse_pypi_specs, validate_package_name
 from .store import EnvStore, Manifest, parse_lock
 from .transaction import EnvLock, Transaction, installed_dists
@@ -50,7 +51,7 @@ EMPTY_LOCK = 'lock-version = "1.0"\ncreated-by = "jupyter-userpkg"\npackages = [
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _user() -> str:
@@ -112,10 +113,8 @@ class UserPkgService:
                 self.store.current(name)  # raises EnvNotFound with the hint
             return name
         if not self.store.exists(DEFAULT_ENV):
-            try:
+            with contextlib.suppress(EnvExists):  # another process made it first
                 self.create(DEFAULT_ENV, kind="layer")
-            except EnvExists:  # another process made it first
-                pass
         return DEFAULT_ENV
 
     def list_envs(self) -> list[EnvInfo]:
@@ -248,8 +247,12 @@ class UserPkgService:
             return Result(plan, None, applied=False)
         if not plan.empty:
             self._progress(progress, "install", _summary(plan))
-            uvbackend.sync(str(uvbackend.env_python(prefix)), new_lock, options=self.uv,
-                           on_line=self._uv_lines(progress))
+            uvbackend.sync(
+                str(uvbackend.env_python(prefix)),
+                new_lock,
+                options=self.uv,
+                on_line=self._uv_lines(progress),
+            )
         record = RevisionRecord(0, _now(), command, plan.changes, _user())
         self.store.commit(name, manifest.to_toml(), new_lock, record)
         self._progress(progress, "commit", f"created environment {name!r}")
@@ -320,23 +323,34 @@ class UserPkgService:
                     raise PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
             new_manifest = manifest.with_pypi(reqs).without_pypi(remove_names)
             named = {canonicalize_name(r.name) for r in reqs} | set(update_names)
-            self._progress(progress, "solve", "resolving")
-            new_lock = self._solve(
-                prefix,
-                new_manifest,
-                old_lock,
-                named=named,
-                upgrade=update_all,
-                upgrade_packages=update_names,
-                progress=progress,
-            )
+            if self._already_satisfied(reqs, manifest, locked, base) and not (
+                remove_names or update_names or update_all
+            ):
+                new_lock = old_lock  # what is installed already meets every spec
+                solve_started = solve_ended = 0.0
+            else:
+                self._progress(progress, "solve", "resolving")
+                solve_started = time.perf_counter()
+                new_lock = self._solve(
+                    prefix,
+                    new_manifest,
+                    old_lock,
+                    named=named,
+                    upgrade=update_all,
+                    upgrade_packages=update_names,
+                    progress=progress,
+                )
+                solve_ended = time.perf_counter()
             plan = self._plan(env, command, new_manifest, old_lock, new_lock, current_rev)
             if dry_run:
                 return Result(plan, None, applied=False)
             if plan.empty and new_manifest == manifest:
                 return Result(plan, None, applied=False)
             self._confirm(confirm, plan)
-            return self._apply(env, plan, progress)
+            result = self._apply(env, plan, progress)
+            if solve_started:
+                result.timings["solve"] = solve_ended - solve_started
+            return result
 
     def rollback(
         self,
@@ -433,6 +447,30 @@ class UserPkgService:
             )
         return PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
 
+    @staticmethod
+    def _already_satisfied(
+        reqs: list[Requirement], manifest: Manifest, locked: dict[str, Any], base: dict[str, str]
+    ) -> bool:
+        """True when the installed versions meet every new spec as they are.
+
+        Then re-solving could only return the same lock (installed versions are
+        the solver's preferences), so the no-op answer skips the solver.
+        """
+        if not reqs:
+            return False
+        for req in reqs:
+            pname = canonicalize_name(req.name)
+            if req.marker is not None:
+                return False
+            if req.extras:
+                known = manifest.pypi.get(pname)
+                if known is None or not req.extras <= Requirement(known).extras:
+                    return False
+            version = locked[pname].version if pname in locked else base.get(pname)
+            if version is None or not req.specifier.contains(version, prereleases=True):
+                return False
+        return True
+
     def _solve(
         self,
         prefix: Path,
@@ -489,7 +527,7 @@ class UserPkgService:
             after = new[pname].version if pname in new else None
             if before == after:
                 continue
-            action = "add" if before is None else "remove" if after is None else "change"
+            action: Action = "add" if before is None else "remove" if after is None else "change"
             changes.append(Change(pname, action, before, after, "pypi"))
             if after is not None:
                 download += new[pname].size
@@ -503,8 +541,14 @@ class UserPkgService:
                         f"{base[change.name]}"
                     )
         return Plan(
-            env, command, tuple(changes), download, manifest.to_toml(), new_lock,
-            from_revision, tuple(messages),
+            env,
+            command,
+            tuple(changes),
+            download,
+            manifest.to_toml(),
+            new_lock,
+            from_revision,
+            tuple(messages),
         )
 
     def _apply(self, env: str, plan: Plan, progress: ProgressFn | None) -> Result:
@@ -512,14 +556,22 @@ class UserPkgService:
         new_rev = plan.from_revision + 1
         txn = Transaction(prefix)
         touched = [c.name for c in plan.changes if c.action != "add"]
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
         txn.begin(new_rev, touched, {"command": plan.command})
+        timings["journal"] = time.perf_counter() - clock
         try:
             if not plan.empty:
                 self._progress(progress, "install", _summary(plan))
+                clock = time.perf_counter()
                 uvbackend.sync(
-                    str(uvbackend.env_python(prefix)), plan.lock_text, options=self.uv,
+                    str(uvbackend.env_python(prefix)),
+                    plan.lock_text,
+                    options=self.uv,
                     on_line=self._uv_lines(progress),
                 )
+                timings["install"] = time.perf_counter() - clock
+            clock = time.perf_counter()
             record = RevisionRecord(new_rev, _now(), plan.command, plan.changes, _user())
             self.store.commit(env, plan.manifest_text, plan.lock_text, record)
         except BaseException as exc:
@@ -531,8 +583,9 @@ class UserPkgService:
                 f"the change failed and was undone: {exc}", details=repr(exc)
             ) from exc
         txn.finish()
+        timings["commit"] = time.perf_counter() - clock
         self._progress(progress, "commit", f"revision {new_rev}")
-        return Result(plan, new_rev, applied=True)
+        return Result(plan, new_rev, applied=True, timings=timings)
 
     @staticmethod
     def _confirm(confirm: ConfirmFn | None, plan: Plan) -> None:
@@ -565,9 +618,7 @@ def _major_minor(python: str) -> str:
 
 def _summary(plan: Plan) -> str:
     counts = {a: sum(1 for c in plan.changes if c.action == a) for a in ("add", "change", "remove")}
-    return (
-        f"{counts['add']} to add, {counts['change']} to change, {counts['remove']} to remove"
-    )
+    return f"{counts['add']} to add, {counts['change']} to change, {counts['remove']} to remove"
 
 
 def _write_layer_pth(prefix: Path, site_dirs: tuple[str, ...]) -> None:
@@ -606,5 +657,3 @@ def _strip_tool_table(lock_text: str) -> str:
     if "tool" in doc:
         del doc["tool"]
     return tomlkit.dumps(doc)
-
-

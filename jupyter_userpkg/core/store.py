@@ -239,11 +239,11 @@ class EnvStore:
                     f"environment {name!r} has no revision {revision}; "
                     f"see `jupyter userpkg history -n {name}`"
                 ) from None
-            raise TransactionFailed(f"revision {revision} of {name!r} is missing {filename}")
+            raise TransactionFailed(
+                f"revision {revision} of {name!r} is missing {filename}"
+            ) from None
 
-    def commit(
-        self, name: str, manifest: str, lock: str, record: RevisionRecord
-    ) -> None:
+    def commit(self, name: str, manifest: str, lock: str, record: RevisionRecord) -> None:
         """Write revision ``record.revision`` and make it current in one rename."""
         revs_dir = self.revisions_dir(name)
         revs_dir.mkdir(parents=True, exist_ok=True)

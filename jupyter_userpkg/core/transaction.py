@@ -38,6 +38,7 @@ from .store import META_DIR, atomic_write
 
 JOURNAL = "journal.json"
 TREE = "tree.txt"
+BACKUPS = "backups.txt"
 BACKUP = "backup"
 
 
@@ -69,17 +70,19 @@ def walk_tree(prefix: Path) -> Iterator[tuple[str, bool]]:
 
     Symlinks (also to directories) are reported as files and not followed.
     """
-    stack = [prefix]
+    root = str(prefix)
+    cut = len(root) + 1
+    stack = [root]
     while stack:
         current = stack.pop()
         with os.scandir(current) as it:
             for entry in it:
-                rel = os.path.relpath(entry.path, prefix)
+                rel = entry.path[cut:]
                 if rel == META_DIR:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     yield rel, True
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                 else:
                     yield rel, False
 
@@ -103,33 +106,31 @@ def installed_dists(prefix: Path) -> dict[str, tuple[str, Path]]:
 
 
 def _owned_paths(prefix: Path, dist_info: Path) -> set[str]:
-    """Paths (relative to the prefix) a distribution owns, per its RECORD.
+    """Top-level entries (relative to the prefix) a distribution owns, per its RECORD.
 
-    Whole top-level entries of site-packages are included, so files a RECORD
-    does not list (``__pycache__``) are kept too.
+    Whole top-level entries of site-packages are taken, so files a RECORD does
+    not list (``__pycache__``) are kept too; files outside site-packages (scripts,
+    data files) are taken one by one.
     """
-    site = dist_info.parent
-    owned: set[str] = set()
-    tops: set[str] = {dist_info.name}
-    record = dist_info / "RECORD"
+    site = str(dist_info.parent)
+    root = str(prefix)
+    site_rel = site[len(root) + 1 :]
+    owned: set[str] = {os.path.join(site_rel, dist_info.name)}
     try:
-        lines = record.read_text(encoding="utf-8").splitlines()
+        lines = (dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
     except OSError:
         lines = []
-    root = os.path.realpath(prefix)
     for line in lines:
-        rel_in_site = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
-        if not rel_in_site:
+        path = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
+        if not path:
             continue
-        full = os.path.normpath(os.path.join(site, rel_in_site))
-        if not os.path.realpath(os.path.dirname(full)).startswith(root):
-            continue
-        owned.add(os.path.relpath(full, prefix))
-        parts = Path(rel_in_site).parts
-        if parts and parts[0] != "..":
-            tops.add(parts[0])
-    site_rel = os.path.relpath(site, prefix)
-    return owned | {os.path.join(site_rel, t) for t in tops}
+        if path.startswith(".."):
+            full = os.path.normpath(os.path.join(site, path))
+            if full.startswith(root + os.sep):
+                owned.add(full[len(root) + 1 :])
+        else:
+            owned.add(os.path.join(site_rel, path.replace("/", os.sep).split(os.sep, 1)[0]))
+    return owned
 
 
 class Transaction:
@@ -154,17 +155,21 @@ class Transaction:
         for name in touched:
             if canonicalize_name(name) in dists:
                 roots |= _owned_paths(self.prefix, dists[canonicalize_name(name)][1])
+        # Backups are stored flat (backup/<n>), mapped in BACKUPS: creating the
+        # env's directory structure again would cost a mkdir per directory.
         tree: list[str] = []
+        saved: list[str] = []
+        root, dest = str(self.prefix), str(backup)
         for rel, is_dir in walk_tree(self.prefix):
             tree.append(("d " if is_dir else "f ") + rel)
             if not is_dir and _under(rel, roots):
-                dst = backup / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                _link(self.prefix / rel, dst)
-        with open(self.dir / TREE, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(tree) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+                _link(os.path.join(root, rel), os.path.join(dest, str(len(saved))))
+                saved.append(rel)
+        for name, lines in ((TREE, tree), (BACKUPS, saved)):
+            with open(self.dir / name, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
         atomic_write(self.dir / JOURNAL, json.dumps({"to_revision": to_revision, **info}))
 
     def journal(self) -> dict[str, object] | None:
@@ -204,10 +209,11 @@ class Transaction:
             elif rel not in old_files:
                 os.unlink(self.prefix / rel)
         backup = self.dir / BACKUP
-        for rel, is_dir in walk_tree(backup):
-            if is_dir:
+        saved = (self.dir / BACKUPS).read_text(encoding="utf-8").splitlines()
+        for number, rel in enumerate(saved):
+            if not rel:
                 continue
-            src, dst = backup / rel, self.prefix / rel
+            src, dst = backup / str(number), self.prefix / rel
             if os.path.lexists(dst):
                 if not dst.is_symlink() and os.path.samefile(src, dst):
                     continue
@@ -221,17 +227,25 @@ class Transaction:
 
 
 def _under(rel: str, roots: set[str]) -> bool:
+    """Whether ``rel`` is one of ``roots`` or inside one (roots are at most 5 deep)."""
     if rel in roots:
         return True
-    parts = Path(rel).parts
-    return any(os.path.join(*parts[:i]) in roots for i in range(1, len(parts)))
+    end = rel.find(os.sep)
+    while end != -1:
+        if rel[:end] in roots:
+            return True
+        end = rel.find(os.sep, end + 1)
+    return False
 
 
-def _link(src: Path, dst: Path) -> None:
-    if src.is_symlink():
-        os.symlink(os.readlink(src), dst)
-        return
+def _link(src: Path | str, dst: Path | str) -> None:
+    """Hard-link ``src`` (a symlink itself, not its target) to ``dst``; copy as fallback."""
     try:
-        os.link(src, dst)
+        os.link(src, dst, follow_symlinks=False)
+    except NotImplementedError:  # platforms without linkat(): symlinks are re-created
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        else:
+            os.link(src, dst)
     except OSError:  # e.g. a filesystem without hard links
-        shutil.copy2(src, dst)
+        shutil.copy2(src, dst, follow_symlinks=False)

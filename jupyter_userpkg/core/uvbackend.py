@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,9 @@ def uv_bin() -> str:
     try:
         import uv
     except ImportError:  # pragma: no cover - uv is a hard dependency
-        raise BackendUnavailable("the 'uv' package is not installed; reinstall jupyter_userpkg")
+        raise BackendUnavailable(
+            "the 'uv' package is not installed; reinstall jupyter_userpkg"
+        ) from None
     return str(uv.find_uv_bin())
 
 
@@ -81,9 +84,7 @@ def _raise_for(result: ProcResult, what: str) -> None:
         )
         if missing and "you require" in text:
             names = ", ".join(sorted(set(missing)))
-            raise PackageNotFound(
-                f"package not found on the index: {names}", details=explanation
-            )
+            raise PackageNotFound(f"package not found on the index: {names}", details=explanation)
         summary = explanation.splitlines()[0] if explanation else "no solution"
         raise Unsatisfiable(
             "the requested packages cannot be installed together: " + _shorten(summary),
@@ -113,8 +114,16 @@ def _first_error(text: str) -> str:
 def create_venv(prefix: Path, python: str) -> None:
     """Create an empty venv at ``prefix`` (its final path: venvs are not relocatable)."""
     result = run(
-        [uv_bin(), "venv", "--no-config", "--no-python-downloads", "--quiet",
-         "--python", python, str(prefix)],
+        [
+            uv_bin(),
+            "venv",
+            "--no-config",
+            "--no-python-downloads",
+            "--quiet",
+            "--python",
+            python,
+            str(prefix),
+        ],
         env=_env(),
     )
     if result.returncode != 0:
@@ -150,9 +159,23 @@ def compile_lock(
         out = Path(tmp) / "pylock.toml"
         if preferences:
             out.write_text(preferences, encoding="utf-8")
-        args = [uv_bin(), "pip", "compile", str(req_file), "--format", "pylock.toml",
-                "-o", str(out), "--preview-features", "pylock", "--no-header", "--quiet",
-                "--python", python, *options.args()]
+        args = [
+            uv_bin(),
+            "pip",
+            "compile",
+            str(req_file),
+            "--format",
+            "pylock.toml",
+            "-o",
+            str(out),
+            "--preview-features",
+            "pylock",
+            "--no-header",
+            "--quiet",
+            "--python",
+            python,
+            *options.args(),
+        ]
         cons = list(constraints)
         if cons:
             cons_file = Path(tmp) / "constraints.txt"
@@ -174,14 +197,49 @@ def sync(
     options: UvOptions,
     on_line: ProgressFn | None = None,
 ) -> None:
-    """Make the environment of ``python`` hold exactly the packages of the lock."""
+    """Make the environment of ``python`` hold exactly the packages of the lock.
+
+    The lock is handed to uv as pinned, hash-checked requirements: uv's cache
+    serves those as registry packages (hard links, no download when warm),
+    whereas a pylock.toml's artifact URLs are re-fetched on every sync.
+    """
     with tempfile.TemporaryDirectory(prefix="userpkg-sync-") as tmp:
-        lock_file = Path(tmp) / "pylock.toml"
-        lock_file.write_text(lock_text, encoding="utf-8")
-        args = [uv_bin(), "pip", "sync", str(lock_file), "--preview-features", "pylock",
-                "--python", python, *options.args()]
+        req_file = Path(tmp) / "requirements.txt"
+        lines, hashed = _pinned_requirements(lock_text)
+        req_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        args = [
+            uv_bin(),
+            "pip",
+            "sync",
+            str(req_file),
+            "--allow-empty-requirements",
+            "--python",
+            python,
+            *options.args(),
+        ]
+        if hashed:
+            args.append("--require-hashes")
         result = run(args, env=_env(), on_line=on_line)
         _raise_for(result, "installing")
+
+
+def _pinned_requirements(lock_text: str) -> tuple[list[str], bool]:
+    """``name==version --hash=...`` lines for a pylock.toml; and whether all have hashes."""
+    data = tomllib.loads(lock_text) if lock_text.strip() else {}
+    lines: list[str] = []
+    all_hashed = True
+    for pkg in data.get("packages", []):
+        artifacts = list(pkg.get("wheels") or [])
+        if pkg.get("sdist"):
+            artifacts.append(pkg["sdist"])
+        hashes = [
+            f"--hash={algo}:{digest}"
+            for art in artifacts
+            for algo, digest in (art.get("hashes") or {}).items()
+        ]
+        all_hashed = all_hashed and bool(hashes)
+        lines.append(" ".join([f"{pkg['name']}=={pkg['version']}", *hashes]))
+    return lines, all_hashed and bool(lines)
 
 
 def python_info(python: str) -> dict[str, object]:

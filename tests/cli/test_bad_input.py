@@ -27,14 +27,22 @@ def assert_one_line_error(proc: object, *needles: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "needle"),
-    [("../x", "invalid environment name"), ("a/b", "invalid environment name"),
-     ("", "invalid environment name"), ("x" * 300, "invalid environment name"),
-     (".hidden", "invalid environment name")],
+    [
+        ("../x", "invalid environment name"),
+        ("a/b", "invalid environment name"),
+        ("", "invalid environment name"),
+        ("x" * 300, "invalid environment name"),
+        (".hidden", "invalid environment name"),
+    ],
 )
 def test_bad_env_names(prepared: CLI, name: str, needle: str) -> None:
     before = sorted(p.name for p in prepared.envs_dir.iterdir())
-    for args in (("create", name), ("install", "-n", name, "tabulate"), ("delete", name),
-                 ("list", "-n", name)):
+    for args in (
+        ("create", name),
+        ("install", "-n", name, "tabulate"),
+        ("delete", name),
+        ("list", "-n", name),
+    ):
         proc = prepared(*args, check=False)
         assert_one_line_error(proc, needle)
         assert len(proc.stderr.splitlines()) == 1

@@ -19,7 +19,9 @@ def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
     dry = cli.json("install", "--dry-run", "python-slugify")
     assert dry["applied"] is False  # type: ignore[index]
     assert {c["name"] for c in dry["plan"]["changes"]} == {  # type: ignore[index]
-        "python-slugify", "text-unidecode"}
+        "python-slugify",
+        "text-unidecode",
+    }
     assert installed(cli.envs_dir, "default") == {}
     out = cli("install", "python-slugify").stdout
     assert "+ python-slugify" in out and "Done: revision 1." in out
@@ -63,8 +65,19 @@ def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
 
 def test_help_and_usage(cli: CLI) -> None:
     out = cli("--help").stdout
-    for verb in ("envs", "create", "install", "remove", "update", "list", "history",
-                 "rollback", "export", "delete", "doctor"):
+    for verb in (
+        "envs",
+        "create",
+        "install",
+        "remove",
+        "update",
+        "list",
+        "history",
+        "rollback",
+        "export",
+        "delete",
+        "doctor",
+    ):
         assert verb in out
     proc = cli("update", check=False)
     assert proc.returncode != 0 and "update needs package names or --all" in proc.stderr
@@ -75,7 +88,8 @@ def test_jupyter_dispatches_to_the_cli(cli: CLI) -> None:
     import subprocess
 
     jupyter = Path(sys.executable).with_name("jupyter")
-    proc = subprocess.run([str(jupyter), "userpkg", "envs", "--json"], env=cli.env(),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(jupyter), "userpkg", "envs", "--json"], env=cli.env(), capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []

@@ -13,8 +13,8 @@ def test_two_concurrent_installs(cli: CLI) -> None:
     cli("create", "c", "--kind", "venv")
     a = cli.popen("install", "-n", "c", "python-slugify", "--json")
     b = cli.popen("install", "-n", "c", "tabulate", "--json")
-    out_a, err_a = a.communicate(timeout=600)
-    out_b, err_b = b.communicate(timeout=600)
+    _, err_a = a.communicate(timeout=600)
+    _, err_b = b.communicate(timeout=600)
     assert a.returncode == 0, err_a
     assert b.returncode == 0, err_b
     assert set(installed(cli.envs_dir, "c")) == {"python-slugify", "text-unidecode", "tabulate"}
@@ -24,8 +24,10 @@ def test_two_concurrent_installs(cli: CLI) -> None:
     assert commands == ["install python-slugify", "install tabulate"]
     # Each revision's changes are exactly what that command added.
     added = {r["command"]: {c["name"] for c in r["changes"]} for r in history[1:]}  # type: ignore[index]
-    assert added == {"install python-slugify": {"python-slugify", "text-unidecode"},
-                     "install tabulate": {"tabulate"}}
+    assert added == {
+        "install python-slugify": {"python-slugify", "text-unidecode"},
+        "install tabulate": {"tabulate"},
+    }
     assert cli.json("doctor", "-n", "c")[0]["ok"]  # type: ignore[index]
 
 

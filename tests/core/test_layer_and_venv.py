@@ -34,7 +34,8 @@ def test_layer_install_import_remove(svc: UserPkgService, envs_dir: Path) -> Non
     assert result.plan.download_bytes > 0
     # The new package imports with the env's own python, next to the base's packages.
     proc = run_python(
-        envs_dir, "default",
+        envs_dir,
+        "default",
         "import slugify, jupyter_core, sys; print(slugify.slugify('Hello World'));"
         "print(jupyter_core.__file__); print(sys.prefix)",
     )
@@ -132,8 +133,11 @@ def test_export_and_recreate(
 ) -> None:
     svc.create("src", kind=kind, specs=["python-slugify", "tabulate<0.10"])
     text = svc.export("src", fmt)
-    suffix = {"requirements": "requirements.txt", "environment": "environment.yml",
-              "lock": "pylock.toml"}[fmt]
+    suffix = {
+        "requirements": "requirements.txt",
+        "environment": "environment.yml",
+        "lock": "pylock.toml",
+    }[fmt]
     path = tmp_path / suffix
     path.write_text(text)
     kwargs = {"python": None} if kind == "layer" or fmt != "environment" else {}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything the tests need (a venv with the package, its lab extension
+# and the test tools) and run every test and gate.  Exit status: non-zero on any
+# failure, including "no tests collected".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
+
+echo "== lint and types"
+.venv/bin/ruff check jupyter_userpkg tests benchmarks
+.venv/bin/ruff format --check jupyter_userpkg tests benchmarks
+.venv/bin/mypy
+(PATH="$PWD/.venv/bin:$PATH" jlpm typecheck)
+
+echo "== extension is installed and enabled"
+.venv/bin/jupyter server extension list 2>&1 | grep -E "jupyter_userpkg .*OK"
+.venv/bin/jupyter labextension list 2>&1 | grep -E "jupyter-userpkg .*enabled.*OK"
+
+echo "== pytest"
+set +e
+.venv/bin/python -m pytest tests -p no:cacheprovider -ra "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: failing" >&2
+    exit 1
+fi
+exit "$status"

@@ -1,0 +1,43 @@
+"""The server extension, loaded by a real Jupyter server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+
+@pytest.fixture
+def jp_server_config(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_userpkg": True}},
+        "UserPkg": {"envs_dir": str(tmp_path / "envs")},
+    }
+
+
+async def test_health(jp_fetch: Any) -> None:
+    response = await jp_fetch("userpkg", "api", "health")
+    assert response.code == 200
+    body = json.loads(response.body)
+    assert body["status"] == "ok" and body["envs"] == 0
+    from jupyter_userpkg import __version__
+
+    assert body["version"] == __version__
+
+
+async def test_envs_lists_what_the_cli_made(jp_fetch: Any, tmp_path: Path) -> None:
+    from jupyter_userpkg.core.service import UserPkgService
+
+    UserPkgService(tmp_path / "envs").create("made", kind="venv")
+    response = await jp_fetch("userpkg", "api", "envs")
+    envs = json.loads(response.body)
+    assert [(e["name"], e["kind"], e["revision"]) for e in envs] == [("made", "venv", 0)]
+
+
+async def test_requires_authentication(jp_fetch: Any) -> None:
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("userpkg", "api", "health", headers={"Authorization": "token wrong"})
+    assert err.value.code == 403
