@@ -93,8 +93,9 @@ def test_venv_is_isolated(svc: UserPkgService, envs_dir: Path) -> None:
     assert run_python(envs_dir, "iso", "import tabulate").returncode == 0
 
 
-def test_update_moves_only_what_is_named(svc: UserPkgService, envs_dir: Path) -> None:
-    svc.create("up", kind="venv", specs=["tabulate<0.10", "text-unidecode<1.3"])
+@pytest.mark.parametrize("kind", ["layer", "venv"])
+def test_update_moves_only_what_is_named(svc: UserPkgService, envs_dir: Path, kind: str) -> None:
+    svc.create("up", kind=kind, specs=["tabulate<0.10", "text-unidecode<1.3"])
     old = lock_versions(svc, "up")
     assert old["tabulate"].startswith("0.9")
     # Relaxing the specs keeps what is installed (no needless moves).
@@ -111,8 +112,11 @@ def test_update_moves_only_what_is_named(svc: UserPkgService, envs_dir: Path) ->
     assert installed(envs_dir, "up") == lock_versions(svc, "up")
 
 
-def test_rollback_restores_packages_and_manifest(svc: UserPkgService, envs_dir: Path) -> None:
-    svc.create("rb", kind="venv", specs=["tabulate"])
+@pytest.mark.parametrize("kind", ["layer", "venv"])
+def test_rollback_restores_packages_and_manifest(
+    svc: UserPkgService, envs_dir: Path, kind: str
+) -> None:
+    svc.create("rb", kind=kind, specs=["tabulate"])
     first = installed(envs_dir, "rb")
     svc.change("rb", install=["python-slugify"])
     svc.change("rb", remove=["tabulate"])
