@@ -9,5 +9,5 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+.venv/bin/python -m pip install --quiet -e . "jupyterlab>=4.6.4,<5"
 exec .venv/bin/jupyter lab "$@"
