@@ -10,6 +10,7 @@ commit a revision.
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 import importlib.metadata
 import os
@@ -62,15 +63,31 @@ def _user() -> str:
 
 
 def base_packages(site_dirs: Iterable[str]) -> dict[str, str]:
-    """Canonical name -> version of what the base interpreter can import."""
+    """Canonical name -> version of what the base interpreter can import.
+
+    Cached on the directories' modification times: installing or removing a
+    distribution adds or deletes a ``*.dist-info`` entry, which changes them.
+    """
+    dirs = tuple(site_dirs)
+    stamps = []
+    for directory in dirs:
+        try:
+            stamps.append(os.stat(directory).st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+    return dict(_base_packages(dirs, tuple(stamps)))
+
+
+@functools.lru_cache(maxsize=8)
+def _base_packages(dirs: tuple[str, ...], stamps: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
     out: dict[str, str] = {}
-    for dist in importlib.metadata.distributions(path=list(site_dirs)):
+    for dist in importlib.metadata.distributions(path=list(dirs)):
         try:
             name = canonicalize_name(dist.metadata["Name"])
         except (KeyError, TypeError):
             continue
         out.setdefault(name, dist.version)
-    return out
+    return tuple(out.items())
 
 
 class UserPkgService:
@@ -380,6 +397,10 @@ class UserPkgService:
     def doctor(self, name: str | None = None) -> list[dict[str, Any]]:
         """Finish interrupted transactions and compare each env with its lock."""
         names = [validate_env_name(name)] if name else self.store.names()
+        trash = self.store.envs_dir / ".trash"
+        if trash.is_dir():  # envs whose delete was interrupted after the rename
+            for entry in os.listdir(trash):
+                shutil.rmtree(trash / entry, ignore_errors=True)
         if name and not self.store.exists(name):
             self.store.current(name)
         reports = []
