@@ -60,9 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("envs", parents=[common], help="list environments")
 
-    p = sub.add_parser("create", parents=[common, changing], help="create an environment")
+    p = sub.add_parser("create", parents=[common], help="create an environment")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument("name")
-    p.add_argument("--kind", choices=["layer", "venv"], default="layer")
+    p.add_argument(
+        "--kind", choices=["layer", "venv"], help="layer (default) or venv; --from a lock: its kind"
+    )
     p.add_argument("--python", help="Python version X.Y (venv only)")
     p.add_argument(
         "--from",
@@ -101,9 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", parents=[common], help="delete an environment")
     p.add_argument("name")
 
-    sub.add_parser(
-        "doctor", parents=[common, env_opt], help="verify, and recover an interrupted transaction"
+    p = sub.add_parser(
+        "doctor", parents=[common], help="verify, and recover an interrupted transaction"
     )
+    p.add_argument("-n", "--name", dest="env", help="environment (default: all)")
     return parser
 
 
@@ -113,7 +117,10 @@ def make_service() -> UserPkgService:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `jupyter userpkg`; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb == "update" and not args.names and not args.update_all:
+        parser.error("update needs package names or --all")
     try:
         code = run(args)
     except UserPkgError as exc:
@@ -133,8 +140,10 @@ def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
         print(json.dumps({"error": exc.to_dict()}))
     else:
         sys.stderr.write(f"{PROG}: error: {exc.message}\n")
-        if exc.details and exc.code in ("unsatisfiable", "package_not_found"):
-            sys.stderr.write(_indent(exc.details) + "\n")
+        # The solver's explanation, when it says more than the one-line summary.
+        says_more = exc.details and exc.details.strip() not in exc.message
+        if says_more and exc.code in ("unsatisfiable", "package_not_found"):
+            sys.stderr.write(_indent(str(exc.details)) + "\n")
     return exc.exit_code
 
 
@@ -161,8 +170,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return _out(as_json, result.to_dict(), lambda: _render_result(result))
     if verb in ("install", "remove", "update"):
-        if verb == "update" and not args.names and not args.update_all:
-            raise _usage("update needs package names or --all")
         kwargs: dict[str, Any] = {
             "install": args.specs if verb == "install" else (),
             "remove": args.names if verb == "remove" else (),
@@ -258,13 +265,13 @@ def _change_text(change: Change, width: int = 0) -> str:
 def _plan_text(plan: Plan) -> str:
     lines = [f"Environment {plan.env!r}: {plan.command}"]
     if plan.empty:
-        lines.append("  nothing to change: all requested packages are already installed")
+        lines.append("  nothing to change")
     width = max((len(c.name) for c in plan.changes), default=0)
     for c in plan.changes:
         lines.append(f"  {_change_text(c, width)}")
     lines += [f"  note: {m}" for m in plan.messages]
     if plan.download_bytes:
-        lines.append(f"  download: up to {_size(plan.download_bytes)}")
+        lines.append(f"  download: {_size(plan.download_bytes)}")
     return "\n".join(lines)
 
 

@@ -58,7 +58,8 @@ class UserPkg(Configurable):
 def load_config_files() -> Config:
     """Read ``jupyter_userpkg_config.json`` / ``.py`` from the Jupyter config path.
 
-    Later entries of the path take precedence, as everywhere in Jupyter.
+    Earlier entries of the path (the user's) take precedence over later ones
+    (the system's), as everywhere in Jupyter.
     """
     config = Config()
     for directory in reversed(jupyter_config_path()):

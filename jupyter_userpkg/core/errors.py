@@ -104,3 +104,10 @@ class Cancelled(UserPkgError):
     code = "cancelled"
     http_status = 409
     exit_code = 130
+
+
+class Declined(Cancelled):
+    """The user said no to a plan."""
+
+    code = "declined"
+    exit_code = 1

@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 
 from . import uvbackend
 from .errors import (
-    Cancelled,
+    Declined,
     EnvExists,
     InvalidRequest,
     PackageNotFound,
@@ -135,7 +135,14 @@ class UserPkgService:
         return DEFAULT_ENV
 
     def list_envs(self) -> list[EnvInfo]:
-        return [self.env_info(name) for name in self.store.names()]
+        """Every env; one whose metadata cannot be read is listed as ``broken``."""
+        out = []
+        for name in self.store.names():
+            try:
+                out.append(self.env_info(name))
+            except (UserPkgError, OSError, ValueError):
+                out.append(EnvInfo(name, "broken", str(self.store.prefix(name)), None, 0, -1, ""))
+        return out
 
     def env_info(self, name: str) -> EnvInfo:
         manifest = self.store.read_manifest(name)
@@ -180,33 +187,44 @@ class UserPkgService:
         self,
         name: str,
         *,
-        kind: str = "layer",
+        kind: str | None = None,
         python: str | None = None,
         specs: Iterable[str] = (),
         from_file: str | None = None,
         dry_run: bool = False,
         progress: ProgressFn | None = None,
     ) -> Result:
-        """Create an env; with specs or ``from_file``, install them in the same revision 0."""
+        """Create an env; with specs or ``from_file``, install them in the same revision 0.
+
+        ``kind`` defaults to the kind recorded in an exported lock, else ``layer``.
+        """
         validate_env_name(name)
+        reqs = parse_pypi_specs(list(specs))
+        lock_text: str | None = None
+        imported = read_import(Path(from_file)) if from_file else None
+        if imported is not None:
+            kind = kind or imported.kind
+            lock_text = imported.lock_text
+            if lock_text is not None and reqs:
+                raise InvalidRequest(
+                    "a lock is installed exactly as it is: create the environment from it "
+                    "first, then install more packages"
+                )
+            reqs = list(imported.requirements) + reqs
+        kind = kind or "layer"
         if kind not in ENV_KINDS:
             raise InvalidRequest(f"unknown environment kind {kind!r}; use one of: layer, venv")
-        reqs = parse_pypi_specs(list(specs))
         if python and kind == "layer":
             raise InvalidRequest(
                 "a layer environment uses the server's own Python; "
                 "use --kind venv to choose another Python version"
             )
-        lock_text: str | None = None
-        if from_file:
-            imported = read_import(Path(from_file))
-            reqs = list(imported.requirements) + reqs
-            lock_text = imported.lock_text
+        if imported is not None and imported.python:
             if kind == "venv":
                 python = python or imported.python
-            elif imported.python and imported.python != _major_minor(self.base_python):
+            elif imported.python != _major_minor(self.base_python):
                 raise InvalidRequest(
-                    f"{Path(from_file).name} asks for Python {imported.python}, but a layer "
+                    f"{Path(str(from_file)).name} asks for Python {imported.python}, but a layer "
                     f"environment uses the server's Python {_major_minor(self.base_python)}; "
                     "use --kind venv"
                 )
@@ -249,7 +267,8 @@ class UserPkgService:
             base_python = str(base_info["executable"])
             _write_layer_pth(prefix, base_site)
         manifest = Manifest(name, kind, version, base_python, base_site).with_pypi(reqs)
-        command = f"create {name} --kind {kind}" + "".join(f" {r}" for r in reqs)
+        command = f"create {name} --kind {kind}" + (f" --python {python}" if python else "")
+        command += "".join(f" {r}" for r in reqs)
         if lock_text is not None:
             new_lock = _strip_tool_table(lock_text)
             if kind == "layer":
@@ -611,7 +630,7 @@ class UserPkgService:
     @staticmethod
     def _confirm(confirm: ConfirmFn | None, plan: Plan) -> None:
         if confirm is not None and not plan.empty and not confirm(plan):
-            raise Cancelled("cancelled; nothing was changed")
+            raise Declined("cancelled; nothing was changed")
 
     @staticmethod
     def _progress(progress: ProgressFn | None, phase: str, message: str) -> None:

@@ -19,6 +19,8 @@ old or the new revision, never a half-written one.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import shutil
@@ -29,7 +31,8 @@ from typing import Any
 
 import tomlkit
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.tags import Tag, sys_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
 from .names import validate_env_name
@@ -162,12 +165,33 @@ def parse_lock(text: str) -> dict[str, LockedPackage]:
     out: dict[str, LockedPackage] = {}
     for pkg in data.get("packages", []):
         name = canonicalize_name(pkg["name"])
-        wheels = pkg.get("wheels") or []
-        sizes = [int(w.get("size", 0)) for w in wheels if w.get("size")]
-        sdist = pkg.get("sdist") or {}
-        size = min(sizes) if sizes else int(sdist.get("size", 0) or 0)
+        size = _artifact_size(pkg.get("wheels") or [], pkg.get("sdist") or {})
         out[name] = LockedPackage(name, str(pkg.get("version", "")), pkg.get("index"), size)
     return out
+
+
+@functools.cache
+def _tag_priority() -> dict[Tag, int]:
+    """This interpreter's wheel tags, most preferred first (as installers rank them)."""
+    return {tag: rank for rank, tag in enumerate(sys_tags())}
+
+
+def _artifact_size(wheels: list[dict[str, Any]], sdist: dict[str, Any]) -> int:
+    """Size of the artifact an installer on this interpreter would fetch."""
+    priority = _tag_priority()
+    best: tuple[int, int] | None = None
+    for wheel in wheels:
+        name = str(wheel.get("name") or str(wheel.get("url", "")).rsplit("/", 1)[-1])
+        try:
+            tags = parse_wheel_filename(name)[3]
+        except InvalidWheelFilename:
+            continue
+        rank = min((priority[t] for t in tags if t in priority), default=None)
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, int(wheel.get("size", 0) or 0))
+    if best is not None:
+        return best[1]
+    return int(sdist.get("size", 0) or 0)
 
 
 class EnvStore:
@@ -262,8 +286,11 @@ class EnvStore:
                 fh.flush()
                 os.fsync(fh.fileno())
         fsync_dir(tmp)
-        os.rename(tmp, final)
-        fsync_dir(revs_dir)
+        os.rename(tmp, final)  # the commit point
+        # Past the rename the revision is committed: a failing directory fsync
+        # must not make the caller undo a change that readers already see.
+        with contextlib.suppress(OSError):
+            fsync_dir(revs_dir)
 
     def drop_uncommitted(self, name: str) -> None:
         """Remove half-written revision directories left by a killed commit."""

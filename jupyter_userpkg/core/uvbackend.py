@@ -85,11 +85,10 @@ def _raise_for(result: ProcResult, what: str) -> None:
         if missing and "you require" in text:
             names = ", ".join(sorted(set(missing)))
             raise PackageNotFound(f"package not found on the index: {names}", details=explanation)
-        summary = explanation.splitlines()[0] if explanation else "no solution"
-        raise Unsatisfiable(
-            "the requested packages cannot be installed together: " + _shorten(summary),
-            details=explanation,
-        )
+        message = "the requested packages cannot be installed together"
+        if explanation and "\n" not in explanation:
+            message += ": " + _shorten(explanation)
+        raise Unsatisfiable(message, details=explanation)
     if re.search(r"(Failed to fetch|error sending request|dns error|Could not connect)", text):
         raise BackendUnavailable(
             "the package index could not be reached; check the network or the index URL",
@@ -219,6 +218,11 @@ def sync(
         ]
         if hashed:
             args.append("--require-hashes")
+        # The solve that made this lock has just refreshed the index, and the lock
+        # pins every artifact by hash: when the cache holds them all, the install
+        # needs no network (and fails before touching the env if it does not).
+        if not options.offline and run([*args, "--offline"], env=_env()).returncode == 0:
+            return
         result = run(args, env=_env(), on_line=on_line)
         _raise_for(result, "installing")
 

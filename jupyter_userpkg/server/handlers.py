@@ -16,7 +16,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .. import __version__
-from ..core.config import UserPkg
+from ..core.config import UserPkg, load_config_files
 from ..core.errors import UserPkgError
 from ..core.service import UserPkgService
 
@@ -61,7 +61,10 @@ class EnvsHandler(UserPkgHandler):
 
 def setup_handlers(server_app: Any) -> None:
     web_app = server_app.web_app
-    config = UserPkg(config=server_app.config)
+    # The CLI's config files apply to the server too; the server's own config wins.
+    merged = load_config_files()
+    merged.merge(server_app.config)
+    config = UserPkg(config=merged)
     web_app.settings["userpkg_service"] = UserPkgService.from_config(config)
     base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
     routes = [

@@ -90,7 +90,7 @@ def test_unsatisfiable_shows_the_solvers_explanation(prepared: CLI) -> None:
     before = env_state(prepared.envs_dir, "work")
     proc = prepared("install", "-n", "work", "six>=1.17", "python-slugify<0", check=False)
     assert_one_line_error(proc, "cannot be installed together")
-    assert "python-slugify" in proc.stderr.splitlines()[1]  # the explanation follows
+    assert "python-slugify<0" in proc.stderr  # the solver's explanation
     assert env_state(prepared.envs_dir, "work") == before
     proc = prepared("install", "-n", "work", "tabulate>=0.10", "tabulate<0.10", check=False)
     assert_one_line_error(proc, "given more than once")
