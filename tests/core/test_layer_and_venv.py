@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_userpkg.core.errors import Declined, InvalidRequest
+from jupyter_userpkg.core.records import Plan
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import parse_lock
 from tests.conftest import installed, run_python
@@ -164,3 +166,32 @@ def test_delete_removes_env(svc: UserPkgService, envs_dir: Path) -> None:
     svc.delete("gone")
     assert not (envs_dir / "gone").exists()
     assert svc.list_envs() == []
+
+
+def test_lock_keeps_its_kind_and_is_installed_exactly(
+    svc: UserPkgService, envs_dir: Path, tmp_path: Path
+) -> None:
+    svc.create("src", kind="venv", specs=["tabulate<0.10"])
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(svc.export("src", "lock"))
+    with pytest.raises(InvalidRequest, match="installed exactly as it is"):
+        svc.create("copy", from_file=str(lock), specs=["six"])
+    assert not (envs_dir / "copy").exists()
+    svc.create("copy", from_file=str(lock))
+    assert svc.env_info("copy").kind == "venv"
+    assert installed(envs_dir, "copy") == installed(envs_dir, "src")
+
+
+def test_declined_plan_changes_nothing(svc: UserPkgService, envs_dir: Path) -> None:
+    svc.create("d", kind="venv")
+    seen = []
+
+    def decline(plan: Plan) -> bool:
+        seen.append([c.name for c in plan.changes])
+        return False
+
+    with pytest.raises(Declined):
+        svc.change("d", install=["tabulate"], confirm=decline)
+    assert seen == [["tabulate"]]
+    assert installed(envs_dir, "d") == {}
+    assert [r.revision for r in svc.history("d")] == [0]
