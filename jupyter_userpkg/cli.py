@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .core.config import UserPkg, load_config_files
-from .core.errors import Cancelled, UserPkgError
+from .core.errors import Cancelled, InvalidRequest, UserPkgError
 from .core.records import Change, Plan, Result
 from .core.service import UserPkgService
 from .core.store import atomic_write
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
     if getattr(args, "json", False):
-        print(json.dumps({"error": exc.to_dict()}))
+        print(json.dumps(exc.to_dict()))
     else:
         sys.stderr.write(f"{PROG}: error: {exc.message}\n")
         # The solver's explanation, when it says more than the one-line summary.
@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     if verb == "export":
         text = svc.export(args.env, args.format)
         if args.output:
-            atomic_write(Path(args.output), text)
+            _write_output(Path(args.output), text)
             return _out(
                 as_json,
                 {"path": args.output, "format": args.format},
@@ -211,9 +211,17 @@ def run(args: argparse.Namespace) -> int:
     raise _usage(f"unknown verb {verb!r}")  # pragma: no cover - argparse prevents it
 
 
-def _usage(message: str) -> UserPkgError:
-    from .core.errors import InvalidRequest
+def _write_output(path: Path, text: str) -> None:
+    """Write an export where the user asked, or say in one line why not."""
+    if not path.parent.is_dir():
+        raise InvalidRequest(f"cannot write {path}: the directory {path.parent} does not exist")
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise InvalidRequest(f"cannot write {path}: {exc.strerror or exc}") from None
 
+
+def _usage(message: str) -> UserPkgError:
     return InvalidRequest(message)
 
 
@@ -235,7 +243,10 @@ def _progress(phase: str, message: str) -> None:
 def _ask(plan: Plan) -> bool:
     sys.stderr.write("\r\x1b[K")
     print(_plan_text(plan))
-    answer = input("Proceed ([y]/n)? ").strip().lower()
+    try:
+        answer = input("Proceed ([y]/n)? ").strip().lower()
+    except EOFError:
+        return False
     return answer in ("", "y", "yes")
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import tomlkit
 import yaml
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from .errors import InvalidRequest, InvalidSpec
 from .specs import parse_pypi_specs
@@ -147,15 +148,30 @@ def _read_lock(text: str, path: Path) -> Imported:
     if "lock-version" not in data:
         raise InvalidSpec(f"{path.name} is not a lock exported by `jupyter userpkg export`")
     tool = data.get("tool", {}).get("jupyter-userpkg", {})
-    reqs = [
-        manifest_entry_to_requirement(name, value)
-        for name, value in tool.get("pypi-dependencies", {}).items()
-    ]
+    try:
+        locked = parse_lock(text)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidSpec(f"{path.name} is not a valid lock: missing or bad field {exc}") from None
+    specs: list[str] = []
+    for name, value in (tool.get("pypi-dependencies") or {}).items():
+        try:
+            specs.append(str(manifest_entry_to_requirement(name, value)))
+        except (InvalidRequirement, AttributeError, TypeError):
+            raise InvalidSpec(
+                f"{path.name}: the entry for {name!r} is not a valid requirement"
+            ) from None
     if not tool:
-        reqs = [Requirement(f"{p.name}=={p.version}") for p in parse_lock(text).values()]
-    return Imported(
-        tuple(reqs),
-        python=tool.get("python") or None,
-        kind=tool.get("kind") or None,
-        lock_text=text,
-    )
+        specs = [f"{p.name}=={p.version}" for p in locked.values()]
+    try:
+        reqs = parse_pypi_specs(specs)
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"{path.name}: {exc.message}") from None
+    for req in reqs:
+        if canonicalize_name(req.name) not in locked:
+            raise InvalidSpec(
+                f"{path.name}: {req.name} is asked for but is not among the lock's packages"
+            )
+    kind = tool.get("kind") or None
+    if kind is not None and kind not in ("layer", "venv"):
+        raise InvalidSpec(f"{path.name}: unknown environment kind {kind!r}")
+    return Imported(tuple(reqs), python=tool.get("python") or None, kind=kind, lock_text=text)

@@ -17,7 +17,9 @@ def _pdeathsig() -> Callable[[], None] | None:
 
     A SIGKILLed server or kernel must not leave uv writing into an env while
     the next command recovers it.  The libc function is resolved here, before
-    any fork, so the child only makes one system call.
+    any fork, so the child only makes one system call between fork and exec.
+    The signal follows the thread that forked: in the server that is a worker
+    thread of the default executor, which lives as long as the server.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -96,6 +98,11 @@ def run(
     except subprocess.TimeoutExpired:
         _stop(proc)
         raise BackendUnavailable(f"{os.path.basename(args[0])} did not finish in time") from None
+    except BaseException:
+        # Whatever stops us (a progress callback cancelling a job, say), the
+        # child must not go on writing into an env that is being rolled back.
+        _stop(proc)
+        raise
     return ProcResult(tuple(args), proc.returncode, out, err)
 
 

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import tomlkit
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from . import uvbackend
 from .errors import (
@@ -33,6 +35,7 @@ from .errors import (
     EnvExists,
     InvalidRequest,
     PackageNotFound,
+    RevisionNotFound,
     TransactionFailed,
     UserPkgError,
 )
@@ -41,7 +44,7 @@ from .names import DEFAULT_ENV, validate_env_name
 from .records import ENV_KINDS, Action, Change, EnvInfo, Package, Plan, Result, RevisionRecord
 from .specs import parse_pypi_specs, validate_package_name
 from .store import EnvStore, Manifest, parse_lock
-from .transaction import EnvLock, Transaction, installed_dists
+from .transaction import EnvLock, Transaction, installed_dists, site_packages_dirs
 
 #: Progress callback: (phase, message).  Phases: solve, download, install, commit.
 ProgressFn = Callable[[str, str], None]
@@ -122,17 +125,32 @@ class UserPkgService:
 
     # ------------------------------------------------------------------ reading
 
-    def resolve_env(self, name: str | None) -> str:
-        """The env a command targets: the named one, or ``default`` (made on first use)."""
-        if name is not None:
-            validate_env_name(name)
-            if not self.store.exists(name):
-                self.store.current(name)  # raises EnvNotFound with the hint
-            return name
-        if not self.store.exists(DEFAULT_ENV):
-            with contextlib.suppress(EnvExists):  # another process made it first
-                self.create(DEFAULT_ENV, kind="layer")
-        return DEFAULT_ENV
+    def require(self, name: str) -> str:
+        """``name`` if it is an existing env, else EnvNotFound (with a hint)."""
+        validate_env_name(name)
+        self.store.current(name)
+        return name
+
+    def _state(self, name: str | None) -> tuple[str, Manifest, str, bool]:
+        """(env, manifest, lock text, exists) for reading.
+
+        Without a name this is the ``default`` env; before its first change it
+        reads as an empty layer over the base, and nothing is created for that.
+        """
+        if name is not None or self.store.exists(DEFAULT_ENV):
+            env = self.require(DEFAULT_ENV if name is None else name)
+            return env, self.store.read_manifest(env), self.store.read_lock(env), True
+        return DEFAULT_ENV, self._virtual_default(), EMPTY_LOCK, False
+
+    def _virtual_default(self) -> Manifest:
+        info = uvbackend.python_info(self.base_python)
+        return Manifest(
+            DEFAULT_ENV,
+            "layer",
+            ".".join(str(info["version"]).split(".")[:2]),
+            str(info["executable"]),
+            tuple(str(s) for s in info["site"]),  # type: ignore[attr-defined]
+        )
 
     def list_envs(self) -> list[EnvInfo]:
         """Every env; one whose metadata cannot be read is listed as ``broken``."""
@@ -158,9 +176,8 @@ class UserPkgService:
         )
 
     def packages(self, name: str | None = None) -> list[Package]:
-        env = self.resolve_env(name)
-        manifest = self.store.read_manifest(env)
-        locked = parse_lock(self.store.read_lock(env))
+        _, manifest, lock_text, _ = self._state(name)
+        locked = parse_lock(lock_text)
         out = [
             Package(p.name, p.version, "pypi", p.index, p.name in manifest.pypi)
             for p in locked.values()
@@ -172,14 +189,16 @@ class UserPkgService:
         return sorted(out, key=lambda p: (p.name, p.source))
 
     def history(self, name: str | None = None) -> list[RevisionRecord]:
-        env = self.resolve_env(name)
+        env, _, _, exists = self._state(name)
+        if not exists:
+            return []
         return [self.store.read_record(env, rev) for rev in self.store.revisions(env)]
 
     def export(self, name: str | None = None, fmt: str = "requirements") -> str:
-        env = self.resolve_env(name)
         if fmt not in FORMATS:
             raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-        return export_env(self.store.read_manifest(env), self.store.read_lock(env), fmt)
+        _, manifest, lock_text, _ = self._state(name)
+        return export_env(manifest, lock_text, fmt)
 
     # ----------------------------------------------------------------- creating
 
@@ -232,16 +251,45 @@ class UserPkgService:
             prefix = self.store.prefix(name)
             if self.store.exists(name):
                 raise EnvExists(f"environment {name!r} already exists")
-            if prefix.exists():  # debris of an interrupted create: never committed
-                shutil.rmtree(prefix)
+            self._clear_debris(name)
+            if os.path.lexists(prefix):
+                raise EnvExists(
+                    f"{prefix} exists and is not an environment of jupyter-userpkg; "
+                    "choose another name"
+                )
+            marker = self.store.creating_marker(name)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()  # from here on, the prefix is ours to remove if this fails
             self._progress(progress, "create", f"creating {kind} environment {name!r}")
             try:
-                return self._create_locked(
+                result = self._create_locked(
                     name, kind, python, reqs, lock_text, dry_run=dry_run, progress=progress
                 )
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
+                marker.unlink(missing_ok=True)
                 raise
+            marker.unlink(missing_ok=True)
+            return result
+
+    def _clear_debris(self, name: str) -> None:
+        """Remove what an interrupted ``create`` left (only what it marked as its own)."""
+        marker = self.store.creating_marker(name)
+        if marker.exists() and not self.store.exists(name):
+            shutil.rmtree(self.store.prefix(name), ignore_errors=True)
+            marker.unlink(missing_ok=True)
+
+    def _sweep(self) -> None:
+        """Finish interrupted deletes and creates; safe at any time."""
+        trash = self.store.envs_dir / ".trash"
+        if trash.is_dir():
+            for entry in os.listdir(trash):
+                shutil.rmtree(trash / entry, ignore_errors=True)
+        locks = self.store.envs_dir / ".locks"
+        for marker in locks.glob("*.creating") if locks.is_dir() else ():
+            name = marker.name.removesuffix(".creating")
+            with self._lock(name):
+                self._clear_debris(name)
 
     def _create_locked(
         self,
@@ -274,7 +322,7 @@ class UserPkgService:
             if kind == "layer":
                 new_lock = _drop_base_satisfied(new_lock, base_packages(base_site))
         elif reqs:
-            new_lock = self._solve(prefix, manifest, EMPTY_LOCK, named=set(), progress=progress)
+            new_lock = self._solve(prefix, manifest, EMPTY_LOCK, progress=progress)
         else:
             new_lock = EMPTY_LOCK
         plan = self._plan(name, command, manifest, EMPTY_LOCK, new_lock, -1)
@@ -296,12 +344,11 @@ class UserPkgService:
 
     def delete(self, name: str) -> None:
         validate_env_name(name)
+        self._sweep()
         with self._lock(name):
+            self._clear_debris(name)
+            self.require(name)
             prefix = self.store.prefix(name)
-            if not self.store.exists(name):
-                if prefix.exists():  # debris of an interrupted create
-                    shutil.rmtree(prefix, ignore_errors=True)
-                self.store.current(name)  # raises EnvNotFound
             trash = self.store.envs_dir / ".trash"
             trash.mkdir(exist_ok=True)
             target = trash / f"{name}-{uuid.uuid4().hex[:8]}"
@@ -332,7 +379,6 @@ class UserPkgService:
         update_names = [validate_package_name(n) for n in update]
         if not (reqs or remove_names or update_names or update_all):
             raise InvalidRequest("nothing to do: name at least one package")
-        env = self.resolve_env(name)
         command = " ".join(
             part
             for part in (
@@ -343,6 +389,20 @@ class UserPkgService:
             )
             if part
         )
+        if name is None and not self.store.exists(DEFAULT_ENV):
+            # The default env before its first change: check the request against an
+            # empty layer; only a change that will really be applied creates it.
+            virtual = self._virtual_default()
+            self._check_names(DEFAULT_ENV, virtual, {}, remove_names, update_names)
+            if dry_run and reqs:
+                preview = self.create(DEFAULT_ENV, kind="layer", specs=install, dry_run=True)
+                return Result(replace(preview.plan, command=command), None, applied=False)
+            if not reqs:  # update --all of nothing
+                plan = self._plan(DEFAULT_ENV, command, virtual, EMPTY_LOCK, EMPTY_LOCK, -1)
+                return Result(plan, None, applied=False)
+            with contextlib.suppress(EnvExists):  # another process made it first
+                self.create(DEFAULT_ENV, kind="layer")
+        env = self.require(DEFAULT_ENV if name is None else name)
         with self._lock(env):
             self._recover(env)
             current_rev = self.store.current(env)
@@ -350,15 +410,8 @@ class UserPkgService:
             old_lock = self.store.read_lock(env)
             locked = parse_lock(old_lock)
             prefix = self.store.prefix(env)
-            base = base_packages(manifest.base_site) if manifest.kind == "layer" else {}
-            for pname in remove_names:
-                if pname not in manifest.pypi:
-                    raise self._not_removable(env, pname, locked, base)
-            for pname in update_names:
-                if pname not in locked and pname not in manifest.pypi and pname not in base:
-                    raise PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
+            base = self._check_names(env, manifest, locked, remove_names, update_names)
             new_manifest = manifest.with_pypi(reqs).without_pypi(remove_names)
-            named = {canonicalize_name(r.name) for r in reqs} | set(update_names)
             if self._already_satisfied(reqs, manifest, locked, base) and not (
                 remove_names or update_names or update_all
             ):
@@ -371,7 +424,6 @@ class UserPkgService:
                     prefix,
                     new_manifest,
                     old_lock,
-                    named=named,
                     upgrade=update_all,
                     upgrade_packages=update_names,
                     progress=progress,
@@ -388,6 +440,30 @@ class UserPkgService:
                 result.timings["solve"] = solve_ended - solve_started
             return result
 
+    def _check_names(
+        self,
+        env: str,
+        manifest: Manifest,
+        locked: dict[str, Any],
+        remove_names: list[str],
+        update_names: list[str],
+    ) -> dict[str, str]:
+        """Refuse removing or updating what the env does not hold; return the base."""
+        base = base_packages(manifest.base_site) if manifest.kind == "layer" else {}
+        for pname in remove_names:
+            if pname not in manifest.pypi:
+                raise self._not_removable(env, pname, locked, base)
+        for pname in update_names:
+            if pname in locked or pname in manifest.pypi:
+                continue
+            if pname in base:
+                raise InvalidRequest(
+                    f"{pname!r} comes from the base environment ({base[pname]}); to use another "
+                    f"version in {env!r}, install it, e.g. `install '{pname}>{base[pname]}'`"
+                )
+            raise PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
+        return base
+
     def rollback(
         self,
         revision: int,
@@ -398,7 +474,9 @@ class UserPkgService:
         confirm: ConfirmFn | None = None,
     ) -> Result:
         """Return to the packages and manifest of ``revision``, as a new revision."""
-        env = self.resolve_env(name)
+        if name is None and not self.store.exists(DEFAULT_ENV):
+            raise RevisionNotFound(f"environment {DEFAULT_ENV!r} has no revision {revision}")
+        env = self.require(DEFAULT_ENV if name is None else name)
         with self._lock(env):
             self._recover(env)
             current_rev = self.store.current(env)
@@ -415,13 +493,8 @@ class UserPkgService:
 
     def doctor(self, name: str | None = None) -> list[dict[str, Any]]:
         """Finish interrupted transactions and compare each env with its lock."""
-        names = [validate_env_name(name)] if name else self.store.names()
-        trash = self.store.envs_dir / ".trash"
-        if trash.is_dir():  # envs whose delete was interrupted after the rename
-            for entry in os.listdir(trash):
-                shutil.rmtree(trash / entry, ignore_errors=True)
-        if name and not self.store.exists(name):
-            self.store.current(name)
+        names = self.store.names() if name is None else [self.require(name)]
+        self._sweep()
         reports = []
         for env in names:
             with self._lock(env):
@@ -517,7 +590,6 @@ class UserPkgService:
         manifest: Manifest,
         current_lock: str,
         *,
-        named: set[str],
         upgrade: bool = False,
         upgrade_packages: Iterable[str] = (),
         progress: ProgressFn | None = None,
@@ -535,7 +607,7 @@ class UserPkgService:
                     req = Requirement(manifest.pypi[pname])
                     if not req.specifier.contains(version, prereleases=True):
                         continue  # the user asked for something the base does not have
-                constraints.append(f"{pname}=={version}")
+                constraints.append(f"{pname}=={_public(version)}")
         if not manifest.requirements():
             return EMPTY_LOCK
         text = uvbackend.compile_lock(
@@ -572,6 +644,13 @@ class UserPkgService:
             if after is not None:
                 download += new[pname].size
         messages: list[str] = []
+        prefix = self.store.prefix(env)
+        for pname, (version, _) in sorted(installed_dists(prefix).items()):
+            if pname not in old and pname not in new:
+                messages.append(
+                    f"{pname} {version} was installed by other means and will be removed "
+                    "(add it with `install` to keep it)"
+                )
         if manifest.kind == "layer":
             base = base_packages(manifest.base_site)
             for change in changes:
@@ -592,13 +671,27 @@ class UserPkgService:
         )
 
     def _apply(self, env: str, plan: Plan, progress: ProgressFn | None) -> Result:
+        """Journal, install, commit; on any failure before the commit, undo."""
         prefix = self.store.prefix(env)
         new_rev = plan.from_revision + 1
         txn = Transaction(prefix)
-        touched = [c.name for c in plan.changes if c.action != "add"]
+        # Back up every installed distribution the new lock does not keep as it
+        # is, including any installed by other means (the sync removes those).
+        new_locked = parse_lock(plan.lock_text)
+        touched = [
+            pname
+            for pname, (version, _) in installed_dists(prefix).items()
+            if pname not in new_locked or new_locked[pname].version != version
+        ]
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        txn.begin(new_rev, touched, {"command": plan.command})
+        try:
+            txn.begin(new_rev, touched, {"command": plan.command})
+        except OSError as exc:
+            txn.finish()  # the journal was never armed: nothing was touched
+            raise TransactionFailed(
+                f"could not prepare the change: {exc.strerror or exc}; nothing was changed"
+            ) from None
         timings["journal"] = time.perf_counter() - clock
         try:
             if not plan.empty:
@@ -615,13 +708,15 @@ class UserPkgService:
             record = RevisionRecord(new_rev, _now(), plan.command, plan.changes, _user())
             self.store.commit(env, plan.manifest_text, plan.lock_text, record)
         except BaseException as exc:
-            txn.roll_back()
-            txn.finish()
-            if isinstance(exc, UserPkgError | KeyboardInterrupt):
-                raise
-            raise TransactionFailed(
-                f"the change failed and was undone: {exc}", details=repr(exc)
-            ) from exc
+            if new_rev not in self.store.revisions(env):  # not committed: undo
+                txn.roll_back()
+                txn.finish()
+                if isinstance(exc, UserPkgError | KeyboardInterrupt):
+                    raise
+                raise TransactionFailed(
+                    f"the change failed and was undone: {exc}", details=repr(exc)
+                ) from exc
+            # Interrupted after the commit point: the change is complete.
         txn.finish()
         timings["commit"] = time.perf_counter() - clock
         self._progress(progress, "commit", f"revision {new_rev}")
@@ -667,11 +762,10 @@ def _write_layer_pth(prefix: Path, site_dirs: tuple[str, ...]) -> None:
     ``site.addsitedir`` (rather than a plain path line) also runs the base's own
     ``.pth`` files, so editable installs of the base keep working.
     """
-    site = next(iter(sorted((prefix / "lib").glob("python*/site-packages"))), None)
-    if os.name == "nt":
-        site = prefix / "Lib" / "site-packages"
-    if site is None:
+    sites = site_packages_dirs(prefix)
+    if not sites:
         raise TransactionFailed("the new environment has no site-packages directory")
+    site = sites[0]
     lines = "; ".join(f"site.addsitedir({d!r})" for d in site_dirs)
     (site / "_userpkg_base.pth").write_text(f"import site; {lines}\n", encoding="utf-8")
 
@@ -685,11 +779,23 @@ def _drop_base_satisfied(lock_text: str, base: dict[str, str]) -> str:
     kept = tomlkit.aot()
     for pkg in packages:
         pname = canonicalize_name(str(pkg["name"]))
-        if base.get(pname) == str(pkg.get("version", "")):
+        if pname in base and _public(base[pname]) == _public(str(pkg.get("version", ""))):
             continue
         kept.append(pkg)
     doc["packages"] = kept if len(kept) else tomlkit.array()
     return tomlkit.dumps(doc)
+
+
+def _public(version: str) -> str:
+    """The public part of a version (``2.1+cpu`` -> ``2.1``), normalised.
+
+    A base built locally (``+cu118``, distro or conda builds) is pinned by the
+    version an index can serve, and counts as satisfying that version.
+    """
+    try:
+        return Version(version).public
+    except InvalidVersion:
+        return version
 
 
 def _strip_tool_table(lock_text: str) -> str:

@@ -35,7 +35,7 @@ from packaging.tags import Tag, sys_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
-from .names import validate_env_name
+from .names import ENV_NAME_RE, validate_env_name
 from .records import RevisionRecord
 
 META_DIR = ".userpkg"
@@ -209,17 +209,18 @@ class EnvStore:
     def revisions_dir(self, name: str) -> Path:
         return self.meta(name) / "revisions"
 
-    def txn_dir(self, name: str) -> Path:
-        return self.meta(name) / "txn"
-
     def lock_path(self, name: str) -> Path:
         return self.envs_dir / ".locks" / f"{validate_env_name(name)}.lock"
+
+    def creating_marker(self, name: str) -> Path:
+        """Present while ``create`` builds the env: its prefix may then be removed."""
+        return self.envs_dir / ".locks" / f"{validate_env_name(name)}.creating"
 
     def revisions(self, name: str) -> list[int]:
         """Committed revision numbers, ascending."""
         try:
             entries = os.listdir(self.revisions_dir(name))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
         return sorted(int(e) for e in entries if e.isdigit())
 
@@ -231,7 +232,8 @@ class EnvStore:
             entries = sorted(os.listdir(self.envs_dir))
         except FileNotFoundError:
             return []
-        return [e for e in entries if not e.startswith(".") and self.exists(e)]
+        # Skip what cannot be an env (lost+found, stray files, other people's dirs).
+        return [e for e in entries if ENV_NAME_RE.match(e) and self.exists(e)]
 
     def current(self, name: str) -> int:
         revs = self.revisions(name)

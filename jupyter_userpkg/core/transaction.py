@@ -23,6 +23,7 @@ env's file list plus the files of the touched distributions only.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ from filelock import FileLock, Timeout
 from packaging.utils import canonicalize_name
 
 from .errors import EnvBusy
-from .store import META_DIR, atomic_write
+from .store import META_DIR, atomic_write, fsync_dir
 
 JOURNAL = "journal.json"
 TREE = "tree.txt"
@@ -117,11 +118,11 @@ def _owned_paths(prefix: Path, dist_info: Path) -> set[str]:
     site_rel = site[len(root) + 1 :]
     owned: set[str] = {os.path.join(site_rel, dist_info.name)}
     try:
-        lines = (dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        path = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
+        rows = list(csv.reader((dist_info / "RECORD").read_text(encoding="utf-8").splitlines()))
+    except (OSError, csv.Error):
+        rows = []
+    for row in rows:
+        path = row[0] if row else ""
         if not path:
             continue
         if path.startswith(".."):
@@ -165,6 +166,7 @@ class Transaction:
             if not is_dir and _under(rel, roots):
                 _link(os.path.join(root, rel), os.path.join(dest, str(len(saved))))
                 saved.append(rel)
+        fsync_dir(backup)
         for name, lines in ((TREE, tree), (BACKUPS, saved)):
             with open(self.dir / name, "w", encoding="utf-8") as fh:
                 fh.write("\n".join(lines) + "\n")
@@ -192,11 +194,15 @@ class Transaction:
             shutil.rmtree(entry, ignore_errors=True)
 
     def roll_back(self) -> None:
-        """Restore the "before" tree exactly; safe to run again after a crash."""
-        tree_file = self.dir / TREE
+        """Restore the "before" tree exactly; safe to run again after a crash.
+
+        Order matters: what the change created goes first (so a path that turned
+        from a file into a directory, or back, is free again), then the old
+        directories are re-made and the backed-up files linked back.
+        """
         old_files: set[str] = set()
         old_dirs: set[str] = set()
-        for line in tree_file.read_text(encoding="utf-8").splitlines():
+        for line in (self.dir / TREE).read_text(encoding="utf-8").splitlines():
             if line.startswith("d "):
                 old_dirs.add(line[2:])
             elif line.startswith("f "):
@@ -208,22 +214,30 @@ class Transaction:
                     new_dirs.append(rel)
             elif rel not in old_files:
                 os.unlink(self.prefix / rel)
-        backup = self.dir / BACKUP
-        saved = (self.dir / BACKUPS).read_text(encoding="utf-8").splitlines()
-        for number, rel in enumerate(saved):
-            if not rel:
-                continue
-            src, dst = backup / str(number), self.prefix / rel
-            if os.path.lexists(dst):
-                if not dst.is_symlink() and os.path.samefile(src, dst):
-                    continue
-                os.unlink(dst)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            _link(src, dst)
         for rel in sorted(new_dirs, key=len, reverse=True):
             shutil.rmtree(self.prefix / rel, ignore_errors=True)
         for rel in sorted(old_dirs, key=len):
-            (self.prefix / rel).mkdir(exist_ok=True)
+            path = self.prefix / rel
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+            path.mkdir(exist_ok=True)
+        backup = self.dir / BACKUP
+        saved = (self.dir / BACKUPS).read_text(encoding="utf-8").splitlines()
+        for number, rel in enumerate(saved):
+            src, dst = backup / str(number), self.prefix / rel
+            if not rel or not os.path.lexists(src):
+                continue  # linked back by an earlier, interrupted recovery
+            if os.path.lexists(dst):
+                if dst.is_dir() and not dst.is_symlink():
+                    shutil.rmtree(dst)
+                elif (
+                    os.stat(src, follow_symlinks=False).st_ino
+                    == os.stat(dst, follow_symlinks=False).st_ino
+                ):
+                    continue
+                else:
+                    os.unlink(dst)
+            _link(src, dst)
 
 
 def _under(rel: str, roots: set[str]) -> bool:

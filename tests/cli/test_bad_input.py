@@ -102,7 +102,7 @@ def test_json_errors(prepared: CLI) -> None:
     assert proc.returncode == 1
     import json
 
-    error = json.loads(proc.stdout)["error"]
+    error = json.loads(proc.stdout)
     assert error["code"] == "invalid_spec" and "scipy>>1" in error["message"]
 
 

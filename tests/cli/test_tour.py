@@ -22,7 +22,13 @@ def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
         "python-slugify",
         "text-unidecode",
     }
-    assert installed(cli.envs_dir, "default") == {}
+    # A dry run, like every read, leaves the envs dir as it was: no default env yet.
+    assert not (cli.envs_dir / "default").exists()
+    assert cli.json("history") == [] and cli.json("envs") == []
+    assert any(p["name"] == "jupyter-core" for p in cli.json("list"))  # type: ignore[attr-defined, union-attr, index]
+    for args in (("rollback", "3"), ("remove", "six"), ("update", "tabulate")):
+        assert cli(*args, check=False).returncode == 1
+    assert not (cli.envs_dir / "default").exists()
     out = cli("install", "python-slugify").stdout
     assert "+ python-slugify" in out and "Done: revision 1." in out
     envs = cli.json("envs")

@@ -37,9 +37,10 @@ def _timed(cli: CLI, *args: str) -> float:
     return time.monotonic() - start
 
 
-def test_sigkill_install_and_rollback_at_random_moments(cli: CLI) -> None:
+@pytest.mark.parametrize("kind", ["venv", "layer"])
+def test_sigkill_install_and_rollback_at_random_moments(cli: CLI, kind: str) -> None:
     rng = random.Random(int(os.environ.get("USERPKG_FAULT_SEED", "20261125")))
-    cli("create", "f", "--kind", "venv", "tabulate<0.10")
+    cli("create", "f", "--kind", kind, "tabulate<0.10")
     old_state = env_state(cli.envs_dir, "f")
     # One full change to learn the new state and how long a change takes.
     change = ("install", "-n", "f", "docutils", "tabulate>=0.10", "python-slugify")
