@@ -55,28 +55,11 @@ def export_env(manifest: Manifest, lock_text: str, fmt: str) -> str:
         ours["name"] = manifest.name
         ours["kind"] = manifest.kind
         ours["python"] = manifest.python
-        ours["pypi-dependencies"] = {
-            Requirement(r).name: (str(Requirement(r).specifier) or "*")
-            for r in manifest.requirements()
-            if not Requirement(r).extras and not Requirement(r).marker
-        } | {
-            Requirement(r).name: _table(Requirement(r))
-            for r in manifest.requirements()
-            if Requirement(r).extras or Requirement(r).marker
-        }
+        ours["pypi-dependencies"] = manifest.pypi_table()
         tool["jupyter-userpkg"] = ours
         doc["tool"] = tool
         return tomlkit.dumps(doc)
     raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-
-
-def _table(req: Requirement) -> dict[str, object]:
-    out: dict[str, object] = {"version": str(req.specifier) or "*"}
-    if req.extras:
-        out["extras"] = sorted(req.extras)
-    if req.marker:
-        out["markers"] = str(req.marker)
-    return out
 
 
 def read_import(path: Path) -> Imported:

@@ -601,8 +601,8 @@ class UserPkgService:
             base = base_packages(manifest.base_site)
             shadowed = parse_lock(current_lock)
             for pname, version in base.items():
-                if pname in upgrade_packages or pname in shadowed:
-                    continue  # named in `update`, or already provided by the layer
+                if pname in upgrade_packages or (pname in shadowed and pname in manifest.pypi):
+                    continue  # named in `update`, or a shadow the user still asks for
                 if pname in manifest.pypi:
                     req = Requirement(manifest.pypi[pname])
                     if not req.specifier.contains(version, prereleases=True):

@@ -33,6 +33,7 @@ import tomlkit
 from packaging.requirements import Requirement
 from packaging.tags import Tag, sys_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from tomlkit.items import Table
 
 from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
 from .names import ENV_NAME_RE, validate_env_name
@@ -101,21 +102,28 @@ class Manifest:
             env["base-python"] = self.base_python
             env["base-site-packages"] = list(self.base_site)
         doc["env"] = env
+        doc["pypi-dependencies"] = self.pypi_table()
+        return tomlkit.dumps(doc)
+
+    def pypi_table(self) -> Table:
+        """``[pypi-dependencies]``: ``name = "specifier"``, or a table for extras/markers.
+
+        The inverse of :func:`manifest_entry_to_requirement`.
+        """
         deps = tomlkit.table()
         for key in sorted(self.pypi):
             req = Requirement(self.pypi[key])
             if not req.extras and not req.marker:
                 deps[req.name] = str(req.specifier) or "*"
-            else:
-                entry = tomlkit.inline_table()
-                entry["version"] = str(req.specifier) or "*"
-                if req.extras:
-                    entry["extras"] = sorted(req.extras)
-                if req.marker:
-                    entry["markers"] = str(req.marker)
-                deps[req.name] = entry
-        doc["pypi-dependencies"] = deps
-        return tomlkit.dumps(doc)
+                continue
+            entry = tomlkit.inline_table()
+            entry["version"] = str(req.specifier) or "*"
+            if req.extras:
+                entry["extras"] = sorted(req.extras)
+            if req.marker:
+                entry["markers"] = str(req.marker)
+            deps[req.name] = entry
+        return deps
 
     @classmethod
     def from_toml(cls, text: str) -> Manifest:

@@ -195,3 +195,13 @@ def test_declined_plan_changes_nothing(svc: UserPkgService, envs_dir: Path) -> N
     assert seen == [["tabulate"]]
     assert installed(envs_dir, "d") == {}
     assert [r.revision for r in svc.history("d")] == [0]
+
+
+def test_removing_a_shadow_returns_to_the_base(svc: UserPkgService, envs_dir: Path) -> None:
+    base_six = importlib.metadata.version("six")
+    svc.change(install=["six<1.17", "ecdsa"])  # ecdsa needs six: the shadow serves it
+    assert set(lock_versions(svc, "default")) == {"six", "ecdsa"}
+    svc.change(remove=["six"])
+    assert set(lock_versions(svc, "default")) == {"ecdsa"}
+    proc = run_python(envs_dir, "default", "import six; print(six.__version__)")
+    assert proc.stdout.strip() == base_six
