@@ -2,15 +2,7 @@
 # Set up everything the tests need (a venv with the package, its lab extension
 # and the test tools) and run every test and gate.  Exit status: non-zero on any
 # failure, including "no tests collected".
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-PYTHON="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+source "$(dirname "$0")/_venv.sh" test
 
 echo "== lint and types"
 .venv/bin/ruff check jupyter_userpkg tests benchmarks
