@@ -288,7 +288,9 @@ def _plan_text(plan: Plan) -> str:
 
 def _render_result(result: Result) -> None:
     print(_plan_text(result.plan))
-    if result.applied:
+    if result.applied and result.plan.empty:
+        print(f"Recorded the request as revision {result.revision}; no package had to change.")
+    elif result.applied:
         print(f"Done: revision {result.revision}.")
     elif not result.plan.empty:
         print("Dry run: nothing was changed.")
