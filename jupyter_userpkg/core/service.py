@@ -137,7 +137,7 @@ class UserPkgService:
         Without a name this is the ``default`` env; before its first change it
         reads as an empty layer over the base, and nothing is created for that.
         """
-        if name is not None or self.store.exists(DEFAULT_ENV):
+        if name not in (None, DEFAULT_ENV) or self.store.exists(DEFAULT_ENV):
             env = self.require(DEFAULT_ENV if name is None else name)
             return env, self.store.read_manifest(env), self.store.read_lock(env), True
         return DEFAULT_ENV, self._virtual_default(), EMPTY_LOCK, False
@@ -389,7 +389,8 @@ class UserPkgService:
             )
             if part
         )
-        if name is None and not self.store.exists(DEFAULT_ENV):
+        created_default = False
+        if name in (None, DEFAULT_ENV) and not self.store.exists(DEFAULT_ENV):
             # The default env before its first change: check the request against an
             # empty layer; only a change that will really be applied creates it.
             virtual = self._virtual_default()
@@ -402,7 +403,39 @@ class UserPkgService:
                 return Result(plan, None, applied=False)
             with contextlib.suppress(EnvExists):  # another process made it first
                 self.create(DEFAULT_ENV, kind="layer")
+                created_default = True
         env = self.require(DEFAULT_ENV if name is None else name)
+        try:
+            return self._change_locked(
+                env,
+                command,
+                reqs,
+                remove_names,
+                update_names,
+                update_all,
+                dry_run,
+                progress,
+                confirm,
+            )
+        except BaseException:
+            # A first change that failed leaves no trace: not even the default env.
+            if created_default and self.store.revisions(env) == [0]:
+                with contextlib.suppress(UserPkgError, OSError):
+                    self.delete(env)
+            raise
+
+    def _change_locked(
+        self,
+        env: str,
+        command: str,
+        reqs: list[Requirement],
+        remove_names: list[str],
+        update_names: list[str],
+        update_all: bool,
+        dry_run: bool,
+        progress: ProgressFn | None,
+        confirm: ConfirmFn | None,
+    ) -> Result:
         with self._lock(env):
             self._recover(env)
             current_rev = self.store.current(env)
@@ -474,7 +507,7 @@ class UserPkgService:
         confirm: ConfirmFn | None = None,
     ) -> Result:
         """Return to the packages and manifest of ``revision``, as a new revision."""
-        if name is None and not self.store.exists(DEFAULT_ENV):
+        if name in (None, DEFAULT_ENV) and not self.store.exists(DEFAULT_ENV):
             raise RevisionNotFound(f"environment {DEFAULT_ENV!r} has no revision {revision}")
         env = self.require(DEFAULT_ENV if name is None else name)
         with self._lock(env):
@@ -498,8 +531,11 @@ class UserPkgService:
         reports = []
         for env in names:
             with self._lock(env):
-                recovered = self._recover(env)
-                problems = self._verify(env)
+                try:
+                    recovered = self._recover(env)
+                    problems = self._verify(env)
+                except (UserPkgError, OSError, ValueError) as exc:
+                    recovered, problems = None, [f"cannot be checked: {exc}"]
             reports.append(
                 {"env": env, "recovered": recovered, "problems": problems, "ok": not problems}
             )
@@ -646,7 +682,8 @@ class UserPkgService:
         messages: list[str] = []
         prefix = self.store.prefix(env)
         for pname, (version, _) in sorted(installed_dists(prefix).items()):
-            if pname not in old and pname not in new:
+            # Only a plan with changes runs the installer, which removes these.
+            if changes and pname not in old and pname not in new:
                 messages.append(
                     f"{pname} {version} was installed by other means and will be removed "
                     "(add it with `install` to keep it)"

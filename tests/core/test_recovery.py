@@ -17,6 +17,7 @@ from jupyter_userpkg.core.errors import (
     EnvNotFound,
     InvalidRequest,
     InvalidSpec,
+    PackageNotFound,
     TransactionFailed,
 )
 from jupyter_userpkg.core.proc import run
@@ -212,3 +213,22 @@ def test_layer_over_a_locally_built_base(tmp_path: Path) -> None:
     proc = run_python(tmp_path / "envs", "default", "import six; print(six.__version__)")
     assert proc.stdout.strip() == "1.17.0+local"
     assert os.path.exists(site / "six.py")
+
+
+@pytest.mark.slow
+def test_a_failed_first_change_leaves_no_default_env(svc: UserPkgService, envs_dir: Path) -> None:
+    with pytest.raises(PackageNotFound):
+        svc.change(install=["no-such-package-userpkg-test-xyz"])
+    assert not svc.store.exists("default") and not (envs_dir / "default").exists()
+    # Naming the default env explicitly works before it exists, as leaving it out does.
+    assert svc.change("default", install=["tabulate"]).revision == 1
+
+
+def test_doctor_reports_a_broken_env(svc: UserPkgService, envs_dir: Path) -> None:
+    svc.create("ok", kind="venv")
+    svc.create("hurt", kind="venv")
+    (svc.store.revisions_dir("hurt") / "0" / "pylock.toml").unlink()
+    assert {e.name: e.kind for e in svc.list_envs()} == {"hurt": "broken", "ok": "venv"}
+    reports = {r["env"]: r for r in svc.doctor()}
+    assert reports["ok"]["ok"] and not reports["hurt"]["ok"]
+    assert "missing pylock.toml" in reports["hurt"]["problems"][0]
