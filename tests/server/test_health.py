@@ -10,14 +10,6 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 
-@pytest.fixture
-def jp_server_config(tmp_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_userpkg": True}},
-        "UserPkg": {"envs_dir": str(tmp_path / "envs")},
-    }
-
-
 async def test_health(jp_fetch: Any) -> None:
     response = await jp_fetch("userpkg", "api", "health")
     assert response.code == 200
