@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--python", help="Python version X.Y (venv only)")
     p.add_argument(
+        "--no-kernel",
+        dest="kernel",
+        action="store_false",
+        help="do not add ipykernel (no kernelspec for this env)",
+    )
+    p.add_argument(
         "--from",
         dest="from_file",
         metavar="FILE",
@@ -165,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
             python=args.python,
             specs=args.specs,
             from_file=args.from_file,
+            kernel=args.kernel,
             dry_run=args.dry_run,
             progress=progress,
         )

@@ -25,7 +25,12 @@ def envs_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def svc(envs_dir: Path) -> UserPkgService:
-    return UserPkgService(envs_dir, base_python=sys.executable, lock_timeout=600)
+    return UserPkgService(
+        envs_dir,
+        base_python=sys.executable,
+        lock_timeout=600,
+        kernels_dir=envs_dir.parent / "kernels",
+    )
 
 
 @dataclass

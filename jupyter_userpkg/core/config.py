@@ -44,6 +44,11 @@ class UserPkg(Configurable):
         "", help="uv's package cache (empty: uv's default, shared with the user's own uv)."
     ).tag(config=True)
 
+    kernels_dir = Unicode(
+        "",
+        help="Where env kernelspecs go (empty: <JUPYTER_DATA_DIR>/kernels, found by every server).",
+    ).tag(config=True)
+
     @default("envs_dir")
     def _default_envs_dir(self) -> str:
         return os.environ.get("JUPYTER_USERPKG_ENVS_DIR") or str(

@@ -29,7 +29,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import uvbackend
+from . import kernels, uvbackend
 from .errors import (
     Declined,
     EnvExists,
@@ -103,11 +103,18 @@ class UserPkgService:
         base_python: str | None = None,
         lock_timeout: float = 300.0,
         uv_options: uvbackend.UvOptions | None = None,
+        kernels_dir: Path | str | None = None,
     ) -> None:
         self.store = EnvStore(Path(envs_dir))
         self.base_python = base_python or sys.executable
         self.lock_timeout = lock_timeout
         self.uv = uv_options or uvbackend.UvOptions()
+        self._kernels_dir = Path(kernels_dir) if kernels_dir else None
+
+    @property
+    def kernels_dir(self) -> Path:
+        """Where kernelspecs go: configured, else the user's Jupyter data dir (now)."""
+        return self._kernels_dir or kernels.default_kernels_dir()
 
     @classmethod
     def from_config(cls, config: Any) -> UserPkgService:
@@ -116,6 +123,7 @@ class UserPkgService:
             config.envs_dir,
             base_python=config.base_python,
             lock_timeout=config.lock_timeout,
+            kernels_dir=config.kernels_dir or None,
             uv_options=uvbackend.UvOptions(
                 default_index=config.default_index,
                 extra_index_urls=tuple(config.extra_index_urls),
@@ -169,7 +177,7 @@ class UserPkgService:
             name=name,
             kind=manifest.kind,
             path=str(self.store.prefix(name)),
-            kernel=None,
+            kernel=self._kernel_of(name),
             packages=len(locked),
             revision=self.store.current(name),
             python=manifest.python,
@@ -210,12 +218,15 @@ class UserPkgService:
         python: str | None = None,
         specs: Iterable[str] = (),
         from_file: str | None = None,
+        kernel: bool = True,
         dry_run: bool = False,
         progress: ProgressFn | None = None,
     ) -> Result:
         """Create an env; with specs or ``from_file``, install them in the same revision 0.
 
         ``kind`` defaults to the kind recorded in an exported lock, else ``layer``.
+        ``kernel`` adds ipykernel (unless installing a lock exactly), so that the
+        env gets a kernelspec.
         """
         validate_env_name(name)
         reqs = parse_pypi_specs(list(specs))
@@ -231,6 +242,12 @@ class UserPkgService:
                 )
             reqs = list(imported.requirements) + reqs
         kind = kind or "layer"
+        if (
+            kernel
+            and lock_text is None
+            and "ipykernel" not in {canonicalize_name(r.name) for r in reqs}
+        ):
+            reqs.append(Requirement("ipykernel"))
         if kind not in ENV_KINDS:
             raise InvalidRequest(f"unknown environment kind {kind!r}; use one of: layer, venv")
         if python and kind == "layer":
@@ -270,6 +287,8 @@ class UserPkgService:
                 marker.unlink(missing_ok=True)
                 raise
             marker.unlink(missing_ok=True)
+            if result.applied:
+                self._sync_kernel(name)
             return result
 
     def _clear_debris(self, name: str) -> None:
@@ -353,6 +372,7 @@ class UserPkgService:
             trash.mkdir(exist_ok=True)
             target = trash / f"{name}-{uuid.uuid4().hex[:8]}"
             os.rename(prefix, target)  # atomic: the env is gone for every reader at once
+            kernels.remove(self.kernels_dir, name)
             shutil.rmtree(target, ignore_errors=True)
 
     # ----------------------------------------------------------------- changing
@@ -473,6 +493,26 @@ class UserPkgService:
                 result.timings["solve"] = solve_ended - solve_started
             return result
 
+    def _kernel_of(self, env: str) -> str | None:
+        name = kernels.kernel_name(env)
+        return name if (self.kernels_dir / name / "kernel.json").is_file() else None
+
+    def _sync_kernel(self, env: str) -> bool:
+        """Give the env a kernelspec iff it has ipykernel; True if anything changed."""
+        manifest = self.store.read_manifest(env)
+        has_kernel = "ipykernel" in parse_lock(self.store.read_lock(env)) or (
+            manifest.kind == "layer" and "ipykernel" in base_packages(manifest.base_site)
+        )
+        if not has_kernel:
+            return kernels.remove(self.kernels_dir, env)
+        spec = kernels.kernelspec(
+            env,
+            self.store.prefix(env),
+            self.store.envs_dir,
+            {"JUPYTER_USERPKG_BASE_PYTHON": self.base_python},
+        )
+        return kernels.write(self.kernels_dir, env, spec)
+
     def _check_names(
         self,
         env: str,
@@ -528,12 +568,17 @@ class UserPkgService:
         """Finish interrupted transactions and compare each env with its lock."""
         names = self.store.names() if name is None else [self.require(name)]
         self._sweep()
+        for env in kernels.ours(self.kernels_dir, self.store.envs_dir).values():
+            if not self.store.exists(env):  # the env went without its kernelspec
+                kernels.remove(self.kernels_dir, env)
         reports = []
         for env in names:
             with self._lock(env):
                 try:
                     recovered = self._recover(env)
                     problems = self._verify(env)
+                    if self._sync_kernel(env):
+                        recovered = ((recovered or "") + "; repaired its kernelspec").lstrip("; ")
                 except (UserPkgError, OSError, ValueError) as exc:
                     recovered, problems = None, [f"cannot be checked: {exc}"]
             reports.append(
@@ -756,6 +801,7 @@ class UserPkgService:
             # Interrupted after the commit point: the change is complete.
         txn.finish()
         timings["commit"] = time.perf_counter() - clock
+        self._sync_kernel(env)
         self._progress(progress, "commit", f"revision {new_rev}")
         return Result(plan, new_rev, applied=True, timings=timings)
 

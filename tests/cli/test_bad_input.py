@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def prepared(cli: CLI) -> CLI:
-    cli("create", "work", "--kind", "venv", "tabulate<0.10")
+    cli("create", "work", "--kind", "venv", "--no-kernel", "tabulate<0.10")
     return cli
 
 

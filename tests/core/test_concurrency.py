@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_two_concurrent_installs(cli: CLI) -> None:
-    cli("create", "c", "--kind", "venv")
+    cli("create", "c", "--kind", "venv", "--no-kernel")
     a = cli.popen("install", "-n", "c", "python-slugify", "--json")
     b = cli.popen("install", "-n", "c", "tabulate", "--json")
     _, err_a = a.communicate(timeout=600)
@@ -34,7 +34,7 @@ def test_two_concurrent_installs(cli: CLI) -> None:
 def test_busy_env_gives_env_busy(cli: CLI, envs_dir: object) -> None:
     from filelock import FileLock
 
-    cli("create", "b", "--kind", "venv")
+    cli("create", "b", "--kind", "venv", "--no-kernel")
     lock = FileLock(str(cli.envs_dir / ".locks" / "b.lock"))
     with lock:
         cfg = cli.home / "config"

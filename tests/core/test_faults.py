@@ -40,7 +40,7 @@ def _timed(cli: CLI, *args: str) -> float:
 @pytest.mark.parametrize("kind", ["venv", "layer"])
 def test_sigkill_install_and_rollback_at_random_moments(cli: CLI, kind: str) -> None:
     rng = random.Random(int(os.environ.get("USERPKG_FAULT_SEED", "20261125")))
-    cli("create", "f", "--kind", kind, "tabulate<0.10")
+    cli("create", "f", "--kind", kind, "--no-kernel", "tabulate<0.10")
     old_state = env_state(cli.envs_dir, "f")
     # One full change to learn the new state and how long a change takes.
     change = ("install", "-n", "f", "docutils", "tabulate>=0.10", "python-slugify")
@@ -79,7 +79,9 @@ def test_sigkill_install_and_rollback_at_random_moments(cli: CLI, kind: str) -> 
 def test_sigkill_during_create_leaves_no_env(cli: CLI) -> None:
     rng = random.Random(7)
     for _ in range(4):
-        _kill_after(cli, rng.uniform(0.05, 0.6), "create", "c", "--kind", "venv", "tabulate")
+        _kill_after(
+            cli, rng.uniform(0.05, 0.6), "create", "c", "--kind", "venv", "--no-kernel", "tabulate"
+        )
         names = [e["name"] for e in cli.json("envs")]  # type: ignore[union-attr, index]
         if names:
             assert names == ["c"]
@@ -87,5 +89,5 @@ def test_sigkill_during_create_leaves_no_env(cli: CLI) -> None:
             cli("delete", "c")
         else:
             # The debris of the unfinished create does not block a new one.
-            cli("create", "c", "--kind", "venv")
+            cli("create", "c", "--kind", "venv", "--no-kernel")
             cli("delete", "c")

@@ -56,7 +56,7 @@ def test_layer_install_import_remove(svc: UserPkgService, envs_dir: Path) -> Non
     }
     assert installed(envs_dir, "default") == {}
     assert [r.command for r in svc.history()] == [
-        "create default --kind layer",
+        "create default --kind layer ipykernel",
         "install python-slugify",
         "remove python-slugify",
     ]
@@ -87,7 +87,7 @@ def test_layer_shadows_base_only_when_named(svc: UserPkgService, envs_dir: Path)
 
 
 def test_venv_is_isolated(svc: UserPkgService, envs_dir: Path) -> None:
-    result = svc.create("iso", kind="venv", specs=["tabulate"])
+    result = svc.create("iso", kernel=False, kind="venv", specs=["tabulate"])
     assert result.revision == 0
     assert set(installed(envs_dir, "iso")) == {"tabulate"}
     proc = run_python(envs_dir, "iso", "import jupyter_core")
@@ -97,7 +97,7 @@ def test_venv_is_isolated(svc: UserPkgService, envs_dir: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["layer", "venv"])
 def test_update_moves_only_what_is_named(svc: UserPkgService, envs_dir: Path, kind: str) -> None:
-    svc.create("up", kind=kind, specs=["tabulate<0.10", "text-unidecode<1.3"])
+    svc.create("up", kernel=False, kind=kind, specs=["tabulate<0.10", "text-unidecode<1.3"])
     old = lock_versions(svc, "up")
     assert old["tabulate"].startswith("0.9")
     # Relaxing the specs keeps what is installed (no needless moves).
@@ -118,7 +118,7 @@ def test_update_moves_only_what_is_named(svc: UserPkgService, envs_dir: Path, ki
 def test_rollback_restores_packages_and_manifest(
     svc: UserPkgService, envs_dir: Path, kind: str
 ) -> None:
-    svc.create("rb", kind=kind, specs=["tabulate"])
+    svc.create("rb", kernel=False, kind=kind, specs=["tabulate"])
     first = installed(envs_dir, "rb")
     svc.change("rb", install=["python-slugify"])
     svc.change("rb", remove=["tabulate"])
@@ -137,7 +137,7 @@ def test_rollback_restores_packages_and_manifest(
 def test_export_and_recreate(
     svc: UserPkgService, envs_dir: Path, tmp_path: Path, fmt: str, kind: str
 ) -> None:
-    svc.create("src", kind=kind, specs=["python-slugify", "tabulate<0.10"])
+    svc.create("src", kernel=False, kind=kind, specs=["python-slugify", "tabulate<0.10"])
     text = svc.export("src", fmt)
     suffix = {
         "requirements": "requirements.txt",
@@ -147,7 +147,7 @@ def test_export_and_recreate(
     path = tmp_path / suffix
     path.write_text(text)
     kwargs = {"python": None} if kind == "layer" or fmt != "environment" else {}
-    svc.create("copy", kind=kind, from_file=str(path), **kwargs)  # type: ignore[arg-type]
+    svc.create("copy", kernel=False, kind=kind, from_file=str(path), **kwargs)  # type: ignore[arg-type]
     assert installed(envs_dir, "copy") == installed(envs_dir, "src")
     assert lock_versions(svc, "copy") == lock_versions(svc, "src")
     if fmt == "lock":  # the lock carries what was asked for, not only what is installed
@@ -155,14 +155,14 @@ def test_export_and_recreate(
 
 
 def test_environment_export_names_python(svc: UserPkgService) -> None:
-    svc.create("e", kind="venv", specs=["tabulate"])
+    svc.create("e", kernel=False, kind="venv", specs=["tabulate"])
     text = svc.export("e", "environment")
     assert f"python={sys.version_info.major}.{sys.version_info.minor}" in text
     assert "- tabulate==" in text
 
 
 def test_delete_removes_env(svc: UserPkgService, envs_dir: Path) -> None:
-    svc.create("gone", kind="venv")
+    svc.create("gone", kernel=False, kind="venv")
     svc.delete("gone")
     assert not (envs_dir / "gone").exists()
     assert svc.list_envs() == []
@@ -171,19 +171,19 @@ def test_delete_removes_env(svc: UserPkgService, envs_dir: Path) -> None:
 def test_lock_keeps_its_kind_and_is_installed_exactly(
     svc: UserPkgService, envs_dir: Path, tmp_path: Path
 ) -> None:
-    svc.create("src", kind="venv", specs=["tabulate<0.10"])
+    svc.create("src", kernel=False, kind="venv", specs=["tabulate<0.10"])
     lock = tmp_path / "pylock.toml"
     lock.write_text(svc.export("src", "lock"))
     with pytest.raises(InvalidRequest, match="installed exactly as it is"):
         svc.create("copy", from_file=str(lock), specs=["six"])
     assert not (envs_dir / "copy").exists()
-    svc.create("copy", from_file=str(lock))
+    svc.create("copy", kernel=False, from_file=str(lock))
     assert svc.env_info("copy").kind == "venv"
     assert installed(envs_dir, "copy") == installed(envs_dir, "src")
 
 
 def test_declined_plan_changes_nothing(svc: UserPkgService, envs_dir: Path) -> None:
-    svc.create("d", kind="venv")
+    svc.create("d", kernel=False, kind="venv")
     seen = []
 
     def decline(plan: Plan) -> bool:

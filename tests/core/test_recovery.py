@@ -37,7 +37,7 @@ def _uv_install(envs_dir: Path, env: str, spec: str) -> None:
 def test_failed_change_keeps_packages_installed_by_other_means(
     svc: UserPkgService, envs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    svc.create("d", kind="venv", specs=["tabulate"])
+    svc.create("d", kernel=False, kind="venv", specs=["tabulate"])
     _uv_install(envs_dir, "d", "six")  # e.g. `%pip install` into the env
     plan = svc.change("d", install=["text-unidecode"], dry_run=True).plan
     assert any("six" in m and "will be removed" in m for m in plan.messages)
@@ -57,7 +57,7 @@ def test_failed_change_keeps_packages_installed_by_other_means(
 def test_interrupt_after_the_commit_point_keeps_the_change(
     svc: UserPkgService, envs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    svc.create("c", kind="venv")
+    svc.create("c", kernel=False, kind="venv")
     commit = EnvStore.commit
 
     def commit_then_interrupt(self: EnvStore, *args: Any, **kwargs: Any) -> None:
@@ -141,7 +141,7 @@ def test_directories_that_are_not_envs_are_left_alone(svc: UserPkgService, envs_
     with pytest.raises(EnvNotFound):
         svc.delete("projects")
     with pytest.raises(EnvExists, match="is not an environment"):
-        svc.create("projects", kind="venv")
+        svc.create("projects", kernel=False, kind="venv")
     assert (own / "thesis.tex").read_text() == "months of work"
     assert svc.list_envs() == []
     assert svc.doctor() == []
@@ -149,7 +149,7 @@ def test_directories_that_are_not_envs_are_left_alone(svc: UserPkgService, envs_
 
 @pytest.mark.slow
 def test_interrupted_create_is_swept(svc: UserPkgService, envs_dir: Path) -> None:
-    svc.create("keep", kind="venv")
+    svc.create("keep", kernel=False, kind="venv")
     # What a create killed mid-way leaves: its marker and a half-made prefix.
     marker = svc.store.creating_marker("half")
     marker.touch()
@@ -157,12 +157,12 @@ def test_interrupted_create_is_swept(svc: UserPkgService, envs_dir: Path) -> Non
     assert [e.name for e in svc.list_envs()] == ["keep"]
     svc.doctor()
     assert not (envs_dir / "half").exists() and not marker.exists()
-    svc.create("half", kind="venv")  # the name is free again
+    svc.create("half", kernel=False, kind="venv")  # the name is free again
     assert [e.name for e in svc.list_envs()] == ["half", "keep"]
 
 
 def _lock_with(tmp_path: Path, svc: UserPkgService, entry: str) -> Path:
-    svc.create("src", kind="venv", specs=["tabulate"])
+    svc.create("src", kernel=False, kind="venv", specs=["tabulate"])
     text = svc.export("src", "lock").replace('tabulate = "*"', entry)
     path = tmp_path / "pylock.toml"
     path.write_text(text)
@@ -183,7 +183,7 @@ def test_tampered_lock_is_refused(
 ) -> None:
     path = _lock_with(tmp_path, svc, entry)
     with pytest.raises(InvalidSpec, match=message):
-        svc.create("copy", from_file=str(path))
+        svc.create("copy", kernel=False, from_file=str(path))
     assert not (envs_dir / "copy").exists()
 
 
@@ -208,7 +208,7 @@ def test_layer_over_a_locally_built_base(tmp_path: Path) -> None:
     result = svc.change(install=["ecdsa"])  # needs six
     assert [c.name for c in result.plan.changes] == ["ecdsa"]
     # The same version an isolated env gets: the base pin did not force an old one.
-    reference = svc.create("ref", kind="venv", specs=["ecdsa"]).plan.changes
+    reference = svc.create("ref", kernel=False, kind="venv", specs=["ecdsa"]).plan.changes
     assert result.plan.changes[0].new == next(c.new for c in reference if c.name == "ecdsa")
     proc = run_python(tmp_path / "envs", "default", "import six; print(six.__version__)")
     assert proc.stdout.strip() == "1.17.0+local"
@@ -225,8 +225,8 @@ def test_a_failed_first_change_leaves_no_default_env(svc: UserPkgService, envs_d
 
 
 def test_doctor_reports_a_broken_env(svc: UserPkgService, envs_dir: Path) -> None:
-    svc.create("ok", kind="venv")
-    svc.create("hurt", kind="venv")
+    svc.create("ok", kernel=False, kind="venv")
+    svc.create("hurt", kernel=False, kind="venv")
     (svc.store.revisions_dir("hurt") / "0" / "pylock.toml").unlink()
     assert {e.name: e.kind for e in svc.list_envs()} == {"hurt": "broken", "ok": "venv"}
     reports = {r["env"]: r for r in svc.doctor()}

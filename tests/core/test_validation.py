@@ -53,7 +53,7 @@ def test_bad_requests_touch_nothing(svc: UserPkgService, envs_dir: Path) -> None
     with pytest.raises(InvalidRequest, match="nothing to do"):
         svc.change()
     with pytest.raises(InvalidRequest, match="unknown environment kind"):
-        svc.create("k", kind="docker")
+        svc.create("k", kernel=False, kind="docker")
     with pytest.raises(InvalidEnvName):
         svc.create("../escape")
     assert not envs_dir.exists()  # not even the default env was made

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyter_userpkg.core.service import UserPkgService
+
 
 async def test_health(jp_fetch: Any) -> None:
     response = await jp_fetch("userpkg", "api", "health")
@@ -23,7 +25,7 @@ async def test_health(jp_fetch: Any) -> None:
 async def test_envs_lists_what_the_cli_made(jp_fetch: Any, tmp_path: Path) -> None:
     from jupyter_userpkg.core.service import UserPkgService
 
-    UserPkgService(tmp_path / "envs").create("made", kind="venv")
+    UserPkgService(tmp_path / "envs").create("made", kind="venv", kernel=False)
     response = await jp_fetch("userpkg", "api", "envs")
     envs = json.loads(response.body)
     assert [(e["name"], e["kind"], e["revision"]) for e in envs] == [("made", "venv", 0)]
@@ -33,3 +35,14 @@ async def test_requires_authentication(jp_fetch: Any) -> None:
     with pytest.raises(HTTPClientError) as err:
         await jp_fetch("userpkg", "api", "health", headers={"Authorization": "token wrong"})
     assert err.value.code == 403
+
+
+async def test_new_kernelspec_is_listed_without_restart(
+    jp_fetch: Any, tmp_path: Path, jp_data_dir: Path
+) -> None:
+    before = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
+    assert "userpkg-late" not in before
+    svc = UserPkgService(tmp_path / "envs", kernels_dir=jp_data_dir / "kernels")
+    svc.create("late", kind="layer")
+    after = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
+    assert after["userpkg-late"]["spec"]["display_name"] == "Python 3 (late)"

@@ -55,7 +55,7 @@ def _schema_for(path: str, status: str) -> dict[str, Any]:
 async def test_documented_routes_answer_as_documented(
     jp_fetch: Any, tmp_path: Path, path: str
 ) -> None:
-    UserPkgService(tmp_path / "envs").create("made", kind="venv")
+    UserPkgService(tmp_path / "envs").create("made", kind="venv", kernel=False)
     response = await jp_fetch(*path.strip("/").split("/"))
     assert response.code == 200
     _validate(json.loads(response.body), _schema_for(path, "200"))
