@@ -11,13 +11,20 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .core.config import UserPkg, load_config_files
-from .core.errors import Cancelled, InvalidRequest, UserPkgError
+from .core.errors import (
+    BadCommandLine,
+    Cancelled,
+    InvalidRequest,
+    TransactionFailed,
+    UserPkgError,
+)
 from .core.records import Change, Plan, Result
-from .core.service import UserPkgService
+from .core.service import ConfirmFn, ProgressFn, UserPkgService
 from .core.store import atomic_write
 
 PROG = "jupyter userpkg"
@@ -29,8 +36,7 @@ class _Parser(argparse.ArgumentParser):
     _intermixing = False
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
-        sys.exit(2)
+        raise BadCommandLine(message)
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
@@ -121,49 +127,87 @@ def make_service() -> UserPkgService:
     return UserPkgService.from_config(UserPkg(config=load_config_files()))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `jupyter userpkg`; returns the exit status."""
+def parse_command(argv: Sequence[str], prog: str = PROG) -> argparse.Namespace:
+    """Parse a command line (the CLI's or a ``%userpkg`` line) or raise BadCommandLine."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    parser.prog = prog
+    args = parser.parse_args(list(argv))
     if args.verb == "update" and not args.names and not args.update_all:
         parser.error("update needs package names or --all")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `jupyter userpkg`; returns the exit status."""
+    raw = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = run(args)
+        args = parse_command(raw)
+    except BadCommandLine as exc:
+        sys.stderr.write(f"{PROG}: error: {exc.message} (see `{PROG} --help`)\n")
+        return exc.exit_code
+    try:
+        outcome = dispatch(
+            make_service(),
+            args,
+            progress=None if args.json or not sys.stderr.isatty() else _progress,
+            confirm=_ask
+            if not args.json and not getattr(args, "yes", True) and sys.stdin.isatty()
+            else None,
+        )
     except UserPkgError as exc:
         return _fail(args, exc)
     except KeyboardInterrupt:
         return _fail(args, Cancelled("interrupted; the environment was left unchanged"))
     except Exception as exc:  # a bug: still one line, never a traceback
-        from .core.errors import TransactionFailed
-
         return _fail(args, TransactionFailed(f"internal error: {exc!r}"))
+    if args.json:
+        print(json.dumps(outcome.data, indent=2))
+    else:
+        render_text(outcome)
     sys.stdout.flush()
-    return code
+    return 0 if outcome.ok else 1
+
+
+def error_lines(exc: UserPkgError) -> list[str]:
+    """The message, then the solver's explanation when it says more than the message."""
+    lines = [exc.message]
+    says_more = exc.details and exc.details.strip() not in exc.message
+    if says_more and exc.code in ("unsatisfiable", "package_not_found"):
+        lines.append(_indent(str(exc.details)))
+    return lines
 
 
 def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
     if getattr(args, "json", False):
         print(json.dumps(exc.to_dict()))
     else:
-        sys.stderr.write(f"{PROG}: error: {exc.message}\n")
-        # The solver's explanation, when it says more than the one-line summary.
-        says_more = exc.details and exc.details.strip() not in exc.message
-        if says_more and exc.code in ("unsatisfiable", "package_not_found"):
-            sys.stderr.write(_indent(str(exc.details)) + "\n")
+        first, *rest = error_lines(exc)
+        sys.stderr.write("\n".join([f"{PROG}: error: {first}", *rest]) + "\n")
     return exc.exit_code
 
 
-def run(args: argparse.Namespace) -> int:
-    svc = make_service()
+@dataclass(frozen=True)
+class Outcome:
+    """What a verb returned: JSON-able ``data`` and the objects in ``value``."""
+
+    verb: str
+    data: Any
+    value: Any
+    ok: bool = True
+
+
+def dispatch(
+    svc: UserPkgService,
+    args: argparse.Namespace,
+    *,
+    progress: ProgressFn | None = None,
+    confirm: ConfirmFn | None = None,
+) -> Outcome:
+    """Call the facade for a parsed command; shared by the CLI and the magics."""
     verb = args.verb
-    as_json = args.json
-    progress = None if as_json or not sys.stderr.isatty() else _progress
-    confirm = None
-    if not as_json and not getattr(args, "yes", True) and sys.stdin.isatty():
-        confirm = _ask
     if verb == "envs":
         envs = svc.list_envs()
-        return _out(as_json, [e.to_dict() for e in envs], lambda: _render_envs(envs))
+        return Outcome(verb, [e.to_dict() for e in envs], envs)
     if verb == "create":
         result = svc.create(
             args.name,
@@ -175,47 +219,62 @@ def run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             progress=progress,
         )
-        return _out(as_json, result.to_dict(), lambda: _render_result(result))
+        return Outcome(verb, result.to_dict(), result)
     if verb in ("install", "remove", "update"):
-        kwargs: dict[str, Any] = {
-            "install": args.specs if verb == "install" else (),
-            "remove": args.names if verb == "remove" else (),
-            "update": args.names if verb == "update" else (),
-            "update_all": verb == "update" and args.update_all,
-        }
         result = svc.change(
-            args.env, dry_run=args.dry_run, progress=progress, confirm=confirm, **kwargs
+            args.env,
+            install=args.specs if verb == "install" else (),
+            remove=args.names if verb == "remove" else (),
+            update=args.names if verb == "update" else (),
+            update_all=verb == "update" and args.update_all,
+            dry_run=args.dry_run,
+            progress=progress,
+            confirm=confirm,
         )
-        return _out(as_json, result.to_dict(), lambda: _render_result(result))
+        return Outcome(verb, result.to_dict(), result)
     if verb == "rollback":
         result = svc.rollback(
             args.revision, args.env, dry_run=args.dry_run, progress=progress, confirm=confirm
         )
-        return _out(as_json, result.to_dict(), lambda: _render_result(result))
+        return Outcome(verb, result.to_dict(), result)
     if verb == "list":
         pkgs = svc.packages(args.env)
-        return _out(as_json, [p.to_dict() for p in pkgs], lambda: _render_packages(pkgs))
+        return Outcome(verb, [p.to_dict() for p in pkgs], pkgs)
     if verb == "history":
         revs = svc.history(args.env)
-        return _out(as_json, [r.to_dict() for r in revs], lambda: _render_history(revs))
+        return Outcome(verb, [r.to_dict() for r in revs], revs)
     if verb == "export":
         text = svc.export(args.env, args.format)
         if args.output:
             _write_output(Path(args.output), text)
-            return _out(
-                as_json,
-                {"path": args.output, "format": args.format},
-                lambda: print(f"wrote {args.output}"),
-            )
-        return _out(as_json, {"format": args.format, "text": text}, lambda: sys.stdout.write(text))
+            return Outcome(verb, {"path": args.output, "format": args.format}, None)
+        return Outcome(verb, {"format": args.format, "text": text}, text)
     if verb == "delete":
         svc.delete(args.name)
-        return _out(as_json, {"deleted": args.name}, lambda: print(f"deleted {args.name}"))
+        return Outcome(verb, {"deleted": args.name}, args.name)
     if verb == "doctor":
         reports = svc.doctor(args.env)
-        _out(as_json, reports, lambda: _render_doctor(reports))
-        return 0 if all(r["ok"] for r in reports) else 1
-    raise _usage(f"unknown verb {verb!r}")  # pragma: no cover - argparse prevents it
+        return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))
+    raise InvalidRequest(f"unknown verb {verb!r}")  # pragma: no cover - argparse prevents it
+
+
+def render_text(outcome: Outcome) -> None:
+    """Print an outcome for a person."""
+    verb, value, data = outcome.verb, outcome.value, outcome.data
+    if verb in ("create", "install", "remove", "update", "rollback"):
+        _render_result(value)
+    elif verb == "envs":
+        _render_envs(value)
+    elif verb == "list":
+        _render_packages(value)
+    elif verb == "history":
+        _render_history(value)
+    elif verb == "export":
+        sys.stdout.write(value) if value is not None else print(f"wrote {data['path']}")
+    elif verb == "delete":
+        print(f"deleted {value}")
+    elif verb == "doctor":
+        _render_doctor(value)
 
 
 def _write_output(path: Path, text: str) -> None:
@@ -226,18 +285,6 @@ def _write_output(path: Path, text: str) -> None:
         atomic_write(path, text)
     except OSError as exc:
         raise InvalidRequest(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _usage(message: str) -> UserPkgError:
-    return InvalidRequest(message)
-
-
-def _out(as_json: bool, data: Any, render: Any) -> int:
-    if as_json:
-        print(json.dumps(data, indent=2))
-    else:
-        render()
-    return 0
 
 
 def _progress(phase: str, message: str) -> None:

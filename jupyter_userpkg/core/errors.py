@@ -42,6 +42,13 @@ class InvalidEnvName(UserPkgError):
     code = "invalid_env_name"
 
 
+class BadCommandLine(UserPkgError):
+    """A command line (of the CLI or a ``%userpkg`` line) that does not parse."""
+
+    code = "usage"
+    exit_code = 2
+
+
 class InvalidSpec(UserPkgError):
     code = "invalid_spec"
 
