@@ -31,3 +31,10 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
 
     setup_handlers(server_app)
     server_app.log.info("jupyter_userpkg %s: server extension loaded", __version__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_userpkg``: register the ``%userpkg`` magic."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
