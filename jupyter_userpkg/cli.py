@@ -172,7 +172,7 @@ def error_lines(exc: UserPkgError) -> list[str]:
     """The message, then the solver's explanation when it says more than the message."""
     lines = [exc.message]
     says_more = exc.details and exc.details.strip() not in exc.message
-    if says_more and exc.code in ("unsatisfiable", "package_not_found"):
+    if says_more and exc.code == "unsatisfiable":
         lines.append(_indent(str(exc.details)))
     return lines
 

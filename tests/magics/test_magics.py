@@ -1,0 +1,153 @@
+"""%userpkg in real kernels and a real notebook."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from jupyter_userpkg.core.service import UserPkgService
+from tests.conftest import env_state, installed
+from tests.magics.conftest import Kernel, start_kernel
+
+pytestmark = pytest.mark.slow
+
+
+def test_notebook_install_then_import(userpkg_env: Path, tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%load_ext jupyter_userpkg"),
+        nbformat.v4.new_code_cell("%userpkg install python-slugify"),
+        # python-slugify needs text-unidecode: the dependency came along, no restart.
+        nbformat.v4.new_code_cell("import slugify\nprint(slugify.slugify('Hello World'))"),
+    ]
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    outputs = [cell.outputs for cell in nb.cells]
+    assert not any(o.output_type == "error" for cell in outputs for o in cell)
+    summary = outputs[1][-1]["data"]
+    assert "+ python-slugify" in summary["text/plain"]
+    assert "jp-userpkg-result" in summary["text/html"]
+    assert "Restart" not in summary["text/plain"]
+    assert outputs[2][0]["text"] == "hello-world\n"
+    assert set(installed(userpkg_env, "default")) == {"python-slugify", "text-unidecode"}
+
+
+def test_stale_modules_are_named_exactly(kernel: Kernel, userpkg_env: Path) -> None:
+    kernel.run("%load_ext jupyter_userpkg")
+    cell = kernel.run("%userpkg install 'tabulate<0.10'")
+    assert "Restart" not in cell.text  # nothing of it was imported
+    assert kernel.run("import tabulate; print(tabulate.__version__)").stdout.startswith("0.9")
+    cell = kernel.run("%userpkg install 'tabulate>=0.10'")
+    assert not cell.stderr
+    assert cell.text.splitlines()[-2:] == [
+        "Restart the kernel to use the new versions of modules imported before:",
+        "  tabulate changed 0.9.0 -> 0.10.0 (imported: tabulate)",
+    ]
+    # A base package, imported, then shadowed by the layer.
+    kernel.run("import six")
+    cell = kernel.run("%userpkg install 'six<1.17'")
+    assert cell.text.splitlines()[-1] == (
+        "  six 1.16.0 now shadows the version already imported (imported: six)"
+    )
+    # A change to something never imported says nothing about restarting.
+    cell = kernel.run("%userpkg install python-slugify")
+    assert "Restart" not in cell.text and "+ python-slugify" in cell.text
+    assert kernel.run("import slugify").errors == []
+
+
+def test_bad_input_from_a_cell(kernel: Kernel, userpkg_env: Path) -> None:
+    kernel.run("%load_ext jupyter_userpkg")
+    kernel.run("%userpkg install tabulate")
+    before = env_state(userpkg_env, "default")
+    for line, needle in [
+        ("%userpkg install 'scipy>>1'", "not a valid package spec"),
+        ("%userpkg install 'foo; rm -rf /'", "not a valid package spec"),
+        ("%userpkg install --index-url=http://evil tabulate", "unrecognized arguments"),
+        ("%userpkg install no-such-package-userpkg-test-xyz", "package not found"),
+        ("%userpkg frobnicate", "invalid choice"),
+        ("%userpkg install -n ../x tabulate", "invalid environment name"),
+    ]:
+        cell = kernel.run(line)
+        assert cell.errors == [], cell.errors  # no traceback
+        assert cell.stderr.startswith("userpkg: error: ") and needle in cell.stderr, cell.stderr
+        assert len(cell.stderr.strip().splitlines()) == 1
+    assert env_state(userpkg_env, "default") == before
+
+
+def test_dry_run_shows_the_plan_only(kernel: Kernel, userpkg_env: Path) -> None:
+    kernel.run("%load_ext jupyter_userpkg")
+    cell = kernel.run("%userpkg install --dry-run python-slugify")
+    assert "+ python-slugify" in cell.text and "Dry run: nothing was changed." in cell.text
+    assert not (userpkg_env / "default").exists()
+
+
+def test_magic_in_an_env_kernel_targets_that_env(userpkg_env: Path, tmp_path: Path) -> None:
+    svc = UserPkgService(userpkg_env, kernels_dir=tmp_path / "data" / "kernels")
+    svc.create("work", kind="layer")
+    k = start_kernel("userpkg-work", tmp_path / "data" / "kernels")
+    try:
+        assert k.run("import sys; print(sys.prefix)").stdout.strip() == str(userpkg_env / "work")
+        k.run("%load_ext jupyter_userpkg")
+        cell = k.run("%userpkg install tabulate")
+        assert "Environment 'work'" in cell.text, cell.stderr
+        assert k.run("import tabulate").errors == []
+        assert not svc.store.exists("default")
+    finally:
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=True)
+
+
+def test_interrupted_install_leaves_old_or_new(userpkg_env: Path, tmp_path: Path) -> None:
+    """Interrupt the kernel while the magic works (cold cache: it takes a while)."""
+    config = tmp_path / "config"
+    config.mkdir()
+    outcomes = set()
+    for attempt, delay in enumerate((0.4, 0.8, 1.2)):
+        cache = tmp_path / f"cold-cache-{attempt}"
+        (config / "jupyter_userpkg_config.json").write_text(
+            json.dumps({"UserPkg": {"uv_cache_dir": str(cache)}})
+        )
+        k = start_kernel()
+        try:
+            k.run("%load_ext jupyter_userpkg")
+            if attempt == 0:
+                k.run("%userpkg install 'tabulate<0.10'")
+            svc = UserPkgService(userpkg_env)
+            old = installed(userpkg_env, "default")
+            msg_id = k.kc.execute("%userpkg install docutils 'tabulate>=0.10'")
+            time.sleep(delay)
+            k.km.interrupt_kernel()
+            reply = k.kc.get_shell_msg(timeout=300)
+            assert reply["parent_header"]["msg_id"] == msg_id
+            said = ""
+            while True:  # everything the cell printed, up to its idle status
+                msg = k.kc.get_iopub_msg(timeout=60)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    said += msg["content"]["text"]
+                if msg["msg_type"] == "error":
+                    said += "Traceback"
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+            assert "Traceback" not in said
+            if "interrupted; the environment was left unchanged" in said:
+                outcomes.add("interrupted")
+            report = svc.doctor("default")[0]
+            assert report["ok"], report
+            now = installed(userpkg_env, "default")
+            assert now in (
+                old,
+                {**old, "docutils": now.get("docutils", ""), "tabulate": now["tabulate"]},
+            )
+            outcomes.add("new" if "docutils" in now else "old")
+            if "docutils" in now:
+                svc.rollback(1, "default")
+        finally:
+            k.kc.stop_channels()
+            k.km.shutdown_kernel(now=True)
+    assert {"old", "interrupted"} <= outcomes, outcomes
