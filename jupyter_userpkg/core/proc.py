@@ -3,41 +3,35 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import BackendUnavailable, Cancelled
 
 
-def _pdeathsig() -> Callable[[], None] | None:
-    """On Linux, make children die with us (``PR_SET_PDEATHSIG``).
+def _pdeathsig_prefix() -> list[str]:
+    """On Linux, a command prefix that makes the child die with us.
 
     A SIGKILLed server or kernel must not leave uv writing into an env while
-    the next command recovers it.  The libc function is resolved here, before
-    any fork, so the child only makes one system call between fork and exec.
+    the next command recovers it.  util-linux's ``setpriv --pdeathsig KILL``
+    sets ``PR_SET_PDEATHSIG`` and execs the command, so no Python code runs
+    between fork and exec (a ``preexec_fn`` would run the interpreter's
+    after-fork hooks in the child, where a kernel interrupt prints tracebacks).
     The signal follows the thread that forked: in the server that is a worker
     thread of the default executor, which lives as long as the server.
     """
     if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    pr_set_pdeathsig = 1
-
-    def set_pdeathsig() -> None:
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    return set_pdeathsig
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
-_PREEXEC = _pdeathsig()
+_PREFIX = _pdeathsig_prefix()
 
 
 @dataclass(frozen=True)
@@ -65,22 +59,9 @@ def run(
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
+    started: list[subprocess.Popen[str]] = []
     try:
-        proc = subprocess.Popen(
-            list(args),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env=full_env,
-            cwd=cwd,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            preexec_fn=_PREEXEC,  # one syscall, resolved before fork
-        )
-    except OSError as exc:
-        raise BackendUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None
-    try:
+        proc = _spawn(list(args), full_env, cwd, started)
         if on_line is None:
             out, err = proc.communicate(timeout=timeout)
         else:
@@ -93,24 +74,62 @@ def run(
             proc.wait(timeout=timeout)
             err = "".join(err_lines)
     except KeyboardInterrupt:
-        _stop(proc)
-        raise Cancelled("interrupted") from None
+        _stop(*started)
+        raise Cancelled("interrupted; the environment was left unchanged") from None
     except subprocess.TimeoutExpired:
-        _stop(proc)
+        _stop(*started)
         raise BackendUnavailable(f"{os.path.basename(args[0])} did not finish in time") from None
     except BaseException:
         # Whatever stops us (a progress callback cancelling a job, say), the
         # child must not go on writing into an env that is being rolled back.
-        _stop(proc)
+        _stop(*started)
         raise
     return ProcResult(tuple(args), proc.returncode, out, err)
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Terminate a child politely, then firmly."""
+def _spawn(
+    args: list[str], env: dict[str, str], cwd: str | None, started: list[subprocess.Popen[str]]
+) -> subprocess.Popen[str]:
+    """Start the child, recorded in ``started`` before an interrupt can land.
+
+    SIGINT is held back around the fork, so a KeyboardInterrupt cannot fall
+    between the child's start and its recording (the caller stops what it
+    finds in ``started``).  The child inherits the blocked signal: children are
+    stopped with SIGTERM.
+    """
+    blocked = hasattr(signal, "pthread_sigmask") and (
+        threading.current_thread() is threading.main_thread()
+    )
+    if blocked:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=5)
-    except (subprocess.TimeoutExpired, OSError):
-        proc.kill()
-        proc.wait()
+        started.append(
+            subprocess.Popen(
+                [*_PREFIX, *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=cwd,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        )
+    except OSError as exc:
+        raise BackendUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return started[-1]
+
+
+def _stop(*procs: subprocess.Popen[str]) -> None:
+    """Terminate children politely, then firmly."""
+    for proc in procs:
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=5)
+        except (subprocess.TimeoutExpired, OSError):
+            proc.kill()
+            proc.wait()

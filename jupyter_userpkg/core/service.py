@@ -14,9 +14,11 @@ import functools
 import getpass
 import importlib.metadata
 import os
+import re
 import shutil
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -689,11 +691,24 @@ class UserPkgService:
                     if not req.specifier.contains(version, prereleases=True):
                         continue  # the user asked for something the base does not have
                 constraints.append(f"{pname}=={_public(version)}")
-        if not manifest.requirements():
+        requirements = manifest.requirements()
+        if base:
+            # What the base already satisfies (and the layer does not shadow) adds
+            # nothing to solve: its dependencies are base packages, pinned above.
+            requirements = [
+                text
+                for pname, text in manifest.pypi.items()
+                if pname not in base
+                or pname in shadowed
+                or pname in upgrade_packages
+                or not Requirement(text).specifier.contains(_public(base[pname]), prereleases=True)
+                or Requirement(text).extras
+            ]
+        if not requirements:
             return EMPTY_LOCK
         text = uvbackend.compile_lock(
             str(uvbackend.env_python(prefix)),
-            manifest.requirements(),
+            requirements,
             options=self.uv,
             constraints=constraints,
             preferences=current_lock if parse_lock(current_lock) else "",
@@ -854,19 +869,27 @@ def _write_layer_pth(prefix: Path, site_dirs: tuple[str, ...]) -> None:
 
 
 def _drop_base_satisfied(lock_text: str, base: dict[str, str]) -> str:
-    """Remove from a lock what the base interpreter already provides at that version."""
-    doc = tomlkit.parse(lock_text)
-    packages = doc.get("packages")
-    if not packages:
-        return lock_text
-    kept = tomlkit.aot()
-    for pkg in packages:
-        pname = canonicalize_name(str(pkg["name"]))
-        if pname in base and _public(base[pname]) == _public(str(pkg.get("version", ""))):
+    """Remove from a lock what the base interpreter already provides at that version.
+
+    Works on the ``[[packages]]`` blocks of uv's output as text (a TOML
+    round trip of a lock listing every platform's wheels costs more than the
+    solve); the result is checked by parsing it.
+    """
+    head, *blocks = re.split(r"(?m)^(?=\[\[packages\]\]\s*$)", lock_text)
+    kept = []
+    for block in blocks:
+        data = tomllib.loads(block).get("packages", [{}])[0]
+        pname = canonicalize_name(str(data.get("name", "")))
+        if pname in base and _public(base[pname]) == _public(str(data.get("version", ""))):
             continue
-        kept.append(pkg)
-    doc["packages"] = kept if len(kept) else tomlkit.array()
-    return tomlkit.dumps(doc)
+        kept.append(block)
+    if len(kept) == len(blocks):
+        return lock_text
+    out = head + "".join(kept)
+    if not kept and "packages = []" not in head:
+        out = out.rstrip("\n") + "\npackages = []\n"
+    tomllib.loads(out)  # still a valid lock
+    return out
 
 
 def _public(version: str) -> str:
