@@ -1,15 +1,21 @@
 """``%userpkg``: the notebook front end.
 
 ``%load_ext jupyter_userpkg`` registers the magic.  It takes the CLI's verbs
-and flags (the same parser), calls the core facade in the kernel's process and
-renders the outcome for a notebook: a progress line updated in place, a
-compact HTML summary with a plain-text fallback, and errors as one line on
-stderr, never a traceback.
+and flags (the same parser) and renders for a notebook: a progress line
+updated in place, a compact HTML summary with a plain-text fallback, and
+errors as one line on stderr, never a traceback.  No stdin: plans are applied
+(``-y``) unless ``--dry-run`` is given.
 
 Which env: ``-n ENV`` if given; else the env the kernel runs in when that is a
 managed env; else ``default``.  A kernel running the base interpreter hosts the
 ``default`` layer in-process: the layer's site-packages goes on ``sys.path``
 ahead of the base's, so what ``%userpkg install`` adds imports in the next cell.
+
+Where the kernel can import the core (the server's interpreter, or a layer
+over it), the work runs in this process (:mod:`.magic_backend`).  A venv env's
+kernel cannot, so it hands the line to the server's interpreter
+(:mod:`.bridge`), which streams progress back.  This module imports only the
+standard library and IPython, so it loads in either kind of kernel.
 
 After a change, distributions that were upgraded, downgraded, removed or newly
 shadowed while one of their modules is imported are named, with the advice to
@@ -21,21 +27,14 @@ from __future__ import annotations
 import html
 import importlib
 import importlib.metadata
-import shlex
-import site
+import json
+import os
+import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.display import display
-
-from .cli import Outcome, dispatch, error_lines, parse_command, render_text
-from .core.errors import BadCommandLine, Cancelled, TransactionFailed, UserPkgError
-from .core.names import DEFAULT_ENV
-from .core.records import Plan
-from .core.service import UserPkgService
-from .core.transaction import site_packages_dirs
 
 CHANGING = ("create", "install", "remove", "update", "rollback")
 TARGETED = ("install", "remove", "update", "list", "history", "rollback", "export")
@@ -59,87 +58,12 @@ def top_level_modules(dist: importlib.metadata.Distribution) -> set[str]:
     return names
 
 
-class KernelHost:
-    """What this kernel process is: its env, and the layer it hosts in-process."""
-
-    def __init__(self, svc: UserPkgService) -> None:
-        self.svc = svc
-        prefix = Path(sys.prefix).resolve()
-        envs_dir = svc.store.envs_dir.resolve()
-        name = prefix.name if prefix.parent == envs_dir else None
-        self.env: str | None = name if name and svc.store.exists(name) else None
-
-    def target(self, requested: str | None) -> str | None:
-        """The env a command without ``-n`` means here (None: the default env)."""
-        return requested if requested is not None else self.env
-
-    def hosts(self, env: str) -> bool:
-        """Whether changes to ``env`` are what this process imports from."""
-        if env == self.env:
-            return True
-        if self.env is not None or not self.svc.store.exists(env):
-            return False
-        manifest = self.svc.store.read_manifest(env)
-        return manifest.kind == "layer" and set(manifest.base_site) <= set(sys.path)
-
-    def activate(self, env: str) -> bool:
-        """Put a hosted layer's site-packages on sys.path, ahead of the base's."""
-        if env == self.env or not self.hosts(env):
-            return False
-        sites = site_packages_dirs(self.svc.store.prefix(env))
-        if not sites:
-            return False
-        layer = str(sites[0])
-        if layer in sys.path:
-            importlib.invalidate_caches()
-            return False
-        manifest = self.svc.store.read_manifest(env)
-        site.addsitedir(layer)  # runs the layer's .pth files (it appends the dir)
-        sys.path.remove(layer)
-        base_positions = [sys.path.index(d) for d in manifest.base_site if d in sys.path]
-        sys.path.insert(min(base_positions, default=0), layer)
-        importlib.invalidate_caches()
-        return True
-
-
-class StaleWatch:
-    """Remember what a plan touches, and report what is imported but changed."""
-
-    def __init__(self) -> None:
-        self.modules: dict[str, set[str]] = {}
-        self.plan: Plan | None = None
-
-    def confirm(self, plan: Plan) -> bool:
-        """Called with the plan before anything is touched; never declines."""
-        self.plan = plan
-        for change in plan.changes:
-            try:
-                dist = importlib.metadata.distribution(change.name)
-            except importlib.metadata.PackageNotFoundError:
-                continue  # not importable here before the change: cannot be stale
-            self.modules[change.name] = top_level_modules(dist)
-        return True
-
-    def stale(self) -> list[str]:
-        if self.plan is None:
-            return []
-        out = []
-        for change in self.plan.changes:
-            imported = sorted(m for m in self.modules.get(change.name, ()) if m in sys.modules)
-            if not imported:
-                continue
-            if change.action == "remove":
-                what = f"{change.name} {change.old} was removed"
-            elif change.action == "add":
-                what = f"{change.name} {change.new} now shadows the version already imported"
-            else:
-                what = f"{change.name} changed {change.old} -> {change.new}"
-            out.append(f"{what} (imported: {', '.join(imported)})")
-        return out
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 class Progress:
-    """One output line, updated in place while the core works."""
+    """One output line, updated in place while the work goes on."""
 
     def __init__(self) -> None:
         self.handle: Any = None
@@ -162,25 +86,17 @@ class Progress:
             display(bundle, raw=True)  # type: ignore[no-untyped-call]
 
 
-def result_bundle(outcome: Outcome, stale: list[str]) -> dict[str, str]:
+def result_bundle(data: dict[str, Any], text: str, stale: list[str]) -> dict[str, str]:
     """The plan and result as HTML, with the CLI's text as the plain fallback."""
-    from contextlib import redirect_stdout
-    from io import StringIO
-
-    buffer = StringIO()
-    with redirect_stdout(buffer):
-        render_text(outcome)
-    text = buffer.getvalue().rstrip("\n")
-    data = outcome.data
+    text = text.rstrip("\n")
     plan = data["plan"]
     rows = []
     for change in plan["changes"]:
         mark = {"add": "+", "remove": "-", "change": "~"}[change["action"]]
-        versions = (
-            f"{change['old']} &rarr; {change['new']}"
-            if change["action"] == "change"
-            else html.escape(str(change["new"] or change["old"]))
-        )
+        if change["action"] == "change":
+            versions = f"{html.escape(change['old'])} &rarr; {html.escape(change['new'])}"
+        else:
+            versions = html.escape(str(change["new"] or change["old"]))
         rows.append(
             f"<tr class='jp-userpkg-{change['action']}'><td>{mark}</td>"
             f"<td>{html.escape(change['name'])}</td><td>{versions}</td></tr>"
@@ -213,69 +129,117 @@ def result_bundle(outcome: Outcome, stale: list[str]) -> dict[str, str]:
     return {"text/plain": text, "text/html": "".join(parts)}
 
 
+def stale_after(changes: list[dict[str, Any]], modules: dict[str, set[str]]) -> list[str]:
+    """Changed distributions with a module already imported, said exactly."""
+    out = []
+    for change in changes:
+        imported = sorted(m for m in modules.get(change["name"], ()) if m in sys.modules)
+        if not imported:
+            continue
+        if change["action"] == "remove":
+            what = f"{change['name']} {change['old']} was removed"
+        elif change["action"] == "add":
+            what = f"{change['name']} {change['new']} now shadows the version already imported"
+        else:
+            what = f"{change['name']} changed {change['old']} -> {change['new']}"
+        out.append(f"{what} (imported: {', '.join(imported)})")
+    return out
+
+
+class BridgeBackend:
+    """For kernels that cannot import the core: run the line in the server's Python."""
+
+    def __init__(self, python: str, env: str | None) -> None:
+        self.python, self.env = python, env
+
+    def loaded(self) -> None:
+        return None
+
+    def run(self, line: str, progress: Any) -> dict[str, Any]:
+        # What this kernel imports from, before the change (for the stale report).
+        modules: dict[str, set[str]] = {}
+        for dist in importlib.metadata.distributions():
+            name = dist.metadata["Name"]
+            if name:
+                modules.setdefault(_canonical(str(name)), top_level_modules(dist))
+        args = [self.python, "-m", "jupyter_userpkg.bridge", line, self.env or ""]
+        try:
+            proc = subprocess.Popen(
+                args,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except OSError as exc:
+            return {"error": [f"cannot run the server's Python {self.python!r}: {exc.strerror}"]}
+        assert proc.stdout is not None and proc.stderr is not None
+        while True:
+            try:
+                for raw in proc.stderr:
+                    try:
+                        event = json.loads(raw)
+                        progress(event["phase"], event["message"])
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                out = proc.stdout.read()
+                proc.wait()
+                break
+            except KeyboardInterrupt:
+                # The bridge got the same interrupt (one process group): it undoes
+                # the change and answers; wait for that answer.
+                continue
+        try:
+            reply: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"error": ["the server's Python could not run the command"]}
+        if reply.get("data") and reply.get("verb") in CHANGING and reply["data"].get("applied"):
+            importlib.invalidate_caches()
+            if reply["data"]["plan"]["env"] == self.env:
+                reply["stale"] = stale_after(reply["data"]["plan"]["changes"], modules)
+        return reply
+
+
+def _backend() -> Any:
+    try:
+        from .magic_backend import LocalBackend
+    except ImportError:  # this kernel's env cannot import the core: a venv env
+        python = os.environ.get("JUPYTER_USERPKG_BASE_PYTHON")
+        if not python:
+            raise
+        return BridgeBackend(python, os.environ.get("JUPYTER_USERPKG_ENV"))
+    return LocalBackend()
+
+
 @magics_class
 class UserPkgMagics(Magics):
     """The ``%userpkg`` line magic."""
 
-    def __init__(self, shell: Any, svc: UserPkgService | None = None) -> None:
+    def __init__(self, shell: Any, backend: Any = None) -> None:
         super().__init__(shell)
-        if svc is None:
-            from .cli import make_service
-
-            svc = make_service()
-        self.svc = svc
-        self.host = KernelHost(svc)
+        self.backend = backend or _backend()
 
     @line_magic
     def userpkg(self, line: str) -> None:
         """Manage package environments: `%userpkg install scipy` (see `%userpkg --help`)."""
         progress = Progress()
-        try:
-            args = parse_command(shlex.split(line), prog="%userpkg")
-        except SystemExit:  # --help was printed
-            return
-        except (BadCommandLine, ValueError) as exc:
-            self._error(str(exc))
-            return
-        if args.verb in TARGETED and getattr(args, "env", None) is None:
-            args.env = self.host.target(None)
-        args.yes = True  # no stdin in a kernel: a plan is applied or, with --dry-run, shown
-        watch = StaleWatch()
-        try:
-            outcome = dispatch(self.svc, args, progress=progress, confirm=watch.confirm)
-        except UserPkgError as exc:
+        reply = self.backend.run(line, progress)
+        if "error" in reply:
             progress.finish(None)
-            self._error(*error_lines(exc))
+            first, *rest = reply["error"]
+            sys.stderr.write("\n".join([f"userpkg: error: {first}", *rest]) + "\n")
+            sys.stderr.flush()
             return
-        except KeyboardInterrupt:
-            progress.finish(None)
-            self._error(Cancelled("interrupted; the environment was left unchanged").message)
+        if reply["verb"] in CHANGING:
+            progress.finish(result_bundle(reply["data"], reply["text"], reply.get("stale", [])))
             return
-        except Exception as exc:  # a bug: still one line, never a traceback
-            progress.finish(None)
-            self._error(TransactionFailed(f"internal error: {exc!r}").message)
-            return
-        if args.verb not in CHANGING:
-            progress.finish(None)
-            render_text(outcome)
-            return
-        env = outcome.data["plan"]["env"]
-        stale: list[str] = []
-        if outcome.data["applied"] and self.host.hosts(env):
-            self.host.activate(env)
-            importlib.invalidate_caches()
-            stale = watch.stale()
-        progress.finish(result_bundle(outcome, stale))
-
-    @staticmethod
-    def _error(first: str, *rest: str) -> None:
-        sys.stderr.write("\n".join([f"userpkg: error: {first}", *rest]) + "\n")
-        sys.stderr.flush()
+        progress.finish(None)
+        sys.stdout.write(reply["text"])
 
 
 def load_ipython_extension(ipython: Any) -> None:
     magics = UserPkgMagics(ipython)
     ipython.register_magics(magics)
-    # A kernel on the base interpreter sees what earlier sessions installed.
-    if magics.host.env is None and magics.svc.store.exists(DEFAULT_ENV):
-        magics.host.activate(DEFAULT_ENV)
+    magics.backend.loaded()

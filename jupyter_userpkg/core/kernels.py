@@ -49,6 +49,24 @@ def kernelspec(env: str, prefix: Path, envs_dir: Path, extra_env: dict[str, str]
     }
 
 
+def magic_support_dir(envs_dir: Path) -> Path:
+    """A directory holding only a link to this package, for venv envs' kernels.
+
+    Put on such a kernel's PYTHONPATH, it lets ``%load_ext jupyter_userpkg`` work
+    without installing anything into the env; the magic then runs its commands
+    in the server's interpreter (see ``jupyter_userpkg.bridge``).
+    """
+    support = envs_dir / ".kernel-support"
+    link = support / "jupyter_userpkg"
+    package = Path(__file__).resolve().parent.parent
+    if not (link.is_symlink() and link.resolve() == package):
+        support.mkdir(parents=True, exist_ok=True)
+        tmp = support / f".link-{uuid.uuid4().hex[:8]}"
+        os.symlink(package, tmp, target_is_directory=True)
+        os.replace(tmp, link)
+    return support
+
+
 def write(kernels_dir: Path, env: str, spec: dict[str, Any]) -> bool:
     """Install or repair the env's kernelspec; True if anything was written."""
     target = kernels_dir / kernel_name(env)

@@ -507,12 +507,12 @@ class UserPkgService:
         )
         if not has_kernel:
             return kernels.remove(self.kernels_dir, env)
-        spec = kernels.kernelspec(
-            env,
-            self.store.prefix(env),
-            self.store.envs_dir,
-            {"JUPYTER_USERPKG_BASE_PYTHON": self.base_python},
-        )
+        extra = {"JUPYTER_USERPKG_BASE_PYTHON": self.base_python, "JUPYTER_USERPKG_ENV": env}
+        if manifest.kind == "venv":
+            # The env cannot import jupyter_userpkg; its kernel reaches our package
+            # (and, through it, this interpreter) for the %userpkg magic only.
+            extra["PYTHONPATH"] = str(kernels.magic_support_dir(self.store.envs_dir))
+        spec = kernels.kernelspec(env, self.store.prefix(env), self.store.envs_dir, extra)
         return kernels.write(self.kernels_dir, env, spec)
 
     def _check_names(

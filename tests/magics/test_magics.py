@@ -144,3 +144,31 @@ def test_interrupted_install_leaves_old_or_new(userpkg_env: Path, tmp_path: Path
         finally:
             k.kc.stop_channels()
             k.km.shutdown_kernel(now=True)
+
+
+def test_magic_in_a_venv_kernel_runs_in_the_servers_python(
+    userpkg_env: Path, tmp_path: Path
+) -> None:
+    kernels_dir = tmp_path / "data" / "kernels"
+    svc = UserPkgService(userpkg_env, kernels_dir=kernels_dir)
+    svc.create("iso", kind="venv")  # with ipykernel, hence a kernelspec
+    k = start_kernel("userpkg-iso", kernels_dir)
+    try:
+        assert k.run("import sys; print(sys.prefix)").stdout.strip() == str(userpkg_env / "iso")
+        assert k.run("import tomlkit").errors  # isolated: the core's libraries are not here
+        assert k.run("%load_ext jupyter_userpkg").errors == []
+        cell = k.run("%userpkg install 'tabulate<0.10'")
+        assert "Environment 'iso'" in cell.text and "+ tabulate" in cell.text, cell.stderr
+        assert k.run("import tabulate; print(tabulate.__version__)").stdout.startswith("0.9")
+        cell = k.run("%userpkg install 'tabulate>=0.10'")
+        assert cell.text.splitlines()[-1] == (
+            "  tabulate changed 0.9.0 -> 0.10.0 (imported: tabulate)"
+        )
+        cell = k.run("%userpkg install 'scipy>>1'")
+        assert cell.errors == [] and cell.stderr.startswith("userpkg: error: ")
+        assert len(cell.stderr.strip().splitlines()) == 1
+        assert "tabulate" in k.run("%userpkg list").stdout
+        assert not svc.store.exists("default")
+    finally:
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=True)

@@ -1,0 +1,147 @@
+"""The in-process side of ``%userpkg``: the core facade, run in this process.
+
+Used by the magic when the kernel can import the core (the server's
+interpreter, or a layer env over it), and by :mod:`jupyter_userpkg.bridge`
+for kernels that cannot (venv envs).  A reply is a plain dict, so both paths
+render the same way: ``{"verb", "data", "text", "stale"}`` or ``{"error"}``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import shlex
+import site
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from .cli import dispatch, error_lines, make_service, parse_command, render_text
+from .core.errors import BadCommandLine, Cancelled, TransactionFailed, UserPkgError
+from .core.names import DEFAULT_ENV
+from .core.records import Plan
+from .core.service import ProgressFn, UserPkgService
+from .core.transaction import site_packages_dirs
+from .magics import CHANGING, TARGETED, stale_after, top_level_modules
+
+Reply = dict[str, Any]
+
+
+class KernelHost:
+    """What this kernel process is: its env, and the layer it hosts in-process."""
+
+    def __init__(self, svc: UserPkgService) -> None:
+        self.svc = svc
+        prefix = Path(sys.prefix).resolve()
+        envs_dir = svc.store.envs_dir.resolve()
+        name = prefix.name if prefix.parent == envs_dir else None
+        self.env: str | None = name if name and svc.store.exists(name) else None
+
+    def target(self, requested: str | None) -> str | None:
+        """The env a command without ``-n`` means here (None: the default env)."""
+        return requested if requested is not None else self.env
+
+    def hosts(self, env: str) -> bool:
+        """Whether changes to ``env`` are what this process imports from."""
+        if env == self.env:
+            return True
+        if self.env is not None or not self.svc.store.exists(env):
+            return False
+        manifest = self.svc.store.read_manifest(env)
+        return manifest.kind == "layer" and set(manifest.base_site) <= set(sys.path)
+
+    def activate(self, env: str) -> bool:
+        """Put a hosted layer's site-packages on sys.path, ahead of the base's."""
+        if env == self.env or not self.hosts(env):
+            return False
+        sites = site_packages_dirs(self.svc.store.prefix(env))
+        if not sites:
+            return False
+        layer = str(sites[0])
+        if layer in sys.path:
+            importlib.invalidate_caches()
+            return False
+        manifest = self.svc.store.read_manifest(env)
+        site.addsitedir(layer)  # runs the layer's .pth files (it appends the dir)
+        sys.path.remove(layer)
+        base_positions = [sys.path.index(d) for d in manifest.base_site if d in sys.path]
+        sys.path.insert(min(base_positions, default=0), layer)
+        importlib.invalidate_caches()
+        return True
+
+
+class StaleWatch:
+    """Remember what a plan touches, and report what is imported but changed."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, set[str]] = {}
+        self.plan: Plan | None = None
+
+    def confirm(self, plan: Plan) -> bool:
+        """Called with the plan before anything is touched; never declines."""
+        self.plan = plan
+        for change in plan.changes:
+            try:
+                dist = importlib.metadata.distribution(change.name)
+            except importlib.metadata.PackageNotFoundError:
+                continue  # not importable here before the change: cannot be stale
+            self.modules[change.name] = top_level_modules(dist)
+        return True
+
+    def stale(self) -> list[str]:
+        if self.plan is None:
+            return []
+        return stale_after([c.to_dict() for c in self.plan.changes], self.modules)
+
+
+class LocalBackend:
+    """Runs ``%userpkg`` lines with the core in this process."""
+
+    def __init__(self, svc: UserPkgService | None = None, *, host_aware: bool = True) -> None:
+        self.svc = svc or make_service()
+        self.host = KernelHost(self.svc) if host_aware else None
+
+    def loaded(self) -> None:
+        """A kernel on the base interpreter sees what earlier sessions installed."""
+        if self.host and self.host.env is None and self.svc.store.exists(DEFAULT_ENV):
+            self.host.activate(DEFAULT_ENV)
+
+    def run(self, line: str, progress: ProgressFn | None, default_env: str | None = None) -> Reply:
+        help_text = StringIO()
+        try:
+            with redirect_stdout(help_text):
+                args = parse_command(shlex.split(line), prog="%userpkg")
+        except SystemExit:  # --help
+            return {"verb": "help", "text": help_text.getvalue()}
+        except (BadCommandLine, ValueError) as exc:
+            return {"error": [str(exc)]}
+        if args.verb in TARGETED and getattr(args, "env", None) is None:
+            args.env = self.host.target(None) if self.host else default_env
+        args.yes = True  # no stdin in a kernel: a plan is applied or, with --dry-run, shown
+        watch = StaleWatch()
+        try:
+            outcome = dispatch(self.svc, args, progress=progress, confirm=watch.confirm)
+        except UserPkgError as exc:
+            return {"error": error_lines(exc)}
+        except KeyboardInterrupt:
+            return {"error": [Cancelled("interrupted; the environment was left unchanged").message]}
+        except Exception as exc:  # a bug: still one line, never a traceback
+            return {"error": [TransactionFailed(f"internal error: {exc!r}").message]}
+        text = StringIO()
+        with redirect_stdout(text):
+            render_text(outcome)
+        reply: Reply = {
+            "verb": args.verb,
+            "data": outcome.data,
+            "text": text.getvalue(),
+            "stale": [],
+        }
+        if args.verb in CHANGING and self.host is not None and outcome.data["applied"]:
+            env = outcome.data["plan"]["env"]
+            if self.host.hosts(env):
+                self.host.activate(env)
+                importlib.invalidate_caches()
+                reply["stale"] = watch.stale()
+        return reply
