@@ -174,6 +174,12 @@ class Bench:
 
     def userpkg(self, cache: Path) -> float:
         self.fresh_default(cache)
+        base = str(self.base / "bin" / "python")
+        probe = subprocess.run([base, "-c", f"import {self.pkg}"], capture_output=True)
+        if probe.returncode == 0:
+            raise SystemExit(
+                f"the kernel's base already has {self.pkg}: the run would measure nothing"
+            )
         return self.cells(
             "%load_ext jupyter_userpkg",
             [f"%userpkg install {self.pkg}", f"import {self.pkg}"],
@@ -181,9 +187,13 @@ class Bench:
         )
 
     def pip(self, extra: list[str]) -> float:
+        """`%pip` installs into the kernel's own interpreter: undo it after each run."""
         self.pip_uninstall()
         line = " ".join(["%pip install -q", *extra, self.pkg])
-        return self.cells("pass", [line, f"import {self.pkg}"], self.warm_cache)
+        try:
+            return self.cells("pass", [line, f"import {self.pkg}"], self.warm_cache)
+        finally:
+            self.pip_uninstall()
 
     def raw_uv(self, cache: Path) -> float:
         self.uv_venv()
