@@ -66,12 +66,15 @@ def main() -> None:
 
     def svc(cache: Path) -> UserPkgService:
         return UserPkgService(
-            envs_dir, lock_timeout=600, uv_options=UvOptions(cache_dir=str(cache))
+            envs_dir,
+            lock_timeout=600,
+            uv_options=UvOptions(cache_dir=str(cache)),
+            kernels_dir=work / "kernels",
         )
 
     def fresh_userpkg_env() -> None:
         shutil.rmtree(envs_dir, ignore_errors=True)
-        svc(warm_cache).create("bench", kind="venv")
+        svc(warm_cache).create("bench", kind="venv", kernel=False)  # as a raw uv venv
 
     venv = work / "venv"
 
@@ -103,6 +106,7 @@ def main() -> None:
         json.dumps({"UserPkg": {"uv_cache_dir": str(warm_cache)}})
     )
     cli_env["JUPYTER_CONFIG_DIR"] = str(cfg)
+    cli_env["JUPYTER_DATA_DIR"] = str(work / "data")
     cli = [sys.executable, "-m", "jupyter_userpkg"]
 
     print(f"install {pkg} into an existing env, {runs} runs each, medians", flush=True)

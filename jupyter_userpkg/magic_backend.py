@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import json
+import os
 import shlex
 import site
 import sys
@@ -47,10 +49,15 @@ class KernelHost:
         """Whether changes to ``env`` are what this process imports from."""
         if env == self.env:
             return True
-        if self.env is not None or not self.svc.store.exists(env):
+        # A kernel on the base interpreter hosts the default layer only: other
+        # layers are solved on their own and are not stacked into this process.
+        if self.env is not None or env != DEFAULT_ENV or not self.svc.store.exists(env):
             return False
         manifest = self.svc.store.read_manifest(env)
-        return manifest.kind == "layer" and set(manifest.base_site) <= set(sys.path)
+        # site.getsitepackages() lists dirs that may not exist (a user site never
+        # made, Debian's dist-packages); only existing ones are ever on sys.path.
+        base = {d for d in manifest.base_site if os.path.isdir(d)}
+        return manifest.kind == "layer" and base <= set(sys.path)
 
     def activate(self, env: str) -> bool:
         """Put a hosted layer's site-packages on sys.path, ahead of the base's."""
@@ -112,7 +119,7 @@ class LocalBackend:
         help_text = StringIO()
         try:
             with redirect_stdout(help_text):
-                args = parse_command(shlex.split(line), prog="%userpkg")
+                args = parse_command(shlex.split(line, comments=True), prog="%userpkg")
         except SystemExit:  # --help
             return {"verb": "help", "text": help_text.getvalue()}
         except (BadCommandLine, ValueError) as exc:
@@ -129,6 +136,12 @@ class LocalBackend:
             return {"error": [Cancelled("interrupted; the environment was left unchanged").message]}
         except Exception as exc:  # a bug: still one line, never a traceback
             return {"error": [TransactionFailed(f"internal error: {exc!r}").message]}
+        if args.json:  # the JSON shapes, as the CLI prints them
+            return {
+                "verb": "json",
+                "data": outcome.data,
+                "text": json.dumps(outcome.data, indent=2),
+            }
         text = StringIO()
         with redirect_stdout(text):
             render_text(outcome)

@@ -24,13 +24,16 @@ restart; when nothing imported changed, nothing is said about restarting.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 import importlib.metadata
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -176,6 +179,11 @@ class BridgeBackend:
         except OSError as exc:
             return {"error": [f"cannot run the server's Python {self.python!r}: {exc.strerror}"]}
         assert proc.stdout is not None and proc.stderr is not None
+        stdout = proc.stdout
+        chunks: list[str] = []
+        reader = threading.Thread(target=lambda: chunks.append(stdout.read()), daemon=True)
+        reader.start()  # read the reply while progress streams (no pipe can fill up)
+        other: list[str] = []
         while True:
             try:
                 for raw in proc.stderr:
@@ -183,18 +191,19 @@ class BridgeBackend:
                         event = json.loads(raw)
                         progress(event["phase"], event["message"])
                     except (ValueError, KeyError, TypeError):
-                        continue
-                out = proc.stdout.read()
+                        other.append(raw.rstrip())
+                reader.join()
                 proc.wait()
                 break
             except KeyboardInterrupt:
-                # The bridge got the same interrupt (one process group): it undoes
-                # the change and answers; wait for that answer.
-                continue
+                # Pass it on: the bridge undoes the change and answers; wait for that.
+                with contextlib.suppress(OSError):
+                    proc.send_signal(signal.SIGINT)
         try:
-            reply: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+            reply: dict[str, Any] = json.loads("".join(chunks).strip().splitlines()[-1])
         except (ValueError, IndexError):
-            return {"error": ["the server's Python could not run the command"]}
+            last = next((line for line in reversed(other) if line.strip()), "no answer")
+            return {"error": [f"the server's Python could not run the command: {last}"]}
         if reply.get("data") and reply.get("verb") in CHANGING and reply["data"].get("applied"):
             importlib.invalidate_caches()
             if reply["data"]["plan"]["env"] == self.env:
@@ -203,13 +212,12 @@ class BridgeBackend:
 
 
 def _backend() -> Any:
-    try:
-        from .magic_backend import LocalBackend
-    except ImportError:  # this kernel's env cannot import the core: a venv env
-        python = os.environ.get("JUPYTER_USERPKG_BASE_PYTHON")
-        if not python:
-            raise
+    """In-process, unless this kernel's kernelspec says its env needs the bridge."""
+    if os.environ.get("JUPYTER_USERPKG_MAGIC") == "bridge":
+        python = os.environ.get("JUPYTER_USERPKG_SERVER_PYTHON") or sys.executable
         return BridgeBackend(python, os.environ.get("JUPYTER_USERPKG_ENV"))
+    from .magic_backend import LocalBackend
+
     return LocalBackend()
 
 
@@ -225,7 +233,10 @@ class UserPkgMagics(Magics):
     def userpkg(self, line: str) -> None:
         """Manage package environments: `%userpkg install scipy` (see `%userpkg --help`)."""
         progress = Progress()
-        reply = self.backend.run(line, progress)
+        try:
+            reply = self.backend.run(line, progress)
+        except KeyboardInterrupt:
+            reply = {"error": ["interrupted"]}
         if "error" in reply:
             progress.finish(None)
             first, *rest = reply["error"]

@@ -82,10 +82,11 @@ def write(kernels_dir: Path, env: str, spec: dict[str, Any]) -> bool:
     return True
 
 
-def remove(kernels_dir: Path, env: str) -> bool:
+def remove(kernels_dir: Path, env: str, envs_dir: Path) -> bool:
+    """Remove the env's kernelspec, if it is the one ``envs_dir`` made for it."""
     target = kernels_dir / kernel_name(env)
-    if not target.exists():
-        return False
+    if ours(kernels_dir, envs_dir).get(target.name) != env:
+        return False  # none, or another envs dir's (or someone else's) kernelspec
     trash = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
     os.rename(target, trash)  # gone for the server at once
     shutil.rmtree(trash, ignore_errors=True)

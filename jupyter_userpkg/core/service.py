@@ -270,6 +270,11 @@ class UserPkgService:
             prefix = self.store.prefix(name)
             if self.store.exists(name):
                 raise EnvExists(f"environment {name!r} already exists")
+            twin = next((e for e in self.store.names() if e.lower() == name.lower()), None)
+            if twin is not None:  # kernelspec names (and some filesystems) ignore case
+                raise EnvExists(
+                    f"environment {twin!r} already exists; names must differ in more than case"
+                )
             self._clear_debris(name)
             if os.path.lexists(prefix):
                 raise EnvExists(
@@ -290,7 +295,7 @@ class UserPkgService:
                 raise
             marker.unlink(missing_ok=True)
             if result.applied:
-                self._sync_kernel(name)
+                self._sync_kernel_after_commit(name)
             return result
 
     def _clear_debris(self, name: str) -> None:
@@ -374,7 +379,7 @@ class UserPkgService:
             trash.mkdir(exist_ok=True)
             target = trash / f"{name}-{uuid.uuid4().hex[:8]}"
             os.rename(prefix, target)  # atomic: the env is gone for every reader at once
-            kernels.remove(self.kernels_dir, name)
+            kernels.remove(self.kernels_dir, name, self.store.envs_dir)
             shutil.rmtree(target, ignore_errors=True)
 
     # ----------------------------------------------------------------- changing
@@ -499,6 +504,11 @@ class UserPkgService:
         name = kernels.kernel_name(env)
         return name if (self.kernels_dir / name / "kernel.json").is_file() else None
 
+    def _sync_kernel_after_commit(self, env: str) -> None:
+        """The change is committed: a kernelspec that cannot be written is for doctor."""
+        with contextlib.suppress(OSError, UserPkgError):
+            self._sync_kernel(env)
+
     def _sync_kernel(self, env: str) -> bool:
         """Give the env a kernelspec iff it has ipykernel; True if anything changed."""
         manifest = self.store.read_manifest(env)
@@ -506,9 +516,12 @@ class UserPkgService:
             manifest.kind == "layer" and "ipykernel" in base_packages(manifest.base_site)
         )
         if not has_kernel:
-            return kernels.remove(self.kernels_dir, env)
-        extra = {"JUPYTER_USERPKG_BASE_PYTHON": self.base_python, "JUPYTER_USERPKG_ENV": env}
+            return kernels.remove(self.kernels_dir, env, self.store.envs_dir)
+        extra = {"JUPYTER_USERPKG_ENV": env}
         if manifest.kind == "venv":
+            # The magic there runs its commands in this (the server's) interpreter.
+            extra["JUPYTER_USERPKG_MAGIC"] = "bridge"
+            extra["JUPYTER_USERPKG_SERVER_PYTHON"] = sys.executable
             # The env cannot import jupyter_userpkg; its kernel reaches our package
             # (and, through it, this interpreter) for the %userpkg magic only.
             extra["PYTHONPATH"] = str(kernels.magic_support_dir(self.store.envs_dir))
@@ -571,8 +584,9 @@ class UserPkgService:
         names = self.store.names() if name is None else [self.require(name)]
         self._sweep()
         for env in kernels.ours(self.kernels_dir, self.store.envs_dir).values():
-            if not self.store.exists(env):  # the env went without its kernelspec
-                kernels.remove(self.kernels_dir, env)
+            with self._lock(env):
+                if not self.store.exists(env):  # the env went without its kernelspec
+                    kernels.remove(self.kernels_dir, env, self.store.envs_dir)
         reports = []
         for env in names:
             with self._lock(env):
@@ -816,7 +830,7 @@ class UserPkgService:
             # Interrupted after the commit point: the change is complete.
         txn.finish()
         timings["commit"] = time.perf_counter() - clock
-        self._sync_kernel(env)
+        self._sync_kernel_after_commit(env)
         self._progress(progress, "commit", f"revision {new_rev}")
         return Result(plan, new_rev, applied=True, timings=timings)
 

@@ -82,3 +82,30 @@ def test_delete_and_doctor(svc: UserPkgService, envs_dir: Path) -> None:
     assert not (svc.kernels_dir / "userpkg-b").exists()
     svc.delete("a")
     assert not (svc.kernels_dir / "userpkg-a").exists()
+
+
+def test_names_differing_only_in_case_are_refused(svc: UserPkgService) -> None:
+    from jupyter_userpkg.core.errors import EnvExists
+
+    svc.create("work", kind="layer")
+    with pytest.raises(EnvExists, match="differ in more than case"):
+        svc.create("Work", kind="layer")
+    assert svc.env_info("work").kernel == "userpkg-work"
+
+
+def test_the_base_kernel_hosts_the_default_layer_only(svc: UserPkgService) -> None:
+    """Base dirs that do not exist (a user site never made) are never on sys.path."""
+    import tomlkit
+
+    from jupyter_userpkg.magic_backend import KernelHost
+
+    svc.create("default", kind="layer", kernel=False)
+    svc.create("other", kind="layer", kernel=False)
+    manifest = svc.store.revisions_dir("default") / "0" / "manifest.toml"
+    doc = tomlkit.parse(manifest.read_text())
+    doc["env"]["base-site-packages"].append("/nonexistent/.local/lib/site-packages")  # type: ignore[index, union-attr]
+    manifest.write_text(tomlkit.dumps(doc))
+    host = KernelHost(svc)
+    assert host.env is None  # this process runs the base interpreter
+    assert host.hosts("default")
+    assert not host.hosts("other")

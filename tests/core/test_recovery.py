@@ -204,7 +204,9 @@ def test_layer_over_a_locally_built_base(tmp_path: Path) -> None:
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: six\nVersion: 1.17.0+local\n")
     (site / "six.py").write_text("__version__ = '1.17.0+local'\n")
-    svc = UserPkgService(tmp_path / "envs", base_python=str(base / "bin" / "python"))
+    svc = UserPkgService(
+        tmp_path / "envs", base_python=str(base / "bin" / "python"), kernels_dir=tmp_path / "k"
+    )
     result = svc.change(install=["ecdsa"])  # needs six
     assert [c.name for c in result.plan.changes] == ["ecdsa"]
     # The same version an isolated env gets: the base pin did not force an old one.

@@ -168,7 +168,39 @@ def test_magic_in_a_venv_kernel_runs_in_the_servers_python(
         assert cell.errors == [] and cell.stderr.startswith("userpkg: error: ")
         assert len(cell.stderr.strip().splitlines()) == 1
         assert "tabulate" in k.run("%userpkg list").stdout
+        listed = json.loads(k.run("%userpkg list --json  # as the CLI prints it").stdout)
+        assert {p["name"] for p in listed} >= {"tabulate", "ipykernel"}
+        cell = k.run("%userpkg export --format lock")
+        assert cell.errors == [] and not cell.stderr and 'name = "tabulate"' in cell.stdout
         assert not svc.store.exists("default")
     finally:
         k.kc.stop_channels()
         k.km.shutdown_kernel(now=True)
+
+
+def test_bridge_reads_large_replies_and_reports_crashes(tmp_path: Path) -> None:
+    """The bridge's reply can exceed a pipe's buffer while progress still streams."""
+    from jupyter_userpkg.magics import BridgeBackend
+
+    big = json.dumps({"verb": "export", "data": {}, "text": "x" * 300_000})
+    fake = tmp_path / "fake-python"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo \'{"phase": "solve", "message": "resolving"}\' >&2\n'
+        f"cat {tmp_path / 'reply.json'}\n"
+        'echo \'{"phase": "commit", "message": "done"}\' >&2\n'
+    )
+    (tmp_path / "reply.json").write_text(big + "\n")
+    fake.chmod(0o755)
+    events: list[tuple[str, str]] = []
+    reply = BridgeBackend(str(fake), "x").run("export", lambda p, m: events.append((p, m)))
+    assert len(reply["text"]) == 300_000
+    assert events == [("solve", "resolving"), ("commit", "done")]
+    crash = tmp_path / "crash-python"
+    crash.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named tomlkit' >&2\n")
+    crash.chmod(0o755)
+    reply = BridgeBackend(str(crash), "x").run("list", lambda p, m: None)
+    assert reply["error"] == [
+        "the server's Python could not run the command: "
+        "ModuleNotFoundError: No module named tomlkit"
+    ]
