@@ -40,6 +40,11 @@ class KernelHost:
         envs_dir = svc.store.envs_dir.resolve()
         name = prefix.name if prefix.parent == envs_dir else None
         self.env: str | None = name if name and svc.store.exists(name) else None
+        # .pth files this process has run: at start-up, Python ran its own env's.
+        self.seen_pth: set[str] = set()
+        if self.env is not None:
+            for own in site_packages_dirs(prefix):
+                self.seen_pth |= {p.name for p in own.glob("*.pth")}
 
     def target(self, requested: str | None) -> str | None:
         """The env a command without ``-n`` means here (None: the default env)."""
@@ -60,23 +65,37 @@ class KernelHost:
         return manifest.kind == "layer" and base <= set(sys.path)
 
     def activate(self, env: str) -> bool:
-        """Put a hosted layer's site-packages on sys.path, ahead of the base's."""
-        if env == self.env or not self.hosts(env):
+        """Put a hosted layer's site-packages on sys.path, ahead of the base's.
+
+        The layer's own ``.pth`` files (editable installs, namespace packages)
+        are processed once each, also those a later change adds, and their paths
+        go right after the layer's directory.  ``_userpkg_base.pth`` is skipped:
+        this process already has the base on its path.
+        """
+        if not self.hosts(env):
             return False
         sites = site_packages_dirs(self.svc.store.prefix(env))
         if not sites:
             return False
         layer = str(sites[0])
-        if layer in sys.path:
-            importlib.invalidate_caches()
-            return False
-        manifest = self.svc.store.read_manifest(env)
-        site.addsitedir(layer)  # runs the layer's .pth files (it appends the dir)
-        sys.path.remove(layer)
-        base_positions = [sys.path.index(d) for d in manifest.base_site if d in sys.path]
-        sys.path.insert(min(base_positions, default=0), layer)
+        first = layer not in sys.path and env != self.env
+        if first:
+            manifest = self.svc.store.read_manifest(env)
+            base_positions = [sys.path.index(d) for d in manifest.base_site if d in sys.path]
+            sys.path.insert(min(base_positions, default=0), layer)
+        before = list(sys.path)
+        known = set(sys.path)
+        for name in sorted(os.listdir(layer)):
+            if name.endswith(".pth") and name != "_userpkg_base.pth" and name not in self.seen_pth:
+                self.seen_pth.add(name)
+                site.addpackage(layer, name, known)
+        added = [p for p in sys.path if p not in before]
+        if added:
+            sys.path[:] = [p for p in sys.path if p not in added]
+            at = sys.path.index(layer) + 1
+            sys.path[at:at] = added
         importlib.invalidate_caches()
-        return True
+        return first
 
 
 class StaleWatch:

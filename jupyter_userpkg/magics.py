@@ -141,6 +141,10 @@ def stale_after(changes: list[dict[str, Any]], modules: dict[str, set[str]]) -> 
             continue
         if change["action"] == "remove":
             what = f"{change['name']} {change['old']} was removed"
+            # A layer's shadow went: the base's version shows through again.
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                base = importlib.metadata.version(change["name"])
+                what += f"; {base} from the base is used now"
         elif change["action"] == "add":
             what = f"{change['name']} {change['new']} now shadows the version already imported"
         else:

@@ -52,6 +52,10 @@ def test_stale_modules_are_named_exactly(kernel: Kernel, userpkg_env: Path) -> N
     assert cell.text.splitlines()[-1] == (
         "  six 1.16.0 now shadows the version already imported (imported: six)"
     )
+    cell = kernel.run("%userpkg remove six")
+    assert cell.text.splitlines()[-1] == (
+        "  six 1.16.0 was removed; 1.17.0 from the base is used now (imported: six)"
+    )
     # A change to something never imported says nothing about restarting.
     cell = kernel.run("%userpkg install python-slugify")
     assert "Restart" not in cell.text and "+ python-slugify" in cell.text
@@ -204,3 +208,23 @@ def test_bridge_reads_large_replies_and_reports_crashes(tmp_path: Path) -> None:
         "the server's Python could not run the command: "
         "ModuleNotFoundError: No module named tomlkit"
     ]
+
+
+def test_new_pth_files_of_the_layer_take_effect(
+    kernel: Kernel, userpkg_env: Path, tmp_path: Path
+) -> None:
+    """What a .pth file in the layer adds (editable installs) imports without a restart."""
+    kernel.run("%load_ext jupyter_userpkg")
+    kernel.run("%userpkg install tabulate")
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "from_pth_module.py").write_text("VALUE = 42\n")
+    site = next((userpkg_env / "default" / "lib").glob("python*/site-packages"))
+    (site / "zz_extra.pth").write_text(f"{extra}\n")
+    kernel.run("%userpkg install python-slugify")  # any change activates the layer again
+    cell = kernel.run(
+        "import sys, from_pth_module\n"
+        f"print(from_pth_module.VALUE, sys.path.index({str(extra)!r}) "
+        f"== sys.path.index({str(site)!r}) + 1)"
+    )
+    assert cell.errors == [] and cell.stdout.split() == ["42", "True"]
