@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import BackendUnavailable, Cancelled
@@ -85,6 +86,25 @@ def run(
         _stop(*started)
         raise
     return ProcResult(tuple(args), proc.returncode, out, err)
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold SIGINT back (main thread only) while undoing a change.
+
+    A second Ctrl-C must not cut a roll back short; it arrives when the block
+    ends.  (The journal would still let the next command finish the job.)
+    """
+    if not (
+        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _spawn(

@@ -43,6 +43,7 @@ from .errors import (
 )
 from .exports import FORMATS, export_env, read_import
 from .names import DEFAULT_ENV, validate_env_name
+from .proc import sigint_deferred
 from .records import ENV_KINDS, Action, Change, EnvInfo, Package, Plan, Result, RevisionRecord
 from .specs import parse_pypi_specs, validate_package_name
 from .store import EnvStore, Manifest, parse_lock
@@ -506,7 +507,7 @@ class UserPkgService:
 
     def _sync_kernel_after_commit(self, env: str) -> None:
         """The change is committed: a kernelspec that cannot be written is for doctor."""
-        with contextlib.suppress(OSError, UserPkgError):
+        with contextlib.suppress(OSError, UserPkgError, KeyboardInterrupt):
             self._sync_kernel(env)
 
     def _sync_kernel(self, env: str) -> bool:
@@ -820,8 +821,9 @@ class UserPkgService:
             self.store.commit(env, plan.manifest_text, plan.lock_text, record)
         except BaseException as exc:
             if new_rev not in self.store.revisions(env):  # not committed: undo
-                txn.roll_back()
-                txn.finish()
+                with sigint_deferred():
+                    txn.roll_back()
+                    txn.finish()
                 if isinstance(exc, UserPkgError | KeyboardInterrupt):
                     raise
                 raise TransactionFailed(
