@@ -154,11 +154,15 @@ class UserPkgService:
         return DEFAULT_ENV, self._virtual_default(), EMPTY_LOCK, False
 
     def _virtual_default(self) -> Manifest:
+        return self._layer_manifest(DEFAULT_ENV)
+
+    def _layer_manifest(self, name: str) -> Manifest:
+        """A layer's manifest before any request: the base interpreter's facts."""
         info = uvbackend.python_info(self.base_python)
         return Manifest(
-            DEFAULT_ENV,
+            name,
             "layer",
-            ".".join(str(info["version"]).split(".")[:2]),
+            _major_minor(str(info["version"])),
             str(info["executable"]),
             tuple(str(s) for s in info["site"]),  # type: ignore[attr-defined]
         )
@@ -261,11 +265,10 @@ class UserPkgService:
         if imported is not None and imported.python:
             if kind == "venv":
                 python = python or imported.python
-            elif imported.python != _major_minor(self.base_python):
+            elif imported.python != (base := self._layer_manifest(name).python):
                 raise InvalidRequest(
                     f"{Path(str(from_file)).name} asks for Python {imported.python}, but a layer "
-                    f"environment uses the server's Python {_major_minor(self.base_python)}; "
-                    "use --kind venv"
+                    f"environment uses the server's Python {base}; use --kind venv"
                 )
         with self._lock(name):
             prefix = self.store.prefix(name)
@@ -332,22 +335,19 @@ class UserPkgService:
         prefix = self.store.prefix(name)
         interpreter = python or self.base_python
         uvbackend.create_venv(prefix, interpreter)
-        info = uvbackend.python_info(str(uvbackend.env_python(prefix)))
-        version = ".".join(str(info["version"]).split(".")[:2])
-        base_site: tuple[str, ...] = ()
-        base_python = ""
         if kind == "layer":
-            base_info = uvbackend.python_info(self.base_python)
-            base_site = tuple(str(s) for s in base_info["site"])  # type: ignore[attr-defined]
-            base_python = str(base_info["executable"])
-            _write_layer_pth(prefix, base_site)
-        manifest = Manifest(name, kind, version, base_python, base_site).with_pypi(reqs)
+            manifest = self._layer_manifest(name)
+            _write_layer_pth(prefix, manifest.base_site)
+        else:
+            info = uvbackend.python_info(str(uvbackend.env_python(prefix)))
+            manifest = Manifest(name, kind, _major_minor(str(info["version"])))
+        manifest = manifest.with_pypi(reqs)
         command = f"create {name} --kind {kind}" + (f" --python {python}" if python else "")
         command += "".join(f" {r}" for r in reqs)
         if lock_text is not None:
             new_lock = _strip_tool_table(lock_text)
             if kind == "layer":
-                new_lock = _drop_base_satisfied(new_lock, base_packages(base_site))
+                new_lock = _drop_base_satisfied(new_lock, base_packages(manifest.base_site))
         elif reqs:
             new_lock = self._solve(prefix, manifest, EMPTY_LOCK, progress=progress)
         else:
@@ -860,9 +860,9 @@ class UserPkgService:
         return forward
 
 
-def _major_minor(python: str) -> str:
-    info = uvbackend.python_info(python)
-    return ".".join(str(info["version"]).split(".")[:2])
+def _major_minor(version: str) -> str:
+    """``3.11.7`` -> ``3.11``."""
+    return ".".join(version.split(".")[:2])
 
 
 def _summary(plan: Plan) -> str:
