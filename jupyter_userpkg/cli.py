@@ -145,21 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadCommandLine as exc:
         sys.stderr.write(f"{PROG}: error: {exc.message} (see `{PROG} --help`)\n")
         return exc.exit_code
-    try:
-        outcome = dispatch(
-            make_service(),
-            args,
-            progress=None if args.json or not sys.stderr.isatty() else _progress,
-            confirm=_ask
-            if not args.json and not getattr(args, "yes", True) and sys.stdin.isatty()
-            else None,
-        )
-    except UserPkgError as exc:
-        return _fail(args, exc)
-    except KeyboardInterrupt:
-        return _fail(args, Cancelled("interrupted; the environment was left unchanged"))
-    except Exception as exc:  # a bug: still one line, never a traceback
-        return _fail(args, TransactionFailed(f"internal error: {exc!r}"))
+    outcome = guarded_dispatch(
+        make_service(),
+        args,
+        progress=None if args.json or not sys.stderr.isatty() else _progress,
+        confirm=_ask
+        if not args.json and not getattr(args, "yes", True) and sys.stdin.isatty()
+        else None,
+    )
+    if isinstance(outcome, UserPkgError):
+        return _fail(args, outcome)
     if args.json:
         print(json.dumps(outcome.data, indent=2))
     else:
@@ -256,6 +251,24 @@ def dispatch(
         reports = svc.doctor(args.env)
         return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))
     raise InvalidRequest(f"unknown verb {verb!r}")  # pragma: no cover - argparse prevents it
+
+
+def guarded_dispatch(
+    svc: UserPkgService,
+    args: argparse.Namespace,
+    *,
+    progress: ProgressFn | None = None,
+    confirm: ConfirmFn | None = None,
+) -> Outcome | UserPkgError:
+    """:func:`dispatch`, with every failure turned into the error a user is shown."""
+    try:
+        return dispatch(svc, args, progress=progress, confirm=confirm)
+    except UserPkgError as exc:
+        return exc
+    except KeyboardInterrupt:
+        return Cancelled("interrupted; the environment was left unchanged")
+    except Exception as exc:  # a bug: still one line, never a traceback
+        return TransactionFailed(f"internal error: {exc!r}")
 
 
 def render_text(outcome: Outcome) -> None:

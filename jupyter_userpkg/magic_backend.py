@@ -20,8 +20,8 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from .cli import dispatch, error_lines, make_service, parse_command, render_text
-from .core.errors import BadCommandLine, Cancelled, TransactionFailed, UserPkgError
+from .cli import error_lines, guarded_dispatch, make_service, parse_command, render_text
+from .core.errors import BadCommandLine, UserPkgError
 from .core.names import DEFAULT_ENV
 from .core.records import Plan
 from .core.service import ProgressFn, UserPkgService
@@ -147,14 +147,9 @@ class LocalBackend:
             args.env = self.host.target(None) if self.host else default_env
         args.yes = True  # no stdin in a kernel: a plan is applied or, with --dry-run, shown
         watch = StaleWatch()
-        try:
-            outcome = dispatch(self.svc, args, progress=progress, confirm=watch.confirm)
-        except UserPkgError as exc:
-            return {"error": error_lines(exc)}
-        except KeyboardInterrupt:
-            return {"error": [Cancelled("interrupted; the environment was left unchanged").message]}
-        except Exception as exc:  # a bug: still one line, never a traceback
-            return {"error": [TransactionFailed(f"internal error: {exc!r}").message]}
+        outcome = guarded_dispatch(self.svc, args, progress=progress, confirm=watch.confirm)
+        if isinstance(outcome, UserPkgError):
+            return {"error": error_lines(outcome)}
         if args.json:  # the JSON shapes, as the CLI prints them
             return {
                 "verb": "json",
