@@ -224,6 +224,25 @@ def sync(
         if not options.offline and run([*args, "--offline"], env=_env()).returncode == 0:
             return
         result = run(args, env=_env(), on_line=on_line)
+        if result.returncode != 0 and "there is no version of" in result.stderr:
+            # The index page uv reads now lags the one the solve saw (a release
+            # still spreading over the CDN).  The lock names every artifact by URL
+            # and hash, so install from the lock itself, without the index page.
+            lock_file = Path(tmp) / "pylock.toml"
+            lock_file.write_text(lock_text, encoding="utf-8")
+            by_url = [
+                uv_bin(),
+                "pip",
+                "sync",
+                str(lock_file),
+                "--preview-features",
+                "pylock",
+                "--allow-empty-requirements",
+                "--python",
+                python,
+                *options.args(),
+            ]
+            result = run(by_url, env=_env(), on_line=on_line)
         _raise_for(result, "installing")
 
 

@@ -234,3 +234,28 @@ def test_doctor_reports_a_broken_env(svc: UserPkgService, envs_dir: Path) -> Non
     reports = {r["env"]: r for r in svc.doctor()}
     assert reports["ok"]["ok"] and not reports["hurt"]["ok"]
     assert "missing pylock.toml" in reports["hurt"]["problems"][0]
+
+
+@pytest.mark.slow
+def test_install_falls_back_to_the_locks_urls_when_the_index_lags(
+    svc: UserPkgService, envs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release the solve saw but the index page served next does not list yet
+    (a CDN still spreading it) is installed from the lock's own URLs and hashes.
+    The lag itself cannot be made to happen on demand, so the index answer is faked."""
+    from jupyter_userpkg.core import uvbackend
+    from jupyter_userpkg.core.proc import ProcResult
+
+    svc.create("lag", kind="venv", kernel=False)
+    real_run = uvbackend.run
+
+    def lagging_index(args: Any, **kwargs: Any) -> ProcResult:
+        result = real_run(args, **kwargs)
+        if any(str(a).endswith("requirements.txt") for a in args) and "sync" in args:
+            return ProcResult(result.args, 2, "", "Because there is no version of tabulate==0.10.0")
+        return result
+
+    monkeypatch.setattr(uvbackend, "run", lagging_index)
+    result = svc.change("lag", install=["tabulate==0.10.0"])
+    assert result.applied
+    assert installed(envs_dir, "lag") == {"tabulate": "0.10.0"}
