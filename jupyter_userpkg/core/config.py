@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
-from traitlets import Float, List, Unicode, default
+from traitlets import Bool, Float, List, Unicode, default
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
@@ -48,6 +48,41 @@ class UserPkg(Configurable):
         "",
         help="Where env kernelspecs go (empty: <JUPYTER_DATA_DIR>/kernels, found by every server).",
     ).tag(config=True)
+
+    channel_alias = Unicode(
+        "https://conda.anaconda.org/",
+        help="Base URL that conda channel names (conda-forge, bioconda) resolve against.",
+    ).tag(config=True)
+
+    default_channels = List(
+        Unicode(),
+        default_value=["conda-forge"],
+        help="Channels (names or URLs) of a conda environment created without -c.",
+    ).tag(config=True)
+
+    conda_pkgs_dir = Unicode(
+        "",
+        help="The user's conda package cache (empty: ~/.cache/jupyter-userpkg/conda-pkgs); "
+        "envs link from it with hard links, so keep it on the envs' filesystem.",
+    ).tag(config=True)
+
+    shared_pkgs_dirs = List(
+        Unicode(),
+        help="Read-only conda package caches shared between users (searched first).",
+    ).tag(config=True)
+
+    repodata_cache_dir = Unicode(
+        "", help="Cache of channels' repodata (empty: ~/.cache/jupyter-userpkg/conda-repodata)."
+    ).tag(config=True)
+
+    repodata_ttl = Float(
+        300.0,
+        help="Seconds a server reuses a channel's repodata in memory before checking for news.",
+    ).tag(config=True)
+
+    offline = Bool(False, help="Never use the network: solve and install from caches only.").tag(
+        config=True
+    )
 
     @default("envs_dir")
     def _default_envs_dir(self) -> str:

@@ -4,11 +4,16 @@
 * ``environment``: a conda-style environment.yml with a ``pip:`` section.
 * ``lock``: the env's PEP 751 pylock.toml plus a ``[tool.jupyter-userpkg]``
   table carrying the manifest, so that ``create --from`` restores exactly the
-  same packages *and* what was asked for.
+  same packages *and* what was asked for.  A conda env's lock also carries its
+  conda lock (pixi.lock format) as ``conda-lock``.
+
+A conda env exports as ``environment`` (channels, ``name=version=build`` pins
+and a ``pip:`` section) or ``lock``.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +23,10 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from . import condabackend
 from .errors import InvalidRequest, InvalidSpec
 from .specs import parse_pypi_specs
-from .store import Manifest, manifest_entry_to_requirement, parse_lock
+from .store import Manifest, conda_entry_to_spec, manifest_entry_to_requirement, parse_lock
 
 FORMATS = ("requirements", "environment", "lock")
 
@@ -33,10 +39,27 @@ class Imported:
     python: str | None = None
     kind: str | None = None
     lock_text: str | None = None
+    #: conda envs: MatchSpecs, channels, and the exact conda lock of an exported lock.
+    conda_specs: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    conda_lock_text: str | None = None
 
 
-def export_env(manifest: Manifest, lock_text: str, fmt: str) -> str:
+def export_env(manifest: Manifest, lock_text: str, fmt: str, conda_lock: str = "") -> str:
     locked = parse_lock(lock_text)
+    if manifest.kind == "conda" and fmt == "requirements":
+        raise InvalidRequest(
+            f"{manifest.name!r} is a conda environment: export it as 'environment' or 'lock' "
+            "(a requirements file holds PyPI packages only)"
+        )
+    if manifest.kind == "conda" and fmt == "environment":
+        conda = condabackend.parse_lock(conda_lock)
+        specs: list[object] = [f"{p.name}={p.version}={p.build}" for _, p in sorted(conda.items())]
+        pins = [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
+        if pins:
+            specs.append({"pip": pins})
+        doc = {"name": manifest.name, "channels": list(manifest.channels), "dependencies": specs}
+        return str(yaml.safe_dump(doc, sort_keys=False))
     if fmt == "requirements":
         lines = [f"# jupyter-userpkg export of environment {manifest.name!r} ({manifest.kind})"]
         lines += [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
@@ -55,6 +78,10 @@ def export_env(manifest: Manifest, lock_text: str, fmt: str) -> str:
         ours["name"] = manifest.name
         ours["kind"] = manifest.kind
         ours["python"] = manifest.python
+        if manifest.kind == "conda":
+            ours["channels"] = list(manifest.channels)
+            ours["dependencies"] = manifest.conda_table()
+            ours["conda-lock"] = tomlkit.string(conda_lock, multiline=True, literal=True)
         ours["pypi-dependencies"] = manifest.pypi_table()
         tool["jupyter-userpkg"] = ours
         doc["tool"] = tool
@@ -103,6 +130,31 @@ def _read_environment(text: str, path: Path) -> Imported:
         raise InvalidSpec(f"{path.name} is not an environment file (no 'dependencies' list)")
     python: str | None = None
     pip_specs: list[str] = []
+    channels = [str(c) for c in data.get("channels") or []]
+    conda_deps = [
+        d
+        for d in data.get("dependencies") or []
+        if isinstance(d, str)
+        and re.split(r"[\s=<>!~]", d.split("::")[-1])[0] not in ("python", "pip")
+    ]
+    if channels or conda_deps:
+        conda_specs = [
+            str(d)
+            for d in data.get("dependencies") or []
+            if isinstance(d, str) and d.split("::")[-1].strip() != "pip"
+        ]
+        for dep in data.get("dependencies") or []:
+            if isinstance(dep, dict) and "pip" in dep:
+                pip_specs += [str(s) for s in dep["pip"] or []]
+        for spec in pip_specs:
+            if spec.startswith("-"):
+                raise InvalidSpec(f"{path.name}: pip options like {spec!r} are not accepted")
+        return Imported(
+            tuple(parse_pypi_specs(pip_specs)),
+            kind="conda",
+            conda_specs=tuple(conda_specs),
+            channels=tuple(channels),
+        )
     for dep in data.get("dependencies") or []:
         if isinstance(dep, dict) and "pip" in dep:
             pip_specs += [str(s) for s in dep["pip"] or []]
@@ -155,6 +207,29 @@ def _read_lock(text: str, path: Path) -> Imported:
                 f"{path.name}: {req.name} is asked for but is not among the lock's packages"
             )
     kind = tool.get("kind") or None
-    if kind is not None and kind not in ("layer", "venv"):
+    if kind is not None and kind not in ("layer", "venv", "conda"):
         raise InvalidSpec(f"{path.name}: unknown environment kind {kind!r}")
+    if kind == "conda":
+        conda_lock = str(tool.get("conda-lock") or "")
+        try:
+            conda_locked = condabackend.parse_lock(conda_lock)
+        except (yaml.YAMLError, AttributeError, TypeError, ValueError):
+            raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
+        conda_specs = [
+            conda_entry_to_spec(name, value)
+            for name, value in (tool.get("dependencies") or {}).items()
+        ]
+        for name in tool.get("dependencies") or {}:
+            if name not in conda_locked:
+                raise InvalidSpec(
+                    f"{path.name}: {name} is asked for but is not among the lock's conda packages"
+                )
+        return Imported(
+            tuple(reqs),
+            kind="conda",
+            lock_text=text,
+            conda_specs=tuple(conda_specs),
+            channels=tuple(str(c) for c in tool.get("channels") or ()),
+            conda_lock_text=conda_lock,
+        )
     return Imported(tuple(reqs), python=tool.get("python") or None, kind=kind, lock_text=text)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 Action = Literal["add", "remove", "change"]
 Source = Literal["pypi", "conda", "base"]
 EnvKind = Literal["layer", "venv", "conda"]
-ENV_KINDS: tuple[str, ...] = ("layer", "venv")
+ENV_KINDS: tuple[str, ...] = ("layer", "venv", "conda")
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,8 @@ class Plan:
     lock_text: str
     from_revision: int
     messages: tuple[str, ...] = field(default=())
+    #: The conda lock the env will have (conda envs only).
+    conda_lock_text: str = ""
 
     @property
     def empty(self) -> bool:

@@ -31,7 +31,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import kernels, uvbackend
+from . import condabackend, kernels, uvbackend
+from .condabackend import CondaOptions
 from .errors import (
     Declined,
     EnvExists,
@@ -41,7 +42,7 @@ from .errors import (
     TransactionFailed,
     UserPkgError,
 )
-from .exports import FORMATS, export_env, read_import
+from .exports import FORMATS, Imported, export_env, read_import
 from .names import DEFAULT_ENV, validate_env_name
 from .proc import sigint_deferred
 from .records import ENV_KINDS, Action, Change, EnvInfo, Package, Plan, Result, RevisionRecord
@@ -107,11 +108,13 @@ class UserPkgService:
         lock_timeout: float = 300.0,
         uv_options: uvbackend.UvOptions | None = None,
         kernels_dir: Path | str | None = None,
+        conda_options: CondaOptions | None = None,
     ) -> None:
         self.store = EnvStore(Path(envs_dir))
         self.base_python = base_python or sys.executable
         self.lock_timeout = lock_timeout
         self.uv = uv_options or uvbackend.UvOptions()
+        self.conda = conda_options or CondaOptions()
         self._kernels_dir = Path(kernels_dir) if kernels_dir else None
 
     @property
@@ -131,6 +134,16 @@ class UserPkgService:
                 default_index=config.default_index,
                 extra_index_urls=tuple(config.extra_index_urls),
                 cache_dir=config.uv_cache_dir,
+                offline=config.offline,
+            ),
+            conda_options=CondaOptions(
+                channel_alias=config.channel_alias,
+                default_channels=tuple(config.default_channels),
+                pkgs_dir=config.conda_pkgs_dir,
+                shared_pkgs_dirs=tuple(config.shared_pkgs_dirs),
+                repodata_cache_dir=config.repodata_cache_dir,
+                repodata_ttl=config.repodata_ttl,
+                offline=config.offline,
             ),
         )
 
@@ -180,23 +193,29 @@ class UserPkgService:
     def env_info(self, name: str) -> EnvInfo:
         manifest = self.store.read_manifest(name)
         locked = parse_lock(self.store.read_lock(name))
+        conda = condabackend.parse_lock(self.store.read_conda_lock(name))
         return EnvInfo(
             name=name,
             kind=manifest.kind,
             path=str(self.store.prefix(name)),
             kernel=self._kernel_of(name),
-            packages=len(locked),
+            packages=len(locked) + len(conda),
             revision=self.store.current(name),
             python=manifest.python,
         )
 
     def packages(self, name: str | None = None) -> list[Package]:
-        _, manifest, lock_text, _ = self._state(name)
+        env, manifest, lock_text, exists = self._state(name)
         locked = parse_lock(lock_text)
         out = [
             Package(p.name, p.version, "pypi", p.index, p.name in manifest.pypi)
             for p in locked.values()
         ]
+        if exists and manifest.kind == "conda":
+            out += [
+                Package(p.name, p.version, "conda", p.channel, p.name in manifest.conda)
+                for p in condabackend.parse_lock(self.store.read_conda_lock(env)).values()
+            ]
         if manifest.kind == "layer":
             for pname, version in base_packages(manifest.base_site).items():
                 if pname not in locked:
@@ -212,8 +231,9 @@ class UserPkgService:
     def export(self, name: str | None = None, fmt: str = "requirements") -> str:
         if fmt not in FORMATS:
             raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-        _, manifest, lock_text, _ = self._state(name)
-        return export_env(manifest, lock_text, fmt)
+        env, manifest, lock_text, exists = self._state(name)
+        conda_lock = self.store.read_conda_lock(env) if exists else ""
+        return export_env(manifest, lock_text, fmt, conda_lock)
 
     # ----------------------------------------------------------------- creating
 
@@ -228,17 +248,34 @@ class UserPkgService:
         kernel: bool = True,
         dry_run: bool = False,
         progress: ProgressFn | None = None,
+        channels: Iterable[str] = (),
+        pypi_specs: Iterable[str] = (),
     ) -> Result:
         """Create an env; with specs or ``from_file``, install them in the same revision 0.
 
         ``kind`` defaults to the kind recorded in an exported lock, else ``layer``.
         ``kernel`` adds ipykernel (unless installing a lock exactly), so that the
-        env gets a kernelspec.
+        env gets a kernelspec.  For a conda env, ``specs`` are conda MatchSpecs
+        (from ``channels``) and ``pypi_specs`` go on top through uv.
         """
         validate_env_name(name)
-        reqs = parse_pypi_specs(list(specs))
-        lock_text: str | None = None
         imported = read_import(Path(from_file)) if from_file else None
+        if (kind or (imported.kind if imported else None)) == "conda":
+            return self._create_conda(
+                name,
+                python,
+                list(specs),
+                list(pypi_specs),
+                list(channels),
+                imported,
+                kernel=kernel,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        if list(channels):
+            raise InvalidRequest("channels are for conda environments: add --kind conda")
+        reqs = parse_pypi_specs([*specs, *pypi_specs])
+        lock_text: str | None = None
         if imported is not None:
             kind = kind or imported.kind
             lock_text = imported.lock_text
@@ -256,7 +293,9 @@ class UserPkgService:
         ):
             reqs.append(Requirement("ipykernel"))
         if kind not in ENV_KINDS:
-            raise InvalidRequest(f"unknown environment kind {kind!r}; use one of: layer, venv")
+            raise InvalidRequest(
+                f"unknown environment kind {kind!r}; use one of: {', '.join(ENV_KINDS)}"
+            )
         if python and kind == "layer":
             raise InvalidRequest(
                 "a layer environment uses the server's own Python; "
@@ -270,6 +309,19 @@ class UserPkgService:
                     f"{Path(str(from_file)).name} asks for Python {imported.python}, but a layer "
                     f"environment uses the server's Python {base}; use --kind venv"
                 )
+        return self._create_guarded(
+            name,
+            kind,
+            lambda: self._create_locked(
+                name, kind, python, reqs, lock_text, dry_run=dry_run, progress=progress
+            ),
+            progress,
+        )
+
+    def _create_guarded(
+        self, name: str, kind: str, build: Callable[[], Result], progress: ProgressFn | None
+    ) -> Result:
+        """Run ``build`` under the env lock; on any failure nothing of the env is left."""
         with self._lock(name):
             prefix = self.store.prefix(name)
             if self.store.exists(name):
@@ -290,9 +342,7 @@ class UserPkgService:
             marker.touch()  # from here on, the prefix is ours to remove if this fails
             self._progress(progress, "create", f"creating {kind} environment {name!r}")
             try:
-                result = self._create_locked(
-                    name, kind, python, reqs, lock_text, dry_run=dry_run, progress=progress
-                )
+                result = build()
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
                 marker.unlink(missing_ok=True)
@@ -301,6 +351,82 @@ class UserPkgService:
             if result.applied:
                 self._sync_kernel_after_commit(name)
             return result
+
+    def _create_conda(
+        self,
+        name: str,
+        python: str | None,
+        specs: list[str],
+        pypi_specs: list[str],
+        channels: list[str],
+        imported: Imported | None,
+        *,
+        kernel: bool,
+        dry_run: bool,
+        progress: ProgressFn | None,
+    ) -> Result:
+        """A conda prefix: conda packages through rattler, PyPI ones on top through uv."""
+        if imported is not None and imported.conda_lock_text is not None and (specs or pypi_specs):
+            raise InvalidRequest(
+                "a lock is installed exactly as it is: create the environment from it "
+                "first, then install more packages"
+            )
+        if python and not re.fullmatch(r"\d+(\.\d+){0,2}", python):
+            raise InvalidRequest(f"--python takes a version like 3.11, not {python!r}")
+        wanted = [*(imported.conda_specs if imported else ()), *specs]
+        if python:
+            wanted.append(f"python {python}.*")
+        conda_specs = condabackend.parse_specs(wanted)
+        reqs = parse_pypi_specs([*(str(r) for r in imported.requirements)] if imported else [])
+        reqs += parse_pypi_specs(pypi_specs)
+        sources = (
+            channels
+            or list(imported.channels if imported else ())
+            or list(self.conda.default_channels)
+        )
+        urls = list(
+            dict.fromkeys(condabackend.channel_url(c, self.conda.channel_alias) for c in sources)
+        )
+        manifest = Manifest(
+            name,
+            "conda",
+            "",
+            channels=tuple(urls),
+            conda={condabackend.spec_name(m): condabackend.spec_text(m) for m in conda_specs},
+        ).with_pypi(reqs)
+        command = f"create {name} --kind conda" + "".join(f" -c {c}" for c in sources)
+        command += "".join(f" {m}" for m in wanted) + "".join(f" --pypi {r}" for r in reqs)
+
+        def build() -> Result:
+            nonlocal manifest
+            prefix = self.store.prefix(name)
+            self._progress(progress, "solve", "resolving conda packages")
+            if imported is not None and imported.conda_lock_text is not None:
+                new_conda = imported.conda_lock_text
+                new_pypi = _strip_tool_table(imported.lock_text or EMPTY_LOCK)
+            else:
+                if kernel and "python" in manifest.conda and "ipykernel" not in manifest.conda:
+                    if "ipykernel" in condabackend.query_names(urls, self.conda):
+                        manifest = manifest.with_conda({"ipykernel": "ipykernel"})
+                    elif "ipykernel" not in manifest.pypi:
+                        manifest = manifest.with_pypi([Requirement("ipykernel")])
+                records = condabackend.solve(
+                    urls, condabackend.parse_specs(manifest.conda.values()), options=self.conda
+                )
+                new_conda = condabackend.lock_text(records, urls)
+                new_pypi = self._solve_conda_pypi(prefix, manifest, new_conda, EMPTY_LOCK)
+            manifest = replace(manifest, python=_conda_python(new_conda))
+            plan = self._plan(name, command, manifest, EMPTY_LOCK, new_pypi, -1, "", new_conda)
+            if dry_run:
+                return Result(plan, None, applied=False)
+            prefix.mkdir(parents=True)
+            self._install_conda(prefix, plan, EMPTY_LOCK, progress)
+            record = RevisionRecord(0, _now(), command, plan.changes, _user())
+            self.store.commit(name, manifest.to_toml(), new_pypi, record, new_conda)
+            self._progress(progress, "commit", f"created environment {name!r}")
+            return Result(plan, 0, applied=True)
+
+        return self._create_guarded(name, "conda", build, progress)
 
     def _clear_debris(self, name: str) -> None:
         """Remove what an interrupted ``create`` left (only what it marked as its own)."""
@@ -396,17 +522,21 @@ class UserPkgService:
         dry_run: bool = False,
         progress: ProgressFn | None = None,
         confirm: ConfirmFn | None = None,
+        pypi: bool = False,
     ) -> Result:
         """Install, remove and/or update packages in one planned transaction.
 
         ``confirm`` sees the plan before anything is touched and may decline it.
+        In a conda env, ``install`` takes conda MatchSpecs unless ``pypi``.
         """
         install, remove, update = list(install), list(remove), list(update)
-        reqs = parse_pypi_specs(install)
+        if not (install or remove or update or update_all):
+            raise InvalidRequest("nothing to do: name at least one package")
         remove_names = [validate_package_name(n) for n in remove]
         update_names = [validate_package_name(n) for n in update]
-        if not (reqs or remove_names or update_names or update_all):
-            raise InvalidRequest("nothing to do: name at least one package")
+        target = validate_env_name(DEFAULT_ENV if name is None else name)
+        is_conda = self.store.exists(target) and self.store.read_manifest(target).kind == "conda"
+        reqs = parse_pypi_specs(install) if pypi or not is_conda else []
         command = " ".join(
             part
             for part in (
@@ -416,7 +546,22 @@ class UserPkgService:
                 "update --all" if update_all else "",
             )
             if part
-        )
+        ) + (" --pypi" if pypi and is_conda else "")
+        if is_conda:
+            conda_specs = [] if pypi else condabackend.parse_specs(install)
+            return self._change_conda(
+                target,
+                command,
+                conda_specs,
+                reqs,
+                remove_names,
+                update_names,
+                update_all=update_all,
+                pypi=pypi,
+                dry_run=dry_run,
+                progress=progress,
+                confirm=confirm,
+            )
         created_default = False
         if name in (None, DEFAULT_ENV) and not self.store.exists(DEFAULT_ENV):
             # The default env before its first change: check the request against an
@@ -501,6 +646,171 @@ class UserPkgService:
                 result.timings["solve"] = solve_ended - solve_started
             return result
 
+    def _change_conda(
+        self,
+        env: str,
+        command: str,
+        specs: list[Any],
+        reqs: list[Requirement],
+        remove_names: list[str],
+        update_names: list[str],
+        *,
+        update_all: bool,
+        pypi: bool,
+        dry_run: bool,
+        progress: ProgressFn | None,
+        confirm: ConfirmFn | None,
+    ) -> Result:
+        """A change to a conda env: the conda layer through rattler, then the PyPI layer."""
+        with self._lock(env):
+            self._recover(env)
+            current_rev = self.store.current(env)
+            manifest = self.store.read_manifest(env)
+            old_pypi = self.store.read_lock(env)
+            old_conda = self.store.read_conda_lock(env)
+            conda_locked = condabackend.parse_lock(old_conda)
+            pypi_locked = parse_lock(old_pypi)
+            conda_remove, pypi_remove = [], []
+            for pname in remove_names:
+                cname, canon = pname.lower(), canonicalize_name(pname)
+                if not pypi and cname in manifest.conda:
+                    conda_remove.append(cname)
+                elif canon in manifest.pypi:
+                    pypi_remove.append(canon)
+                elif cname in conda_locked or canon in pypi_locked:
+                    raise InvalidRequest(
+                        f"{pname!r} was installed as a dependency, not requested; "
+                        "remove the packages that need it instead"
+                    )
+                else:
+                    raise PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
+            conda_update, pypi_update = [], []
+            for pname in update_names:
+                cname, canon = pname.lower(), canonicalize_name(pname)
+                if not pypi and cname in conda_locked:
+                    conda_update.append(cname)
+                elif canon in pypi_locked:
+                    pypi_update.append(canon)
+                else:
+                    raise PackageNotFound(f"{pname!r} is not installed in environment {env!r}")
+            new_manifest = (
+                manifest.with_conda(
+                    {condabackend.spec_name(m): condabackend.spec_text(m) for m in specs}
+                )
+                .without_conda(conda_remove)
+                .with_pypi(reqs)
+                .without_pypi(pypi_remove)
+            )
+            solve_started = time.perf_counter()
+            new_conda = old_conda
+            if specs or conda_remove or conda_update or update_all:
+                self._progress(progress, "solve", "resolving conda packages")
+                keep = [
+                    r
+                    for r in condabackend.lock_records(old_conda)
+                    if not update_all and r.name.normalized not in conda_update
+                ]
+                records = condabackend.solve(
+                    list(new_manifest.channels),
+                    condabackend.parse_specs(new_manifest.conda.values()),
+                    options=self.conda,
+                    locked=keep,
+                    refresh_all=bool(conda_update or update_all),
+                )
+                new_conda = condabackend.lock_text(records, list(new_manifest.channels))
+            new_pypi = old_pypi
+            if (
+                reqs
+                or pypi_remove
+                or pypi_update
+                or update_all
+                or (new_conda != old_conda and (new_manifest.pypi or pypi_locked))
+            ):
+                self._progress(progress, "solve", "resolving PyPI packages")
+                new_pypi = self._solve_conda_pypi(
+                    self.store.prefix(env),
+                    new_manifest,
+                    new_conda,
+                    old_pypi,
+                    upgrade=update_all,
+                    upgrade_packages=pypi_update,
+                    progress=progress,
+                )
+            solve_ended = time.perf_counter()
+            new_manifest = replace(new_manifest, python=_conda_python(new_conda))
+            plan = self._plan(
+                env, command, new_manifest, old_pypi, new_pypi, current_rev, old_conda, new_conda
+            )
+            if dry_run or (plan.empty and new_manifest == manifest):
+                return Result(plan, None, applied=False)
+            self._confirm(confirm, plan)
+            result = self._apply(env, plan, progress)
+            result.timings["solve"] = solve_ended - solve_started
+            return result
+
+    def _solve_conda_pypi(
+        self,
+        prefix: Path,
+        manifest: Manifest,
+        conda_lock: str,
+        current_lock: str,
+        *,
+        upgrade: bool = False,
+        upgrade_packages: Iterable[str] = (),
+        progress: ProgressFn | None = None,
+    ) -> str:
+        """The PyPI layer of a conda env, with the conda-installed Python packages held fixed."""
+        if not manifest.pypi:
+            return EMPTY_LOCK
+        conda = condabackend.parse_lock(conda_lock)
+        if "python" not in conda:
+            raise InvalidRequest(
+                f"PyPI packages need Python in environment {manifest.name!r}: "
+                f"install it first (`install -n {manifest.name} python`)"
+            )
+        held: dict[str, str] = {}
+        for pkg in conda.values():
+            if pkg.is_python_package:
+                with contextlib.suppress(InvalidVersion):
+                    held[canonicalize_name(pkg.name)] = str(Version(pkg.version))
+        installed = condabackend.installed_versions(prefix).get("python")
+        planned = conda["python"].version
+        same = installed is not None and installed[0] == planned
+        text = uvbackend.compile_lock(
+            str(uvbackend.env_python(prefix)) if same else self.base_python,
+            manifest.requirements(),
+            options=self.uv,
+            constraints=[f"{n}=={v}" for n, v in held.items()],
+            preferences=current_lock if parse_lock(current_lock) else "",
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+            python_version="" if same else _major_minor(planned),
+            on_line=self._uv_lines(progress),
+        )
+        return _drop_base_satisfied(text, held)
+
+    def _install_conda(
+        self, prefix: Path, plan: Plan, old_pypi_lock: str, progress: ProgressFn | None
+    ) -> None:
+        """Link the conda packages of the plan, then put its PyPI layer on top."""
+        if not plan.empty:
+            self._progress(progress, "install", _summary(plan))
+        if any(c.source == "conda" for c in plan.changes):
+            condabackend.install(
+                prefix, condabackend.lock_records(plan.conda_lock_text), options=self.conda
+            )
+        old, new = parse_lock(old_pypi_lock), parse_lock(plan.lock_text)
+        removed = [n for n in old if n not in new]
+        changed = [n for n in new if n not in old or old[n].version != new[n].version]
+        if removed or changed:
+            uvbackend.install_pinned(
+                str(uvbackend.env_python(prefix)),
+                plan.lock_text,
+                remove=removed,
+                options=self.uv,
+                on_line=self._uv_lines(progress),
+            )
+
     def _kernel_of(self, env: str) -> str | None:
         name = kernels.kernel_name(env)
         return name if (self.kernels_dir / name / "kernel.json").is_file() else None
@@ -513,13 +823,15 @@ class UserPkgService:
     def _sync_kernel(self, env: str) -> bool:
         """Give the env a kernelspec iff it has ipykernel; True if anything changed."""
         manifest = self.store.read_manifest(env)
-        has_kernel = "ipykernel" in parse_lock(self.store.read_lock(env)) or (
-            manifest.kind == "layer" and "ipykernel" in base_packages(manifest.base_site)
+        has_kernel = (
+            "ipykernel" in parse_lock(self.store.read_lock(env))
+            or (manifest.kind == "layer" and "ipykernel" in base_packages(manifest.base_site))
+            or "ipykernel" in condabackend.parse_lock(self.store.read_conda_lock(env))
         )
         if not has_kernel:
             return kernels.remove(self.kernels_dir, env, self.store.envs_dir)
         extra = {"JUPYTER_USERPKG_ENV": env}
-        if manifest.kind == "venv":
+        if manifest.kind in ("venv", "conda"):
             # The magic there runs its commands in this (the server's) interpreter.
             extra["JUPYTER_USERPKG_MAGIC"] = "bridge"
             extra["JUPYTER_USERPKG_SERVER_PYTHON"] = sys.executable
@@ -573,7 +885,14 @@ class UserPkgService:
             target_lock = self.store.read_lock(env, revision)
             old_lock = self.store.read_lock(env)
             plan = self._plan(
-                env, f"rollback {revision}", target_manifest, old_lock, target_lock, current_rev
+                env,
+                f"rollback {revision}",
+                target_manifest,
+                old_lock,
+                target_lock,
+                current_rev,
+                self.store.read_conda_lock(env),
+                self.store.read_conda_lock(env, revision),
             )
             if dry_run or revision == current_rev:
                 return Result(plan, None, applied=False)
@@ -631,6 +950,8 @@ class UserPkgService:
         prefix = self.store.prefix(env)
         locked = parse_lock(self.store.read_lock(env))
         have = {n: v for n, (v, _) in installed_dists(prefix).items()}
+        if self.store.read_manifest(env).kind == "conda":
+            return self._verify_conda(env, prefix, locked, have)
         problems = []
         for pname, pkg in sorted(locked.items()):
             if pname not in have:
@@ -641,6 +962,27 @@ class UserPkgService:
             problems.append(f"{pname} {have[pname]} is installed but not in the lock")
         if not uvbackend.env_python(prefix).exists():
             problems.append("the environment's python is missing")
+        return problems
+
+    def _verify_conda(
+        self, env: str, prefix: Path, locked: dict[str, Any], have: dict[str, str]
+    ) -> list[str]:
+        problems = []
+        conda = condabackend.parse_lock(self.store.read_conda_lock(env))
+        linked = condabackend.installed_versions(prefix)
+        for pname, pkg in sorted(conda.items()):
+            if pname not in linked:
+                problems.append(f"{pname} {pkg.version} is in the lock but not installed")
+            elif linked[pname][:2] != (pkg.version, pkg.build):
+                problems.append(
+                    f"{pname} is {linked[pname][0]} ({linked[pname][1]}) but the lock says "
+                    f"{pkg.version} ({pkg.build})"
+                )
+        for pname in sorted(set(linked) - set(conda)):
+            problems.append(f"{pname} {linked[pname][0]} is installed but not in the lock")
+        for pname, lpkg in sorted(locked.items()):
+            if have.get(pname) != lpkg.version:
+                problems.append(f"{pname} {lpkg.version} (PyPI) is in the lock but not installed")
         return problems
 
     def _not_removable(
@@ -741,16 +1083,40 @@ class UserPkgService:
         old_lock: str,
         new_lock: str,
         from_revision: int,
+        old_conda: str = "",
+        new_conda: str = "",
     ) -> Plan:
         old, new = parse_lock(old_lock), parse_lock(new_lock)
         changes: list[Change] = []
         download = 0
+        conda_old, conda_new = (
+            condabackend.parse_lock(old_conda),
+            condabackend.parse_lock(new_conda),
+        )
+        for pname in sorted(set(conda_old) | set(conda_new)):
+            was, now = conda_old.get(pname), conda_new.get(pname)
+            if was and now and (was.version, was.build) == (now.version, now.build):
+                continue
+            before = was and (
+                was.version
+                if not now or now.version != was.version
+                else f"{was.version} ({was.build})"
+            )
+            after = now and (
+                now.version
+                if not was or now.version != was.version
+                else f"{now.version} ({now.build})"
+            )
+            action: Action = "add" if was is None else "remove" if now is None else "change"
+            changes.append(Change(pname, action, before or None, after or None, "conda"))
+            if now is not None:
+                download += now.size
         for pname in sorted(set(old) | set(new)):
             before = old[pname].version if pname in old else None
             after = new[pname].version if pname in new else None
             if before == after:
                 continue
-            action: Action = "add" if before is None else "remove" if after is None else "change"
+            action = "add" if before is None else "remove" if after is None else "change"
             changes.append(Change(pname, action, before, after, "pypi"))
             if after is not None:
                 download += new[pname].size
@@ -758,7 +1124,7 @@ class UserPkgService:
         prefix = self.store.prefix(env)
         for pname, (version, _) in sorted(installed_dists(prefix).items()):
             # Only a plan with changes runs the installer, which removes these.
-            if changes and pname not in old and pname not in new:
+            if changes and pname not in old and pname not in new and manifest.kind != "conda":
                 messages.append(
                     f"{pname} {version} was installed by other means and will be removed "
                     "(add it with `install` to keep it)"
@@ -780,6 +1146,7 @@ class UserPkgService:
             new_lock,
             from_revision,
             tuple(messages),
+            new_conda,
         )
 
     def _apply(self, env: str, plan: Plan, progress: ProgressFn | None) -> Result:
@@ -790,15 +1157,26 @@ class UserPkgService:
         # Back up every installed distribution the new lock does not keep as it
         # is, including any installed by other means (the sync removes those).
         new_locked = parse_lock(plan.lock_text)
+        old_pypi = self.store.read_lock(env)
         touched = [
             pname
             for pname, (version, _) in installed_dists(prefix).items()
             if pname not in new_locked or new_locked[pname].version != version
         ]
+        roots: set[str] = set()
+        if plan.conda_lock_text:
+            # Conda's Python packages are the conda layer's: back up what the PyPI
+            # layer replaces, and the files of every conda package that goes.
+            touched = [p for p in touched if p in parse_lock(old_pypi)]
+            new_conda = condabackend.parse_lock(plan.conda_lock_text)
+            for cname, (version, build, meta) in condabackend.installed_versions(prefix).items():
+                now = new_conda.get(cname)
+                if now is None or (now.version, now.build) != (version, build):
+                    roots |= condabackend.owned_paths(meta)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         try:
-            txn.begin(new_rev, touched, {"command": plan.command})
+            txn.begin(new_rev, touched, {"command": plan.command}, roots)
         except OSError as exc:
             txn.finish()  # the journal was never armed: nothing was touched
             raise TransactionFailed(
@@ -806,19 +1184,21 @@ class UserPkgService:
             ) from None
         timings["journal"] = time.perf_counter() - clock
         try:
-            if not plan.empty:
+            clock = time.perf_counter()
+            if plan.conda_lock_text:
+                self._install_conda(prefix, plan, old_pypi, progress)
+            elif not plan.empty:
                 self._progress(progress, "install", _summary(plan))
-                clock = time.perf_counter()
                 uvbackend.sync(
                     str(uvbackend.env_python(prefix)),
                     plan.lock_text,
                     options=self.uv,
                     on_line=self._uv_lines(progress),
                 )
-                timings["install"] = time.perf_counter() - clock
+            timings["install"] = time.perf_counter() - clock
             clock = time.perf_counter()
             record = RevisionRecord(new_rev, _now(), plan.command, plan.changes, _user())
-            self.store.commit(env, plan.manifest_text, plan.lock_text, record)
+            self.store.commit(env, plan.manifest_text, plan.lock_text, record, plan.conda_lock_text)
         except BaseException as exc:
             if new_rev not in self.store.revisions(env):  # not committed: undo
                 with sigint_deferred():
@@ -863,6 +1243,12 @@ class UserPkgService:
 def _major_minor(version: str) -> str:
     """``3.11.7`` -> ``3.11``."""
     return ".".join(version.split(".")[:2])
+
+
+def _conda_python(conda_lock: str) -> str:
+    """X.Y of the python in a conda lock ("" when the env has none)."""
+    pkg = condabackend.parse_lock(conda_lock).get("python")
+    return _major_minor(pkg.version) if pkg else ""
 
 
 def _summary(plan: Plan) -> str:

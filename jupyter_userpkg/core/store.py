@@ -8,7 +8,8 @@ Layout (all human-readable; see docs/formats.md)::
       <name>/                         the environment itself (a venv)
         .userpkg/
           revisions/<N>/manifest.toml what the user asked for (pixi-like)
-          revisions/<N>/pylock.toml   what is installed (PEP 751 lock, from uv)
+          revisions/<N>/pylock.toml   what is installed from PyPI (PEP 751 lock, from uv)
+          revisions/<N>/conda.lock    conda envs: the conda packages (pixi.lock format)
           revisions/<N>/revision.json who/when/what command, and the changes
           txn/                        journal of a transaction in flight
 
@@ -25,7 +26,8 @@ import json
 import os
 import shutil
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ META_DIR = ".userpkg"
 MANIFEST = "manifest.toml"
 LOCK = "pylock.toml"
 RECORD = "revision.json"
+CONDA_LOCK = "conda.lock"
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -77,6 +80,9 @@ class Manifest:
     base_python: str = ""
     base_site: tuple[str, ...] = ()
     pypi: dict[str, str] = field(default_factory=dict)  # canonical name -> PEP 508 string
+    #: conda envs: package name -> MatchSpec text, and the channels (URLs) in priority order.
+    conda: dict[str, str] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
 
     def requirements(self) -> list[str]:
         return list(self.pypi.values())
@@ -85,11 +91,16 @@ class Manifest:
         pypi = dict(self.pypi)
         for req in reqs:
             pypi[canonicalize_name(req.name)] = str(req)
-        return Manifest(self.name, self.kind, self.python, self.base_python, self.base_site, pypi)
+        return replace(self, pypi=pypi)
 
-    def without_pypi(self, names: list[str]) -> Manifest:
-        pypi = {k: v for k, v in self.pypi.items() if k not in set(names)}
-        return Manifest(self.name, self.kind, self.python, self.base_python, self.base_site, pypi)
+    def without_pypi(self, names: Sequence[str]) -> Manifest:
+        return replace(self, pypi={k: v for k, v in self.pypi.items() if k not in set(names)})
+
+    def with_conda(self, specs: dict[str, str]) -> Manifest:
+        return replace(self, conda={**self.conda, **specs})
+
+    def without_conda(self, names: Sequence[str]) -> Manifest:
+        return replace(self, conda={k: v for k, v in self.conda.items() if k not in set(names)})
 
     def to_toml(self) -> str:
         doc = tomlkit.document()
@@ -101,9 +112,23 @@ class Manifest:
         if self.base_python:
             env["base-python"] = self.base_python
             env["base-site-packages"] = list(self.base_site)
+        if self.kind == "conda":
+            env["channels"] = list(self.channels)
         doc["env"] = env
+        if self.kind == "conda":
+            doc["dependencies"] = self.conda_table()
         doc["pypi-dependencies"] = self.pypi_table()
         return tomlkit.dumps(doc)
+
+    def conda_table(self) -> Table:
+        """``[dependencies]``: ``name = "version"``, or the whole MatchSpec when it says more."""
+        deps = tomlkit.table()
+        for name in sorted(self.conda):
+            spec = self.conda[name]
+            rest = spec[len(name) :].strip() if spec.startswith(name) else spec
+            simple = spec.startswith(name) and not any(c in rest for c in " []=:")
+            deps[name] = (rest or "*") if simple else spec
+        return deps
 
     def pypi_table(self) -> Table:
         """``[pypi-dependencies]``: ``name = "specifier"``, or a table for extras/markers.
@@ -133,6 +158,10 @@ class Manifest:
         for name, value in data.get("pypi-dependencies", {}).items():
             req = manifest_entry_to_requirement(name, value)
             pypi[canonicalize_name(req.name)] = str(req)
+        conda = {
+            name: conda_entry_to_spec(name, value)
+            for name, value in data.get("dependencies", {}).items()
+        }
         return cls(
             name=str(env.get("name", "")),
             kind=str(env.get("kind", "venv")),
@@ -140,7 +169,19 @@ class Manifest:
             base_python=str(env.get("base-python", "")),
             base_site=tuple(env.get("base-site-packages", ())),
             pypi=pypi,
+            conda=conda,
+            channels=tuple(str(c) for c in env.get("channels", ())),
         )
+
+
+def conda_entry_to_spec(name: str, value: Any) -> str:
+    """The MatchSpec text of a ``[dependencies]`` entry (inverse of ``conda_table``)."""
+    text = str(value).strip()
+    if text in ("", "*"):
+        return name
+    if text.startswith(name) or "::" in text:
+        return text
+    return f"{name} {text}"
 
 
 def manifest_entry_to_requirement(name: str, value: Any) -> Requirement:
@@ -260,6 +301,16 @@ class EnvStore:
         rev = self.current(name) if revision is None else revision
         return self._read(name, rev, LOCK)
 
+    def read_conda_lock(self, name: str, revision: int | None = None) -> str:
+        """The conda lock of a revision ("" for envs without conda packages)."""
+        rev = self.current(name) if revision is None else revision
+        path = self.revisions_dir(name) / str(rev) / CONDA_LOCK
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self._read(name, rev, RECORD)  # RevisionNotFound for a revision that is not there
+            return ""
+
     def read_record(self, name: str, revision: int) -> RevisionRecord:
         return RevisionRecord.from_dict(json.loads(self._read(name, revision, RECORD)))
 
@@ -277,7 +328,14 @@ class EnvStore:
                 f"revision {revision} of {name!r} is missing {filename}"
             ) from None
 
-    def commit(self, name: str, manifest: str, lock: str, record: RevisionRecord) -> None:
+    def commit(
+        self,
+        name: str,
+        manifest: str,
+        lock: str,
+        record: RevisionRecord,
+        conda_lock: str = "",
+    ) -> None:
         """Write revision ``record.revision`` and make it current in one rename."""
         revs_dir = self.revisions_dir(name)
         revs_dir.mkdir(parents=True, exist_ok=True)
@@ -290,6 +348,7 @@ class EnvStore:
             (MANIFEST, manifest),
             (LOCK, lock),
             (RECORD, json.dumps(record.to_dict(), indent=2) + "\n"),
+            *([(CONDA_LOCK, conda_lock)] if conda_lock else []),
         ):
             with open(tmp / filename, "w", encoding="utf-8") as fh:
                 fh.write(text)

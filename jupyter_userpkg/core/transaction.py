@@ -145,14 +145,25 @@ class Transaction:
     def active(self) -> bool:
         return self.dir.exists()
 
-    def begin(self, to_revision: int, touched: Iterable[str], info: dict[str, object]) -> None:
-        """Take the "before" picture and arm the journal."""
+    def begin(
+        self,
+        to_revision: int,
+        touched: Iterable[str],
+        info: dict[str, object],
+        roots: Iterable[str] = (),
+    ) -> None:
+        """Take the "before" picture and arm the journal.
+
+        ``touched`` names the Python distributions the change removes or
+        replaces; ``roots`` adds paths (relative to the prefix) to back up as
+        well, e.g. the files of conda packages the change unlinks.
+        """
         if self.dir.exists():
             shutil.rmtree(self.dir)
         backup = self.dir / BACKUP
         backup.mkdir(parents=True)
         dists = installed_dists(self.prefix)
-        roots: set[str] = set()
+        roots = set(roots)
         for name in touched:
             if canonicalize_name(name) in dists:
                 roots |= _owned_paths(self.prefix, dists[canonicalize_name(name)][1])

@@ -144,9 +144,13 @@ def compile_lock(
     preferences: str = "",
     upgrade: bool = False,
     upgrade_packages: Iterable[str] = (),
+    python_version: str = "",
     on_line: ProgressFn | None = None,
 ) -> str:
     """Resolve ``requirements`` for ``python`` and return the pylock.toml text.
+
+    ``python_version`` resolves for another version than ``python``'s (a conda
+    env whose Python is only planned, not installed yet).
 
     ``preferences`` is a previous lock whose versions uv keeps unless a
     requirement forces a move (or ``upgrade``/``upgrade_packages`` asks for one):
@@ -180,6 +184,8 @@ def compile_lock(
             cons_file = Path(tmp) / "constraints.txt"
             cons_file.write_text("\n".join(cons) + "\n", encoding="utf-8")
             args += ["--constraints", str(cons_file)]
+        if python_version:
+            args += ["--python-version", python_version]
         if upgrade:
             args.append("--upgrade")
         for name in upgrade_packages:
@@ -244,6 +250,44 @@ def sync(
             ]
             result = run(by_url, env=_env(), on_line=on_line)
         _raise_for(result, "installing")
+
+
+def install_pinned(
+    python: str,
+    lock_text: str,
+    *,
+    remove: Sequence[str] = (),
+    options: UvOptions,
+    on_line: ProgressFn | None = None,
+) -> None:
+    """Install the lock's packages as they are, and uninstall ``remove``; touch nothing else.
+
+    For a conda env's PyPI layer: ``uv pip sync`` would remove the Python
+    packages that conda installed in the same site-packages.
+    """
+    lines, hashed = _pinned_requirements(lock_text)
+    if lines:
+        with tempfile.TemporaryDirectory(prefix="userpkg-install-") as tmp:
+            req_file = Path(tmp) / "requirements.txt"
+            req_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            args = [
+                uv_bin(),
+                "pip",
+                "install",
+                "--no-deps",
+                "-r",
+                str(req_file),
+                "--python",
+                python,
+                *options.args(),
+            ]
+            if hashed:
+                args.append("--require-hashes")
+            if options.offline or run([*args, "--offline"], env=_env()).returncode != 0:
+                _raise_for(run(args, env=_env(), on_line=on_line), "installing")
+    if remove:
+        args = [uv_bin(), "pip", "uninstall", *remove, "--python", python, *options.args()]
+        _raise_for(run(args, env=_env(), on_line=on_line), "removing")
 
 
 def _pinned_requirements(lock_text: str) -> tuple[list[str], bool]:

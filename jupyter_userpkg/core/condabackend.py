@@ -1,0 +1,554 @@
+"""The conda engine: py-rattler (resolvo) embedded in this process.
+
+No conda, mamba or micromamba is needed.  What this module keeps per process:
+
+* one event loop on a daemon thread that runs every rattler coroutine.  The
+  front ends are synchronous (the server calls the facade from worker threads,
+  a kernel from its main thread while its own loop runs), and rattler's
+  runtime ends cleanly at interpreter exit when its futures were driven from a
+  long-lived loop rather than from a fresh ``asyncio.run`` each time;
+* one :class:`rattler.Gateway` per repodata cache (the issue's "one gateway per
+  process"): a channel's repodata is read once and kept in memory, refreshed
+  after ``repodata_ttl`` seconds (a conditional request against the on-disk
+  cache), and always refreshed by ``update``;
+* the detected virtual packages, keyed by the ``CONDA_OVERRIDE_*`` variables.
+
+rattler is imported lazily: layer and venv users never pay for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import functools
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import yaml
+
+from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
+
+if TYPE_CHECKING:
+    from rattler import Gateway, MatchSpec, PackageCache, PrefixRecord, RepoDataRecord
+
+T = TypeVar("T")
+
+DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
+CONDA_LOCK = "conda.lock"
+#: What overrides the detection of a virtual package (conda's variables).
+_VIRTUAL_HINTS = {
+    "__cuda": "CONDA_OVERRIDE_CUDA",
+    "__glibc": "CONDA_OVERRIDE_GLIBC",
+    "__osx": "CONDA_OVERRIDE_OSX",
+    "__archspec": "CONDA_OVERRIDE_ARCHSPEC",
+}
+#: Lines of the solver's explanation shown to a user; the rest is summarised.
+EXPLANATION_LINES = 24
+
+
+@dataclass(frozen=True)
+class CondaOptions:
+    """Channels, caches and network settings of the conda engine."""
+
+    channel_alias: str = DEFAULT_CHANNEL_ALIAS
+    default_channels: tuple[str, ...] = ("conda-forge",)
+    #: Writable package cache (extracted packages, hard-linked into envs).
+    pkgs_dir: str = ""
+    #: Read-only package caches searched first (an administrator's shared layer).
+    shared_pkgs_dirs: tuple[str, ...] = ()
+    repodata_cache_dir: str = ""
+    #: Seconds a channel's in-memory repodata is used before a conditional refresh.
+    repodata_ttl: float = 300.0
+    offline: bool = False
+
+    def cache_root(self) -> Path:
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jupyter-userpkg"
+
+    def pkgs(self) -> Path:
+        return Path(self.pkgs_dir) if self.pkgs_dir else self.cache_root() / "conda-pkgs"
+
+    def repodata(self) -> Path:
+        if self.repodata_cache_dir:
+            return Path(self.repodata_cache_dir)
+        return self.cache_root() / "conda-repodata"
+
+
+@dataclass(frozen=True)
+class CondaLocked:
+    """One conda package of an env's lock (read without rattler)."""
+
+    name: str
+    version: str
+    build: str
+    channel: str
+    url: str
+    size: int
+    depends: tuple[str, ...] = ()
+
+    @property
+    def is_python_package(self) -> bool:
+        """Installs an importable distribution (it needs python)."""
+        return self.name != "python" and any(
+            d.split()[0] == "python" for d in self.depends if d.strip()
+        )
+
+
+# ---------------------------------------------------------------- the loop
+
+
+class _Loop:
+    """A daemon thread running the event loop every rattler coroutine runs on."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self.loop.run_forever, name="userpkg-rattler", daemon=True)
+        thread.start()
+
+
+@functools.cache
+def _loop() -> _Loop:
+    return _Loop()
+
+
+def run(coro: Coroutine[Any, Any, T], *, cancellable: bool = True) -> T:
+    """Run ``coro`` on the engine's loop and wait for it.
+
+    An interrupt (KeyboardInterrupt) cancels a cancellable coroutine (a solve,
+    which changes nothing) at once.  A non-cancellable one (an install into a
+    prefix) is waited for, and the interrupt is raised after it: the caller's
+    undo must not race a linker still writing into the env.
+    """
+    fut = asyncio.run_coroutine_threadsafe(coro, _loop().loop)
+    try:
+        return fut.result()
+    except KeyboardInterrupt:
+        if cancellable:
+            fut.cancel()
+            raise
+        while True:
+            try:
+                fut.exception()
+                break
+            except KeyboardInterrupt:
+                continue
+            except BaseException:
+                break
+        raise
+
+
+# ------------------------------------------------------------ channels, specs
+
+
+def channel_url(channel: str, alias: str = DEFAULT_CHANNEL_ALIAS) -> str:
+    """A channel name (``conda-forge``) through the alias, or a URL/path as it is."""
+    from rattler import Channel, ChannelConfig
+
+    text = channel.strip()
+    if not text or any(c.isspace() for c in text):
+        raise InvalidSpec(f"{channel!r} is not a channel name or URL")
+    if text.startswith("/"):
+        text = "file://" + text
+    try:
+        url = str(Channel(text, ChannelConfig(channel_alias=alias)).base_url)
+    except Exception as exc:
+        raise InvalidSpec(f"{channel!r} is not a channel name or URL: {exc}") from None
+    return url.rstrip("/")
+
+
+def parse_specs(texts: Iterable[str]) -> list[MatchSpec]:
+    """conda MatchSpecs (``numpy>=1.20``, ``scipy=1.1``, ``conda-forge::pkg``, builds)."""
+    from rattler import MatchSpec
+
+    out = []
+    for text in texts:
+        spec = text.strip()
+        if not spec or spec.startswith("-"):
+            raise InvalidSpec(f"{text!r} is not a package spec")
+        if "://" in spec or spec.endswith((".conda", ".tar.bz2")):
+            raise InvalidSpec(
+                f"{text!r}: packages come from the environment's channels; "
+                "a URL or file cannot be installed directly"
+            )
+        try:
+            match = MatchSpec(spec, strict=True)
+        except Exception as exc:
+            raise InvalidSpec(f"{text!r} is not a valid conda package spec: {exc}") from None
+        if match.name is None:
+            raise InvalidSpec(f"{text!r} is not a valid conda package spec: it names no package")
+        name = match.name.normalized
+        if not re.fullmatch(r"[a-z0-9_][a-z0-9_.+-]*", name):
+            raise InvalidSpec(f"{text!r} is not a valid conda package spec: bad name {name!r}")
+        out.append(match)
+    return out
+
+
+def spec_name(spec: MatchSpec) -> str:
+    assert spec.name is not None
+    return str(spec.name.normalized)
+
+
+def spec_text(spec: MatchSpec) -> str:
+    """The canonical text of a spec (what the manifest keeps)."""
+    return str(spec)
+
+
+def spec_channel(spec: MatchSpec, alias: str) -> str | None:
+    channel = spec.channel
+    if channel is None:
+        return None
+    return str(channel.base_url).rstrip("/")
+
+
+# ---------------------------------------------------------------- caches
+
+
+_gateways: dict[tuple[str, bool], Gateway] = {}
+_fetched: dict[tuple[str, str], float] = {}
+_lock = threading.Lock()
+
+
+def gateway(options: CondaOptions) -> Gateway:
+    """The process's gateway for this repodata cache (made on first use)."""
+    from rattler import Gateway, SourceConfig
+
+    key = (str(options.repodata()), options.offline)
+    with _lock:
+        if key not in _gateways:
+            _gateways[key] = Gateway(
+                cache_dir=options.repodata(),
+                default_config=SourceConfig(
+                    cache_action="force-cache-only" if options.offline else "cache-or-fetch"
+                ),
+            )
+        return _gateways[key]
+
+
+def refresh(options: CondaOptions, channels: Iterable[str], *, force: bool = False) -> None:
+    """Drop in-memory repodata older than the TTL (or all of it, for ``update``)."""
+    gw = gateway(options)
+    now = time.monotonic()
+    for url in channels:
+        key = (str(options.repodata()), url)
+        seen = _fetched.get(key)
+        if seen is not None and (force or now - seen > options.repodata_ttl):
+            gw.clear_repodata_cache(url)
+            _fetched.pop(key, None)
+
+
+def _mark_fetched(options: CondaOptions, channels: Iterable[str]) -> None:
+    now = time.monotonic()
+    for url in channels:
+        _fetched.setdefault((str(options.repodata()), url), now)
+
+
+def package_cache(options: CondaOptions) -> PackageCache:
+    """Shared read-only layers first, then the user's own writable cache."""
+    from rattler import PackageCache, PackageCacheLayer
+
+    options.pkgs().mkdir(parents=True, exist_ok=True)
+    layers = [PackageCacheLayer(str(p)) for p in options.shared_pkgs_dirs if Path(p).is_dir()]
+    layers.append(PackageCacheLayer(str(options.pkgs())))
+    return PackageCache.from_layers(layers)
+
+
+def _override_env() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CONDA_OVERRIDE_")))
+
+
+@functools.lru_cache(maxsize=4)
+def _virtual_packages(_key: tuple[tuple[str, str], ...]) -> list[Any]:
+    from rattler import VirtualPackage, VirtualPackageOverrides
+
+    return list(VirtualPackage.detect(VirtualPackageOverrides.from_env()))
+
+
+def virtual_packages() -> list[Any]:
+    """``__glibc``, ``__linux``, ``__cuda``... overridable by ``CONDA_OVERRIDE_*``."""
+    return _virtual_packages(_override_env())
+
+
+def current_platform() -> str:
+    from rattler.platform import Platform
+
+    return str(Platform.current())
+
+
+def platforms() -> list[Any]:
+    return [current_platform(), "noarch"]
+
+
+# ------------------------------------------------------------------ solving
+
+
+def solve(
+    channels: Sequence[str],
+    specs: Sequence[MatchSpec],
+    *,
+    options: CondaOptions,
+    locked: Sequence[RepoDataRecord] = (),
+    pinned: Sequence[RepoDataRecord] = (),
+    refresh_all: bool = False,
+) -> list[RepoDataRecord]:
+    """Resolve ``specs`` over ``channels`` (URLs) into the records to install.
+
+    ``locked`` records are preferences (what is installed stays unless a spec
+    forces a move); ``pinned`` ones cannot move.  Errors: PackageNotFound for a
+    name or version no channel has, Unsatisfiable (with the solver's
+    explanation) for specs that conflict, BackendUnavailable for channels that
+    cannot be read.
+    """
+    import rattler
+
+    sources = list(dict.fromkeys(list(channels) + _spec_channels(specs, options)))
+    refresh(options, sources, force=refresh_all)
+    gw = gateway(options)
+    try:
+        records = run(
+            rattler.solve(
+                sources,
+                list(specs),
+                gateway=gw,
+                platforms=platforms(),
+                locked_packages=list(locked),
+                pinned_packages=list(pinned),
+                virtual_packages=virtual_packages(),
+                timeout=datetime.timedelta(minutes=5),
+            )
+        )
+    except Exception as exc:
+        raise _solve_error(exc, sources, specs, options) from None
+    finally:
+        _mark_fetched(options, sources)
+    return list(records)
+
+
+def _spec_channels(specs: Iterable[MatchSpec], options: CondaOptions) -> list[str]:
+    out = []
+    for spec in specs:
+        url = spec_channel(spec, options.channel_alias)
+        if url:
+            out.append(url)
+    return out
+
+
+def _solve_error(
+    exc: Exception, sources: list[str], specs: Sequence[MatchSpec], options: CondaOptions
+) -> Exception:
+    text = str(exc).strip()
+    kind = type(exc).__name__
+    if kind != "SolverError":
+        return _fetch_error(text, sources, options)
+    explanation = text.removeprefix("Cannot solve the request because of:").strip()
+    missing = re.fullmatch(r"No candidates were found for (\S+)(?: (.*))?\.", explanation)
+    if missing:
+        return _not_found(missing.group(1), missing.group(2) or "", sources, specs, options)
+    lines = explanation.splitlines()
+    if len(lines) > EXPLANATION_LINES:
+        rest = len(lines) - EXPLANATION_LINES
+        lines = [*lines[:EXPLANATION_LINES], f"... ({rest} more lines)"]
+    asked = ", ".join(str(s) for s in specs)
+    for virtual in sorted(set(re.findall(r"(__[a-z_]+)\b[^\n]*no candidates", explanation))):
+        hint = _VIRTUAL_HINTS.get(virtual, "")
+        lines.append(
+            f"{virtual} is a virtual package: this machine does not provide it"
+            + (f" (to override the detection, set {hint})" if hint else "")
+        )
+    return Unsatisfiable(
+        f"the requested packages cannot be installed together ({asked}):\n" + "\n".join(lines),
+        details=explanation,
+    )
+
+
+def _fetch_error(text: str, sources: list[str], options: CondaOptions) -> Exception:
+    first = text.splitlines()[0] if text else "unknown error"
+    if options.offline or ("cache" in text.lower() and "only" in text.lower()):
+        return BackendUnavailable(
+            f"working offline, and the package index of {', '.join(sources)} is not cached; "
+            "connect to the network once to fetch it",
+            details=text,
+        )
+    return BackendUnavailable(
+        f"cannot read the package index of {', '.join(sources)}: {first}", details=text
+    )
+
+
+def _not_found(
+    name: str, wanted: str, sources: list[str], specs: Sequence[MatchSpec], options: CondaOptions
+) -> Exception:
+    """A name no channel has, or a version of it that none has: tell which."""
+    where = ", ".join(sources)
+    asked = any(s.name is not None and spec_name(s) == name for s in specs)
+    try:
+        found = run(
+            gateway(options).query(sources, platforms(), [name], recursive=False),
+        )
+        records = [r for per_channel in found for r in per_channel]
+    except Exception:
+        records = []
+    if not records:
+        return PackageNotFound(f"no package named {name!r} in the channels {where}")
+    versions = sorted({r.version for r in records})
+    shown = ", ".join(str(v) for v in versions[-8:])
+    if asked:
+        return PackageNotFound(
+            f"no version of {name} matches {wanted.strip() or '*'!r} in the channels {where} "
+            f"(available: {shown}); the platform is {current_platform()}",
+        )
+    return PackageNotFound(
+        f"{name} is needed but no version of it fits this platform or the other packages "
+        f"(available: {shown})"
+    )
+
+
+def query_names(channels: Sequence[str], options: CondaOptions) -> set[str]:
+    """Every package name the channels carry (for this platform and noarch)."""
+    try:
+        names = run(gateway(options).names(list(channels), platforms()))
+    except Exception as exc:
+        raise _fetch_error(str(exc), list(channels), options) from None
+    return {str(getattr(n, "normalized", n)) for n in names}
+
+
+# ---------------------------------------------------------------- installing
+
+
+def installed_records(prefix: Path) -> list[PrefixRecord]:
+    from rattler import PrefixRecord
+
+    meta = prefix / "conda-meta"
+    return [PrefixRecord.from_path(p) for p in sorted(meta.glob("*.json"))] if meta.is_dir() else []
+
+
+def installed_versions(prefix: Path) -> dict[str, tuple[str, str, Path]]:
+    """name -> (version, build, conda-meta file) of the conda packages in a prefix.
+
+    Read from the file names (``<name>-<version>-<build>.json``), without rattler.
+    """
+    meta = prefix / "conda-meta"
+    out: dict[str, tuple[str, str, Path]] = {}
+    for path in sorted(meta.glob("*.json")) if meta.is_dir() else ():
+        parts = path.stem.rsplit("-", 2)
+        if len(parts) == 3:
+            out[parts[0]] = (parts[1], parts[2], path)
+    return out
+
+
+def owned_paths(meta_file: Path) -> set[str]:
+    """Paths (relative to the prefix) a conda package installed, with their pycache."""
+    import json
+
+    try:
+        data = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    prefix = meta_file.parent.parent
+    out = {os.path.relpath(meta_file, prefix)}
+    for rel in data.get("files") or []:
+        out.add(os.path.normpath(rel))
+        if rel.endswith(".py"):
+            out.add(os.path.join(os.path.dirname(rel), "__pycache__"))
+    return out
+
+
+def install(prefix: Path, records: Sequence[RepoDataRecord], *, options: CondaOptions) -> None:
+    """Make the prefix hold exactly ``records`` (rattler computes the difference)."""
+    import rattler
+
+    prefix.mkdir(parents=True, exist_ok=True)
+    try:
+        run(
+            rattler.install(
+                list(records),
+                prefix,
+                installed_packages=installed_records(prefix),
+                package_cache=package_cache(options),
+                show_progress=False,
+                execute_link_scripts=False,
+            ),
+            cancellable=False,
+        )
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        text = str(exc).strip()
+        raise BackendUnavailable(
+            f"installing conda packages failed: {text.splitlines()[0] if text else exc}",
+            details=text,
+        ) from None
+
+
+# --------------------------------------------------------------------- locks
+
+
+def lock_text(records: Sequence[RepoDataRecord], channels: Sequence[str]) -> str:
+    """The env's conda lock (the pixi.lock format rattler reads and writes)."""
+    from rattler import Channel, LockFile, LockPlatform
+
+    platform = LockPlatform(current_platform())
+    lock = LockFile([platform])
+    for record in sorted(records, key=lambda r: r.name.normalized):
+        lock.add_conda_package("default", platform, record)
+    lock.set_channels("default", [Channel(url).to_lock_channel() for url in channels])
+    with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
+        path = Path(tmp) / CONDA_LOCK
+        lock.to_path(path)
+        return path.read_text(encoding="utf-8")
+
+
+def lock_records(text: str) -> list[RepoDataRecord]:
+    """The records of a conda lock, ready for :func:`install` or as solver preferences."""
+    if not parse_lock(text):
+        return []
+    from rattler import LockFile
+
+    with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
+        path = Path(tmp) / CONDA_LOCK
+        path.write_text(text, encoding="utf-8")
+        lock = LockFile.from_path(path)
+        env = lock.environment("default")
+        if env is None:
+            return []
+        owned = lock.platforms()
+        return list(env.conda_repodata_records_for_platform(owned[0]) or []) if owned else []
+
+
+def parse_lock(text: str) -> dict[str, CondaLocked]:
+    """name -> package of a conda lock, read as YAML (fast; no rattler needed)."""
+    if not text.strip():
+        return {}
+    data = yaml.safe_load(text) or {}
+    out: dict[str, CondaLocked] = {}
+    for pkg in data.get("packages") or []:
+        url = str(pkg.get("conda") or "")
+        if not url:
+            continue
+        stem = url.rsplit("/", 1)[-1]
+        for ext in (".tar.bz2", ".conda"):
+            stem = stem.removesuffix(ext)
+        parts = stem.rsplit("-", 2)
+        if len(parts) != 3:
+            continue
+        name = str(pkg.get("name") or parts[0])
+        out[name] = CondaLocked(
+            name=name,
+            version=str(pkg.get("version") or parts[1]),
+            build=str(pkg.get("build") or parts[2]),
+            channel=str(pkg.get("channel") or "").rstrip("/"),
+            url=url,
+            size=int(pkg.get("size") or 0),
+            depends=tuple(str(d) for d in pkg.get("depends") or ()),
+        )
+    return out
+
+
+def lock_channels(text: str) -> list[str]:
+    data = yaml.safe_load(text) if text.strip() else {}
+    env = ((data or {}).get("environments") or {}).get("default") or {}
+    return [str(c.get("url", "")).rstrip("/") for c in env.get("channels") or []]
