@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,9 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument("name")
     p.add_argument(
-        "--kind", choices=["layer", "venv"], help="layer (default) or venv; --from a lock: its kind"
+        "--kind",
+        choices=["layer", "venv", "conda"],
+        help="layer (default), venv or conda; --from a file: the kind it describes",
     )
-    p.add_argument("--python", help="Python version X.Y (venv only)")
+    p.add_argument("--python", help="Python version X.Y (venv and conda)")
+    p.add_argument(
+        "-c",
+        "--channel",
+        dest="channels",
+        action="append",
+        default=[],
+        metavar="CHANNEL",
+        help="conda channel, by name or URL (repeatable; default: the configured channels)",
+    )
     p.add_argument(
         "--no-kernel",
         dest="kernel",
@@ -87,15 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("specs", nargs="*", metavar="SPEC")
 
+    pypi_help = "PyPI packages (in a conda env: on top of its conda packages)"
     p = sub.add_parser("install", parents=[common, env_opt, changing], help="install packages")
-    p.add_argument("--pypi", action="store_true", help="PyPI packages (the default here)")
+    p.add_argument("--pypi", action="store_true", help=pypi_help)
     p.add_argument("specs", nargs="+", metavar="SPEC")
 
     p = sub.add_parser("remove", parents=[common, env_opt, changing], help="remove packages")
-    p.add_argument("--pypi", action="store_true", help="PyPI packages (the default here)")
+    p.add_argument("--pypi", action="store_true", help=pypi_help)
     p.add_argument("names", nargs="+", metavar="NAME")
 
     p = sub.add_parser("update", parents=[common, env_opt, changing], help="update packages")
+    p.add_argument("--pypi", action="store_true", help=pypi_help)
     p.add_argument("--all", action="store_true", dest="update_all", help="update everything")
     p.add_argument("names", nargs="*", metavar="NAME")
 
@@ -163,6 +177,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if outcome.ok else 1
 
 
+def run() -> NoReturn:
+    """Console entry point: exit with main()'s status.
+
+    After the conda engine ran, the process ends with ``os._exit``: the
+    interpreter's teardown can crash inside py-rattler's runtime, and that
+    must never turn a finished command into a failed one.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if "rattler" in sys.modules:
+        os._exit(code)
+    sys.exit(code)
+
+
 def error_lines(exc: UserPkgError) -> list[str]:
     """The message, then the solver's explanation when it says more than the message."""
     lines = [exc.message]
@@ -213,6 +242,7 @@ def dispatch(
             kernel=args.kernel,
             dry_run=args.dry_run,
             progress=progress,
+            channels=args.channels,
         )
         return Outcome(verb, result.to_dict(), result)
     if verb in ("install", "remove", "update"):
@@ -225,6 +255,7 @@ def dispatch(
             dry_run=args.dry_run,
             progress=progress,
             confirm=confirm,
+            pypi=args.pypi,
         )
         return Outcome(verb, result.to_dict(), result)
     if verb == "rollback":

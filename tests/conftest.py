@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.transaction import walk_tree
+from tests.conda_channel import TestChannel, build_package, build_test_channel, index_channel
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -23,13 +25,61 @@ def envs_dir(tmp_path: Path) -> Path:
     return tmp_path / "envs"
 
 
+@pytest.fixture(scope="session")
+def conda_caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One package cache and repodata cache for the session, as one user would have."""
+    return tmp_path_factory.mktemp("conda-caches")
+
+
+def six_files(version: str) -> dict[str, bytes | str]:
+    """A conda build of ``six`` (also on PyPI, so the PyPI layer must respect it)."""
+    info = f"site-packages/six-{version}.dist-info"
+    return {
+        "site-packages/six.py": f'__version__ = "{version}"\n',
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: six\nVersion: {version}\n",
+        f"{info}/INSTALLER": "conda\n",
+        f"{info}/RECORD": "",
+    }
+
+
+def add_extras(channel: TestChannel) -> None:
+    """Packages some tests need beyond the standard channel."""
+    build_package(
+        channel.path,
+        "six",
+        "1.16.0",
+        build="py_0",
+        noarch="python",
+        depends=["python >=3.8"],
+        files=six_files("1.16.0"),
+    )
+    index_channel(channel.path)
+
+
+@pytest.fixture(scope="session")
+def conda_channel(tmp_path_factory: pytest.TempPathFactory) -> TestChannel:
+    channel = build_test_channel(tmp_path_factory.mktemp("conda-channel"))
+    add_extras(channel)
+    return channel
+
+
 @pytest.fixture
-def svc(envs_dir: Path) -> UserPkgService:
+def conda_options(conda_caches: Path) -> CondaOptions:
+    return CondaOptions(
+        pkgs_dir=str(conda_caches / "pkgs"),
+        repodata_cache_dir=str(conda_caches / "repodata"),
+        default_channels=(),
+    )
+
+
+@pytest.fixture
+def svc(envs_dir: Path, conda_options: CondaOptions) -> UserPkgService:
     return UserPkgService(
         envs_dir,
         base_python=sys.executable,
         lock_timeout=600,
         kernels_dir=envs_dir.parent / "kernels",
+        conda_options=conda_options,
     )
 
 
@@ -73,8 +123,16 @@ class CLI:
 
 
 @pytest.fixture
-def cli(envs_dir: Path, tmp_path: Path) -> CLI:
-    return CLI(envs_dir, tmp_path / "home")
+def cli(envs_dir: Path, tmp_path: Path, conda_caches: Path) -> CLI:
+    home = tmp_path / "home"
+    config = home / "config"
+    config.mkdir(parents=True)
+    settings = {
+        "conda_pkgs_dir": str(conda_caches / "pkgs"),
+        "repodata_cache_dir": str(conda_caches / "repodata"),
+    }
+    (config / "jupyter_userpkg_config.json").write_text(json.dumps({"UserPkg": settings}))
+    return CLI(envs_dir, home)
 
 
 def env_state(envs_dir: Path, name: str) -> dict[str, str]:

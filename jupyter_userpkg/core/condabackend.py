@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Coroutine, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -176,8 +176,14 @@ def parse_specs(texts: Iterable[str]) -> list[MatchSpec]:
                 f"{text!r}: packages come from the environment's channels; "
                 "a URL or file cannot be installed directly"
             )
+        # conda's own forms (``bar=1.0=0``, ``numpy 1.15 py36_0``) need the lenient
+        # parser; what it accepts beyond them is refused with the strict one's reason.
         try:
-            match = MatchSpec(spec, strict=True)
+            match = MatchSpec(spec)
+            build = match.build
+            if build is not None and not re.fullmatch(r"[A-Za-z0-9_.*+]+", str(build)):
+                MatchSpec(spec, strict=True)
+                raise ValueError(f"bad build string {build!r}")
         except Exception as exc:
             raise InvalidSpec(f"{text!r} is not a valid conda package spec: {exc}") from None
         if match.name is None:
@@ -295,6 +301,7 @@ def solve(
     locked: Sequence[RepoDataRecord] = (),
     pinned: Sequence[RepoDataRecord] = (),
     refresh_all: bool = False,
+    notes: list[str] | None = None,
 ) -> list[RepoDataRecord]:
     """Resolve ``specs`` over ``channels`` (URLs) into the records to install.
 
@@ -308,13 +315,13 @@ def solve(
 
     sources = list(dict.fromkeys(list(channels) + _spec_channels(specs, options)))
     refresh(options, sources, force=refresh_all)
-    gw = gateway(options)
-    try:
-        records = run(
+
+    def attempt(opts: CondaOptions) -> list[RepoDataRecord]:
+        return run(
             rattler.solve(
                 sources,
                 list(specs),
-                gateway=gw,
+                gateway=gateway(opts),
                 platforms=platforms(),
                 locked_packages=list(locked),
                 pinned_packages=list(pinned),
@@ -322,8 +329,21 @@ def solve(
                 timeout=datetime.timedelta(minutes=5),
             )
         )
+
+    try:
+        records = attempt(options)
     except Exception as exc:
-        raise _solve_error(exc, sources, specs, options) from None
+        if type(exc).__name__ == "SolverError" or options.offline:
+            raise _solve_error(exc, sources, specs, options) from None
+        # A channel cannot be reached: what is cached still serves, said so.
+        try:
+            records = attempt(replace(options, offline=True))
+        except Exception:
+            raise _solve_error(exc, sources, specs, options) from None
+        if notes is not None:
+            notes.append(
+                f"could not reach {', '.join(sources)}; planned from the cached package index"
+            )
     finally:
         _mark_fetched(options, sources)
     return list(records)

@@ -397,6 +397,8 @@ class UserPkgService:
         command = f"create {name} --kind conda" + "".join(f" -c {c}" for c in sources)
         command += "".join(f" {m}" for m in wanted) + "".join(f" --pypi {r}" for r in reqs)
 
+        notes: list[str] = []
+
         def build() -> Result:
             nonlocal manifest
             prefix = self.store.prefix(name)
@@ -411,12 +413,16 @@ class UserPkgService:
                     elif "ipykernel" not in manifest.pypi:
                         manifest = manifest.with_pypi([Requirement("ipykernel")])
                 records = condabackend.solve(
-                    urls, condabackend.parse_specs(manifest.conda.values()), options=self.conda
+                    urls,
+                    condabackend.parse_specs(manifest.conda.values()),
+                    options=self.conda,
+                    notes=notes,
                 )
                 new_conda = condabackend.lock_text(records, urls)
                 new_pypi = self._solve_conda_pypi(prefix, manifest, new_conda, EMPTY_LOCK)
             manifest = replace(manifest, python=_conda_python(new_conda))
             plan = self._plan(name, command, manifest, EMPTY_LOCK, new_pypi, -1, "", new_conda)
+            plan = replace(plan, messages=plan.messages + tuple(notes))
             if dry_run:
                 return Result(plan, None, applied=False)
             prefix.mkdir(parents=True)
@@ -703,6 +709,7 @@ class UserPkgService:
             )
             solve_started = time.perf_counter()
             new_conda = old_conda
+            notes: list[str] = []
             if specs or conda_remove or conda_update or update_all:
                 self._progress(progress, "solve", "resolving conda packages")
                 keep = [
@@ -716,6 +723,7 @@ class UserPkgService:
                     options=self.conda,
                     locked=keep,
                     refresh_all=bool(conda_update or update_all),
+                    notes=notes,
                 )
                 new_conda = condabackend.lock_text(records, list(new_manifest.channels))
             new_pypi = old_pypi
@@ -741,6 +749,7 @@ class UserPkgService:
             plan = self._plan(
                 env, command, new_manifest, old_pypi, new_pypi, current_rev, old_conda, new_conda
             )
+            plan = replace(plan, messages=plan.messages + tuple(notes))
             if dry_run or (plan.empty and new_manifest == manifest):
                 return Result(plan, None, applied=False)
             self._confirm(confirm, plan)

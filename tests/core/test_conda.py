@@ -1,0 +1,281 @@
+"""Conda environments: every verb against real packages in a channel the tests build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_userpkg.core.condabackend import CondaOptions
+from jupyter_userpkg.core.errors import UserPkgError
+from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import TestChannel, build_package, build_test_channel, index_channel
+from tests.conftest import add_extras, env_state, run_python
+
+
+def _pkgs(svc: UserPkgService, env: str) -> dict[str, tuple[str, str]]:
+    return {p.name: (p.version, p.source) for p in svc.packages(env)}
+
+
+def _files(state: dict[str, str]) -> dict[str, str]:
+    """The installed files; not the history, nor uv's lock file made at its first use."""
+    return {k: v for k, v in state.items() if not k.startswith(".userpkg") and k != ".lock"}
+
+
+def test_every_verb(svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path) -> None:
+    result = svc.create(
+        "c",
+        kind="conda",
+        channels=[conda_channel.url],
+        specs=["python", "bar 1.*", "pyfoo", "needs-glibc"],
+        kernel=False,
+    )
+    assert result.revision == 0
+    prefix = svc.store.prefix("c")
+    assert _pkgs(svc, "c") == {
+        "bar": ("1.0", "conda"),
+        "libfoo": ("1.0", "conda"),
+        "needs-glibc": ("1.0", "conda"),
+        "pyfoo": ("0.2", "conda"),
+        "python": ("{}.{}.{}".format(*sys.version_info[:3]), "conda"),
+    }
+    requested = {p.name for p in svc.packages("c") if p.requested}
+    assert requested == {"python", "bar", "pyfoo", "needs-glibc"}
+    # The prefix placeholder was rewritten, noarch python went to site-packages.
+    assert (prefix / "etc" / "libfoo.conf").read_text() == f"prefix={prefix}\n"
+    out = run_python(svc.store.envs_dir, "c", "import pyfoo, sys; print(pyfoo.__version__)")
+    assert out.stdout.strip() == "0.2", out.stderr
+    script = subprocess.run([str(prefix / "bin" / "foo-config")], capture_output=True, text=True)
+    assert script.stdout.strip() == "libfoo 1.0"
+    rev0 = env_state(svc.store.envs_dir, "c")
+
+    # A dry run plans (the constrains of baz hold libfoo below 2) and changes nothing.
+    plan = svc.change("c", install=["baz"], dry_run=True).plan
+    assert [(c.name, c.action, c.new, c.source) for c in plan.changes] == [
+        ("baz", "add", "1.0", "conda")
+    ]
+    assert env_state(svc.store.envs_dir, "c") == rev0
+
+    # PyPI on top: the plan shows both layers; conda's six is held, not reinstalled.
+    svc.change("c", install=["six"])
+    result = svc.change("c", install=["python-dateutil"], pypi=True)
+    layers = {(c.name, c.source) for c in result.plan.changes}
+    assert ("python-dateutil", "pypi") in layers
+    assert ("six", "pypi") not in layers
+    assert _pkgs(svc, "c")["six"] == ("1.16.0", "conda")
+    out = run_python(
+        svc.store.envs_dir, "c", "import dateutil, six; print(six.__version__, six.__file__)"
+    )
+    assert out.stdout.split()[0] == "1.16.0", out.stderr
+
+    # remove: the package and what only it needed.
+    result = svc.change("c", remove=["bar"])
+    assert {(c.name, c.action) for c in result.plan.changes} == {
+        ("bar", "remove"),
+        ("libfoo", "remove"),
+    }
+    assert not (prefix / "etc" / "libfoo.conf").exists()
+    history = svc.history("c")
+    assert [r.command for r in history] == [
+        f"create c --kind conda -c {conda_channel.url} python bar 1.* pyfoo needs-glibc",
+        "install six",
+        "install python-dateutil --pypi",
+        "remove bar",
+    ]
+    # rollback to 0 restores every file of revision 0 exactly (both layers).
+    svc.rollback(0, "c")
+    assert _files(env_state(svc.store.envs_dir, "c")) == _files(rev0)
+    assert svc.doctor("c")[0]["ok"]
+
+    # export -> create --from, in both formats, gives the same packages.
+    for fmt, suffix in (("environment", "yml"), ("lock", "toml")):
+        svc.rollback(2, "c")
+        exported = tmp_path / f"c.{suffix}"
+        exported.write_text(svc.export("c", fmt))
+        twin = f"c-{fmt}"
+        svc.create(twin, from_file=str(exported), kernel=False)
+        assert svc.env_info(twin).kind == "conda"
+        assert _pkgs(svc, twin) == _pkgs(svc, "c")
+        if fmt == "lock":
+            assert svc.store.read_conda_lock(twin) == svc.store.read_conda_lock("c")
+            assert svc.store.read_manifest(twin).conda == svc.store.read_manifest("c").conda
+        svc.delete(twin)
+    with pytest.raises(UserPkgError, match="export it as 'environment' or 'lock'"):
+        svc.export("c", "requirements")
+    svc.delete("c")
+    assert not prefix.exists()
+
+
+def test_matchspec_forms(svc: UserPkgService, conda_channel: TestChannel) -> None:
+    svc.create("m", kind="conda", channels=[conda_channel.url], specs=["pinme=1.0"], kernel=False)
+    assert _pkgs(svc, "m")["pinme"] == ("1.0", "conda")
+    svc.change("m", install=["libfoo>=2"])
+    assert _pkgs(svc, "m")["libfoo"] == ("2.0", "conda")
+    svc.change("m", install=["libfoo[version='<2']"])
+    assert _pkgs(svc, "m")["libfoo"] == ("1.0", "conda")
+    svc.change("m", install=["bar=1.0=0"])  # a build string
+    assert _pkgs(svc, "m")["bar"] == ("1.0", "conda")
+    manifest = svc.store.read_manifest("m")
+    assert manifest.conda["pinme"] == "pinme 1.0.*"
+    assert manifest.conda["bar"] == "bar ==1.0 0"
+
+
+def test_update_moves_only_what_must(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    channel_dir = tmp_path / "channel"
+    shutil.copytree(conda_channel.path, channel_dir)
+    url = channel_dir.as_uri()
+    svc.create("u", kind="conda", channels=[url], specs=["pinme", "bar 1.*"], kernel=False)
+    before = _pkgs(svc, "u")
+    assert before["pinme"] == ("1.1", "conda")
+    build_package(channel_dir, "pinme", "1.2", files={"share/pinme/VERSION": "1.2"})
+    build_package(
+        channel_dir,
+        "libfoo",
+        "1.5",
+        subdir="linux-64",
+        files={"lib/libfoo.so.1": b"1.5"},
+    )
+    index_channel(channel_dir)
+    # update NAME: that package moves; libfoo, which could, does not.
+    svc.change("u", update=["pinme"])
+    after = _pkgs(svc, "u")
+    assert after["pinme"] == ("1.2", "conda")
+    assert after["libfoo"] == before["libfoo"] == ("1.0", "conda")
+    # update --all moves what can move, within the specs (bar stays 1.x).
+    result = svc.change("u", update_all=True)
+    assert {(c.name, c.old, c.new) for c in result.plan.changes} == {("libfoo", "1.0", "1.5")}
+    # A pinned spec stays pinned.
+    svc.change("u", install=["pinme=1.1"])
+    svc.change("u", update_all=True)
+    assert _pkgs(svc, "u")["pinme"] == ("1.1", "conda")
+    with pytest.raises(UserPkgError, match="'nothere' is not installed"):
+        svc.change("u", update=["nothere"])
+
+
+@pytest.mark.parametrize(
+    ("request_", "code", "words"),
+    [
+        ({"install": ["left", "right"]}, "unsatisfiable", "cannot be installed together"),
+        ({"install": ["libfoo 2.*"]}, "unsatisfiable", "bar 1.0 would require"),
+        ({"install": ["nothere"]}, "package_not_found", "no package named 'nothere'"),
+        ({"install": ["bar >=9"]}, "package_not_found", "available: 1.0, 2.0"),
+        ({"install": ["needs-cuda"]}, "unsatisfiable", "set CONDA_OVERRIDE_CUDA"),
+        ({"install": ["bar >=1,<"]}, "invalid_spec", "not a valid conda package spec"),
+        ({"install": ["https://x.org/bar-1.0-0.tar.bz2"]}, "invalid_spec", "come from the"),
+        ({"remove": ["libfoo"]}, "invalid_request", "installed as a dependency"),
+        ({"remove": ["pinme"]}, "package_not_found", "not installed"),
+        ({"install": ["six>=1.17"], "pypi": True}, "unsatisfiable", "six"),
+    ],
+)
+def test_refused_changes_leave_everything_as_it_was(
+    svc: UserPkgService,
+    conda_channel: TestChannel,
+    request_: dict[str, object],
+    code: str,
+    words: str,
+) -> None:
+    svc.create(
+        "r",
+        kind="conda",
+        channels=[conda_channel.url],
+        specs=["python", "bar 1.*", "six"],
+        kernel=False,
+    )
+    before = env_state(svc.store.envs_dir, "r")
+    with pytest.raises(UserPkgError) as err:
+        svc.change("r", **request_)  # type: ignore[arg-type]
+    assert err.value.code == code, err.value.message
+    assert words in err.value.message
+    assert env_state(svc.store.envs_dir, "r") == before
+
+
+def test_pypi_needs_python(svc: UserPkgService, conda_channel: TestChannel) -> None:
+    svc.create("np", kind="conda", channels=[conda_channel.url], specs=["bar"], kernel=False)
+    before = env_state(svc.store.envs_dir, "np")
+    with pytest.raises(UserPkgError, match="PyPI packages need Python"):
+        svc.change("np", install=["tabulate"], pypi=True)
+    assert env_state(svc.store.envs_dir, "np") == before
+
+
+def test_virtual_package_override(
+    svc: UserPkgService, conda_channel: TestChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    svc.create("v", kind="conda", channels=[conda_channel.url], specs=["needs-cuda"], kernel=False)
+    assert _pkgs(svc, "v") == {"needs-cuda": ("1.0", "conda")}
+
+
+def test_channel_names_resolve_through_the_alias(
+    tmp_path: Path, conda_channel: TestChannel, conda_options: CondaOptions
+) -> None:
+    # A channel alias pointing at a local mirror: `-c testing` is <alias>/testing.
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "testing").symlink_to(conda_channel.path, target_is_directory=True)
+    options = CondaOptions(
+        channel_alias=mirror.as_uri() + "/",
+        default_channels=("testing",),
+        pkgs_dir=conda_options.pkgs_dir,
+        repodata_cache_dir=conda_options.repodata_cache_dir,
+    )
+    svc = UserPkgService(tmp_path / "envs", kernels_dir=tmp_path / "k", conda_options=options)
+    svc.create("a", kind="conda", specs=["pinme"], kernel=False)  # the default channel, by name
+    assert svc.store.read_manifest("a").channels == ((mirror / "testing").as_uri(),)
+    assert "pinme" in _pkgs(svc, "a")
+
+
+def test_unreachable_channel_and_offline(tmp_path: Path, conda_options: CondaOptions) -> None:
+    for offline, words in ((False, "cannot read the package index"), (True, "is not cached")):
+        options = CondaOptions(
+            repodata_cache_dir=str(tmp_path / "fresh-cache"),
+            pkgs_dir=conda_options.pkgs_dir,
+            offline=offline,
+        )
+        svc = UserPkgService(tmp_path / "envs", kernels_dir=tmp_path / "k", conda_options=options)
+        with pytest.raises(UserPkgError) as err:
+            svc.create("o", kind="conda", channels=["conda-forge"], specs=["numpy"])
+        assert err.value.code == "backend_unavailable"
+        assert words in err.value.message
+        assert "conda.anaconda.org/conda-forge" in err.value.message
+        assert svc.list_envs() == []
+
+
+def test_package_cache_is_shared_by_hard_links(tmp_path: Path, conda_channel: TestChannel) -> None:
+    shared = tmp_path / "shared-pkgs"
+    admin = UserPkgService(
+        tmp_path / "admin-envs",
+        kernels_dir=tmp_path / "k",
+        conda_options=CondaOptions(pkgs_dir=str(shared), repodata_cache_dir=str(tmp_path / "r")),
+    )
+    admin.create(
+        "seed", kind="conda", channels=[conda_channel.url], specs=["bar 1.*"], kernel=False
+    )
+    os.chmod(shared, 0o555)  # the shared layer is read-only for users
+    try:
+        user_pkgs = tmp_path / "user-pkgs"
+        user = UserPkgService(
+            tmp_path / "envs",
+            kernels_dir=tmp_path / "k",
+            conda_options=CondaOptions(
+                pkgs_dir=str(user_pkgs),
+                shared_pkgs_dirs=(str(shared),),
+                repodata_cache_dir=str(tmp_path / "r"),
+            ),
+        )
+        for env in ("one", "two"):
+            user.create(
+                env, kind="conda", channels=[conda_channel.url], specs=["bar 1.*"], kernel=False
+            )
+    finally:
+        os.chmod(shared, 0o755)
+    lib = Path("lib") / "libfoo.so.1"
+    inodes = {os.stat(tmp_path / "envs" / env / lib).st_ino for env in ("one", "two")}
+    assert inodes == {os.stat(tmp_path / "admin-envs" / "seed" / lib).st_ino}
+    # Nothing had to be extracted into the user's own cache.
+    assert not list(user_pkgs.glob("libfoo-*"))
