@@ -13,8 +13,8 @@ import pytest
 from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.errors import UserPkgError
 from jupyter_userpkg.core.service import UserPkgService
-from tests.conda_channel import TestChannel, build_package, build_test_channel, index_channel
-from tests.conftest import add_extras, env_state, run_python
+from tests.conda_channel import TestChannel, build_package, index_channel
+from tests.conftest import env_state, run_python
 
 
 def _pkgs(svc: UserPkgService, env: str) -> dict[str, tuple[str, str]]:
