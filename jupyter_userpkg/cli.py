@@ -361,9 +361,11 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def _change_text(change: Change, width: int = 0) -> str:
-    """``+ name 1.0``, ``~ name 1.0 -> 2.0`` or ``- name 1.0``."""
+def _change_text(change: Change, width: int = 0, layers: bool = False) -> str:
+    """``+ name 1.0``, ``~ name 1.0 -> 2.0`` or ``- name 1.0``; with the layer if asked."""
     mark = {"add": "+", "remove": "-", "change": "~"}[change.action]
+    if layers:
+        return f"{_change_text(change, width)} ({change.source})"
     if change.action == "change":
         versions = f"{change.old} -> {change.new}"
     else:
@@ -376,8 +378,9 @@ def _plan_text(plan: Plan) -> str:
     if plan.empty:
         lines.append("  nothing to change")
     width = max((len(c.name) for c in plan.changes), default=0)
+    layers = any(c.source == "conda" for c in plan.changes)  # a conda env: conda + PyPI
     for c in plan.changes:
-        lines.append(f"  {_change_text(c, width)}")
+        lines.append(f"  {_change_text(c, width, layers)}")
     lines += [f"  note: {m}" for m in plan.messages]
     if plan.download_bytes:
         lines.append(f"  download: {_size(plan.download_bytes)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conda_channel import TestChannel
 from tests.conftest import CLI, installed
 
 pytestmark = pytest.mark.slow
@@ -44,3 +45,20 @@ def test_busy_env_gives_env_busy(cli: CLI, envs_dir: object) -> None:
     assert proc.returncode == 3
     assert "environment 'b' is busy" in proc.stderr
     assert installed(cli.envs_dir, "b") == {}
+
+
+def test_two_concurrent_conda_installs(cli: CLI, conda_channel: TestChannel) -> None:
+    cli("create", "cc", "--kind", "conda", "-c", conda_channel.url, "--no-kernel", "python")
+    a = cli.popen("install", "-n", "cc", "bar 1.*", "--json")
+    b = cli.popen("install", "-n", "cc", "--pypi", "tabulate", "--json")
+    _, err_a = a.communicate(timeout=600)
+    _, err_b = b.communicate(timeout=600)
+    assert a.returncode == 0, err_a
+    assert b.returncode == 0, err_b
+    history = cli.json("history", "-n", "cc")
+    assert [r["revision"] for r in history] == [0, 1, 2]  # type: ignore[union-attr, index]
+    added = {r["command"]: {c["name"] for c in r["changes"]} for r in history[1:]}  # type: ignore[index]
+    assert added == {"install bar 1.*": {"bar", "libfoo"}, "install tabulate --pypi": {"tabulate"}}
+    pkgs = {p["name"]: p["source"] for p in cli.json("list", "-n", "cc")}  # type: ignore[attr-defined, union-attr]
+    assert pkgs["bar"] == "conda" and pkgs["tabulate"] == "pypi"
+    assert cli.json("doctor", "-n", "cc")[0]["ok"]  # type: ignore[index]

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.conda_channel import TestChannel
 from tests.conftest import CLI, env_state, installed
 
 pytestmark = pytest.mark.slow
@@ -39,11 +40,34 @@ def _timed(cli: CLI, *args: str) -> float:
 
 @pytest.mark.parametrize("kind", ["venv", "layer"])
 def test_sigkill_install_and_rollback_at_random_moments(cli: CLI, kind: str) -> None:
-    rng = random.Random(int(os.environ.get("USERPKG_FAULT_SEED", "20261125")))
     cli("create", "f", "--kind", kind, "--no-kernel", "tabulate<0.10")
+    _fault_runs(cli, ("install", "-n", "f", "docutils", "tabulate>=0.10", "python-slugify"))
+
+
+def test_sigkill_conda_install_and_rollback_at_random_moments(
+    cli: CLI, conda_channel: TestChannel
+) -> None:
+    cli(
+        "create",
+        "f",
+        "--kind",
+        "conda",
+        "--no-kernel",
+        "-c",
+        conda_channel.url,
+        "python",
+        "bar 1.*",
+        "pyfoo==0.1",
+    )
+    # Relinks a .tar.bz2 package as a .conda one (libfoo 1 -> 2), rewrites prefix
+    # placeholders, moves a noarch Python package, adds one.
+    _fault_runs(cli, ("install", "-n", "f", "bar>=2", "pyfoo==0.2", "pinme"))
+
+
+def _fault_runs(cli: CLI, change: tuple[str, ...]) -> None:
+    rng = random.Random(int(os.environ.get("USERPKG_FAULT_SEED", "20261125")))
     old_state = env_state(cli.envs_dir, "f")
     # One full change to learn the new state and how long a change takes.
-    change = ("install", "-n", "f", "docutils", "tabulate>=0.10", "python-slugify")
     duration = _timed(cli, *change)
     new_state = env_state(cli.envs_dir, "f")
     new_dists = installed(cli.envs_dir, "f")

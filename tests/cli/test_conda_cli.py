@@ -1,0 +1,77 @@
+"""Conda environments through the real `jupyter userpkg` command."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conda_channel import TestChannel
+from tests.conftest import CLI, env_state
+
+pytestmark = pytest.mark.slow
+
+
+def test_conda_tour(cli: CLI, conda_channel: TestChannel) -> None:
+    ch = conda_channel.url
+    out = cli("create", "sci", "--kind", "conda", "-c", ch, "--no-kernel", "python", "bar=1").stdout
+    assert re.search(r"\+ bar +1\.0 \(conda\)", out) and re.search(r"\+ libfoo +1\.0 \(conda", out)
+    env = cli.json("envs")[0]  # type: ignore[index]
+    assert (env["name"], env["kind"], env["packages"]) == ("sci", "conda", 3)
+    plan = cli.json("install", "-n", "sci", "--dry-run", "bar>=2")
+    changes = {(c["name"], c["old"], c["new"]) for c in plan["plan"]["changes"]}  # type: ignore[index]
+    assert changes == {("bar", "1.0", "2.0"), ("libfoo", "1.0", "2.0")}
+    assert cli.json("list", "-n", "sci")[0]["version"] == "1.0"  # type: ignore[index]
+    cli("install", "-n", "sci", "bar>=2")
+    pkgs = {p["name"]: p for p in cli.json("list", "-n", "sci")}  # type: ignore[attr-defined, union-attr]
+    assert pkgs["bar"]["version"] == "2.0" and pkgs["libfoo"]["version"] == "2.0"
+    assert pkgs["bar"]["source"] == "conda" and pkgs["bar"]["index"] == ch
+    cli("install", "-n", "sci", "--pypi", "tabulate")
+    pkgs = {p["name"]: p for p in cli.json("list", "-n", "sci")}  # type: ignore[attr-defined, union-attr]
+    assert pkgs["tabulate"]["source"] == "pypi" and pkgs["tabulate"]["requested"]
+    cli("remove", "-n", "sci", "tabulate")  # found in the PyPI layer without --pypi
+    history = cli.json("history", "-n", "sci")
+    assert [r["command"] for r in history][1:] == [  # type: ignore[index]
+        "install bar>=2",
+        "install tabulate --pypi",
+        "remove tabulate",
+    ]
+    cli("rollback", "-n", "sci", "0")
+    pkgs = {p["name"]: p["version"] for p in cli.json("list", "-n", "sci")}  # type: ignore[attr-defined, union-attr]
+    assert pkgs["bar"] == "1.0" and "tabulate" not in pkgs
+    yml = cli("export", "-n", "sci", "--format", "environment").stdout
+    assert "- bar=1.0=0" in yml and ch in yml
+    assert cli.json("doctor", "-n", "sci")[0]["ok"]  # type: ignore[index]
+    cli("delete", "sci")
+    assert cli.json("envs") == []
+
+
+def test_conda_errors_are_one_line(cli: CLI, conda_channel: TestChannel) -> None:
+    cli("create", "e", "--kind", "conda", "-c", conda_channel.url, "--no-kernel", "bar")
+    before = env_state(cli.envs_dir, "e")
+    for args, words in (
+        (("install", "-n", "e", "left", "right"), "cannot be installed together"),
+        (("install", "-n", "e", "nothere"), "no package named 'nothere'"),
+        (("install", "-n", "e", "bar >=1,<"), "not a valid conda package spec"),
+        (("install", "-n", "e", "--pypi", "tabulate"), "PyPI packages need Python"),
+    ):
+        proc = cli(*args, check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert words in proc.stderr
+        assert "Traceback" not in proc.stderr and "panicked" not in proc.stderr
+        assert proc.stderr.startswith("jupyter userpkg: error:")
+    # The solver's explanation follows the one-line summary, trimmed.
+    proc = cli("install", "-n", "e", "left", "right", check=False)
+    assert "left 1.0 would require" in proc.stderr
+    assert env_state(cli.envs_dir, "e") == before
+    proc = cli("create", "x", "-c", conda_channel.url, "tabulate", check=False)
+    assert "add --kind conda" in proc.stderr
+
+
+def test_conda_commands_never_crash_at_exit(cli: CLI, conda_channel: TestChannel) -> None:
+    """py-rattler's runtime can crash at interpreter exit: the command must not show it."""
+    cli("create", "x", "--kind", "conda", "-c", conda_channel.url, "--no-kernel", "pinme")
+    for _ in range(12):
+        proc = cli("install", "-n", "x", "--dry-run", "bar", check=False)
+        assert proc.returncode == 0, (proc.returncode, proc.stderr)
+        assert re.search(r"\+ bar +2\.0 \(conda\)", proc.stdout), proc.stdout
