@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import TestChannel
 from tests.conftest import env_state, installed
 from tests.magics.conftest import Kernel, start_kernel
 
@@ -228,3 +231,50 @@ def test_new_pth_files_of_the_layer_take_effect(
         f"== sys.path.index({str(site)!r}) + 1)"
     )
     assert cell.errors == [] and cell.stdout.split() == ["42", "True"]
+
+
+def test_magic_in_a_conda_kernel(
+    userpkg_env: Path, tmp_path: Path, conda_channel: TestChannel, conda_caches: Path
+) -> None:
+    """A conda env whose python is the channel's shim, ipykernel from PyPI on top."""
+    settings = {
+        "conda_pkgs_dir": str(conda_caches / "pkgs"),
+        "repodata_cache_dir": str(conda_caches / "repodata"),
+    }
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": settings})
+    )
+    kernels_dir = tmp_path / "data" / "kernels"
+    svc = UserPkgService(
+        userpkg_env,
+        kernels_dir=kernels_dir,
+        conda_options=CondaOptions(
+            pkgs_dir=settings["conda_pkgs_dir"], repodata_cache_dir=settings["repodata_cache_dir"]
+        ),
+    )
+    svc.create("ck", kind="conda", channels=[conda_channel.url], specs=["python", "pyfoo==0.1"])
+    sources = {p.name: p.source for p in svc.packages("ck")}
+    assert sources["ipykernel"] == "pypi" and sources["python"] == "conda"
+    k = start_kernel("userpkg-ck", kernels_dir)
+    try:
+        assert k.run("import sys; print(sys.prefix)").stdout.strip() == str(userpkg_env / "ck")
+        assert k.run("%load_ext jupyter_userpkg").errors == []
+        assert k.run("import pyfoo; print(pyfoo.__version__)").stdout.strip() == "0.1"
+        cell = k.run("%userpkg install 'pyfoo==0.2'")
+        assert "Environment 'ck'" in cell.text, cell.stderr
+        assert re.search(r"~ pyfoo +0\.1 -> 0\.2 \(conda\)", cell.text), cell.text
+        assert cell.text.splitlines()[-1] == "  pyfoo changed 0.1 -> 0.2 (imported: pyfoo)"
+        cell = k.run("%userpkg install --pypi tabulate")
+        assert re.search(r"\+ tabulate +\S+ \(pypi\)", cell.text), cell.stderr
+        assert k.run("import tabulate").errors == []
+        cell = k.run("%userpkg install nothere")
+        assert cell.errors == [] and len(cell.stderr.strip().splitlines()) == 1
+        assert "no package named 'nothere'" in cell.stderr
+        assert [r.command for r in svc.history("ck")][1:] == [
+            "install pyfoo==0.2",
+            "install tabulate --pypi",
+        ]
+    finally:
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=True)
