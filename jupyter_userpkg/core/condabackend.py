@@ -88,7 +88,6 @@ class CondaLocked:
     version: str
     build: str
     channel: str
-    url: str
     size: int
     depends: tuple[str, ...] = ()
 
@@ -519,7 +518,32 @@ def lock_text(records: Sequence[RepoDataRecord], channels: Sequence[str]) -> str
     with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
         path = Path(tmp) / CONDA_LOCK
         lock.to_path(path)
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+    # The plan reads this lock next: give it the records' own summary rather
+    # than a YAML parse (the parse costs as much as the solve for 250 packages).
+    _remember(text, {str(r.name.normalized): _summary(r) for r in records})
+    return text
+
+
+def _summary(record: RepoDataRecord) -> CondaLocked:
+    return CondaLocked(
+        name=str(record.name.normalized),
+        version=str(record.version),
+        build=str(record.build),
+        channel=str(record.channel or "").rstrip("/"),
+        size=int(record.size or 0),
+        depends=tuple(str(d) for d in record.depends),
+    )
+
+
+_parsed: dict[str, dict[str, CondaLocked]] = {}
+
+
+def _remember(text: str, packages: dict[str, CondaLocked]) -> None:
+    with _lock:
+        while len(_parsed) >= 16:
+            _parsed.pop(next(iter(_parsed)))
+        _parsed[text] = packages
 
 
 def lock_records(text: str) -> list[RepoDataRecord]:
@@ -540,10 +564,18 @@ def lock_records(text: str) -> list[RepoDataRecord]:
 
 
 def parse_lock(text: str) -> dict[str, CondaLocked]:
-    """name -> package of a conda lock, read as YAML (fast; no rattler needed)."""
+    """name -> package of a conda lock, read as YAML (no rattler needed).
+
+    Recently written or read locks are remembered, so a plan, its apply and
+    the reads that follow parse each lock once.
+    """
     if not text.strip():
         return {}
-    data = yaml.safe_load(text) or {}
+    known = _parsed.get(text)
+    if known is not None:
+        return dict(known)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster
+    data = yaml.load(text, Loader=loader) or {}
     out: dict[str, CondaLocked] = {}
     for pkg in data.get("packages") or []:
         url = str(pkg.get("conda") or "")
@@ -561,11 +593,11 @@ def parse_lock(text: str) -> dict[str, CondaLocked]:
             version=str(pkg.get("version") or parts[1]),
             build=str(pkg.get("build") or parts[2]),
             channel=str(pkg.get("channel") or "").rstrip("/"),
-            url=url,
             size=int(pkg.get("size") or 0),
             depends=tuple(str(d) for d in pkg.get("depends") or ()),
         )
-    return out
+    _remember(text, out)
+    return dict(out)
 
 
 def lock_channels(text: str) -> list[str]:
