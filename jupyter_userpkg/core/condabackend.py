@@ -161,16 +161,24 @@ def channel_url(channel: str, alias: str = DEFAULT_CHANNEL_ALIAS) -> str:
     return url.rstrip("/")
 
 
-def parse_specs(texts: Iterable[str]) -> list[MatchSpec]:
-    """conda MatchSpecs (``numpy>=1.20``, ``scipy=1.1``, ``conda-forge::pkg``, builds)."""
+def parse_specs(texts: Iterable[str], alias: str = DEFAULT_CHANNEL_ALIAS) -> list[MatchSpec]:
+    """conda MatchSpecs (``numpy>=1.20``, ``scipy=1.1``, ``conda-forge::pkg``, builds).
+
+    A channel named in a spec (``testing::bar``) goes through ``alias`` like the
+    env's own channels, so that it names the same URL the solver reads.
+    """
     from rattler import MatchSpec
 
     out = []
     for text in texts:
         spec = text.strip()
+        head, sep, rest = spec.partition("::")
+        if sep and head and "://" not in head and not head.startswith("/"):
+            spec = f"{channel_url(head, alias)}::{rest}"
         if not spec or spec.startswith("-"):
             raise InvalidSpec(f"{text!r} is not a package spec")
-        if "://" in spec or spec.endswith((".conda", ".tar.bz2")):
+        bare = re.sub(r"\[.*\]$", "", spec.split("::")[-1])  # no channel, no [key=value]
+        if "://" in bare or bare.endswith((".conda", ".tar.bz2")):
             raise InvalidSpec(
                 f"{text!r}: packages come from the environment's channels; "
                 "a URL or file cannot be installed directly"
@@ -205,10 +213,11 @@ def spec_text(spec: MatchSpec) -> str:
 
 
 def spec_channel(spec: MatchSpec, alias: str) -> str | None:
+    """The URL of a spec's ``channel::`` prefix, through the configured alias."""
     channel = spec.channel
     if channel is None:
         return None
-    return str(channel.base_url).rstrip("/")
+    return channel_url(str(channel.name or channel.base_url), alias)
 
 
 # ---------------------------------------------------------------- caches

@@ -376,7 +376,7 @@ class UserPkgService:
         wanted = [*(imported.conda_specs if imported else ()), *specs]
         if python:
             wanted.append(f"python {python}.*")
-        conda_specs = condabackend.parse_specs(wanted)
+        conda_specs = condabackend.parse_specs(wanted, self.conda.channel_alias)
         reqs = parse_pypi_specs([*(str(r) for r in imported.requirements)] if imported else [])
         reqs += parse_pypi_specs(pypi_specs)
         sources = (
@@ -414,7 +414,7 @@ class UserPkgService:
                         manifest = manifest.with_pypi([Requirement("ipykernel")])
                 records = condabackend.solve(
                     urls,
-                    condabackend.parse_specs(manifest.conda.values()),
+                    condabackend.parse_specs(manifest.conda.values(), self.conda.channel_alias),
                     options=self.conda,
                     notes=notes,
                 )
@@ -554,7 +554,9 @@ class UserPkgService:
             if part
         ) + (" --pypi" if pypi and is_conda else "")
         if is_conda:
-            conda_specs = [] if pypi else condabackend.parse_specs(install)
+            conda_specs = (
+                [] if pypi else condabackend.parse_specs(install, self.conda.channel_alias)
+            )
             return self._change_conda(
                 target,
                 command,
@@ -719,7 +721,7 @@ class UserPkgService:
                 ]
                 records = condabackend.solve(
                     list(new_manifest.channels),
-                    condabackend.parse_specs(new_manifest.conda.values()),
+                    condabackend.parse_specs(new_manifest.conda.values(), self.conda.channel_alias),
                     options=self.conda,
                     locked=keep,
                     refresh_all=bool(conda_update or update_all),

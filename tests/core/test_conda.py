@@ -228,6 +228,8 @@ def test_channel_names_resolve_through_the_alias(
     svc.create("a", kind="conda", specs=["pinme"], kernel=False)  # the default channel, by name
     assert svc.store.read_manifest("a").channels == ((mirror / "testing").as_uri(),)
     assert "pinme" in _pkgs(svc, "a")
+    svc.change("a", install=["testing::bar 1.*"])  # a channel named in the spec, same alias
+    assert _pkgs(svc, "a")["bar"] == ("1.0", "conda")
 
 
 def test_unreachable_channel_and_offline(tmp_path: Path, conda_options: CondaOptions) -> None:
