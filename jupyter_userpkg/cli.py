@@ -378,7 +378,7 @@ def _plan_text(plan: Plan) -> str:
     if plan.empty:
         lines.append("  nothing to change")
     width = max((len(c.name) for c in plan.changes), default=0)
-    layers = bool(plan.conda_lock_text)  # a conda env: conda and PyPI layers
+    layers = plan.is_conda  # a conda env: conda and PyPI layers
     for c in plan.changes:
         lines.append(f"  {_change_text(c, width, layers)}")
     lines += [f"  note: {m}" for m in plan.messages]

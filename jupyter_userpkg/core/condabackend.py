@@ -213,11 +213,12 @@ def spec_text(spec: MatchSpec) -> str:
 
 
 def spec_channel(spec: MatchSpec, alias: str) -> str | None:
-    """The URL of a spec's ``channel::`` prefix, through the configured alias."""
+    """The URL of a spec's ``channel::`` prefix."""
     channel = spec.channel
     if channel is None:
         return None
-    return channel_url(str(channel.name or channel.base_url), alias)
+    # parse_specs has already put a channel *name* through the alias.
+    return str(channel.base_url).rstrip("/")
 
 
 # ---------------------------------------------------------------- caches
@@ -553,6 +554,43 @@ def _remember(text: str, packages: dict[str, CondaLocked]) -> None:
         while len(_parsed) >= 16:
             _parsed.pop(next(iter(_parsed)))
         _parsed[text] = packages
+
+
+class SolvedLock:
+    """A solve's records as the env's next conda lock, written out on first use.
+
+    Planning needs only the packages (for the diff); the lock's text, which
+    costs as much as a fifth of the solve to write, is made when the plan is
+    applied, never for a dry run.
+    """
+
+    def __init__(self, records: Sequence[RepoDataRecord], channels: Sequence[str]) -> None:
+        self.records = list(records)
+        self.channels = list(channels)
+
+    @functools.cached_property
+    def packages(self) -> dict[str, CondaLocked]:
+        return {str(r.name.normalized): _summary(r) for r in self.records}
+
+    @functools.cached_property
+    def text(self) -> str:
+        return lock_text(self.records, self.channels)
+
+
+#: A conda lock as committed text, or as a solve's result not yet written out.
+Lock = str | SolvedLock
+
+
+def packages_of(lock: Lock) -> dict[str, CondaLocked]:
+    return parse_lock(lock) if isinstance(lock, str) else dict(lock.packages)
+
+
+def records_of(lock: Lock) -> list[RepoDataRecord]:
+    return lock_records(lock) if isinstance(lock, str) else list(lock.records)
+
+
+def text_of(lock: Lock) -> str:
+    return lock if isinstance(lock, str) else lock.text
 
 
 def lock_records(text: str) -> list[RepoDataRecord]:

@@ -201,8 +201,15 @@ def _read_lock(text: str, path: Path) -> Imported:
         reqs = parse_pypi_specs(specs)
     except InvalidSpec as exc:
         raise InvalidSpec(f"{path.name}: {exc.message}") from None
+    held: set[str] = set()  # a conda env's PyPI requests that its conda packages satisfy
+    if tool.get("kind") == "conda":
+        try:
+            conda_names = condabackend.parse_lock(str(tool.get("conda-lock") or ""))
+        except (yaml.YAMLError, AttributeError, TypeError, ValueError):
+            raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
+        held = {canonicalize_name(n) for n in conda_names}
     for req in reqs:
-        if canonicalize_name(req.name) not in locked:
+        if canonicalize_name(req.name) not in locked and canonicalize_name(req.name) not in held:
             raise InvalidSpec(
                 f"{path.name}: {req.name} is asked for but is not among the lock's packages"
             )

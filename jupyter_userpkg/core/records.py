@@ -8,7 +8,10 @@ API and the panel alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .condabackend import SolvedLock
 
 Action = Literal["add", "remove", "change"]
 Source = Literal["pypi", "conda", "base"]
@@ -102,12 +105,22 @@ class Plan:
     lock_text: str
     from_revision: int
     messages: tuple[str, ...] = field(default=())
-    #: The conda lock the env will have (conda envs only).
-    conda_lock_text: str = ""
+    #: The conda lock the env will have (conda envs only): its text, or an
+    #: object that writes it on first use (see ``condabackend.SolvedLock``).
+    conda_lock: str | SolvedLock = ""
 
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    @property
+    def is_conda(self) -> bool:
+        return bool(self.conda_lock)
+
+    @property
+    def conda_lock_text(self) -> str:
+        lock = self.conda_lock
+        return lock if isinstance(lock, str) else lock.text
 
     def to_dict(self) -> dict[str, Any]:
         return {

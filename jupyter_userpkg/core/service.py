@@ -260,6 +260,11 @@ class UserPkgService:
         """
         validate_env_name(name)
         imported = read_import(Path(from_file)) if from_file else None
+        if imported is not None and imported.kind == "conda" and kind not in (None, "conda"):
+            raise InvalidRequest(
+                f"{Path(str(from_file)).name} describes a conda environment: "
+                "create it with --kind conda"
+            )
         if (kind or (imported.kind if imported else None)) == "conda":
             return self._create_conda(
                 name,
@@ -403,6 +408,7 @@ class UserPkgService:
             nonlocal manifest
             prefix = self.store.prefix(name)
             self._progress(progress, "solve", "resolving conda packages")
+            new_conda: condabackend.Lock
             if imported is not None and imported.conda_lock_text is not None:
                 new_conda = imported.conda_lock_text
                 new_pypi = _strip_tool_table(imported.lock_text or EMPTY_LOCK)
@@ -418,7 +424,7 @@ class UserPkgService:
                     options=self.conda,
                     notes=notes,
                 )
-                new_conda = condabackend.lock_text(records, urls)
+                new_conda = condabackend.SolvedLock(records, urls)
                 new_pypi = self._solve_conda_pypi(prefix, manifest, new_conda, EMPTY_LOCK)
             manifest = replace(manifest, python=_conda_python(new_conda))
             plan = self._plan(name, command, manifest, EMPTY_LOCK, new_pypi, -1, "", new_conda)
@@ -428,7 +434,7 @@ class UserPkgService:
             prefix.mkdir(parents=True)
             self._install_conda(prefix, plan, EMPTY_LOCK, progress)
             record = RevisionRecord(0, _now(), command, plan.changes, _user())
-            self.store.commit(name, manifest.to_toml(), new_pypi, record, new_conda)
+            self.store.commit(name, manifest.to_toml(), new_pypi, record, plan.conda_lock_text)
             self._progress(progress, "commit", f"created environment {name!r}")
             return Result(plan, 0, applied=True)
 
@@ -685,6 +691,10 @@ class UserPkgService:
                     conda_remove.append(cname)
                 elif canon in manifest.pypi:
                     pypi_remove.append(canon)
+                elif cname in manifest.conda:
+                    raise InvalidRequest(
+                        f"{pname!r} is a conda package in {env!r}: remove it without --pypi"
+                    )
                 elif cname in conda_locked or canon in pypi_locked:
                     raise InvalidRequest(
                         f"{pname!r} was installed as a dependency, not requested; "
@@ -710,7 +720,7 @@ class UserPkgService:
                 .without_pypi(pypi_remove)
             )
             solve_started = time.perf_counter()
-            new_conda = old_conda
+            new_conda: condabackend.Lock = old_conda
             notes: list[str] = []
             if specs or conda_remove or conda_update or update_all:
                 self._progress(progress, "solve", "resolving conda packages")
@@ -727,14 +737,17 @@ class UserPkgService:
                     refresh_all=bool(conda_update or update_all),
                     notes=notes,
                 )
-                new_conda = condabackend.lock_text(records, list(new_manifest.channels))
+                new_conda = condabackend.SolvedLock(records, new_manifest.channels)
             new_pypi = old_pypi
             if (
                 reqs
                 or pypi_remove
                 or pypi_update
                 or update_all
-                or (new_conda != old_conda and (new_manifest.pypi or pypi_locked))
+                or (
+                    condabackend.packages_of(new_conda) != conda_locked
+                    and (new_manifest.pypi or pypi_locked)
+                )
             ):
                 self._progress(progress, "solve", "resolving PyPI packages")
                 new_pypi = self._solve_conda_pypi(
@@ -763,7 +776,7 @@ class UserPkgService:
         self,
         prefix: Path,
         manifest: Manifest,
-        conda_lock: str,
+        conda_lock: condabackend.Lock,
         current_lock: str,
         *,
         upgrade: bool = False,
@@ -773,7 +786,7 @@ class UserPkgService:
         """The PyPI layer of a conda env, with the conda-installed Python packages held fixed."""
         if not manifest.pypi:
             return EMPTY_LOCK
-        conda = condabackend.parse_lock(conda_lock)
+        conda = condabackend.packages_of(conda_lock)
         if "python" not in conda:
             raise InvalidRequest(
                 f"PyPI packages need Python in environment {manifest.name!r}: "
@@ -808,7 +821,7 @@ class UserPkgService:
             self._progress(progress, "install", _summary(plan))
         if any(c.source == "conda" for c in plan.changes):
             condabackend.install(
-                prefix, condabackend.lock_records(plan.conda_lock_text), options=self.conda
+                prefix, condabackend.records_of(plan.conda_lock), options=self.conda
             )
         old, new = parse_lock(old_pypi_lock), parse_lock(plan.lock_text)
         removed = [n for n in old if n not in new]
@@ -1095,14 +1108,14 @@ class UserPkgService:
         new_lock: str,
         from_revision: int,
         old_conda: str = "",
-        new_conda: str = "",
+        new_conda: condabackend.Lock = "",
     ) -> Plan:
         old, new = parse_lock(old_lock), parse_lock(new_lock)
         changes: list[Change] = []
         download = 0
         conda_old, conda_new = (
             condabackend.parse_lock(old_conda),
-            condabackend.parse_lock(new_conda),
+            condabackend.packages_of(new_conda),
         )
         for pname in sorted(set(conda_old) | set(conda_new)):
             was, now = conda_old.get(pname), conda_new.get(pname)
@@ -1175,11 +1188,11 @@ class UserPkgService:
             if pname not in new_locked or new_locked[pname].version != version
         ]
         roots: set[str] = set()
-        if plan.conda_lock_text:
+        if plan.is_conda:
             # Conda's Python packages are the conda layer's: back up what the PyPI
             # layer replaces, and the files of every conda package that goes.
             touched = [p for p in touched if p in parse_lock(old_pypi)]
-            new_conda = condabackend.parse_lock(plan.conda_lock_text)
+            new_conda = condabackend.packages_of(plan.conda_lock)
             for cname, (version, build, meta) in condabackend.installed_versions(prefix).items():
                 now = new_conda.get(cname)
                 if now is None or (now.version, now.build) != (version, build):
@@ -1196,7 +1209,7 @@ class UserPkgService:
         timings["journal"] = time.perf_counter() - clock
         try:
             clock = time.perf_counter()
-            if plan.conda_lock_text:
+            if plan.is_conda:
                 self._install_conda(prefix, plan, old_pypi, progress)
             elif not plan.empty:
                 self._progress(progress, "install", _summary(plan))
@@ -1256,9 +1269,9 @@ def _major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def _conda_python(conda_lock: str) -> str:
+def _conda_python(conda_lock: condabackend.Lock) -> str:
     """X.Y of the python in a conda lock ("" when the env has none)."""
-    pkg = condabackend.parse_lock(conda_lock).get("python")
+    pkg = condabackend.packages_of(conda_lock).get("python")
     return _major_minor(pkg.version) if pkg else ""
 
 

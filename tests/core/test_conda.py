@@ -281,3 +281,51 @@ def test_package_cache_is_shared_by_hard_links(tmp_path: Path, conda_channel: Te
     assert inodes == {os.stat(tmp_path / "admin-envs" / "seed" / lib).st_ino}
     # Nothing had to be extracted into the user's own cache.
     assert not list(user_pkgs.glob("libfoo-*"))
+
+
+def test_exports_keep_pypi_requests_conda_satisfies(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    svc.create(
+        "s", kind="conda", channels=[conda_channel.url], specs=["python", "six"], kernel=False
+    )
+    svc.change("s", install=["six"], pypi=True)  # conda's six satisfies it: nothing from PyPI
+    assert _pkgs(svc, "s")["six"] == ("1.16.0", "conda")
+    exported = tmp_path / "s.toml"
+    exported.write_text(svc.export("s", "lock"))
+    svc.create("s2", from_file=str(exported), kernel=False)
+    assert _pkgs(svc, "s2") == _pkgs(svc, "s")
+    assert svc.store.read_manifest("s2").pypi == svc.store.read_manifest("s").pypi
+    # A conda file cannot make another kind of env (its conda packages would be lost).
+    with pytest.raises(UserPkgError, match="create it with --kind conda"):
+        svc.create("v", kind="venv", from_file=str(exported))
+    assert not svc.store.exists("v")
+    before = env_state(svc.store.envs_dir, "s")
+    with pytest.raises(UserPkgError, match="is a conda package in 's': remove it without --pypi"):
+        svc.change("s", remove=["python"], pypi=True)
+    assert env_state(svc.store.envs_dir, "s") == before
+
+
+def test_repodata_is_reread_after_its_ttl(
+    tmp_path: Path, conda_channel: TestChannel, conda_options: CondaOptions
+) -> None:
+    channel_dir = tmp_path / "channel"
+    shutil.copytree(conda_channel.path, channel_dir)
+    url = channel_dir.as_uri()
+    for ttl, seen in ((3600.0, "1.1"), (0.0, "1.2")):
+        options = CondaOptions(
+            pkgs_dir=conda_options.pkgs_dir,
+            repodata_cache_dir=str(tmp_path / f"repodata-{ttl}"),
+            repodata_ttl=ttl,
+        )
+        svc = UserPkgService(
+            tmp_path / f"envs-{ttl}", kernels_dir=tmp_path / "k", conda_options=options
+        )
+        svc.create("t", kind="conda", channels=[url], specs=["bar"], kernel=False)
+        build_package(channel_dir, "pinme", "1.2", files={"share/pinme/VERSION": "1.2"})
+        index_channel(channel_dir)
+        # Within the TTL a long-lived process plans from what it read; after it, it re-reads.
+        svc.change("t", install=["pinme"])
+        assert _pkgs(svc, "t")["pinme"] == (seen, "conda")
+        (channel_dir / "noarch" / "pinme-1.2-0.tar.bz2").unlink()
+        index_channel(channel_dir)
