@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -329,3 +331,37 @@ def test_repodata_is_reread_after_its_ttl(
         assert _pkgs(svc, "t")["pinme"] == (seen, "conda")
         (channel_dir / "noarch" / "pinme-1.2-0.tar.bz2").unlink()
         index_channel(channel_dir)
+
+
+def test_interrupt_while_linking_leaves_the_old_revision(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    """Ctrl-C lands while rattler links: it finishes, then the change is undone."""
+    channel_dir = tmp_path / "channel"
+    shutil.copytree(conda_channel.path, channel_dir)
+    files: dict[str, bytes | str] = {f"share/big/{i:04d}.txt": f"{i}\n" for i in range(3000)}
+    build_package(channel_dir, "big", "1.0", files=files)
+    index_channel(channel_dir)
+    svc.create("i", kind="conda", channels=[channel_dir.as_uri()], specs=["bar 1.*"], kernel=False)
+    before = env_state(svc.store.envs_dir, "i")
+    fired: list[float] = []
+
+    def on_progress(phase: str, message: str) -> None:
+        if phase == "install" and not fired:
+            fired.append(time.monotonic())
+            signal.setitimer(signal.ITIMER_REAL, 0.02)  # mid-way through linking 3,000 files
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            svc.change("i", install=["big", "bar 2.*"], progress=on_progress)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert fired
+    assert env_state(svc.store.envs_dir, "i") == before
+    assert [r.revision for r in svc.history("i")] == [0]
+    assert svc.doctor("i")[0]["ok"]

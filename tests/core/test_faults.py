@@ -64,14 +64,26 @@ def test_sigkill_conda_install_and_rollback_at_random_moments(
     _fault_runs(cli, ("install", "-n", "f", "bar>=2", "pyfoo==0.2", "pinme"))
 
 
-def _fault_runs(cli: CLI, change: tuple[str, ...]) -> None:
+def test_sigkill_pypi_layer_of_a_conda_env_at_random_moments(
+    cli: CLI, conda_channel: TestChannel
+) -> None:
+    cli("create", "f", "--kind", "conda", "--no-kernel", "-c", conda_channel.url, "python", "six")
+    cli("install", "-n", "f", "--pypi", "tabulate<0.10")
+    # uv installs and uninstalls beside conda's own Python packages (six stays conda's).
+    _fault_runs(
+        cli, ("install", "-n", "f", "--pypi", "docutils", "tabulate>=0.10", "python-dateutil"), "1"
+    )
+
+
+def _fault_runs(cli: CLI, change: tuple[str, ...], base: str = "0") -> None:
+    """Kill ``change`` (and rollbacks to revision ``base``) at random moments."""
     rng = random.Random(int(os.environ.get("USERPKG_FAULT_SEED", "20261125")))
     old_state = env_state(cli.envs_dir, "f")
     # One full change to learn the new state and how long a change takes.
     duration = _timed(cli, *change)
     new_state = env_state(cli.envs_dir, "f")
     new_dists = installed(cli.envs_dir, "f")
-    cli("rollback", "-n", "f", "0")
+    cli("rollback", "-n", "f", base)
     # A rollback records a revision; compare installed files, not the history.
     files = lambda state: {k: v for k, v in state.items() if not k.startswith(".userpkg")}  # noqa: E731
     assert files(env_state(cli.envs_dir, "f")) == files(old_state)
@@ -79,7 +91,7 @@ def _fault_runs(cli: CLI, change: tuple[str, ...]) -> None:
     killed = outcomes_old = outcomes_new = 0
     for i in range(RUNS):
         at_old = files(env_state(cli.envs_dir, "f")) == files(old_state)
-        args = change if at_old else ("rollback", "-n", "f", "0")
+        args = change if at_old else ("rollback", "-n", "f", base)
         delay = rng.uniform(0.0, duration * 1.5)
         killed += _kill_after(cli, delay, *args)
         # The next command touching the env recovers it (doctor here).
