@@ -94,6 +94,7 @@ def result_bundle(data: dict[str, Any], text: str, stale: list[str]) -> dict[str
     text = text.rstrip("\n")
     plan = data["plan"]
     rows = []
+    layers = any(c["source"] == "conda" for c in plan["changes"])  # conda + PyPI: say which
     for change in plan["changes"]:
         mark = {"add": "+", "remove": "-", "change": "~"}[change["action"]]
         if change["action"] == "change":
@@ -102,7 +103,9 @@ def result_bundle(data: dict[str, Any], text: str, stale: list[str]) -> dict[str
             versions = html.escape(str(change["new"] or change["old"]))
         rows.append(
             f"<tr class='jp-userpkg-{change['action']}'><td>{mark}</td>"
-            f"<td>{html.escape(change['name'])}</td><td>{versions}</td></tr>"
+            f"<td>{html.escape(change['name'])}</td><td>{versions}</td>"
+            + (f"<td>{html.escape(change['source'])}</td>" if layers else "")
+            + "</tr>"
         )
     if data["applied"]:
         status = f"done: revision {data['revision']}"

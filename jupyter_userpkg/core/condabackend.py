@@ -378,7 +378,14 @@ def _solve_error(
     missing = re.fullmatch(r"No candidates were found for (\S+)(?: (.*))?\.", explanation)
     if missing:
         return _not_found(missing.group(1), missing.group(2) or "", sources, specs, options)
-    lines = explanation.splitlines()
+    # The explanation can name one candidate twice as siblings ("├─ x 2.0, which
+    # conflicts..." then "└─ x 2.0, which conflicts..."): keep the last of such a run.
+    raw = explanation.splitlines()
+    lines = [
+        line
+        for line, following in zip(raw, [*raw[1:], ""], strict=True)
+        if _sibling_text(line) is None or _sibling_text(line) != _sibling_text(following)
+    ]
     if len(lines) > EXPLANATION_LINES:
         rest = len(lines) - EXPLANATION_LINES
         lines = [*lines[:EXPLANATION_LINES], f"... ({rest} more lines)"]
@@ -390,9 +397,15 @@ def _solve_error(
             + (f" (to override the detection, set {hint})" if hint else "")
         )
     return Unsatisfiable(
-        f"the requested packages cannot be installed together ({asked}):\n" + "\n".join(lines),
-        details=explanation,
+        f"the requested packages cannot be installed together ({asked})",
+        details="\n".join(lines),
     )
+
+
+def _sibling_text(line: str) -> tuple[int, str] | None:
+    """(indent, text) of a tree line of the solver's explanation, else None."""
+    match = re.match(r"^([│ ]*)[├└]─ (.*)$", line)
+    return (len(match.group(1)), match.group(2)) if match else None
 
 
 def _fetch_error(text: str, sources: list[str], options: CondaOptions) -> Exception:

@@ -193,7 +193,7 @@ def test_refused_changes_leave_everything_as_it_was(
     with pytest.raises(UserPkgError) as err:
         svc.change("r", **request_)  # type: ignore[arg-type]
     assert err.value.code == code, err.value.message
-    assert words in err.value.message
+    assert words in f"{err.value.message}\n{err.value.details}"
     assert env_state(svc.store.envs_dir, "r") == before
 
 
