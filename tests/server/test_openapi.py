@@ -13,7 +13,9 @@ import yaml
 from tornado.httpclient import HTTPClientError
 
 import jupyter_userpkg
+from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import TestChannel
 
 SPEC = yaml.safe_load(
     (Path(jupyter_userpkg.__file__).parent / "openapi.yaml").read_text(encoding="utf-8")
@@ -53,9 +55,15 @@ def _schema_for(path: str, status: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", _get_routes())
 async def test_documented_routes_answer_as_documented(
-    jp_fetch: Any, tmp_path: Path, path: str
+    jp_fetch: Any,
+    tmp_path: Path,
+    path: str,
+    conda_channel: TestChannel,
+    conda_options: CondaOptions,
 ) -> None:
-    UserPkgService(tmp_path / "envs").create("made", kind="venv", kernel=False)
+    svc = UserPkgService(tmp_path / "envs", conda_options=conda_options)
+    svc.create("made", kind="venv", kernel=False)
+    svc.create("sci", kind="conda", channels=[conda_channel.url], specs=["bar"], kernel=False)
     response = await jp_fetch(*path.strip("/").split("/"))
     assert response.code == 200
     _validate(json.loads(response.body), _schema_for(path, "200"))
