@@ -819,20 +819,24 @@ class UserPkgService:
         """Link the conda packages of the plan, then put its PyPI layer on top."""
         if not plan.empty:
             self._progress(progress, "install", _summary(plan))
+        old, new = parse_lock(old_pypi_lock), parse_lock(plan.lock_text)
+        removed = [n for n in old if n not in new]
+        moves = _python_moves(prefix, plan)  # the PyPI layer goes to a new site-packages
+        changed = [n for n in new if moves or n not in old or old[n].version != new[n].version]
+        python = str(uvbackend.env_python(prefix))
+        # Uninstall first, with the Python that installed them: a conda package that
+        # replaces a PyPI one of the same name must keep its files, and a new Python
+        # X.Y leaves nothing behind in the old site-packages.
+        leaving = list(old) if moves else removed
+        if leaving:
+            uvbackend.install_pinned(python, EMPTY_LOCK, remove=leaving, options=self.uv)
         if any(c.source == "conda" for c in plan.changes):
             condabackend.install(
                 prefix, condabackend.records_of(plan.conda_lock), options=self.conda
             )
-        old, new = parse_lock(old_pypi_lock), parse_lock(plan.lock_text)
-        removed = [n for n in old if n not in new]
-        changed = [n for n in new if n not in old or old[n].version != new[n].version]
-        if removed or changed:
+        if changed:
             uvbackend.install_pinned(
-                str(uvbackend.env_python(prefix)),
-                plan.lock_text,
-                remove=removed,
-                options=self.uv,
-                on_line=self._uv_lines(progress),
+                python, plan.lock_text, options=self.uv, on_line=self._uv_lines(progress)
             )
 
     def _kernel_of(self, env: str) -> str | None:
@@ -1190,12 +1194,18 @@ class UserPkgService:
         roots: set[str] = set()
         if plan.is_conda:
             # Conda's Python packages are the conda layer's: back up what the PyPI
-            # layer replaces, and the files of every conda package that goes.
-            touched = [p for p in touched if p in parse_lock(old_pypi)]
+            # layer replaces, and the files of every conda package that goes.  A new
+            # Python X.Y relinks every noarch Python package and moves the PyPI
+            # layer to another site-packages: then everything is backed up.
+            old_locked = parse_lock(old_pypi)
+            moves = _python_moves(prefix, plan)
+            touched = [
+                p for p in (installed_dists(prefix) if moves else touched) if p in old_locked
+            ]
             new_conda = condabackend.packages_of(plan.conda_lock)
             for cname, (version, build, meta) in condabackend.installed_versions(prefix).items():
                 now = new_conda.get(cname)
-                if now is None or (now.version, now.build) != (version, build):
+                if moves or now is None or (now.version, now.build) != (version, build):
                     roots |= condabackend.owned_paths(meta)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -1267,6 +1277,15 @@ class UserPkgService:
 def _major_minor(version: str) -> str:
     """``3.11.7`` -> ``3.11``."""
     return ".".join(version.split(".")[:2])
+
+
+def _python_moves(prefix: Path, plan: Plan) -> bool:
+    """Whether a conda plan changes the env's Python X.Y (installed -> planned)."""
+    installed = condabackend.installed_versions(prefix).get("python")
+    planned = condabackend.packages_of(plan.conda_lock).get("python")
+    if installed is None or planned is None:
+        return False
+    return _major_minor(installed[0]) != _major_minor(planned.version)
 
 
 def _conda_python(conda_lock: condabackend.Lock) -> str:

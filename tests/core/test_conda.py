@@ -15,7 +15,7 @@ import pytest
 from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.errors import UserPkgError
 from jupyter_userpkg.core.service import UserPkgService
-from tests.conda_channel import TestChannel, build_package, index_channel
+from tests.conda_channel import TestChannel, build_package, index_channel, python_shim
 from tests.conftest import env_state, run_python
 
 
@@ -365,3 +365,47 @@ def test_interrupt_while_linking_leaves_the_old_revision(
     assert env_state(svc.store.envs_dir, "i") == before
     assert [r.revision for r in svc.history("i")] == [0]
     assert svc.doctor("i")[0]["ok"]
+
+
+def test_conda_package_replaces_a_pypi_one(svc: UserPkgService, conda_channel: TestChannel) -> None:
+    svc.create("p", kind="conda", channels=[conda_channel.url], specs=["python"], kernel=False)
+    svc.change("p", install=["six"], pypi=True)
+    assert _pkgs(svc, "p")["six"][1] == "pypi"
+    result = svc.change("p", install=["six"])  # conda's six now satisfies the PyPI request
+    assert {(c.name, c.action, c.source) for c in result.plan.changes} == {
+        ("six", "add", "conda"),
+        ("six", "remove", "pypi"),
+    }
+    out = run_python(svc.store.envs_dir, "p", "import six; print(six.__version__)")
+    assert out.stdout.strip() == "1.16.0", out.stderr
+    assert svc.doctor("p")[0]["ok"]
+
+
+def test_failed_python_upgrade_restores_every_relinked_file(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new Python X.Y relinks noarch Python packages whose version does not change."""
+    channel_dir = tmp_path / "channel"
+    shutil.copytree(conda_channel.path, channel_dir)
+    python_shim(channel_dir, version="3.99.0")
+    index_channel(channel_dir)
+    svc.create(
+        "up",
+        kind="conda",
+        channels=[channel_dir.as_uri()],
+        specs=["python 3.11.*", "pyfoo"],
+        kernel=False,
+    )
+    before = env_state(svc.store.envs_dir, "up")
+    plan = svc.change("up", install=["python 3.99.*"], dry_run=True).plan
+    assert {c.name for c in plan.changes} == {"python"}  # pyfoo keeps its version...
+
+    def broken_commit(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(svc.store, "commit", broken_commit)
+    with pytest.raises(UserPkgError, match="undone"):
+        svc.change("up", install=["python 3.99.*"])
+    monkeypatch.undo()
+    assert env_state(svc.store.envs_dir, "up") == before  # ...but was relinked, then restored
+    assert svc.doctor("up")[0]["ok"]
