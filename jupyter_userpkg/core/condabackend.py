@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 
 from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
+from .store import CONDA_LOCK
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, PrefixRecord, RepoDataRecord
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
-CONDA_LOCK = "conda.lock"
 #: What overrides the detection of a virtual package (conda's variables).
 _VIRTUAL_HINTS = {
     "__cuda": "CONDA_OVERRIDE_CUDA",
@@ -212,7 +212,7 @@ def spec_text(spec: MatchSpec) -> str:
     return str(spec)
 
 
-def spec_channel(spec: MatchSpec, alias: str) -> str | None:
+def spec_channel(spec: MatchSpec) -> str | None:
     """The URL of a spec's ``channel::`` prefix."""
     channel = spec.channel
     if channel is None:
@@ -361,7 +361,7 @@ def solve(
 def _spec_channels(specs: Iterable[MatchSpec], options: CondaOptions) -> list[str]:
     out = []
     for spec in specs:
-        url = spec_channel(spec, options.channel_alias)
+        url = spec_channel(spec)
         if url:
             out.append(url)
     return out
@@ -602,12 +602,11 @@ def records_of(lock: Lock) -> list[RepoDataRecord]:
     return lock_records(lock) if isinstance(lock, str) else list(lock.records)
 
 
-def text_of(lock: Lock) -> str:
-    return lock if isinstance(lock, str) else lock.text
-
-
 def lock_records(text: str) -> list[RepoDataRecord]:
-    """The records of a conda lock, ready for :func:`install` or as solver preferences."""
+    """The records of a conda lock for this platform, for :func:`install` or as preferences.
+
+    InvalidSpec when rattler cannot read the lock, or it has no packages for this platform.
+    """
     if not parse_lock(text):
         return []
     from rattler import LockFile
@@ -615,12 +614,19 @@ def lock_records(text: str) -> list[RepoDataRecord]:
     with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
         path = Path(tmp) / CONDA_LOCK
         path.write_text(text, encoding="utf-8")
-        lock = LockFile.from_path(path)
-        env = lock.environment("default")
-        if env is None:
-            return []
-        owned = lock.platforms()
-        return list(env.conda_repodata_records_for_platform(owned[0]) or []) if owned else []
+        try:
+            lock = LockFile.from_path(path)
+            env = lock.environment("default")
+            here = [p for p in lock.platforms() if p.name == current_platform()]
+            records = env.conda_repodata_records_for_platform(here[0]) if env and here else None
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InvalidSpec(f"the conda lock cannot be read: {first}") from None
+        if not records:
+            raise InvalidSpec(
+                f"the conda lock has no packages for this platform ({current_platform()})"
+            )
+        return list(records)
 
 
 def parse_lock(text: str) -> dict[str, CondaLocked]:
@@ -658,9 +664,3 @@ def parse_lock(text: str) -> dict[str, CondaLocked]:
         )
     _remember(text, out)
     return dict(out)
-
-
-def lock_channels(text: str) -> list[str]:
-    data = yaml.safe_load(text) if text.strip() else {}
-    env = ((data or {}).get("environments") or {}).get("default") or {}
-    return [str(c.get("url", "")).rstrip("/") for c in env.get("channels") or []]

@@ -137,42 +137,31 @@ def _read_environment(text: str, path: Path) -> Imported:
         if isinstance(d, str)
         and re.split(r"[\s=<>!~]", d.split("::")[-1])[0] not in ("python", "pip")
     ]
-    if channels or conda_deps:
-        conda_specs = [
-            str(d)
-            for d in data.get("dependencies") or []
-            if isinstance(d, str) and d.split("::")[-1].strip() != "pip"
-        ]
-        for dep in data.get("dependencies") or []:
-            if isinstance(dep, dict) and "pip" in dep:
-                pip_specs += [str(s) for s in dep["pip"] or []]
-        for spec in pip_specs:
-            if spec.startswith("-"):
-                raise InvalidSpec(f"{path.name}: pip options like {spec!r} are not accepted")
-        return Imported(
-            tuple(parse_pypi_specs(pip_specs)),
-            kind="conda",
-            conda_specs=tuple(conda_specs),
-            channels=tuple(channels),
-        )
+    conda_specs = [
+        str(d)
+        for d in data.get("dependencies") or []
+        if isinstance(d, str) and d.split("::")[-1].strip() != "pip"
+    ]
     for dep in data.get("dependencies") or []:
         if isinstance(dep, dict) and "pip" in dep:
             pip_specs += [str(s) for s in dep["pip"] or []]
         elif isinstance(dep, str):
             conda_name = dep.split("::")[-1].replace(" ", "")
-            base = conda_name.split("=")[0].split("<")[0].split(">")[0]
-            if base == "python":
+            if conda_name.split("=")[0].split("<")[0].split(">")[0] == "python":
                 version = conda_name[len("python") :].lstrip("=")
                 python = ".".join(version.split(".")[:2]) or None
-            elif base != "pip":
-                raise InvalidSpec(
-                    f"{path.name}: {dep!r} is a conda package; this environment kind takes "
-                    "PyPI packages only (list it under 'pip:')"
-                )
     for spec in pip_specs:
         if spec.startswith("-"):
             raise InvalidSpec(f"{path.name}: pip options like {spec!r} are not accepted")
-    return Imported(tuple(parse_pypi_specs(pip_specs)), python=python)
+    # Conda packages beyond python and pip make it a conda environment; a file with
+    # only those (and a pip: list) suits every kind.
+    return Imported(
+        tuple(parse_pypi_specs(pip_specs)),
+        python=python,
+        kind="conda" if conda_deps else None,
+        conda_specs=tuple(conda_specs),
+        channels=tuple(channels),
+    )
 
 
 def _read_lock(text: str, path: Path) -> Imported:
@@ -220,8 +209,11 @@ def _read_lock(text: str, path: Path) -> Imported:
         conda_lock = str(tool.get("conda-lock") or "")
         try:
             conda_locked = condabackend.parse_lock(conda_lock)
+            condabackend.lock_records(conda_lock)  # rattler reads it, for this platform
         except (yaml.YAMLError, AttributeError, TypeError, ValueError):
             raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
+        except InvalidSpec as exc:
+            raise InvalidSpec(f"{path.name}: {exc.message}") from None
         conda_specs = [
             conda_entry_to_spec(name, value)
             for name, value in (tool.get("dependencies") or {}).items()

@@ -409,3 +409,29 @@ def test_failed_python_upgrade_restores_every_relinked_file(
     monkeypatch.undo()
     assert env_state(svc.store.envs_dir, "up") == before  # ...but was relinked, then restored
     assert svc.doctor("up")[0]["ok"]
+
+
+def test_imported_files_of_either_kind(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    # channels + python + a pip: list suits every kind; it is a layer unless asked otherwise.
+    yml = tmp_path / "environment.yml"
+    yml.write_text(
+        f"name: x\nchannels: [{conda_channel.url}]\n"
+        "dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - tabulate\n"
+    )
+    plan = svc.create("y", from_file=str(yml), kernel=False, dry_run=True).plan
+    assert {(c.name, c.source) for c in plan.changes} == {("tabulate", "pypi")}
+    svc.create("c", kind="conda", from_file=str(yml), kernel=False)
+    assert {p.name: p.source for p in svc.packages("c")} == {"python": "conda", "tabulate": "pypi"}
+    # A lock from another platform, or one rattler cannot read, is refused up front.
+    exported = tmp_path / "c.toml"
+    exported.write_text(svc.export("c", "lock"))
+    for old, new in (("linux-64", "osx-arm64"), ("version: 7", "version: 99")):
+        bad = tmp_path / f"bad-{new.replace(' ', '')}.toml"
+        bad.write_text(exported.read_text().replace(old, new))
+        with pytest.raises(UserPkgError) as err:
+            svc.create("bad", from_file=str(bad), kernel=False)
+        assert err.value.code == "invalid_spec", err.value.message
+        assert err.value.message.startswith(bad.name)
+        assert not svc.store.exists("bad")
