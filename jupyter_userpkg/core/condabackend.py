@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, PrefixRecord, RepoDataRecord
 
 T = TypeVar("T")
+#: Guards the module's process-wide state (the server calls in from many threads).
+_lock = threading.Lock()
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
 #: What overrides the detection of a virtual package (conda's variables).
@@ -111,9 +113,15 @@ class _Loop:
         thread.start()
 
 
-@functools.cache
+_the_loop: _Loop | None = None
+
+
 def _loop() -> _Loop:
-    return _Loop()
+    global _the_loop
+    with _lock:  # two server threads starting at once must share one loop
+        if _the_loop is None:
+            _the_loop = _Loop()
+        return _the_loop
 
 
 def run(coro: Coroutine[Any, Any, T], *, cancellable: bool = True) -> T:
@@ -202,6 +210,14 @@ def parse_specs(texts: Iterable[str], alias: str = DEFAULT_CHANNEL_ALIAS) -> lis
     return out
 
 
+def validate_name(text: str) -> str:
+    """A bare package name (for remove/update) in a conda env: conda's or PyPI's."""
+    name = text.strip().lower()
+    if not re.fullmatch(r"[a-z0-9_][a-z0-9_.+-]*", name):
+        raise InvalidSpec(f"{text!r}: give a package name only, without version or build")
+    return name
+
+
 def spec_name(spec: MatchSpec) -> str:
     assert spec.name is not None
     return str(spec.name.normalized)
@@ -226,7 +242,6 @@ def spec_channel(spec: MatchSpec) -> str | None:
 
 _gateways: dict[tuple[str, bool], Gateway] = {}
 _fetched: dict[tuple[str, str], float] = {}
-_lock = threading.Lock()
 
 
 def gateway(options: CondaOptions) -> Gateway:
@@ -247,20 +262,25 @@ def gateway(options: CondaOptions) -> Gateway:
 
 def refresh(options: CondaOptions, channels: Iterable[str], *, force: bool = False) -> None:
     """Drop in-memory repodata older than the TTL (or all of it, for ``update``)."""
-    gw = gateway(options)
+    gateways = [gateway(options), gateway(replace(options, offline=True))]
     now = time.monotonic()
     for url in channels:
         key = (str(options.repodata()), url)
-        seen = _fetched.get(key)
-        if seen is not None and (force or now - seen > options.repodata_ttl):
-            gw.clear_repodata_cache(url)
-            _fetched.pop(key, None)
+        with _lock:
+            seen = _fetched.get(key)
+            stale = seen is not None and (force or now - seen > options.repodata_ttl)
+            if stale:
+                _fetched.pop(key, None)
+        if stale:
+            for gw in gateways:  # the cache-only one too: it serves when offline
+                gw.clear_repodata_cache(url)
 
 
 def _mark_fetched(options: CondaOptions, channels: Iterable[str]) -> None:
     now = time.monotonic()
-    for url in channels:
-        _fetched.setdefault((str(options.repodata()), url), now)
+    with _lock:
+        for url in channels:
+            _fetched.setdefault((str(options.repodata()), url), now)
 
 
 def package_cache(options: CondaOptions) -> PackageCache:

@@ -413,17 +413,25 @@ class UserPkgService:
                 new_conda = imported.conda_lock_text
                 new_pypi = _strip_tool_table(imported.lock_text or EMPTY_LOCK)
             else:
-                if kernel and "python" in manifest.conda and "ipykernel" not in manifest.conda:
+
+                def solve() -> list[Any]:
+                    return condabackend.solve(
+                        urls,
+                        condabackend.parse_specs(manifest.conda.values(), self.conda.channel_alias),
+                        options=self.conda,
+                        notes=notes,
+                    )
+
+                records = solve()
+                solved = {r.name.normalized for r in records}
+                # An env with Python gets a kernel: ipykernel from its channels if they
+                # have it, else from PyPI on top.
+                if kernel and "python" in solved and "ipykernel" not in solved:
                     if "ipykernel" in condabackend.query_names(urls, self.conda):
                         manifest = manifest.with_conda({"ipykernel": "ipykernel"})
+                        records = solve()
                     elif "ipykernel" not in manifest.pypi:
                         manifest = manifest.with_pypi([Requirement("ipykernel")])
-                records = condabackend.solve(
-                    urls,
-                    condabackend.parse_specs(manifest.conda.values(), self.conda.channel_alias),
-                    options=self.conda,
-                    notes=notes,
-                )
                 new_conda = condabackend.SolvedLock(records, urls)
                 new_pypi = self._solve_conda_pypi(prefix, manifest, new_conda, EMPTY_LOCK)
             manifest = replace(manifest, python=_conda_python(new_conda))
@@ -544,10 +552,11 @@ class UserPkgService:
         install, remove, update = list(install), list(remove), list(update)
         if not (install or remove or update or update_all):
             raise InvalidRequest("nothing to do: name at least one package")
-        remove_names = [validate_package_name(n) for n in remove]
-        update_names = [validate_package_name(n) for n in update]
         target = validate_env_name(DEFAULT_ENV if name is None else name)
         is_conda = self.store.exists(target) and self.store.read_manifest(target).kind == "conda"
+        check = condabackend.validate_name if is_conda else validate_package_name
+        remove_names = [check(n) for n in remove]
+        update_names = [check(n) for n in update]
         reqs = parse_pypi_specs(install) if pypi or not is_conda else []
         command = " ".join(
             part
@@ -859,6 +868,8 @@ class UserPkgService:
         if not has_kernel:
             return kernels.remove(self.kernels_dir, env, self.store.envs_dir)
         extra = {"JUPYTER_USERPKG_ENV": env}
+        if manifest.kind == "conda":
+            extra["CONDA_PREFIX"] = str(self.store.prefix(env))
         if manifest.kind in ("venv", "conda"):
             # The magic there runs its commands in this (the server's) interpreter.
             extra["JUPYTER_USERPKG_MAGIC"] = "bridge"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -435,3 +436,24 @@ def test_imported_files_of_either_kind(
         assert err.value.code == "invalid_spec", err.value.message
         assert err.value.message.startswith(bad.name)
         assert not svc.store.exists("bad")
+
+
+def test_conda_names_and_a_kernel_for_python_as_a_dependency(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    channel_dir = tmp_path / "channel"
+    shutil.copytree(conda_channel.path, channel_dir)
+    build_package(channel_dir, "_private_mutex", "1.0", files={"share/_private/ok": "1"})
+    index_channel(channel_dir)
+    # pyfoo brings python: the env gets ipykernel (from PyPI: the channel has none) and a kernel.
+    svc.create(
+        "k", kind="conda", channels=[channel_dir.as_uri()], specs=["pyfoo", "_private_mutex"]
+    )
+    assert {p.name: p.source for p in svc.packages("k")}["ipykernel"] == "pypi"
+    spec = json.loads((svc.kernels_dir / "userpkg-k" / "kernel.json").read_text())
+    assert spec["env"]["CONDA_PREFIX"] == str(svc.store.prefix("k"))
+    assert spec["argv"][0] == str(svc.store.prefix("k") / "bin" / "python")
+    # conda names that PEP 508 would refuse are fine here.
+    svc.change("k", update=["_private_mutex"])
+    svc.change("k", remove=["_private_mutex"])
+    assert "_private_mutex" not in _pkgs(svc, "k")
