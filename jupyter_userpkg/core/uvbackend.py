@@ -224,13 +224,10 @@ def sync(
         ]
         if hashed:
             args.append("--require-hashes")
-        # The solve that made this lock has just refreshed the index, and the lock
-        # pins every artifact by hash: when the cache holds them all, the install
-        # needs no network (and fails before touching the env if it does not).
-        if not options.offline and run([*args, "--offline"], env=_env()).returncode == 0:
+        result = _offline_first(args, options, on_line)
+        if result.returncode == 0:
             return
-        result = run(args, env=_env(), on_line=on_line)
-        if result.returncode != 0 and "there is no version of" in result.stderr:
+        if "there is no version of" in result.stderr:
             # The index page uv reads now lags the one the solve saw (a release
             # still spreading over the CDN).  The lock names every artifact by URL
             # and hash, so install from the lock itself, without the index page.
@@ -250,6 +247,20 @@ def sync(
             ]
             result = run(by_url, env=_env(), on_line=on_line)
         _raise_for(result, "installing")
+
+
+def _offline_first(args: list[str], options: UvOptions, on_line: ProgressFn | None) -> ProcResult:
+    """Run an install of pinned, hash-checked packages from the cache alone if it can.
+
+    The solve that made the lock has just refreshed the index, and the lock pins
+    every artifact by hash: when the cache holds them all, the install needs no
+    network (and fails before touching the env if it does not).
+    """
+    if not options.offline:
+        result = run([*args, "--offline"], env=_env())
+        if result.returncode == 0:
+            return result
+    return run(args, env=_env(), on_line=on_line)
 
 
 def install_pinned(
@@ -283,8 +294,7 @@ def install_pinned(
             ]
             if hashed:
                 args.append("--require-hashes")
-            if options.offline or run([*args, "--offline"], env=_env()).returncode != 0:
-                _raise_for(run(args, env=_env(), on_line=on_line), "installing")
+            _raise_for(_offline_first(args, options, on_line), "installing")
     if remove:
         args = [uv_bin(), "pip", "uninstall", *remove, "--python", python, *options.args()]
         _raise_for(run(args, env=_env(), on_line=on_line), "removing")
