@@ -19,6 +19,7 @@ rattler is imported lazily: layer and venv users never pay for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import functools
 import os
@@ -516,6 +517,32 @@ def owned_paths(meta_file: Path) -> set[str]:
         out.add(os.path.normpath(rel))
         if rel.endswith(".py"):
             out.add(os.path.join(os.path.dirname(rel), "__pycache__"))
+    return out
+
+
+def python_dists(meta_file: Path) -> dict[str, str]:
+    """Distributions (canonical name -> version) an installed conda package provides.
+
+    Read from the ``*.dist-info`` directories among its files: a conda package's
+    name need not be its distribution's (``pytorch`` installs ``torch``).
+    """
+    import json
+
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        files = json.loads(meta_file.read_text(encoding="utf-8")).get("files") or []
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, str] = {}
+    for rel in files:
+        parent = os.path.basename(os.path.dirname(rel))
+        if parent.endswith(".dist-info") and os.path.basename(rel) == "METADATA":
+            name, _, version = parent.removesuffix(".dist-info").rpartition("-")
+            with contextlib.suppress(InvalidVersion):
+                if name:
+                    out[canonicalize_name(name)] = str(Version(version))
     return out
 
 

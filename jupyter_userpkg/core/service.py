@@ -806,7 +806,12 @@ class UserPkgService:
             if pkg.is_python_package:
                 with contextlib.suppress(InvalidVersion):
                     held[canonicalize_name(pkg.name)] = str(Version(pkg.version))
-        installed = condabackend.installed_versions(prefix).get("python")
+        linked = condabackend.installed_versions(prefix)
+        for cname, (version, build, meta) in linked.items():
+            staying = conda.get(cname)
+            if staying is not None and (staying.version, staying.build) == (version, build):
+                held.update(condabackend.python_dists(meta))  # by the names they install
+        installed = linked.get("python")
         planned = conda["python"].version
         same = installed is not None and installed[0] == planned
         text = uvbackend.compile_lock(

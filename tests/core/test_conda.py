@@ -457,3 +457,36 @@ def test_conda_names_and_a_kernel_for_python_as_a_dependency(
     svc.change("k", update=["_private_mutex"])
     svc.change("k", remove=["_private_mutex"])
     assert "_private_mutex" not in _pkgs(svc, "k")
+
+
+def test_pypi_layer_holds_conda_packages_by_their_distribution_names(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    """A conda package named unlike its distribution (py-tab installs tabulate) is held too."""
+    channel_dir = tmp_path / "channel"
+    shutil.copytree(conda_channel.path, channel_dir)
+    info = "site-packages/tabulate-0.9.0.dist-info"
+    build_package(
+        channel_dir,
+        "py-tab",
+        "0.9.0",
+        build="py_0",
+        noarch="python",
+        depends=["python >=3.8"],
+        files={
+            "site-packages/tabulate.py": '__version__ = "0.9.0"\n',
+            f"{info}/METADATA": "Metadata-Version: 2.1\nName: tabulate\nVersion: 0.9.0\n",
+            f"{info}/INSTALLER": "conda\n",
+            f"{info}/RECORD": "",
+        },
+    )
+    index_channel(channel_dir)
+    url = channel_dir.as_uri()
+    svc.create("h", kind="conda", channels=[url], specs=["python", "py-tab"], kernel=False)
+    result = svc.change("h", install=["tabulate"], pypi=True)
+    assert result.plan.changes == ()  # conda's tabulate 0.9.0 serves the request
+    before = env_state(svc.store.envs_dir, "h")
+    with pytest.raises(UserPkgError) as err:
+        svc.change("h", install=["tabulate>=0.10"], pypi=True)
+    assert err.value.code == "unsatisfiable"
+    assert env_state(svc.store.envs_dir, "h") == before
