@@ -1,0 +1,117 @@
+"""Progress as structured events, the same for every front end.
+
+The pipeline and the engines report what they do as :class:`ProgressEvent`
+values: a phase, a line for a person, and, where the engine knows them, the
+package concerned and a count (packages linked of the plan's, bytes downloaded
+of the artifact's size).  The CLI draws them as one status line, the cell as an
+output updated in place, the REST jobs keep them in the job's ``events``.
+
+This module imports nothing of the project: engines may use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: Phases, in the order a change passes through them.
+PHASES = ("create", "solve", "plan", "check", "download", "unlink", "link", "commit", "kernel")
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of a command's progress.
+
+    ``done``/``total`` count packages for ``link``/``unlink`` and bytes for
+    ``download`` (``total`` is None when the engine does not know it).
+    """
+
+    phase: str
+    message: str
+    package: str | None = None
+    done: int | None = None
+    total: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "message": self.message,
+            "package": self.package,
+            "done": self.done,
+            "total": self.total,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProgressEvent:
+        """Read an event back (the bridge's JSON lines); unknown keys are ignored."""
+
+        def count(key: str) -> int | None:
+            value = data.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        package = data.get("package")
+        return cls(
+            phase=str(data.get("phase", "")),
+            message=str(data.get("message", "")),
+            package=package if isinstance(package, str) else None,
+            done=count("done"),
+            total=count("total"),
+        )
+
+
+#: A front end's progress callback.
+ProgressFn = Callable[[ProgressEvent], None]
+
+
+class Reporter:
+    """What the pipeline and the kinds hold: report an event if anyone listens."""
+
+    def __init__(self, sink: ProgressFn | None = None) -> None:
+        self.sink = sink
+
+    def __call__(
+        self,
+        phase: str,
+        message: str,
+        *,
+        package: str | None = None,
+        done: int | None = None,
+        total: int | None = None,
+    ) -> None:
+        if self.sink is not None:
+            self.sink(ProgressEvent(phase, message, package, done, total))
+
+    def uv_lines(self, total: int | None = None) -> Callable[[str], None] | None:
+        """A line handler for uv's stderr that turns its report into events.
+
+        uv says ``Downloading NAME (SIZE)`` for large artifacts, then one
+        `` + NAME==VERSION`` / `` - NAME==VERSION`` line per package it installed or
+        removed: those become ``download`` and ``link``/``unlink`` events counted
+        against ``total`` (the plan's count of packages to install).
+        """
+        if self.sink is None:
+            return None
+        linked = unlinked = 0
+
+        def forward(line: str) -> None:
+            nonlocal linked, unlinked
+            text = line.strip()
+            if not text or text.startswith("warning:"):
+                return
+            if text.startswith(("+ ", "- ", "~ ")):
+                name = text[2:].split("==", 1)[0].strip()
+                if text[0] == "-":
+                    unlinked += 1
+                    self("unlink", text, package=name, done=unlinked)
+                else:
+                    linked += 1
+                    self("link", text, package=name, done=linked, total=total)
+            elif text.startswith(("Downloading", "Downloaded", "Prepared")):
+                words = text.split()
+                package = words[1] if text.startswith("Download") and len(words) > 1 else None
+                self("download", text, package=package)
+            else:
+                self("link", text)
+
+        return forward
