@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 
 def main(argv: list[str]) -> int:
     line, env = argv[0], (argv[1] or None) if len(argv) > 1 else None
 
-    def progress(phase: str, message: str) -> None:
-        sys.stderr.write(json.dumps({"phase": phase, "message": message}) + "\n")
+    def progress(event: Any) -> None:
+        sys.stderr.write(json.dumps(event.to_dict()) + "\n")
         sys.stderr.flush()
 
     try:

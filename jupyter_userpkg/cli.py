@@ -24,6 +24,7 @@ from .core.errors import (
     TransactionFailed,
     UserPkgError,
 )
+from .core.events import ProgressEvent
 from .core.records import Change, Plan, Result
 from .core.service import ConfirmFn, ProgressFn, UserPkgService
 from .core.store import atomic_write
@@ -331,9 +332,9 @@ def _write_output(path: Path, text: str) -> None:
         raise InvalidRequest(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _progress(phase: str, message: str) -> None:
-    sys.stderr.write(f"\r\x1b[K{phase}: {message[:100]}")
-    if phase == "commit":
+def _progress(event: ProgressEvent) -> None:
+    sys.stderr.write(f"\r\x1b[K{event.phase}: {event.message[:100]}")
+    if event.phase == "commit":
         sys.stderr.write("\r\x1b[K")
     sys.stderr.flush()
 

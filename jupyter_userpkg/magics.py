@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import threading
+import types
 from typing import Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -71,8 +72,8 @@ class Progress:
     def __init__(self) -> None:
         self.handle: Any = None
 
-    def __call__(self, phase: str, message: str) -> None:
-        text = f"userpkg: {phase}: {message}"
+    def __call__(self, event: Any) -> None:
+        text = f"userpkg: {event.phase}: {event.message}"
         bundle = {
             "text/plain": text,
             "text/html": f'<div class="jp-userpkg-progress">{html.escape(text)}</div>',
@@ -196,7 +197,9 @@ class BridgeBackend:
                 for raw in proc.stderr:
                     try:
                         event = json.loads(raw)
-                        progress(event["phase"], event["message"])
+                        progress(
+                            types.SimpleNamespace(phase=event["phase"], message=event["message"])
+                        )
                     except (ValueError, KeyError, TypeError):
                         other.append(raw.rstrip())
                 reader.join()

@@ -1,11 +1,6 @@
 """The core of jupyter-userpkg: no tornado, jupyter_server or IPython in here.
 
-Front ends talk to :class:`~jupyter_userpkg.core.service.UserPkgService` only.
+Front ends reach it through the command layer, which calls
+:class:`jupyter_userpkg.core.service.UserPkgService`.  Importing this package
+imports nothing else, so a front end pays only for the modules it uses.
 """
-
-from __future__ import annotations
-
-from .errors import UserPkgError
-from .service import UserPkgService
-
-__all__ = ["UserPkgError", "UserPkgService"]

@@ -18,7 +18,6 @@ rattler is imported lazily: layer and venv users never pay for it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import functools
@@ -27,15 +26,16 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import yaml
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
-from .store import CONDA_LOCK
+from .events import Reporter
+
+#: The file name of a conda lock (as the store keeps it).
+CONDA_LOCK = "conda.lock"
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, PrefixRecord, RepoDataRecord
@@ -109,6 +109,8 @@ class _Loop:
     """A daemon thread running the event loop every rattler coroutine runs on."""
 
     def __init__(self) -> None:
+        import asyncio
+
         self.loop = asyncio.new_event_loop()
         thread = threading.Thread(target=self.loop.run_forever, name="userpkg-rattler", daemon=True)
         thread.start()
@@ -125,17 +127,31 @@ def _loop() -> _Loop:
         return _the_loop
 
 
-def run(coro: Coroutine[Any, Any, T], *, cancellable: bool = True) -> T:
+def run(
+    coro: Coroutine[Any, Any, T],
+    *,
+    cancellable: bool = True,
+    while_waiting: Callable[[], None] | None = None,
+) -> T:
     """Run ``coro`` on the engine's loop and wait for it.
 
     An interrupt (KeyboardInterrupt) cancels a cancellable coroutine (a solve,
     which changes nothing) at once.  A non-cancellable one (an install into a
     prefix) is waited for, and the interrupt is raised after it: the caller's
-    undo must not race a linker still writing into the env.
+    undo must not race a linker still writing into the env.  ``while_waiting``
+    runs in the caller's thread every tenth of a second until the work ends.
     """
+    import asyncio
+    import concurrent.futures
+
     fut = asyncio.run_coroutine_threadsafe(coro, _loop().loop)
     try:
-        return fut.result()
+        while True:
+            try:
+                return fut.result(timeout=None if while_waiting is None else 0.1)
+            except concurrent.futures.TimeoutError:
+                assert while_waiting is not None
+                while_waiting()
     except KeyboardInterrupt:
         if cancellable:
             fut.cancel()
@@ -546,11 +562,22 @@ def python_dists(meta_file: Path) -> dict[str, str]:
     return out
 
 
-def install(prefix: Path, records: Sequence[RepoDataRecord], *, options: CondaOptions) -> None:
-    """Make the prefix hold exactly ``records`` (rattler computes the difference)."""
+def install(
+    prefix: Path,
+    records: Sequence[RepoDataRecord],
+    *,
+    options: CondaOptions,
+    on_event: Reporter | None = None,
+) -> None:
+    """Make the prefix hold exactly ``records`` (rattler computes the difference).
+
+    ``on_event`` hears ``download`` (bytes of each package), ``remove`` and
+    ``install`` (packages unlinked and linked) in the caller's thread.
+    """
     import rattler
 
     prefix.mkdir(parents=True, exist_ok=True)
+    reporter = _InstallReporter()
     try:
         run(
             rattler.install(
@@ -560,8 +587,10 @@ def install(prefix: Path, records: Sequence[RepoDataRecord], *, options: CondaOp
                 package_cache=package_cache(options),
                 show_progress=False,
                 execute_link_scripts=False,
+                reporter=cast(Any, reporter) if on_event is not None else None,
             ),
             cancellable=False,
+            while_waiting=(lambda: reporter.drain(on_event)) if on_event is not None else None,
         )
     except KeyboardInterrupt:
         raise
@@ -571,6 +600,71 @@ def install(prefix: Path, records: Sequence[RepoDataRecord], *, options: CondaOp
             f"installing conda packages failed: {text.splitlines()[0] if text else exc}",
             details=text,
         ) from None
+    finally:
+        if on_event is not None:
+            reporter.drain(on_event)
+
+
+class _InstallReporter:
+    """rattler's installer callbacks, queued for the thread that waits on the install.
+
+    The callbacks run on rattler's threads; a front end's progress callback
+    (a notebook cell's display) must run in the caller's thread, so events
+    wait in a queue that :meth:`drain` empties there.
+    """
+
+    def __init__(self) -> None:
+        import queue
+
+        self.events: queue.SimpleQueue[tuple[str, str, int | None, int | None]] = (
+            queue.SimpleQueue()
+        )
+        self.total = 0
+        self.linked = 0
+        self.unlinked = 0
+        self.names: dict[int, str] = {}
+        self.downloads: dict[int, str] = {}
+
+    def on_transaction_start(self, total_operations: int) -> None:
+        self.total = total_operations
+
+    def on_populate_cache_start(self, operation: int, package_name: str) -> int:
+        self.names[operation] = package_name
+        return operation
+
+    def on_download_start(self, cache_entry: int) -> int:
+        self.downloads[cache_entry] = self.names.get(cache_entry, "")
+        return cache_entry
+
+    def on_download_progress(self, download_idx: int, progress: int, total: int | None) -> None:
+        self.events.put(("download", self.downloads.get(download_idx, ""), progress, total))
+
+    def on_unlink_start(self, operation: int, package_name: str) -> int:
+        self.unlinked += 1
+        self.events.put(("remove", package_name, self.unlinked, None))
+        return operation
+
+    def on_link_start(self, operation: int, package_name: str) -> int:
+        self.linked += 1
+        self.events.put(("install", package_name, self.linked, self.total or None))
+        return operation
+
+    def drain(self, on_event: Reporter) -> None:
+        import queue
+
+        last_download: dict[str, tuple[int | None, int | None]] = {}
+        while True:
+            try:
+                phase, name, done, total = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if phase == "download":  # many per package: keep the latest of each
+                last_download[name] = (done, total)
+                continue
+            verb = "linking" if phase == "install" else "unlinking"
+            on_event(phase, f"{verb} {name}", package=name, done=done, total=total)
+        for name, (done, total) in last_download.items():
+            on_event("download", f"downloading {name}", package=name, done=done, total=total)
 
 
 # --------------------------------------------------------------------- locks
@@ -641,12 +735,17 @@ class SolvedLock:
 Lock = str | SolvedLock
 
 
-def packages_of(lock: Lock) -> dict[str, CondaLocked]:
-    return parse_lock(lock) if isinstance(lock, str) else dict(lock.packages)
+def packages_of(lock: object) -> dict[str, CondaLocked]:
+    """The packages of a conda lock: committed text, or a solve's :class:`SolvedLock`."""
+    if isinstance(lock, SolvedLock):
+        return dict(lock.packages)
+    return parse_lock(str(lock))
 
 
-def records_of(lock: Lock) -> list[RepoDataRecord]:
-    return lock_records(lock) if isinstance(lock, str) else list(lock.records)
+def records_of(lock: object) -> list[RepoDataRecord]:
+    if isinstance(lock, SolvedLock):
+        return list(lock.records)
+    return lock_records(str(lock))
 
 
 def lock_records(text: str) -> list[RepoDataRecord]:
@@ -687,6 +786,8 @@ def parse_lock(text: str) -> dict[str, CondaLocked]:
     known = _parsed.get(text)
     if known is not None:
         return dict(known)
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster
     data = yaml.load(text, Loader=loader) or {}
     out: dict[str, CondaLocked] = {}

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Phases, in the order a change passes through them.
-PHASES = ("create", "solve", "plan", "check", "download", "unlink", "link", "commit", "kernel")
+PHASES = ("create", "solve", "download", "remove", "install", "commit")
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
     """One step of a command's progress.
 
-    ``done``/``total`` count packages for ``link``/``unlink`` and bytes for
-    ``download`` (``total`` is None when the engine does not know it).
+    ``done``/``total`` count packages for ``install``/``remove`` (linked or
+    unlinked so far, of the plan's) and bytes for ``download`` (``total`` is
+    None when the engine does not know it).
     """
 
     phase: str
@@ -87,7 +88,7 @@ class Reporter:
 
         uv says ``Downloading NAME (SIZE)`` for large artifacts, then one
         `` + NAME==VERSION`` / `` - NAME==VERSION`` line per package it installed or
-        removed: those become ``download`` and ``link``/``unlink`` events counted
+        removed: those become ``download`` and ``install``/``remove`` events counted
         against ``total`` (the plan's count of packages to install).
         """
         if self.sink is None:
@@ -103,15 +104,15 @@ class Reporter:
                 name = text[2:].split("==", 1)[0].strip()
                 if text[0] == "-":
                     unlinked += 1
-                    self("unlink", text, package=name, done=unlinked)
+                    self("remove", text, package=name, done=unlinked)
                 else:
                     linked += 1
-                    self("link", text, package=name, done=linked, total=total)
+                    self("install", text, package=name, done=linked, total=total)
             elif text.startswith(("Downloading", "Downloaded", "Prepared")):
                 words = text.split()
                 package = words[1] if text.startswith("Download") and len(words) > 1 else None
                 self("download", text, package=package)
             else:
-                self("link", text)
+                self("install", text)
 
         return forward

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tomlkit
@@ -43,50 +43,53 @@ class Imported:
     conda_specs: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     conda_lock_text: str | None = None
+    #: The file's name, for messages.
+    source: str = ""
 
 
-def export_env(manifest: Manifest, lock_text: str, fmt: str, conda_lock: str = "") -> str:
-    locked = parse_lock(lock_text)
-    if manifest.kind == "conda" and fmt == "requirements":
-        raise InvalidRequest(
-            f"{manifest.name!r} is a conda environment: export it as 'environment' or 'lock' "
-            "(a requirements file holds PyPI packages only)"
-        )
-    if manifest.kind == "conda" and fmt == "environment":
-        conda = condabackend.parse_lock(conda_lock)
-        specs: list[object] = [f"{p.name}={p.version}={p.build}" for _, p in sorted(conda.items())]
-        pins = [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
-        if pins:
-            specs.append({"pip": pins})
-        doc = {"name": manifest.name, "channels": list(manifest.channels), "dependencies": specs}
-        return str(yaml.safe_dump(doc, sort_keys=False))
-    if fmt == "requirements":
-        lines = [f"# jupyter-userpkg export of environment {manifest.name!r} ({manifest.kind})"]
-        lines += [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
-        return "\n".join(lines) + "\n"
-    if fmt == "environment":
-        pins = [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
-        deps: list[object] = [f"python={manifest.python}", "pip"]
-        if pins:
-            deps.append({"pip": pins})
-        doc = {"name": manifest.name, "channels": [], "dependencies": deps}
-        return str(yaml.safe_dump(doc, sort_keys=False))
-    if fmt == "lock":
-        doc = tomlkit.parse(lock_text)
-        tool = tomlkit.table(is_super_table=True)
-        ours = tomlkit.table()
-        ours["name"] = manifest.name
-        ours["kind"] = manifest.kind
-        ours["python"] = manifest.python
-        if manifest.kind == "conda":
-            ours["channels"] = list(manifest.channels)
-            ours["dependencies"] = manifest.conda_table()
-            ours["conda-lock"] = tomlkit.string(conda_lock, multiline=True, literal=True)
-        ours["pypi-dependencies"] = manifest.pypi_table()
-        tool["jupyter-userpkg"] = ours
-        doc["tool"] = tool
-        return tomlkit.dumps(doc)
-    raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+def requirements_export(manifest: Manifest, pins: list[str]) -> str:
+    """A requirements.txt of the PyPI layer's exact versions."""
+    lines = [f"# jupyter-userpkg export of environment {manifest.name!r} ({manifest.kind})"]
+    return "\n".join([*lines, *pins]) + "\n"
+
+
+def environment_export(name: str, channels: list[str], deps: list[str], pins: list[str]) -> str:
+    """A conda-style environment.yml: channels, conda dependencies, a ``pip:`` section."""
+    import yaml
+
+    dependencies: list[object] = list(deps)
+    if pins:
+        dependencies.append({"pip": pins})
+    doc = {"name": name, "channels": channels, "dependencies": dependencies}
+    return str(yaml.safe_dump(doc, sort_keys=False))
+
+
+def lock_export(
+    manifest: Manifest,
+    lock_text: str,
+    *,
+    channels: list[str] | None = None,
+    dependencies: object = None,
+    conda_lock: str | None = None,
+) -> str:
+    """The PyPI lock with a ``[tool.jupyter-userpkg]`` table: the manifest (and a conda lock)."""
+
+    doc = tomlkit.parse(lock_text)
+    tool = tomlkit.table(is_super_table=True)
+    ours = tomlkit.table()
+    ours["name"] = manifest.name
+    ours["kind"] = manifest.kind
+    ours["python"] = manifest.python
+    if channels is not None:
+        ours["channels"] = channels
+    if dependencies is not None:
+        ours["dependencies"] = dependencies
+    if conda_lock is not None:
+        ours["conda-lock"] = tomlkit.string(conda_lock, multiline=True, literal=True)
+    ours["pypi-dependencies"] = manifest.pypi_table()
+    tool["jupyter-userpkg"] = ours
+    doc["tool"] = tool
+    return tomlkit.dumps(doc)
 
 
 def read_import(path: Path) -> Imported:
@@ -97,10 +100,12 @@ def read_import(path: Path) -> Imported:
         raise InvalidRequest(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     name = path.name.lower()
     if name.endswith((".yml", ".yaml")):
-        return _read_environment(text, path)
-    if name.endswith(".toml"):
-        return _read_lock(text, path)
-    return _read_requirements(text, path)
+        imported = _read_environment(text, path)
+    elif name.endswith(".toml"):
+        imported = _read_lock(text, path)
+    else:
+        imported = _read_requirements(text, path)
+    return replace(imported, source=path.name)
 
 
 def _read_requirements(text: str, path: Path) -> Imported:
@@ -190,45 +195,26 @@ def _read_lock(text: str, path: Path) -> Imported:
         reqs = parse_pypi_specs(specs)
     except InvalidSpec as exc:
         raise InvalidSpec(f"{path.name}: {exc.message}") from None
-    held: set[str] = set()  # a conda env's PyPI requests that its conda packages satisfy
-    if tool.get("kind") == "conda":
-        try:
-            conda_names = condabackend.parse_lock(str(tool.get("conda-lock") or ""))
-        except (yaml.YAMLError, AttributeError, TypeError, ValueError):
-            raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
-        held = {canonicalize_name(n) for n in conda_names}
+    # A conda env's PyPI requests may be satisfied by its conda packages.
+    conda_lock = str(tool.get("conda-lock") or "") or None
+    try:
+        held = {canonicalize_name(n) for n in condabackend.parse_lock(conda_lock or "")}
+    except (yaml.YAMLError, AttributeError, TypeError, ValueError):
+        raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
     for req in reqs:
         if canonicalize_name(req.name) not in locked and canonicalize_name(req.name) not in held:
             raise InvalidSpec(
                 f"{path.name}: {req.name} is asked for but is not among the lock's packages"
             )
-    kind = tool.get("kind") or None
-    if kind is not None and kind not in ("layer", "venv", "conda"):
-        raise InvalidSpec(f"{path.name}: unknown environment kind {kind!r}")
-    if kind == "conda":
-        conda_lock = str(tool.get("conda-lock") or "")
-        try:
-            conda_locked = condabackend.parse_lock(conda_lock)
-            condabackend.lock_records(conda_lock)  # rattler reads it, for this platform
-        except (yaml.YAMLError, AttributeError, TypeError, ValueError):
-            raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
-        except InvalidSpec as exc:
-            raise InvalidSpec(f"{path.name}: {exc.message}") from None
-        conda_specs = [
-            conda_entry_to_spec(name, value)
-            for name, value in (tool.get("dependencies") or {}).items()
-        ]
-        for name in tool.get("dependencies") or {}:
-            if name not in conda_locked:
-                raise InvalidSpec(
-                    f"{path.name}: {name} is asked for but is not among the lock's conda packages"
-                )
-        return Imported(
-            tuple(reqs),
-            kind="conda",
-            lock_text=text,
-            conda_specs=tuple(conda_specs),
-            channels=tuple(str(c) for c in tool.get("channels") or ()),
-            conda_lock_text=conda_lock,
-        )
-    return Imported(tuple(reqs), python=tool.get("python") or None, kind=kind, lock_text=text)
+    conda_specs = [
+        conda_entry_to_spec(name, value) for name, value in (tool.get("dependencies") or {}).items()
+    ]
+    return Imported(
+        tuple(reqs),
+        python=tool.get("python") or None,
+        kind=tool.get("kind") or None,
+        lock_text=text,
+        conda_specs=tuple(conda_specs),
+        channels=tuple(str(c) for c in tool.get("channels") or ()),
+        conda_lock_text=conda_lock,
+    )

@@ -8,15 +8,17 @@ API and the panel alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from .condabackend import SolvedLock
+from typing import Any, Literal, Protocol
 
 Action = Literal["add", "remove", "change"]
 Source = Literal["pypi", "conda", "base"]
-EnvKind = Literal["layer", "venv", "conda"]
-ENV_KINDS: tuple[str, ...] = ("layer", "venv", "conda")
+
+
+class Deferred(Protocol):
+    """Text made on first use: a solve's lock, written out only when a plan is applied."""
+
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class Plan:
     messages: tuple[str, ...] = field(default=())
     #: The conda lock the env will have (conda envs only): its text, or an
     #: object that writes it on first use (see ``condabackend.SolvedLock``).
-    conda_lock: str | SolvedLock = ""
+    conda_lock: str | Deferred = ""
 
     @property
     def empty(self) -> bool:

@@ -112,10 +112,11 @@ class Manifest:
         if self.base_python:
             env["base-python"] = self.base_python
             env["base-site-packages"] = list(self.base_site)
-        if self.kind == "conda":
+        has_conda = bool(self.channels or self.conda)  # an env with a conda layer
+        if has_conda:
             env["channels"] = list(self.channels)
         doc["env"] = env
-        if self.kind == "conda":
+        if has_conda:
             doc["dependencies"] = self.conda_table()
         doc["pypi-dependencies"] = self.pypi_table()
         return tomlkit.dumps(doc)

@@ -200,7 +200,9 @@ def test_bridge_reads_large_replies_and_reports_crashes(tmp_path: Path) -> None:
     (tmp_path / "reply.json").write_text(big + "\n")
     fake.chmod(0o755)
     events: list[tuple[str, str]] = []
-    reply = BridgeBackend(str(fake), "x").run("export", lambda p, m: events.append((p, m)))
+    reply = BridgeBackend(str(fake), "x").run(
+        "export", lambda e: events.append((e.phase, e.message))
+    )
     assert len(reply["text"]) == 300_000
     assert events == [("solve", "resolving"), ("commit", "done")]
     crash = tmp_path / "crash-python"

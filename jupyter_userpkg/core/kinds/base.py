@@ -1,0 +1,176 @@
+"""What the change pipeline asks of an env kind, and the values it passes along.
+
+The pipeline (:mod:`jupyter_userpkg.core.pipeline`) is written once.  A kind
+(``layer``, ``venv``, ``conda``) is one module with one class that fills in
+what differs: what a request means, how it solves (engine calls), what it
+links and unlinks, what the journal must back up first, how it verifies and
+exports.  Everything here is plain data or the :class:`EnvKind` protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ..events import Reporter
+from ..records import Change, Deferred, Package, Plan
+from ..store import EnvStore, Manifest
+
+if TYPE_CHECKING:
+    from ..condabackend import CondaOptions
+    from ..exports import Imported
+    from ..uvbackend import UvOptions
+
+EMPTY_LOCK = 'lock-version = "1.0"\ncreated-by = "jupyter-userpkg"\npackages = []\n'
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every kind may use: the store and the engines' settings."""
+
+    store: EnvStore
+    base_python: str
+    uv: UvOptions
+    conda: CondaOptions
+
+
+@dataclass(frozen=True)
+class EnvState:
+    """An env at one committed revision (or the empty state before ``create``)."""
+
+    name: str
+    revision: int
+    manifest: Manifest
+    pypi_lock: str = EMPTY_LOCK
+    conda_lock: str = ""
+
+    @property
+    def prefix_exists(self) -> bool:
+        return self.revision >= 0
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """``create``'s arguments, before the kind has read them."""
+
+    name: str
+    python: str | None = None
+    specs: tuple[str, ...] = ()
+    pypi_specs: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    imported: Imported | None = None
+    kernel: bool = True
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """``install``/``remove``/``update`` as given (validated by the kind)."""
+
+    install: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    update_all: bool = False
+    pypi: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.install or self.remove or self.update or self.update_all)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A request as the kind understood it: the manifest to reach, and how.
+
+    Kinds subclass it with what their solve needs (the names to upgrade, ...).
+    ``command`` is the line recorded in the revision.
+    """
+
+    manifest: Manifest
+    command: str
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What a solve produced: the env's next manifest and locks."""
+
+    manifest: Manifest
+    pypi_lock: str
+    conda_lock: str | Deferred = ""
+    notes: tuple[str, ...] = ()
+    #: Seconds the engines spent solving (0 when the solve was skipped).
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Backup:
+    """What the journal must keep before a plan is applied.
+
+    ``dists`` names Python distributions (their RECORD lists the files);
+    ``paths`` are paths relative to the prefix (conda packages' files).
+    """
+
+    dists: tuple[str, ...] = ()
+    paths: frozenset[str] = field(default_factory=frozenset)
+
+
+class EnvKind(Protocol):
+    """One kind of env.  A new kind is one module with one of these, registered once."""
+
+    #: The name users give with ``--kind`` and manifests record.
+    name: str
+
+    def create_intent(self, ctx: Context, request: CreateRequest) -> Intent:
+        """Validate ``create``'s arguments (nothing is touched yet)."""
+        ...
+
+    def prepare(self, ctx: Context, prefix: Path, intent: Intent) -> Intent:
+        """Make the empty env at ``prefix`` if solving needs it (a venv); may refine the intent."""
+        ...
+
+    def change_intent(self, ctx: Context, state: EnvState, request: ChangeRequest) -> Intent:
+        """Validate a change against what the env holds; the manifest it leads to."""
+        ...
+
+    def solve(self, ctx: Context, state: EnvState, intent: Intent, report: Reporter) -> Solution:
+        """Resolve the intent with the engines into the env's next locks."""
+        ...
+
+    def diff(
+        self, ctx: Context, state: EnvState, solution: Solution
+    ) -> tuple[list[Change], int, list[str]]:
+        """(changes, download bytes, notes for the user) from ``state`` to ``solution``."""
+        ...
+
+    def backup(self, ctx: Context, state: EnvState, plan: Plan) -> Backup:
+        """What applying ``plan`` unlinks or overwrites, for the journal to keep."""
+        ...
+
+    def apply(self, ctx: Context, state: EnvState, plan: Plan, report: Reporter) -> None:
+        """Link and unlink so the prefix holds exactly the plan's locks."""
+        ...
+
+    def verify(self, ctx: Context, state: EnvState) -> list[str]:
+        """Differences between the prefix and its lock, in words."""
+        ...
+
+    def packages(self, ctx: Context, state: EnvState) -> list[Package]:
+        """What is installed (for ``list``), read from the env's own metadata."""
+        ...
+
+    def count(self, state: EnvState) -> int:
+        """How many packages the env's locks hold (for ``envs``)."""
+        ...
+
+    def export(self, state: EnvState, fmt: str) -> str:
+        """The env as ``requirements``, ``environment`` or ``lock`` text."""
+        ...
+
+    def kernel_env(self, ctx: Context, state: EnvState) -> dict[str, str] | None:
+        """Extra kernelspec variables when the env can run a kernel, else None."""
+        ...
+
+
+def major_minor(version: str) -> str:
+    """``3.11.7`` -> ``3.11``."""
+    return ".".join(version.split(".")[:2])

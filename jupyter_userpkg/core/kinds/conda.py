@@ -1,0 +1,452 @@
+"""The ``conda`` kind: a conda prefix from channels through py-rattler, PyPI on top through uv.
+
+Two layers, solved in order: the conda layer (MatchSpecs from the env's
+channels, resolvo through rattler) and the PyPI layer (:mod:`.pypi`), which
+holds every Python distribution the conda packages installed fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .. import condabackend, uvbackend
+from ..errors import InvalidRequest, InvalidSpec, PackageNotFound
+from ..events import Reporter
+from ..exports import environment_export, lock_export
+from ..records import Action, Change, Package, Plan
+from ..specs import parse_pypi_specs
+from ..store import Manifest, parse_lock
+from ..transaction import installed_dists
+from . import pypi
+from .base import (
+    EMPTY_LOCK,
+    Backup,
+    ChangeRequest,
+    Context,
+    CreateRequest,
+    EnvState,
+    Intent,
+    Solution,
+    major_minor,
+)
+from .venv import bridge_env, command_line
+
+
+@dataclass(frozen=True)
+class CondaIntent(Intent):
+    """A conda env's request, split into its two layers."""
+
+    #: The conda layer must be solved again (new specs, removals, updates).
+    resolve_conda: bool = False
+    conda_update: tuple[str, ...] = ()
+    pypi_reqs: tuple[Requirement, ...] = ()
+    pypi_remove: tuple[str, ...] = ()
+    pypi_update: tuple[str, ...] = ()
+    update_all: bool = False
+    #: create: add ipykernel when the env gets Python; an imported lock, exactly.
+    kernel: bool = False
+    conda_lock_text: str | None = None
+    pypi_lock_text: str | None = None
+
+
+class CondaKind:
+    """A conda prefix (see the module docstring)."""
+
+    name = "conda"
+
+    # ---------------------------------------------------------------- requests
+
+    def create_intent(self, ctx: Context, request: CreateRequest) -> Intent:
+        imported = request.imported
+        if imported is not None and imported.conda_lock_text is not None:
+            if request.specs or request.pypi_specs:
+                raise InvalidRequest(
+                    "a lock is installed exactly as it is: create the environment from it "
+                    "first, then install more packages"
+                )
+            _check_conda_lock(imported.source, imported.conda_lock_text, imported.conda_specs)
+        python = request.python
+        if python and not re.fullmatch(r"\d+(\.\d+){0,2}", python):
+            raise InvalidRequest(f"--python takes a version like 3.11, not {python!r}")
+        wanted = [*(imported.conda_specs if imported else ()), *request.specs]
+        if python:
+            wanted.append(f"python {python}.*")
+        alias = ctx.conda.channel_alias
+        conda_specs = condabackend.parse_specs(wanted, alias)
+        reqs = parse_pypi_specs([str(r) for r in imported.requirements] if imported else [])
+        reqs += parse_pypi_specs(list(request.pypi_specs))
+        sources = (
+            list(request.channels)
+            or list(imported.channels if imported else ())
+            or list(ctx.conda.default_channels)
+        )
+        urls = list(dict.fromkeys(condabackend.channel_url(c, alias) for c in sources))
+        manifest = Manifest(
+            request.name,
+            self.name,
+            "",
+            channels=tuple(urls),
+            conda={condabackend.spec_name(m): condabackend.spec_text(m) for m in conda_specs},
+        ).with_pypi(reqs)
+        command = f"create {request.name} --kind conda" + "".join(f" -c {c}" for c in sources)
+        command += "".join(f" {m}" for m in wanted) + "".join(f" --pypi {r}" for r in reqs)
+        return CondaIntent(
+            manifest,
+            command,
+            resolve_conda=True,
+            pypi_reqs=tuple(reqs),
+            kernel=request.kernel,
+            conda_lock_text=imported.conda_lock_text if imported else None,
+            pypi_lock_text=(imported.lock_text or EMPTY_LOCK) if imported else None,
+        )
+
+    def prepare(self, ctx: Context, prefix: Path, intent: Intent) -> Intent:
+        return intent  # the prefix is made when the plan is applied
+
+    def change_intent(self, ctx: Context, state: EnvState, request: ChangeRequest) -> Intent:
+        env, manifest = state.name, state.manifest
+        remove = [condabackend.validate_name(n) for n in request.remove]
+        update = [condabackend.validate_name(n) for n in request.update]
+        use_pypi = request.pypi
+        reqs = parse_pypi_specs(list(request.install)) if use_pypi else []
+        specs = (
+            [] if use_pypi else condabackend.parse_specs(request.install, ctx.conda.channel_alias)
+        )
+        conda_locked = condabackend.parse_lock(state.conda_lock)
+        pypi_locked = parse_lock(state.pypi_lock)
+        conda_remove, pypi_remove = [], []
+        for name in remove:
+            cname, canon = name.lower(), canonicalize_name(name)
+            if not use_pypi and cname in manifest.conda:
+                conda_remove.append(cname)
+            elif canon in manifest.pypi:
+                pypi_remove.append(canon)
+            elif cname in manifest.conda:
+                raise InvalidRequest(
+                    f"{name!r} is a conda package in {env!r}: remove it without --pypi"
+                )
+            elif cname in conda_locked or canon in pypi_locked:
+                raise InvalidRequest(
+                    f"{name!r} was installed as a dependency, not requested; "
+                    "remove the packages that need it instead"
+                )
+            else:
+                raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
+        conda_update, pypi_update = [], []
+        for name in update:
+            cname, canon = name.lower(), canonicalize_name(name)
+            if not use_pypi and cname in conda_locked:
+                conda_update.append(cname)
+            elif canon in pypi_locked:
+                pypi_update.append(canon)
+            else:
+                raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
+        new_manifest = (
+            manifest.with_conda(
+                {condabackend.spec_name(m): condabackend.spec_text(m) for m in specs}
+            )
+            .without_conda(conda_remove)
+            .with_pypi(reqs)
+            .without_pypi(pypi_remove)
+        )
+        return CondaIntent(
+            new_manifest,
+            command_line(request, pypi_flag=use_pypi),
+            resolve_conda=bool(specs or conda_remove or conda_update or request.update_all),
+            conda_update=tuple(conda_update),
+            pypi_reqs=tuple(reqs),
+            pypi_remove=tuple(pypi_remove),
+            pypi_update=tuple(pypi_update),
+            update_all=request.update_all,
+        )
+
+    # ----------------------------------------------------------------- solving
+
+    def solve(self, ctx: Context, state: EnvState, intent: Intent, report: Reporter) -> Solution:
+        assert isinstance(intent, CondaIntent)
+        manifest = intent.manifest
+        if intent.conda_lock_text is not None:  # create --from a lock: installed exactly
+            pypi_lock = pypi.strip_tool_table(intent.pypi_lock_text or EMPTY_LOCK)
+            manifest = replace(manifest, python=_python_of(intent.conda_lock_text))
+            return Solution(manifest, pypi_lock, intent.conda_lock_text)
+        timer = pypi.Timer()
+        notes: list[str] = []
+        new_conda: condabackend.Lock = state.conda_lock
+        if intent.resolve_conda:
+            report("solve", "resolving conda packages")
+            manifest, new_conda = self._solve_conda(ctx, state, intent, notes)
+        conda_locked = condabackend.parse_lock(state.conda_lock)
+        pypi_locked = parse_lock(state.pypi_lock)
+        moved = condabackend.packages_of(new_conda) != conda_locked
+        if (
+            intent.pypi_reqs
+            or intent.pypi_remove
+            or intent.pypi_update
+            or intent.update_all
+            or (moved and (manifest.pypi or pypi_locked))
+            or state.revision < 0
+        ):
+            report("solve", "resolving PyPI packages")
+            pypi_lock = self._solve_pypi(ctx, state, manifest, new_conda, intent, report)
+        else:
+            pypi_lock = state.pypi_lock
+        manifest = replace(manifest, python=_python_of(new_conda))
+        return Solution(manifest, pypi_lock, new_conda, tuple(notes), timer.seconds)
+
+    def _solve_conda(
+        self, ctx: Context, state: EnvState, intent: CondaIntent, notes: list[str]
+    ) -> tuple[Manifest, condabackend.Lock]:
+        manifest = intent.manifest
+        urls = list(manifest.channels)
+        keep = [
+            r
+            for r in condabackend.lock_records(state.conda_lock)
+            if not intent.update_all and r.name.normalized not in intent.conda_update
+        ]
+
+        def solve(wanted: Manifest) -> list[Any]:
+            return condabackend.solve(
+                urls,
+                condabackend.parse_specs(wanted.conda.values(), ctx.conda.channel_alias),
+                options=ctx.conda,
+                locked=keep,
+                refresh_all=bool(intent.conda_update or intent.update_all),
+                notes=notes,
+            )
+
+        records = solve(manifest)
+        solved = {r.name.normalized for r in records}
+        # A new env with Python gets a kernel: ipykernel from its channels if they
+        # have it, else from PyPI on top.
+        if intent.kernel and "python" in solved and "ipykernel" not in solved:
+            if "ipykernel" in condabackend.query_names(urls, ctx.conda):
+                manifest = manifest.with_conda({"ipykernel": "ipykernel"})
+                records = solve(manifest)
+            elif "ipykernel" not in manifest.pypi:
+                manifest = manifest.with_pypi([Requirement("ipykernel")])
+        return manifest, condabackend.SolvedLock(records, urls)
+
+    def _solve_pypi(
+        self,
+        ctx: Context,
+        state: EnvState,
+        manifest: Manifest,
+        conda_lock: condabackend.Lock,
+        intent: CondaIntent,
+        report: Reporter,
+    ) -> str:
+        """The PyPI layer, with the conda-installed Python packages held fixed."""
+        if not manifest.pypi:
+            return EMPTY_LOCK
+        conda = condabackend.packages_of(conda_lock)
+        if "python" not in conda:
+            raise InvalidRequest(
+                f"PyPI packages need Python in environment {manifest.name!r}: "
+                f"install it first (`install -n {manifest.name} python`)"
+            )
+        held: dict[str, str] = {}
+        for pkg in conda.values():
+            if pkg.is_python_package:
+                with contextlib.suppress(InvalidVersion):
+                    held[canonicalize_name(pkg.name)] = str(Version(pkg.version))
+        prefix = ctx.store.prefix(state.name)
+        linked = condabackend.installed_versions(prefix)
+        for cname, (version, build, meta) in linked.items():
+            staying = conda.get(cname)
+            if staying is not None and (staying.version, staying.build) == (version, build):
+                held.update(condabackend.python_dists(meta))  # by the names they install
+        installed = linked.get("python")
+        planned = conda["python"].version
+        same = installed is not None and installed[0] == planned
+        return pypi.solve_layer(
+            str(uvbackend.env_python(prefix)) if same else ctx.base_python,
+            manifest.requirements(),
+            state.pypi_lock,
+            options=ctx.uv,
+            report=report,
+            constraints=[f"{n}=={v}" for n, v in held.items()],
+            upgrade=intent.update_all,
+            upgrade_packages=intent.pypi_update,
+            python_version="" if same else major_minor(planned),
+            held=held,
+        )
+
+    def diff(
+        self, ctx: Context, state: EnvState, solution: Solution
+    ) -> tuple[list[Change], int, list[str]]:
+        old = condabackend.parse_lock(state.conda_lock)
+        new = condabackend.packages_of(solution.conda_lock)
+        changes: list[Change] = []
+        download = 0
+        for name in sorted(set(old) | set(new)):
+            was, now = old.get(name), new.get(name)
+            if was and now and (was.version, was.build) == (now.version, now.build):
+                continue
+            same_version = bool(was and now and now.version == was.version)
+            before = was and (f"{was.version} ({was.build})" if same_version else was.version)
+            after = now and (f"{now.version} ({now.build})" if same_version else now.version)
+            action: Action = "add" if was is None else "remove" if now is None else "change"
+            changes.append(Change(name, action, before or None, after or None, "conda"))
+            if now is not None:
+                download += now.size
+        pypi_changes, pypi_download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
+        return changes + pypi_changes, download + pypi_download, list(solution.notes)
+
+    # ---------------------------------------------------------------- applying
+
+    def backup(self, ctx: Context, state: EnvState, plan: Plan) -> Backup:
+        # Conda's Python packages are the conda layer's: back up what the PyPI
+        # layer replaces, and the files of every conda package that goes.  A new
+        # Python X.Y relinks every noarch Python package and moves the PyPI
+        # layer to another site-packages: then everything is backed up.
+        prefix = ctx.store.prefix(state.name)
+        old_locked = parse_lock(state.pypi_lock)
+        moves = _python_moves(prefix, plan)
+        dists = pypi.changed_dists(prefix, EMPTY_LOCK if moves else plan.lock_text, old_locked)
+        new_conda = condabackend.packages_of(plan.conda_lock)
+        paths: set[str] = set()
+        for cname, (version, build, meta) in condabackend.installed_versions(prefix).items():
+            now = new_conda.get(cname)
+            if moves or now is None or (now.version, now.build) != (version, build):
+                paths |= condabackend.owned_paths(meta)
+        return Backup(tuple(dists), frozenset(paths))
+
+    def apply(self, ctx: Context, state: EnvState, plan: Plan, report: Reporter) -> None:
+        """Link the conda packages of the plan, then put its PyPI layer on top."""
+        prefix = ctx.store.prefix(state.name)
+        prefix.mkdir(parents=True, exist_ok=True)
+        if not plan.empty:
+            report("install", pypi.summary(plan.changes))
+        old, new = parse_lock(state.pypi_lock), parse_lock(plan.lock_text)
+        removed = [n for n in old if n not in new]
+        moves = _python_moves(prefix, plan)  # the PyPI layer goes to a new site-packages
+        changed = [n for n in new if moves or n not in old or old[n].version != new[n].version]
+        python = str(uvbackend.env_python(prefix))
+        # Uninstall first, with the Python that installed them: a conda package that
+        # replaces a PyPI one of the same name must keep its files, and a new Python
+        # X.Y leaves nothing behind in the old site-packages.
+        leaving = list(old) if moves else removed
+        if leaving:
+            uvbackend.install_pinned(python, EMPTY_LOCK, remove=leaving, options=ctx.uv)
+        if any(c.source == "conda" for c in plan.changes):
+            condabackend.install(
+                prefix,
+                condabackend.records_of(plan.conda_lock),
+                options=ctx.conda,
+                on_event=report,
+            )
+        if changed:
+            uvbackend.install_pinned(
+                python,
+                plan.lock_text,
+                options=ctx.uv,
+                on_line=report.uv_lines(pypi.installs(plan.changes)),
+            )
+
+    # ----------------------------------------------------------------- reading
+
+    def verify(self, ctx: Context, state: EnvState) -> list[str]:
+        prefix = ctx.store.prefix(state.name)
+        problems = []
+        conda = condabackend.parse_lock(state.conda_lock)
+        linked = condabackend.installed_versions(prefix)
+        for name, pkg in sorted(conda.items()):
+            if name not in linked:
+                problems.append(f"{name} {pkg.version} is in the lock but not installed")
+            elif linked[name][:2] != (pkg.version, pkg.build):
+                problems.append(
+                    f"{name} is {linked[name][0]} ({linked[name][1]}) but the lock says "
+                    f"{pkg.version} ({pkg.build})"
+                )
+        for name in sorted(set(linked) - set(conda)):
+            problems.append(f"{name} {linked[name][0]} is installed but not in the lock")
+        # conda's own Python packages sit beside the PyPI layer: only the lock's are checked.
+        have = {n: v for n, (v, _) in installed_dists(prefix).items()}
+        for name, locked in sorted(parse_lock(state.pypi_lock).items()):
+            if have.get(name) != locked.version:
+                problems.append(f"{name} {locked.version} (PyPI) is in the lock but not installed")
+        return problems
+
+    def packages(self, ctx: Context, state: EnvState) -> list[Package]:
+        manifest = state.manifest
+        out = [
+            Package(p.name, p.version, "pypi", p.index, p.name in manifest.pypi)
+            for p in parse_lock(state.pypi_lock).values()
+        ]
+        out += [
+            Package(p.name, p.version, "conda", p.channel, p.name in manifest.conda)
+            for p in condabackend.parse_lock(state.conda_lock).values()
+        ]
+        return out
+
+    def count(self, state: EnvState) -> int:
+        return len(parse_lock(state.pypi_lock)) + len(condabackend.parse_lock(state.conda_lock))
+
+    def export(self, state: EnvState, fmt: str) -> str:
+        manifest = state.manifest
+        if fmt == "requirements":
+            raise InvalidRequest(
+                f"{manifest.name!r} is a conda environment: export it as 'environment' or "
+                "'lock' (a requirements file holds PyPI packages only)"
+            )
+        if fmt == "environment":
+            conda = condabackend.parse_lock(state.conda_lock)
+            specs = [f"{p.name}={p.version}={p.build}" for _, p in sorted(conda.items())]
+            return environment_export(
+                manifest.name, list(manifest.channels), specs, pypi.pins(state.pypi_lock)
+            )
+        return lock_export(
+            manifest,
+            state.pypi_lock,
+            channels=list(manifest.channels),
+            dependencies=manifest.conda_table(),
+            conda_lock=state.conda_lock,
+        )
+
+    def kernel_env(self, ctx: Context, state: EnvState) -> dict[str, str] | None:
+        has = "ipykernel" in parse_lock(state.pypi_lock) or "ipykernel" in (
+            condabackend.parse_lock(state.conda_lock)
+        )
+        if not has:
+            return None
+        return {"CONDA_PREFIX": str(ctx.store.prefix(state.name)), **bridge_env(ctx)}
+
+
+def _check_conda_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]) -> None:
+    """An imported conda lock must be readable by rattler, for this platform."""
+    try:
+        locked = condabackend.parse_lock(conda_lock)
+        condabackend.lock_records(conda_lock)
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"{source}: {exc.message}") from None
+    except Exception:
+        raise InvalidSpec(f"{source}: its conda lock is not valid") from None
+    for spec in conda_specs:
+        name = re.split(r"[\s=<>!~\[]", spec.split("::")[-1].strip())[0]
+        if name and name not in locked:
+            raise InvalidSpec(
+                f"{source}: {name} is asked for but is not among the lock's conda packages"
+            )
+
+
+def _python_moves(prefix: Path, plan: Plan) -> bool:
+    """Whether a plan changes the env's Python X.Y (installed -> planned)."""
+    installed = condabackend.installed_versions(prefix).get("python")
+    planned = condabackend.packages_of(plan.conda_lock).get("python")
+    if installed is None or planned is None:
+        return False
+    return major_minor(installed[0]) != major_minor(planned.version)
+
+
+def _python_of(conda_lock: condabackend.Lock) -> str:
+    """X.Y of the python in a conda lock ("" when the env has none)."""
+    pkg = condabackend.packages_of(conda_lock).get("python")
+    return major_minor(pkg.version) if pkg else ""

@@ -1,0 +1,263 @@
+"""The PyPI layer: what every kind that installs from PyPI shares.
+
+A ``venv`` env is nothing but this layer; a ``layer`` env is this layer over
+the base interpreter; a ``conda`` env puts this layer on top of its conda
+packages.  Each of them solves with :func:`solve_layer` (``uv pip compile``),
+diffs with :func:`diff_locks`, verifies with :func:`verify_layer` and exports
+the layer's pins with :func:`pins`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .. import uvbackend
+from ..errors import InvalidRequest, PackageNotFound
+from ..events import Reporter
+from ..records import Action, Change
+from ..store import LockedPackage, Manifest, parse_lock
+from ..transaction import installed_dists
+from .base import EMPTY_LOCK
+
+
+def solve_layer(
+    python: str,
+    requirements: Sequence[str],
+    current_lock: str,
+    *,
+    options: uvbackend.UvOptions,
+    report: Reporter,
+    constraints: Iterable[str] = (),
+    upgrade: bool = False,
+    upgrade_packages: Iterable[str] = (),
+    python_version: str = "",
+    held: Mapping[str, str] | None = None,
+) -> str:
+    """Resolve the layer's requirements into its next lock (``EMPTY_LOCK`` for none).
+
+    The current lock's versions are the solver's preferences, so only what must
+    move moves.  ``held`` packages (name -> version: the base's, or conda's) are
+    pinned by the caller's constraints and left out of the result.
+    """
+    if not requirements:
+        return EMPTY_LOCK
+    text = uvbackend.compile_lock(
+        python,
+        list(requirements),
+        options=options,
+        constraints=constraints,
+        preferences=current_lock if parse_lock(current_lock) else "",
+        upgrade=upgrade,
+        upgrade_packages=upgrade_packages,
+        python_version=python_version,
+        on_line=report.uv_lines(),
+    )
+    return drop_held(text, held) if held else text
+
+
+def timed_solve(report: Reporter, message: str) -> Timer:
+    """Report the solve phase and time it (the seconds go into the result's timings)."""
+    report("solve", message)
+    return Timer()
+
+
+class Timer:
+    """Seconds since it was made."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def diff_locks(old_text: str, new_text: str) -> tuple[list[Change], int]:
+    """The PyPI layer's changes between two locks, and the bytes to download."""
+    old, new = parse_lock(old_text), parse_lock(new_text)
+    changes: list[Change] = []
+    download = 0
+    for name in sorted(set(old) | set(new)):
+        before = old[name].version if name in old else None
+        after = new[name].version if name in new else None
+        if before == after:
+            continue
+        action: Action = "add" if before is None else "remove" if after is None else "change"
+        changes.append(Change(name, action, before, after, "pypi"))
+        if after is not None:
+            download += new[name].size
+    return changes, download
+
+
+def already_satisfied(
+    reqs: Sequence[Requirement],
+    manifest: Manifest,
+    locked: Mapping[str, LockedPackage],
+    base: Mapping[str, str],
+) -> bool:
+    """True when the installed versions meet every new spec as they are.
+
+    Then re-solving could only return the same lock (installed versions are
+    the solver's preferences), so the no-op answer skips the solver.
+    """
+    if not reqs:
+        return False
+    for req in reqs:
+        name = canonicalize_name(req.name)
+        if req.marker is not None:
+            return False
+        if req.extras:
+            known = manifest.pypi.get(name)
+            if known is None or not req.extras <= Requirement(known).extras:
+                return False
+        version = locked[name].version if name in locked else base.get(name)
+        if version is None or not req.specifier.contains(version, prereleases=True):
+            return False
+    return True
+
+
+def check_names(
+    env: str,
+    manifest: Manifest,
+    locked: Mapping[str, LockedPackage],
+    remove: Sequence[str],
+    update: Sequence[str],
+    base: Mapping[str, str],
+) -> None:
+    """Refuse removing or updating what the layer does not hold, saying why."""
+    for name in remove:
+        if name not in manifest.pypi:
+            raise not_removable(env, name, name in locked, base)
+    for name in update:
+        if name in locked or name in manifest.pypi:
+            continue
+        if name in base:
+            raise InvalidRequest(
+                f"{name!r} comes from the base environment ({base[name]}); to use another "
+                f"version in {env!r}, install it, e.g. `install '{name}>{base[name]}'`"
+            )
+        raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
+
+
+def not_removable(
+    env: str, name: str, is_dependency: bool, base: Mapping[str, str]
+) -> InvalidRequest | PackageNotFound:
+    if is_dependency:
+        return InvalidRequest(
+            f"{name!r} was installed as a dependency, not requested; "
+            "remove the packages that need it instead"
+        )
+    if name in base:
+        return InvalidRequest(
+            f"{name!r} comes from the base environment of {env!r}, "
+            "which this environment cannot change"
+        )
+    return PackageNotFound(f"{name!r} is not installed in environment {env!r}")
+
+
+def stray_dists(prefix: Path, old_lock: str, new_lock: str) -> list[str]:
+    """Notes on distributions installed by other means, which a sync removes."""
+    old, new = parse_lock(old_lock), parse_lock(new_lock)
+    return [
+        f"{name} {version} was installed by other means and will be removed "
+        "(add it with `install` to keep it)"
+        for name, (version, _) in sorted(installed_dists(prefix).items())
+        if name not in old and name not in new
+    ]
+
+
+def changed_dists(prefix: Path, new_lock: str, only: Iterable[str] | None = None) -> list[str]:
+    """Installed distributions the new lock drops or moves (the journal keeps their files)."""
+    new = parse_lock(new_lock)
+    keep = None if only is None else set(only)
+    return [
+        name
+        for name, (version, _) in installed_dists(prefix).items()
+        if (keep is None or name in keep) and (name not in new or new[name].version != version)
+    ]
+
+
+def verify_layer(prefix: Path, lock_text: str) -> list[str]:
+    """The layer's distributions against its lock, in words."""
+    locked = parse_lock(lock_text)
+    have = {n: v for n, (v, _) in installed_dists(prefix).items()}
+    problems = []
+    for name, pkg in sorted(locked.items()):
+        if name not in have:
+            problems.append(f"{name} {pkg.version} is in the lock but not installed")
+        elif have[name] != pkg.version:
+            problems.append(f"{name} is {have[name]} but the lock says {pkg.version}")
+    for name in sorted(set(have) - set(locked)):
+        problems.append(f"{name} {have[name]} is installed but not in the lock")
+    return problems
+
+
+def pins(lock_text: str) -> list[str]:
+    """``name==version`` of every package of a lock, sorted by name."""
+    locked = parse_lock(lock_text)
+    return [f"{p.name}=={p.version}" for p in sorted(locked.values(), key=lambda p: p.name)]
+
+
+def drop_held(lock_text: str, held: Mapping[str, str]) -> str:
+    """Remove from a lock what is already provided at that version (the base, conda).
+
+    Works on the ``[[packages]]`` blocks of uv's output as text (a TOML round
+    trip of a lock listing every platform's wheels costs more than the solve);
+    the result is checked by parsing it.
+    """
+    head, *blocks = re.split(r"(?m)^(?=\[\[packages\]\]\s*$)", lock_text)
+    kept = []
+    for block in blocks:
+        data: dict[str, Any] = tomllib.loads(block).get("packages", [{}])[0]
+        name = canonicalize_name(str(data.get("name", "")))
+        if name in held and public(held[name]) == public(str(data.get("version", ""))):
+            continue
+        kept.append(block)
+    if len(kept) == len(blocks):
+        return lock_text
+    out = head + "".join(kept)
+    if not kept and "packages = []" not in head:
+        out = out.rstrip("\n") + "\npackages = []\n"
+    tomllib.loads(out)  # still a valid lock
+    return out
+
+
+def public(version: str) -> str:
+    """The public part of a version (``2.1+cpu`` -> ``2.1``), normalised.
+
+    A base built locally (``+cu118``, distro or conda builds) is pinned by the
+    version an index can serve, and counts as satisfying that version.
+    """
+    try:
+        return Version(version).public
+    except InvalidVersion:
+        return version
+
+
+def strip_tool_table(lock_text: str) -> str:
+    """An imported lock without our ``[tool.jupyter-userpkg]`` table."""
+    import tomlkit
+
+    doc = tomlkit.parse(lock_text)
+    if "tool" in doc:
+        del doc["tool"]
+    return tomlkit.dumps(doc)
+
+
+def summary(changes: Sequence[Change]) -> str:
+    counts = {a: sum(1 for c in changes if c.action == a) for a in ("add", "change", "remove")}
+    return f"{counts['add']} to add, {counts['change']} to change, {counts['remove']} to remove"
+
+
+def installs(changes: Sequence[Change], source: str = "pypi") -> int:
+    """How many packages of ``source`` a plan adds or changes (the link events' total)."""
+    return sum(1 for c in changes if c.source == source and c.new is not None)

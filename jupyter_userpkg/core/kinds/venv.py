@@ -1,0 +1,249 @@
+"""The ``venv`` kind: an isolated venv whose packages all come from PyPI through uv.
+
+It is the PyPI layer alone; :mod:`.layer` extends it with a base interpreter.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .. import kernels, uvbackend
+from ..errors import InvalidRequest
+from ..events import Reporter
+from ..exports import environment_export, lock_export, requirements_export
+from ..records import Change, Package, Plan
+from ..specs import parse_pypi_specs, validate_package_name
+from ..store import Manifest, parse_lock
+from . import pypi
+from .base import (
+    EMPTY_LOCK,
+    Backup,
+    ChangeRequest,
+    Context,
+    CreateRequest,
+    EnvState,
+    Intent,
+    Solution,
+    major_minor,
+)
+
+
+@dataclass(frozen=True)
+class PyPIIntent(Intent):
+    """A PyPI layer's request: its new specs, and what to move."""
+
+    reqs: tuple[Requirement, ...] = ()
+    remove: tuple[str, ...] = ()
+    upgrade: tuple[str, ...] = ()
+    upgrade_all: bool = False
+    #: create: the interpreter (``--python``), and an imported lock installed exactly.
+    python: str | None = None
+    lock_text: str | None = None
+
+
+class VenvKind:
+    """An isolated venv (see the module docstring)."""
+
+    name = "venv"
+
+    # ---------------------------------------------------------------- requests
+
+    def create_intent(self, ctx: Context, request: CreateRequest) -> Intent:
+        if request.channels:
+            raise InvalidRequest("channels are for conda environments: add --kind conda")
+        imported = request.imported
+        if imported is not None and imported.kind == "conda":
+            raise InvalidRequest(
+                f"{imported.source} describes a conda environment: create it with --kind conda"
+            )
+        reqs = parse_pypi_specs([*request.specs, *request.pypi_specs])
+        lock_text: str | None = None
+        if imported is not None:
+            lock_text = imported.lock_text
+            if lock_text is not None and reqs:
+                raise InvalidRequest(
+                    "a lock is installed exactly as it is: create the environment from it "
+                    "first, then install more packages"
+                )
+            reqs = list(imported.requirements) + reqs
+        if (
+            request.kernel
+            and lock_text is None
+            and "ipykernel" not in {canonicalize_name(r.name) for r in reqs}
+        ):
+            reqs.append(Requirement("ipykernel"))
+        python = self._python(ctx, request)
+        command = f"create {request.name} --kind {self.name}"
+        command += (f" --python {python}" if python else "") + "".join(f" {r}" for r in reqs)
+        manifest = Manifest(request.name, self.name, "")
+        return PyPIIntent(manifest, command, reqs=tuple(reqs), python=python, lock_text=lock_text)
+
+    def _python(self, ctx: Context, request: CreateRequest) -> str | None:
+        """The interpreter the venv is made with (None: the server's)."""
+        imported = request.imported
+        return request.python or (imported.python if imported else None)
+
+    def prepare(self, ctx: Context, prefix: Path, intent: Intent) -> Intent:
+        assert isinstance(intent, PyPIIntent)
+        uvbackend.create_venv(prefix, intent.python or ctx.base_python)
+        info = uvbackend.python_info(str(uvbackend.env_python(prefix)))
+        manifest = replace(intent.manifest, python=major_minor(str(info["version"])))
+        return replace(intent, manifest=manifest.with_pypi(list(intent.reqs)))
+
+    def change_intent(self, ctx: Context, state: EnvState, request: ChangeRequest) -> Intent:
+        remove = [validate_package_name(n) for n in request.remove]
+        update = [validate_package_name(n) for n in request.update]
+        reqs = parse_pypi_specs(list(request.install))
+        pypi.check_names(
+            state.name,
+            state.manifest,
+            parse_lock(state.pypi_lock),
+            remove,
+            update,
+            self.base(state.manifest),
+        )
+        manifest = state.manifest.with_pypi(reqs).without_pypi(remove)
+        return PyPIIntent(
+            manifest,
+            command_line(request),
+            reqs=tuple(reqs),
+            remove=tuple(remove),
+            upgrade=tuple(update),
+            upgrade_all=request.update_all,
+        )
+
+    # ----------------------------------------------------------------- solving
+
+    def base(self, manifest: Manifest) -> dict[str, str]:
+        """Packages the env sees without holding them (none for a venv)."""
+        return {}
+
+    def solve(self, ctx: Context, state: EnvState, intent: Intent, report: Reporter) -> Solution:
+        assert isinstance(intent, PyPIIntent)
+        manifest = intent.manifest
+        if intent.lock_text is not None:  # create --from a lock: installed exactly
+            return Solution(manifest, self.imported_lock(manifest, intent.lock_text))
+        if (
+            not (intent.remove or intent.upgrade or intent.upgrade_all)
+            and state.prefix_exists
+            and pypi.already_satisfied(
+                intent.reqs, state.manifest, parse_lock(state.pypi_lock), self.base(manifest)
+            )
+        ):
+            return Solution(manifest, state.pypi_lock)  # what is installed meets every spec
+        if not manifest.pypi and state.revision < 0:
+            return Solution(manifest, EMPTY_LOCK)
+        timer = pypi.timed_solve(report, "resolving")
+        lock = self.solve_layer(ctx, manifest, state.pypi_lock, intent, report)
+        return Solution(manifest, lock, seconds=timer.seconds)
+
+    def imported_lock(self, manifest: Manifest, lock_text: str) -> str:
+        return pypi.strip_tool_table(lock_text)
+
+    def solve_layer(
+        self, ctx: Context, manifest: Manifest, current: str, intent: PyPIIntent, report: Reporter
+    ) -> str:
+        prefix = ctx.store.prefix(manifest.name)
+        return pypi.solve_layer(
+            str(uvbackend.env_python(prefix)),
+            manifest.requirements(),
+            current,
+            options=ctx.uv,
+            report=report,
+            upgrade=intent.upgrade_all,
+            upgrade_packages=intent.upgrade,
+        )
+
+    def diff(
+        self, ctx: Context, state: EnvState, solution: Solution
+    ) -> tuple[list[Change], int, list[str]]:
+        changes, download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
+        notes = []
+        if changes:  # only a plan with changes runs the installer, which removes these
+            notes = pypi.stray_dists(
+                ctx.store.prefix(state.name), state.pypi_lock, solution.pypi_lock
+            )
+        return changes, download, notes
+
+    # ---------------------------------------------------------------- applying
+
+    def backup(self, ctx: Context, state: EnvState, plan: Plan) -> Backup:
+        # Every installed distribution the new lock does not keep as it is,
+        # including any installed by other means (the sync removes those).
+        return Backup(tuple(pypi.changed_dists(ctx.store.prefix(state.name), plan.lock_text)))
+
+    def apply(self, ctx: Context, state: EnvState, plan: Plan, report: Reporter) -> None:
+        if plan.empty:
+            return
+        report("install", pypi.summary(plan.changes))
+        prefix = ctx.store.prefix(state.name)
+        uvbackend.sync(
+            str(uvbackend.env_python(prefix)),
+            plan.lock_text,
+            options=ctx.uv,
+            on_line=report.uv_lines(pypi.installs(plan.changes)),
+        )
+
+    # ----------------------------------------------------------------- reading
+
+    def verify(self, ctx: Context, state: EnvState) -> list[str]:
+        prefix = ctx.store.prefix(state.name)
+        problems = pypi.verify_layer(prefix, state.pypi_lock)
+        if not uvbackend.env_python(prefix).exists():
+            problems.append("the environment's python is missing")
+        return problems
+
+    def packages(self, ctx: Context, state: EnvState) -> list[Package]:
+        requested = state.manifest.pypi
+        return [
+            Package(p.name, p.version, "pypi", p.index, p.name in requested)
+            for p in parse_lock(state.pypi_lock).values()
+        ]
+
+    def count(self, state: EnvState) -> int:
+        return len(parse_lock(state.pypi_lock))
+
+    def export(self, state: EnvState, fmt: str) -> str:
+        manifest = state.manifest
+        if fmt == "requirements":
+            return requirements_export(manifest, pypi.pins(state.pypi_lock))
+        if fmt == "environment":
+            return environment_export(
+                manifest.name, [], [f"python={manifest.python}", "pip"], pypi.pins(state.pypi_lock)
+            )
+        return lock_export(manifest, state.pypi_lock)
+
+    def kernel_env(self, ctx: Context, state: EnvState) -> dict[str, str] | None:
+        if "ipykernel" not in parse_lock(state.pypi_lock):
+            return None
+        return bridge_env(ctx)
+
+
+def bridge_env(ctx: Context) -> dict[str, str]:
+    """Kernel variables of an env that cannot import this package.
+
+    The magic there runs its commands in this (the server's) interpreter; the
+    kernel reaches our package (and, through it, this interpreter) through a
+    support directory on its PYTHONPATH, for the ``%userpkg`` magic only.
+    """
+    return {
+        "JUPYTER_USERPKG_MAGIC": "bridge",
+        "JUPYTER_USERPKG_SERVER_PYTHON": sys.executable,
+        "PYTHONPATH": str(kernels.magic_support_dir(ctx.store.envs_dir)),
+    }
+
+
+def command_line(request: ChangeRequest, *, pypi_flag: bool = False) -> str:
+    """The command recorded in a change's revision."""
+    parts = [
+        ("install " + " ".join(request.install)) if request.install else "",
+        ("remove " + " ".join(request.remove)) if request.remove else "",
+        ("update " + " ".join(request.update)) if request.update else "",
+        "update --all" if request.update_all else "",
+    ]
+    return " ".join(p for p in parts if p) + (" --pypi" if pypi_flag else "")

@@ -1,0 +1,333 @@
+"""The change pipeline, written once for every kind and every changing verb.
+
+::
+
+    lock -> recover -> request -> solve -> plan -> check -> confirm
+         -> apply through the journal -> commit -> kernels
+
+``create``, ``install``/``remove``/``update``, ``rollback`` and ``create
+--from`` all pass through :meth:`Pipeline.create`, :meth:`Pipeline.change` and
+:meth:`Pipeline.rollback`, which differ only in where the request comes from.
+What a step means for an env is its kind's (:mod:`.kinds`); the guarantees are
+the pipeline's: one writer per env (the lock), an interrupted change is
+finished or undone before anything else (recover), nothing is touched before
+the plan is checked and confirmed, and a change that fails before its commit
+is undone by the journal (see :mod:`.transaction`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import kernels, kinds
+from .errors import Declined, EnvExists, TransactionFailed, UserPkgError
+from .events import Reporter
+from .kinds.base import (
+    EMPTY_LOCK,
+    ChangeRequest,
+    Context,
+    CreateRequest,
+    EnvKind,
+    EnvState,
+    Solution,
+)
+from .proc import sigint_deferred
+from .records import Plan, Result, RevisionRecord
+from .transaction import EnvLock, Transaction
+
+#: Confirmation callback: sees the plan, returns whether to apply it.
+ConfirmFn = Callable[[Plan], bool]
+#: A check of a plan before it is applied (the policy's place); raises to refuse it.
+CheckFn = Callable[[Plan], None]
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else ""
+
+
+class Pipeline:
+    """Runs changes through the steps above; holds no state of its own but settings."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        lock_timeout: float,
+        kernels_dir: Callable[[], os.PathLike[str] | str],
+        checks: Sequence[CheckFn] = (),
+    ) -> None:
+        self.ctx = ctx
+        self.lock_timeout = lock_timeout
+        self.kernels_dir = kernels_dir
+        self.checks = tuple(checks)
+
+    # ------------------------------------------------------------- the verbs
+
+    def create(
+        self, kind: EnvKind, request: CreateRequest, *, dry_run: bool, report: Reporter
+    ) -> Result:
+        """A new env at revision 0; on any failure nothing of it is left."""
+        store, name = self.ctx.store, request.name
+        intent = kind.create_intent(self.ctx, request)  # request: validated before any file
+        with self.lock(name):
+            self._claim(name)
+            prefix = store.prefix(name)
+            marker = store.creating_marker(name)
+            marker.touch()  # from here on, the prefix is ours to remove if this fails
+            report("create", f"creating {kind.name} environment {name!r}")
+            try:
+                intent = kind.prepare(self.ctx, prefix, intent)
+                empty = EnvState(name, -1, intent.manifest)
+                solution = kind.solve(self.ctx, empty, intent, report)
+                plan = self.plan(kind, empty, intent.command, solution)
+                if dry_run:
+                    shutil.rmtree(prefix, ignore_errors=True)
+                    marker.unlink(missing_ok=True)
+                    return Result(plan, None, applied=False)
+                kind.apply(self.ctx, empty, plan, report)
+                self._commit(name, plan, 0)
+            except BaseException:
+                shutil.rmtree(prefix, ignore_errors=True)
+                marker.unlink(missing_ok=True)
+                raise
+            marker.unlink(missing_ok=True)
+            report("commit", f"created environment {name!r}")
+            self.sync_kernel_after_commit(name)
+            return Result(plan, 0, applied=True)
+
+    def change(
+        self,
+        env: str,
+        request: ChangeRequest,
+        *,
+        dry_run: bool,
+        confirm: ConfirmFn | None,
+        report: Reporter,
+    ) -> Result:
+        """install / remove / update in one planned transaction."""
+        with self.lock(env):
+            self.recover(env)
+            state = self.state(env)
+            kind = kinds.get(state.manifest.kind)
+            intent = kind.change_intent(self.ctx, state, request)
+            solution = kind.solve(self.ctx, state, intent, report)
+            plan = self.plan(kind, state, intent.command, solution)
+            if dry_run or (plan.empty and solution.manifest == state.manifest):
+                return Result(plan, None, applied=False)
+            return self._apply(kind, state, plan, solution, confirm, report)
+
+    def rollback(
+        self,
+        env: str,
+        revision: int,
+        *,
+        dry_run: bool,
+        confirm: ConfirmFn | None,
+        report: Reporter,
+    ) -> Result:
+        """Return to the packages and manifest of ``revision``, as a new revision."""
+        with self.lock(env):
+            self.recover(env)
+            state = self.state(env)
+            target = self.state(env, revision)
+            kind = kinds.get(target.manifest.kind)
+            solution = Solution(target.manifest, target.pypi_lock, target.conda_lock)
+            plan = self.plan(kind, state, f"rollback {revision}", solution)
+            if dry_run or revision == state.revision:
+                return Result(plan, None, applied=False)
+            return self._apply(kind, state, plan, solution, confirm, report)
+
+    # ------------------------------------------------------------- the steps
+
+    def lock(self, env: str) -> EnvLock:
+        return EnvLock(self.ctx.store.lock_path(env), env, self.lock_timeout)
+
+    def state(self, env: str, revision: int | None = None) -> EnvState:
+        """The env at ``revision`` (default: the current one), as the kinds read it."""
+        store = self.ctx.store
+        rev = store.current(env) if revision is None else revision
+        return EnvState(
+            env,
+            rev,
+            store.read_manifest(env, rev),
+            store.read_lock(env, rev),
+            store.read_conda_lock(env, rev),
+        )
+
+    def recover(self, env: str) -> str | None:
+        """Complete or undo a transaction a killed process left behind."""
+        txn = Transaction(self.ctx.store.prefix(env))
+        txn.cleanup_leftovers()
+        self.ctx.store.drop_uncommitted(env)
+        if not txn.active:
+            return None
+        journal = txn.journal()
+        if journal is None:  # killed before the journal was armed: nothing was touched
+            txn.finish()
+            return None
+        to_rev = int(journal["to_revision"])  # type: ignore[call-overload]
+        if to_rev in self.ctx.store.revisions(env):
+            txn.finish()
+            return f"completed the interrupted change to revision {to_rev}"
+        txn.roll_back()
+        txn.finish()
+        return f"rolled back an interrupted change (revision {to_rev} was never committed)"
+
+    def plan(self, kind: EnvKind, state: EnvState, command: str, solution: Solution) -> Plan:
+        """The solved change as a user sees it, then checked (the policy's hook)."""
+        changes, download, notes = kind.diff(self.ctx, state, solution)
+        plan = Plan(
+            state.name,
+            command,
+            tuple(changes),
+            download,
+            solution.manifest.to_toml(),
+            solution.pypi_lock,
+            state.revision,
+            tuple(notes),
+            solution.conda_lock,
+        )
+        for check in self.checks:
+            check(plan)
+        return plan
+
+    def _apply(
+        self,
+        kind: EnvKind,
+        state: EnvState,
+        plan: Plan,
+        solution: Solution,
+        confirm: ConfirmFn | None,
+        report: Reporter,
+    ) -> Result:
+        """confirm -> apply through the journal -> commit -> kernels."""
+        if confirm is not None and not plan.empty and not confirm(plan):
+            raise Declined("cancelled; nothing was changed")
+        env = state.name
+        new_rev = plan.from_revision + 1
+        txn = Transaction(self.ctx.store.prefix(env))
+        backup = kind.backup(self.ctx, state, plan)
+        timings: dict[str, float] = {}
+        if solution.seconds:
+            timings["solve"] = solution.seconds
+        clock = time.perf_counter()
+        try:
+            txn.begin(new_rev, backup.dists, {"command": plan.command}, backup.paths)
+        except OSError as exc:
+            txn.finish()  # the journal was never armed: nothing was touched
+            raise TransactionFailed(
+                f"could not prepare the change: {exc.strerror or exc}; nothing was changed"
+            ) from None
+        timings["journal"] = time.perf_counter() - clock
+        try:
+            clock = time.perf_counter()
+            kind.apply(self.ctx, state, plan, report)
+            timings["install"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            self._commit(env, plan, new_rev)
+        except BaseException as exc:
+            if new_rev not in self.ctx.store.revisions(env):  # not committed: undo
+                with sigint_deferred():
+                    txn.roll_back()
+                    txn.finish()
+                if isinstance(exc, UserPkgError | KeyboardInterrupt):
+                    raise
+                raise TransactionFailed(
+                    f"the change failed and was undone: {exc}", details=repr(exc)
+                ) from exc
+            # Interrupted after the commit point: the change is complete.
+        txn.finish()
+        timings["commit"] = time.perf_counter() - clock
+        self.sync_kernel_after_commit(env)
+        report("commit", f"revision {new_rev}")
+        return Result(plan, new_rev, applied=True, timings=timings)
+
+    def _commit(self, env: str, plan: Plan, revision: int) -> None:
+        record = RevisionRecord(revision, now(), plan.command, plan.changes, user())
+        conda_lock = plan.conda_lock_text
+        self.ctx.store.commit(env, plan.manifest_text, plan.lock_text, record, conda_lock)
+
+    # ------------------------------------------------------ create and delete
+
+    def _claim(self, name: str) -> None:
+        """Refuse a name that is taken (also in another case); clear a killed create's debris."""
+        store = self.ctx.store
+        if store.exists(name):
+            raise EnvExists(f"environment {name!r} already exists")
+        twin = next((e for e in store.names() if e.lower() == name.lower()), None)
+        if twin is not None:  # kernelspec names (and some filesystems) ignore case
+            raise EnvExists(
+                f"environment {twin!r} already exists; names must differ in more than case"
+            )
+        self.clear_debris(name)
+        prefix = store.prefix(name)
+        if os.path.lexists(prefix):
+            raise EnvExists(
+                f"{prefix} exists and is not an environment of jupyter-userpkg; choose another name"
+            )
+        store.creating_marker(name).parent.mkdir(parents=True, exist_ok=True)
+
+    def clear_debris(self, name: str) -> None:
+        """Remove what an interrupted ``create`` left (only what it marked as its own)."""
+        store = self.ctx.store
+        marker = store.creating_marker(name)
+        if marker.exists() and not store.exists(name):
+            shutil.rmtree(store.prefix(name), ignore_errors=True)
+            marker.unlink(missing_ok=True)
+
+    def sweep(self) -> None:
+        """Finish interrupted deletes and creates; safe at any time."""
+        envs_dir = self.ctx.store.envs_dir
+        trash = envs_dir / ".trash"
+        if trash.is_dir():
+            for entry in os.listdir(trash):
+                shutil.rmtree(trash / entry, ignore_errors=True)
+        locks = envs_dir / ".locks"
+        for marker in locks.glob("*.creating") if locks.is_dir() else ():
+            name = marker.name.removesuffix(".creating")
+            with self.lock(name):
+                self.clear_debris(name)
+
+    # ----------------------------------------------------------------- kernels
+
+    def sync_kernel_after_commit(self, env: str) -> None:
+        """The change is committed: a kernelspec that cannot be written is for doctor."""
+        with contextlib.suppress(OSError, UserPkgError, KeyboardInterrupt):
+            self.sync_kernel(env)
+
+    def sync_kernel(self, env: str) -> bool:
+        """Give the env a kernelspec iff its kind says it can run one; True if anything changed."""
+        store = self.ctx.store
+        kernels_dir = Path(self.kernels_dir())
+        state = self.state(env)
+        extra = kinds.get(state.manifest.kind).kernel_env(self.ctx, state)
+        if extra is None:
+            return kernels.remove(kernels_dir, env, store.envs_dir)
+        spec = kernels.kernelspec(
+            env, store.prefix(env), store.envs_dir, {"JUPYTER_USERPKG_ENV": env, **extra}
+        )
+        return kernels.write(kernels_dir, env, spec)
+
+
+def empty_solution(state: EnvState) -> Solution:
+    """A plan of nothing for ``state`` (an ``update --all`` of an env not made yet)."""
+    return Solution(state.manifest, EMPTY_LOCK)
+
+
+def with_command(result: Result, command: str) -> Result:
+    return replace(result, plan=replace(result.plan, command=command))
