@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 import rattler
 
-from jupyter_userpkg.core import condabackend
+from jupyter_userpkg.core import condabackend, condameta, condaspecs
 from jupyter_userpkg.core.condabackend import CondaOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -114,7 +114,7 @@ def bench_plan(loop: Loop, work: Path, runs: int) -> None:
     )
     print(header)
     for label, dirs, texts in REQUESTS:
-        urls = [condabackend.channel_url(str(d)) for d in dirs]
+        urls = [condaspecs.channel_url(str(d)) for d in dirs]
 
         def bare(urls: list[str] = urls, texts: list[str] = texts) -> list[Any]:
             return loop.run(
@@ -125,12 +125,12 @@ def bench_plan(loop: Loop, work: Path, runs: int) -> None:
 
         def ours(urls: list[str] = urls, texts: list[str] = texts) -> tuple[list[float], int]:
             t0 = time.perf_counter()
-            specs = condabackend.parse_specs(texts)
+            specs = condaspecs.parse_specs(texts)
             t1 = time.perf_counter()
             records = condabackend.solve(urls, specs, options=options)
             t2 = time.perf_counter()
-            solved = condabackend.SolvedLock(records, urls)
-            old = condabackend.parse_lock("")
+            solved = condameta.SolvedLock(records, urls)
+            old = condameta.parse_lock("")
             added = sorted(solved.packages.keys() - old.keys())
             t3 = time.perf_counter()
             assert solved.text  # at apply time only: outside the plan's total

@@ -14,8 +14,10 @@ one right after the other, each from its own tree's root (``python -c`` and
 ``sys.path``), so each side is self-consistent: its script, its ``tests``
 helpers and its ``jupyter_userpkg``.  ``PYTHONPATH`` comes before the editable
 install's path, and subprocesses (kernels, the ``jupyter-userpkg`` console
-script) inherit it.  A benchmark the older revision does not have yet runs the
-current script on both sides (said so in its heading).
+script) inherit it.  Both trees' ``jupyter_userpkg`` is byte-compiled first and
+``PYTHONDONTWRITEBYTECODE`` is dropped, so neither side pays for compiling.
+A benchmark the older revision does not have yet runs the current script on
+both sides (said so in its heading).
 
 Both outputs are printed in full under headings, then a short summary: lines of
 the two outputs that are the same but for their figures are paired, and the
@@ -64,8 +66,19 @@ def git(*args: str) -> str:
 
 def run_bench(heading: str, script: Path, tree: Path, args: list[str]) -> Outcome:
     """Run one benchmark script, streaming its output under ``heading``, and keep the output."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # Bytecode caches on both sides, as an installed package has: without them
+    # every process of one side would compile the package again.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
     env["PYTHONPATH"] = str(tree)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(tree / "jupyter_userpkg")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     argv = [sys.executable, str(script), *args]
     print(f"\n===== {heading}\n$ PYTHONPATH={tree} {shlex.join(argv)}", flush=True)
     proc = subprocess.Popen(
@@ -88,6 +101,12 @@ def run_bench(heading: str, script: Path, tree: Path, args: list[str]) -> Outcom
     return Outcome(heading, code, "".join(lines))
 
 
+def figures(line: str) -> list[re.Match[str]]:
+    """The figures of a line, leaving out targets in brackets (``[<= 1.5x]``)."""
+    blanked = re.sub(r"\[[^\]]*\]", lambda m: " " * len(m[0]), line)
+    return list(FIGURE.finditer(blanked))
+
+
 def skeleton(line: str) -> str:
     return re.sub(r"\s+", " ", NUMBER.sub("#", line)).strip()
 
@@ -100,18 +119,18 @@ def pair_figures(before: str, after: str) -> list[tuple[str, list[str], list[str
     """
     by_key: dict[str, list[str]] = defaultdict(list)
     for line in before.splitlines():
-        if FIGURE.search(line):
+        if figures(line):
             by_key[skeleton(line)].append(line)
     seen: dict[str, int] = defaultdict(int)
     rows = []
     for line in after.splitlines():
         key = skeleton(line)
-        if not FIGURE.search(line) or seen[key] >= len(by_key.get(key, [])):
+        if not figures(line) or seen[key] >= len(by_key.get(key, [])):
             continue
         old = by_key[key][seen[key]]
         seen[key] += 1
-        old_figs = list(FIGURE.finditer(old))
-        new_figs = list(FIGURE.finditer(line))
+        old_figs = figures(old)
+        new_figs = figures(line)
         if len(old_figs) != len(new_figs):
             continue
         differ = [

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli import error_lines, guarded_dispatch, make_service, parse_command, render_text
+from .core import kinds
 from .core.errors import BadCommandLine, UserPkgError
 from .core.names import DEFAULT_ENV
 from .core.records import Plan
@@ -62,7 +63,7 @@ class KernelHost:
         # site.getsitepackages() lists dirs that may not exist (a user site never
         # made, Debian's dist-packages); only existing ones are ever on sys.path.
         base = {d for d in manifest.base_site if os.path.isdir(d)}
-        return manifest.kind == "layer" and base <= set(sys.path)
+        return kinds.get(manifest.kind).extends_base and base <= set(sys.path)
 
     def activate(self, env: str) -> bool:
         """Put a hosted layer's site-packages on sys.path, ahead of the base's.

@@ -18,12 +18,10 @@ rattler is imported lazily: layer and venv users never pay for it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -31,20 +29,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
+from .condameta import current_platform, installed_records
+from .condaspecs import DEFAULT_CHANNEL_ALIAS, spec_channel, spec_name
+from .errors import BackendUnavailable, PackageNotFound, Unsatisfiable
 from .events import Reporter
 
-#: The file name of a conda lock (as the store keeps it).
-CONDA_LOCK = "conda.lock"
-
 if TYPE_CHECKING:
-    from rattler import Gateway, MatchSpec, PackageCache, PrefixRecord, RepoDataRecord
+    from rattler import Gateway, MatchSpec, PackageCache, RepoDataRecord
 
 T = TypeVar("T")
 #: Guards the module's process-wide state (the server calls in from many threads).
 _lock = threading.Lock()
 
-DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
 #: What overrides the detection of a virtual package (conda's variables).
 _VIRTUAL_HINTS = {
     "__cuda": "CONDA_OVERRIDE_CUDA",
@@ -81,25 +77,6 @@ class CondaOptions:
         if self.repodata_cache_dir:
             return Path(self.repodata_cache_dir)
         return self.cache_root() / "conda-repodata"
-
-
-@dataclass(frozen=True)
-class CondaLocked:
-    """One conda package of an env's lock (read without rattler)."""
-
-    name: str
-    version: str
-    build: str
-    channel: str
-    size: int
-    depends: tuple[str, ...] = ()
-
-    @property
-    def is_python_package(self) -> bool:
-        """Installs an importable distribution (it needs python)."""
-        return self.name != "python" and any(
-            d.split()[0] == "python" for d in self.depends if d.strip()
-        )
 
 
 # ---------------------------------------------------------------- the loop
@@ -165,93 +142,6 @@ def run(
             except BaseException:
                 break
         raise
-
-
-# ------------------------------------------------------------ channels, specs
-
-
-def channel_url(channel: str, alias: str = DEFAULT_CHANNEL_ALIAS) -> str:
-    """A channel name (``conda-forge``) through the alias, or a URL/path as it is."""
-    from rattler import Channel, ChannelConfig
-
-    text = channel.strip()
-    if not text or any(c.isspace() for c in text):
-        raise InvalidSpec(f"{channel!r} is not a channel name or URL")
-    if text.startswith("/"):
-        text = "file://" + text
-    try:
-        url = str(Channel(text, ChannelConfig(channel_alias=alias)).base_url)
-    except Exception as exc:
-        raise InvalidSpec(f"{channel!r} is not a channel name or URL: {exc}") from None
-    return url.rstrip("/")
-
-
-def parse_specs(texts: Iterable[str], alias: str = DEFAULT_CHANNEL_ALIAS) -> list[MatchSpec]:
-    """conda MatchSpecs (``numpy>=1.20``, ``scipy=1.1``, ``conda-forge::pkg``, builds).
-
-    A channel named in a spec (``testing::bar``) goes through ``alias`` like the
-    env's own channels, so that it names the same URL the solver reads.
-    """
-    from rattler import MatchSpec
-
-    out = []
-    for text in texts:
-        spec = text.strip()
-        head, sep, rest = spec.partition("::")
-        if sep and head and "://" not in head and not head.startswith("/"):
-            spec = f"{channel_url(head, alias)}::{rest}"
-        if not spec or spec.startswith("-"):
-            raise InvalidSpec(f"{text!r} is not a package spec")
-        bare = re.sub(r"\[.*\]$", "", spec.split("::")[-1])  # no channel, no [key=value]
-        if "://" in bare or bare.endswith((".conda", ".tar.bz2")):
-            raise InvalidSpec(
-                f"{text!r}: packages come from the environment's channels; "
-                "a URL or file cannot be installed directly"
-            )
-        # conda's own forms (``bar=1.0=0``, ``numpy 1.15 py36_0``) need the lenient
-        # parser; what it accepts beyond them is refused with the strict one's reason.
-        try:
-            match = MatchSpec(spec)
-            build = match.build
-            if build is not None and not re.fullmatch(r"[A-Za-z0-9_.*+]+", str(build)):
-                MatchSpec(spec, strict=True)
-                raise ValueError(f"bad build string {build!r}")
-        except Exception as exc:
-            raise InvalidSpec(f"{text!r} is not a valid conda package spec: {exc}") from None
-        if match.name is None:
-            raise InvalidSpec(f"{text!r} is not a valid conda package spec: it names no package")
-        name = match.name.normalized
-        if not re.fullmatch(r"[a-z0-9_][a-z0-9_.+-]*", name):
-            raise InvalidSpec(f"{text!r} is not a valid conda package spec: bad name {name!r}")
-        out.append(match)
-    return out
-
-
-def validate_name(text: str) -> str:
-    """A bare package name (for remove/update) in a conda env: conda's or PyPI's."""
-    name = text.strip().lower()
-    if not re.fullmatch(r"[a-z0-9_][a-z0-9_.+-]*", name):
-        raise InvalidSpec(f"{text!r}: give a package name only, without version or build")
-    return name
-
-
-def spec_name(spec: MatchSpec) -> str:
-    assert spec.name is not None
-    return str(spec.name.normalized)
-
-
-def spec_text(spec: MatchSpec) -> str:
-    """The canonical text of a spec (what the manifest keeps)."""
-    return str(spec)
-
-
-def spec_channel(spec: MatchSpec) -> str | None:
-    """The URL of a spec's ``channel::`` prefix."""
-    channel = spec.channel
-    if channel is None:
-        return None
-    # parse_specs has already put a channel *name* through the alias.
-    return str(channel.base_url).rstrip("/")
 
 
 # ---------------------------------------------------------------- caches
@@ -324,12 +214,6 @@ def _virtual_packages(_key: tuple[tuple[str, str], ...]) -> list[Any]:
 def virtual_packages() -> list[Any]:
     """``__glibc``, ``__linux``, ``__cuda``... overridable by ``CONDA_OVERRIDE_*``."""
     return _virtual_packages(_override_env())
-
-
-def current_platform() -> str:
-    from rattler.platform import Platform
-
-    return str(Platform.current())
 
 
 def platforms() -> list[Any]:
@@ -498,70 +382,6 @@ def query_names(channels: Sequence[str], options: CondaOptions) -> set[str]:
 # ---------------------------------------------------------------- installing
 
 
-def installed_records(prefix: Path) -> list[PrefixRecord]:
-    from rattler import PrefixRecord
-
-    meta = prefix / "conda-meta"
-    return [PrefixRecord.from_path(p) for p in sorted(meta.glob("*.json"))] if meta.is_dir() else []
-
-
-def installed_versions(prefix: Path) -> dict[str, tuple[str, str, Path]]:
-    """name -> (version, build, conda-meta file) of the conda packages in a prefix.
-
-    Read from the file names (``<name>-<version>-<build>.json``), without rattler.
-    """
-    meta = prefix / "conda-meta"
-    out: dict[str, tuple[str, str, Path]] = {}
-    for path in sorted(meta.glob("*.json")) if meta.is_dir() else ():
-        parts = path.stem.rsplit("-", 2)
-        if len(parts) == 3:
-            out[parts[0]] = (parts[1], parts[2], path)
-    return out
-
-
-def owned_paths(meta_file: Path) -> set[str]:
-    """Paths (relative to the prefix) a conda package installed, with their pycache."""
-    import json
-
-    try:
-        data = json.loads(meta_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    prefix = meta_file.parent.parent
-    out = {os.path.relpath(meta_file, prefix)}
-    for rel in data.get("files") or []:
-        out.add(os.path.normpath(rel))
-        if rel.endswith(".py"):
-            out.add(os.path.join(os.path.dirname(rel), "__pycache__"))
-    return out
-
-
-def python_dists(meta_file: Path) -> dict[str, str]:
-    """Distributions (canonical name -> version) an installed conda package provides.
-
-    Read from the ``*.dist-info`` directories among its files: a conda package's
-    name need not be its distribution's (``pytorch`` installs ``torch``).
-    """
-    import json
-
-    from packaging.utils import canonicalize_name
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        files = json.loads(meta_file.read_text(encoding="utf-8")).get("files") or []
-    except (OSError, ValueError):
-        return {}
-    out: dict[str, str] = {}
-    for rel in files:
-        parent = os.path.basename(os.path.dirname(rel))
-        if parent.endswith(".dist-info") and os.path.basename(rel) == "METADATA":
-            name, _, version = parent.removesuffix(".dist-info").rpartition("-")
-            with contextlib.suppress(InvalidVersion):
-                if name:
-                    out[canonicalize_name(name)] = str(Version(version))
-    return out
-
-
 def install(
     prefix: Path,
     records: Sequence[RepoDataRecord],
@@ -665,150 +485,3 @@ class _InstallReporter:
             on_event(phase, f"{verb} {name}", package=name, done=done, total=total)
         for name, (done, total) in last_download.items():
             on_event("download", f"downloading {name}", package=name, done=done, total=total)
-
-
-# --------------------------------------------------------------------- locks
-
-
-def lock_text(records: Sequence[RepoDataRecord], channels: Sequence[str]) -> str:
-    """The env's conda lock (the pixi.lock format rattler reads and writes)."""
-    from rattler import Channel, LockFile, LockPlatform
-
-    platform = LockPlatform(current_platform())
-    lock = LockFile([platform])
-    for record in sorted(records, key=lambda r: r.name.normalized):
-        lock.add_conda_package("default", platform, record)
-    lock.set_channels("default", [Channel(url).to_lock_channel() for url in channels])
-    with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
-        path = Path(tmp) / CONDA_LOCK
-        lock.to_path(path)
-        text = path.read_text(encoding="utf-8")
-    # The plan reads this lock next: give it the records' own summary rather
-    # than a YAML parse (the parse costs as much as the solve for 250 packages).
-    _remember(text, {str(r.name.normalized): _summary(r) for r in records})
-    return text
-
-
-def _summary(record: RepoDataRecord) -> CondaLocked:
-    return CondaLocked(
-        name=str(record.name.normalized),
-        version=str(record.version),
-        build=str(record.build),
-        channel=str(record.channel or "").rstrip("/"),
-        size=int(record.size or 0),
-        depends=tuple(str(d) for d in record.depends),
-    )
-
-
-_parsed: dict[str, dict[str, CondaLocked]] = {}
-
-
-def _remember(text: str, packages: dict[str, CondaLocked]) -> None:
-    with _lock:
-        while len(_parsed) >= 16:
-            _parsed.pop(next(iter(_parsed)))
-        _parsed[text] = packages
-
-
-class SolvedLock:
-    """A solve's records as the env's next conda lock, written out on first use.
-
-    Planning needs only the packages (for the diff); the lock's text, which
-    costs as much as a fifth of the solve to write, is made when the plan is
-    applied, never for a dry run.
-    """
-
-    def __init__(self, records: Sequence[RepoDataRecord], channels: Sequence[str]) -> None:
-        self.records = list(records)
-        self.channels = list(channels)
-
-    @functools.cached_property
-    def packages(self) -> dict[str, CondaLocked]:
-        return {str(r.name.normalized): _summary(r) for r in self.records}
-
-    @functools.cached_property
-    def text(self) -> str:
-        return lock_text(self.records, self.channels)
-
-
-#: A conda lock as committed text, or as a solve's result not yet written out.
-Lock = str | SolvedLock
-
-
-def packages_of(lock: object) -> dict[str, CondaLocked]:
-    """The packages of a conda lock: committed text, or a solve's :class:`SolvedLock`."""
-    if isinstance(lock, SolvedLock):
-        return dict(lock.packages)
-    return parse_lock(str(lock))
-
-
-def records_of(lock: object) -> list[RepoDataRecord]:
-    if isinstance(lock, SolvedLock):
-        return list(lock.records)
-    return lock_records(str(lock))
-
-
-def lock_records(text: str) -> list[RepoDataRecord]:
-    """The records of a conda lock for this platform, for :func:`install` or as preferences.
-
-    InvalidSpec when rattler cannot read the lock, or it has no packages for this platform.
-    """
-    if not parse_lock(text):
-        return []
-    from rattler import LockFile
-
-    with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
-        path = Path(tmp) / CONDA_LOCK
-        path.write_text(text, encoding="utf-8")
-        try:
-            lock = LockFile.from_path(path)
-            env = lock.environment("default")
-            here = [p for p in lock.platforms() if p.name == current_platform()]
-            records = env.conda_repodata_records_for_platform(here[0]) if env and here else None
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InvalidSpec(f"the conda lock cannot be read: {first}") from None
-        if not records:
-            raise InvalidSpec(
-                f"the conda lock has no packages for this platform ({current_platform()})"
-            )
-        return list(records)
-
-
-def parse_lock(text: str) -> dict[str, CondaLocked]:
-    """name -> package of a conda lock, read as YAML (no rattler needed).
-
-    Recently written or read locks are remembered, so a plan, its apply and
-    the reads that follow parse each lock once.
-    """
-    if not text.strip():
-        return {}
-    known = _parsed.get(text)
-    if known is not None:
-        return dict(known)
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster
-    data = yaml.load(text, Loader=loader) or {}
-    out: dict[str, CondaLocked] = {}
-    for pkg in data.get("packages") or []:
-        url = str(pkg.get("conda") or "")
-        if not url:
-            continue
-        stem = url.rsplit("/", 1)[-1]
-        for ext in (".tar.bz2", ".conda"):
-            stem = stem.removesuffix(ext)
-        parts = stem.rsplit("-", 2)
-        if len(parts) != 3:
-            continue
-        name = str(pkg.get("name") or parts[0])
-        out[name] = CondaLocked(
-            name=name,
-            version=str(pkg.get("version") or parts[1]),
-            build=str(pkg.get("build") or parts[2]),
-            channel=str(pkg.get("channel") or "").rstrip("/"),
-            size=int(pkg.get("size") or 0),
-            depends=tuple(str(d) for d in pkg.get("depends") or ()),
-        )
-    _remember(text, out)
-    return dict(out)

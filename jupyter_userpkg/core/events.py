@@ -98,8 +98,6 @@ class Reporter:
         def forward(line: str) -> None:
             nonlocal linked, unlinked
             text = line.strip()
-            if not text or text.startswith("warning:"):
-                return
             if text.startswith(("+ ", "- ", "~ ")):
                 name = text[2:].split("==", 1)[0].strip()
                 if text[0] == "-":
@@ -108,11 +106,13 @@ class Reporter:
                 else:
                     linked += 1
                     self("install", text, package=name, done=linked, total=total)
-            elif text.startswith(("Downloading", "Downloaded", "Prepared")):
+            elif text.startswith(("Downloading", "Downloaded")):
                 words = text.split()
-                package = words[1] if text.startswith("Download") and len(words) > 1 else None
-                self("download", text, package=package)
-            else:
-                self("install", text)
+                self("download", text, package=words[1] if len(words) > 1 else None)
+            elif text.startswith(("Prepared", "Uninstalled", "Installed")):
+                phase = {"P": "download", "U": "remove", "I": "install"}[text[0]]
+                self(phase, text)
+            # Anything else (warnings, an offline attempt's "not cached" errors) is not
+            # progress: failures reach the user as errors, once.
 
         return forward

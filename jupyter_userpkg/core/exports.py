@@ -23,7 +23,7 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from . import condabackend
+from . import condameta
 from .errors import InvalidRequest, InvalidSpec
 from .specs import parse_pypi_specs
 from .store import Manifest, conda_entry_to_spec, manifest_entry_to_requirement, parse_lock
@@ -198,7 +198,7 @@ def _read_lock(text: str, path: Path) -> Imported:
     # A conda env's PyPI requests may be satisfied by its conda packages.
     conda_lock = str(tool.get("conda-lock") or "") or None
     try:
-        held = {canonicalize_name(n) for n in condabackend.parse_lock(conda_lock or "")}
+        held = {canonicalize_name(n) for n in condameta.parse_lock(conda_lock or "")}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError):
         raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
     for req in reqs:

@@ -108,7 +108,7 @@ class Plan:
     from_revision: int
     messages: tuple[str, ...] = field(default=())
     #: The conda lock the env will have (conda envs only): its text, or an
-    #: object that writes it on first use (see ``condabackend.SolvedLock``).
+    #: object that writes it on first use (see ``condameta.SolvedLock``).
     conda_lock: str | Deferred = ""
 
     @property

@@ -257,7 +257,7 @@ def _offline_first(args: list[str], options: UvOptions, on_line: ProgressFn | No
     network (and fails before touching the env if it does not).
     """
     if not options.offline:
-        result = run([*args, "--offline"], env=_env())
+        result = run([*args, "--offline"], env=_env(), on_line=on_line)
         if result.returncode == 0:
             return result
     return run(args, env=_env(), on_line=on_line)

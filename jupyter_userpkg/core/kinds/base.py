@@ -119,6 +119,9 @@ class EnvKind(Protocol):
 
     #: The name users give with ``--kind`` and manifests record.
     name: str
+    #: The env sees the server interpreter's packages, so a kernel running that
+    #: interpreter can host it in-process (its site-packages on ``sys.path``).
+    extends_base: bool
 
     def create_intent(self, ctx: Context, request: CreateRequest) -> Intent:
         """Validate ``create``'s arguments (nothing is touched yet)."""

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .. import condabackend, uvbackend
+from .. import condabackend, condameta, condaspecs, uvbackend
 from ..errors import InvalidRequest, InvalidSpec, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
@@ -61,6 +61,7 @@ class CondaKind:
     """A conda prefix (see the module docstring)."""
 
     name = "conda"
+    extends_base = False
 
     # ---------------------------------------------------------------- requests
 
@@ -80,7 +81,7 @@ class CondaKind:
         if python:
             wanted.append(f"python {python}.*")
         alias = ctx.conda.channel_alias
-        conda_specs = condabackend.parse_specs(wanted, alias)
+        conda_specs = condaspecs.parse_specs(wanted, alias)
         reqs = parse_pypi_specs([str(r) for r in imported.requirements] if imported else [])
         reqs += parse_pypi_specs(list(request.pypi_specs))
         sources = (
@@ -88,13 +89,13 @@ class CondaKind:
             or list(imported.channels if imported else ())
             or list(ctx.conda.default_channels)
         )
-        urls = list(dict.fromkeys(condabackend.channel_url(c, alias) for c in sources))
+        urls = list(dict.fromkeys(condaspecs.channel_url(c, alias) for c in sources))
         manifest = Manifest(
             request.name,
             self.name,
             "",
             channels=tuple(urls),
-            conda={condabackend.spec_name(m): condabackend.spec_text(m) for m in conda_specs},
+            conda={condaspecs.spec_name(m): condaspecs.spec_text(m) for m in conda_specs},
         ).with_pypi(reqs)
         command = f"create {request.name} --kind conda" + "".join(f" -c {c}" for c in sources)
         command += "".join(f" {m}" for m in wanted) + "".join(f" --pypi {r}" for r in reqs)
@@ -113,14 +114,12 @@ class CondaKind:
 
     def change_intent(self, ctx: Context, state: EnvState, request: ChangeRequest) -> Intent:
         env, manifest = state.name, state.manifest
-        remove = [condabackend.validate_name(n) for n in request.remove]
-        update = [condabackend.validate_name(n) for n in request.update]
+        remove = [condaspecs.validate_name(n) for n in request.remove]
+        update = [condaspecs.validate_name(n) for n in request.update]
         use_pypi = request.pypi
         reqs = parse_pypi_specs(list(request.install)) if use_pypi else []
-        specs = (
-            [] if use_pypi else condabackend.parse_specs(request.install, ctx.conda.channel_alias)
-        )
-        conda_locked = condabackend.parse_lock(state.conda_lock)
+        specs = [] if use_pypi else condaspecs.parse_specs(request.install, ctx.conda.channel_alias)
+        conda_locked = condameta.parse_lock(state.conda_lock)
         pypi_locked = parse_lock(state.pypi_lock)
         conda_remove, pypi_remove = [], []
         for name in remove:
@@ -150,9 +149,7 @@ class CondaKind:
             else:
                 raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
         new_manifest = (
-            manifest.with_conda(
-                {condabackend.spec_name(m): condabackend.spec_text(m) for m in specs}
-            )
+            manifest.with_conda({condaspecs.spec_name(m): condaspecs.spec_text(m) for m in specs})
             .without_conda(conda_remove)
             .with_pypi(reqs)
             .without_pypi(pypi_remove)
@@ -179,13 +176,13 @@ class CondaKind:
             return Solution(manifest, pypi_lock, intent.conda_lock_text)
         timer = pypi.Timer()
         notes: list[str] = []
-        new_conda: condabackend.Lock = state.conda_lock
+        new_conda: condameta.Lock = state.conda_lock
         if intent.resolve_conda:
             report("solve", "resolving conda packages")
             manifest, new_conda = self._solve_conda(ctx, state, intent, notes)
-        conda_locked = condabackend.parse_lock(state.conda_lock)
+        conda_locked = condameta.parse_lock(state.conda_lock)
         pypi_locked = parse_lock(state.pypi_lock)
-        moved = condabackend.packages_of(new_conda) != conda_locked
+        moved = condameta.packages_of(new_conda) != conda_locked
         if (
             intent.pypi_reqs
             or intent.pypi_remove
@@ -203,19 +200,19 @@ class CondaKind:
 
     def _solve_conda(
         self, ctx: Context, state: EnvState, intent: CondaIntent, notes: list[str]
-    ) -> tuple[Manifest, condabackend.Lock]:
+    ) -> tuple[Manifest, condameta.Lock]:
         manifest = intent.manifest
         urls = list(manifest.channels)
         keep = [
             r
-            for r in condabackend.lock_records(state.conda_lock)
+            for r in condameta.lock_records(state.conda_lock)
             if not intent.update_all and r.name.normalized not in intent.conda_update
         ]
 
         def solve(wanted: Manifest) -> list[Any]:
             return condabackend.solve(
                 urls,
-                condabackend.parse_specs(wanted.conda.values(), ctx.conda.channel_alias),
+                condaspecs.parse_specs(wanted.conda.values(), ctx.conda.channel_alias),
                 options=ctx.conda,
                 locked=keep,
                 refresh_all=bool(intent.conda_update or intent.update_all),
@@ -232,21 +229,21 @@ class CondaKind:
                 records = solve(manifest)
             elif "ipykernel" not in manifest.pypi:
                 manifest = manifest.with_pypi([Requirement("ipykernel")])
-        return manifest, condabackend.SolvedLock(records, urls)
+        return manifest, condameta.SolvedLock(records, urls)
 
     def _solve_pypi(
         self,
         ctx: Context,
         state: EnvState,
         manifest: Manifest,
-        conda_lock: condabackend.Lock,
+        conda_lock: condameta.Lock,
         intent: CondaIntent,
         report: Reporter,
     ) -> str:
         """The PyPI layer, with the conda-installed Python packages held fixed."""
         if not manifest.pypi:
             return EMPTY_LOCK
-        conda = condabackend.packages_of(conda_lock)
+        conda = condameta.packages_of(conda_lock)
         if "python" not in conda:
             raise InvalidRequest(
                 f"PyPI packages need Python in environment {manifest.name!r}: "
@@ -258,11 +255,11 @@ class CondaKind:
                 with contextlib.suppress(InvalidVersion):
                     held[canonicalize_name(pkg.name)] = str(Version(pkg.version))
         prefix = ctx.store.prefix(state.name)
-        linked = condabackend.installed_versions(prefix)
+        linked = condameta.installed_versions(prefix)
         for cname, (version, build, meta) in linked.items():
             staying = conda.get(cname)
             if staying is not None and (staying.version, staying.build) == (version, build):
-                held.update(condabackend.python_dists(meta))  # by the names they install
+                held.update(condameta.python_dists(meta))  # by the names they install
         installed = linked.get("python")
         planned = conda["python"].version
         same = installed is not None and installed[0] == planned
@@ -282,8 +279,8 @@ class CondaKind:
     def diff(
         self, ctx: Context, state: EnvState, solution: Solution
     ) -> tuple[list[Change], int, list[str]]:
-        old = condabackend.parse_lock(state.conda_lock)
-        new = condabackend.packages_of(solution.conda_lock)
+        old = condameta.parse_lock(state.conda_lock)
+        new = condameta.packages_of(solution.conda_lock)
         changes: list[Change] = []
         download = 0
         for name in sorted(set(old) | set(new)):
@@ -311,12 +308,12 @@ class CondaKind:
         old_locked = parse_lock(state.pypi_lock)
         moves = _python_moves(prefix, plan)
         dists = pypi.changed_dists(prefix, EMPTY_LOCK if moves else plan.lock_text, old_locked)
-        new_conda = condabackend.packages_of(plan.conda_lock)
+        new_conda = condameta.packages_of(plan.conda_lock)
         paths: set[str] = set()
-        for cname, (version, build, meta) in condabackend.installed_versions(prefix).items():
+        for cname, (version, build, meta) in condameta.installed_versions(prefix).items():
             now = new_conda.get(cname)
             if moves or now is None or (now.version, now.build) != (version, build):
-                paths |= condabackend.owned_paths(meta)
+                paths |= condameta.owned_paths(meta)
         return Backup(tuple(dists), frozenset(paths))
 
     def apply(self, ctx: Context, state: EnvState, plan: Plan, report: Reporter) -> None:
@@ -339,7 +336,7 @@ class CondaKind:
         if any(c.source == "conda" for c in plan.changes):
             condabackend.install(
                 prefix,
-                condabackend.records_of(plan.conda_lock),
+                condameta.records_of(plan.conda_lock),
                 options=ctx.conda,
                 on_event=report,
             )
@@ -356,8 +353,8 @@ class CondaKind:
     def verify(self, ctx: Context, state: EnvState) -> list[str]:
         prefix = ctx.store.prefix(state.name)
         problems = []
-        conda = condabackend.parse_lock(state.conda_lock)
-        linked = condabackend.installed_versions(prefix)
+        conda = condameta.parse_lock(state.conda_lock)
+        linked = condameta.installed_versions(prefix)
         for name, pkg in sorted(conda.items()):
             if name not in linked:
                 problems.append(f"{name} {pkg.version} is in the lock but not installed")
@@ -383,12 +380,12 @@ class CondaKind:
         ]
         out += [
             Package(p.name, p.version, "conda", p.channel, p.name in manifest.conda)
-            for p in condabackend.parse_lock(state.conda_lock).values()
+            for p in condameta.parse_lock(state.conda_lock).values()
         ]
         return out
 
     def count(self, state: EnvState) -> int:
-        return len(parse_lock(state.pypi_lock)) + len(condabackend.parse_lock(state.conda_lock))
+        return len(parse_lock(state.pypi_lock)) + len(condameta.parse_lock(state.conda_lock))
 
     def export(self, state: EnvState, fmt: str) -> str:
         manifest = state.manifest
@@ -398,7 +395,7 @@ class CondaKind:
                 "'lock' (a requirements file holds PyPI packages only)"
             )
         if fmt == "environment":
-            conda = condabackend.parse_lock(state.conda_lock)
+            conda = condameta.parse_lock(state.conda_lock)
             specs = [f"{p.name}={p.version}={p.build}" for _, p in sorted(conda.items())]
             return environment_export(
                 manifest.name, list(manifest.channels), specs, pypi.pins(state.pypi_lock)
@@ -413,7 +410,7 @@ class CondaKind:
 
     def kernel_env(self, ctx: Context, state: EnvState) -> dict[str, str] | None:
         has = "ipykernel" in parse_lock(state.pypi_lock) or "ipykernel" in (
-            condabackend.parse_lock(state.conda_lock)
+            condameta.parse_lock(state.conda_lock)
         )
         if not has:
             return None
@@ -423,8 +420,8 @@ class CondaKind:
 def _check_conda_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]) -> None:
     """An imported conda lock must be readable by rattler, for this platform."""
     try:
-        locked = condabackend.parse_lock(conda_lock)
-        condabackend.lock_records(conda_lock)
+        locked = condameta.parse_lock(conda_lock)
+        condameta.lock_records(conda_lock)
     except InvalidSpec as exc:
         raise InvalidSpec(f"{source}: {exc.message}") from None
     except Exception:
@@ -439,14 +436,14 @@ def _check_conda_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]
 
 def _python_moves(prefix: Path, plan: Plan) -> bool:
     """Whether a plan changes the env's Python X.Y (installed -> planned)."""
-    installed = condabackend.installed_versions(prefix).get("python")
-    planned = condabackend.packages_of(plan.conda_lock).get("python")
+    installed = condameta.installed_versions(prefix).get("python")
+    planned = condameta.packages_of(plan.conda_lock).get("python")
     if installed is None or planned is None:
         return False
     return major_minor(installed[0]) != major_minor(planned.version)
 
 
-def _python_of(conda_lock: condabackend.Lock) -> str:
+def _python_of(conda_lock: condameta.Lock) -> str:
     """X.Y of the python in a conda lock ("" when the env has none)."""
-    pkg = condabackend.packages_of(conda_lock).get("python")
+    pkg = condameta.packages_of(conda_lock).get("python")
     return major_minor(pkg.version) if pkg else ""

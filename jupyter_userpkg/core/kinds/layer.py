@@ -33,6 +33,7 @@ class LayerKind(VenvKind):
     """A PyPI layer over the base interpreter (see the module docstring)."""
 
     name = "layer"
+    extends_base = True
 
     def manifest_for(self, ctx: Context, name: str) -> Manifest:
         """A layer's manifest before any request: the base interpreter's facts."""

@@ -50,6 +50,7 @@ class VenvKind:
     """An isolated venv (see the module docstring)."""
 
     name = "venv"
+    extends_base = False
 
     # ---------------------------------------------------------------- requests
 
