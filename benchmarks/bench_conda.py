@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 import rattler
 
 from jupyter_userpkg.core import condabackend, condameta, condaspecs
-from jupyter_userpkg.core.condabackend import CondaOptions
+from jupyter_userpkg.core.options import CondaOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.conda_channel import build_package, index_channel

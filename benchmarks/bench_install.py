@@ -25,8 +25,8 @@ from pathlib import Path
 
 import uv
 
+from jupyter_userpkg.core.options import UvOptions
 from jupyter_userpkg.core.service import UserPkgService
-from jupyter_userpkg.core.uvbackend import UvOptions
 
 UV = str(uv.find_uv_bin())
 QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}

@@ -28,8 +28,8 @@ import uv
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
+from jupyter_userpkg.core.options import UvOptions
 from jupyter_userpkg.core.service import UserPkgService
-from jupyter_userpkg.core.uvbackend import UvOptions
 
 UV = str(uv.find_uv_bin())
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,9 +24,9 @@ from .core.errors import (
     TransactionFailed,
     UserPkgError,
 )
-from .core.events import ProgressEvent
+from .core.events import ProgressEvent, ProgressFn
 from .core.records import Change, Plan, Result
-from .core.service import ConfirmFn, ProgressFn, UserPkgService
+from .core.service import ConfirmFn, UserPkgService
 from .core.store import atomic_write
 
 PROG = "jupyter userpkg"

@@ -23,9 +23,10 @@ from typing import Any
 from .cli import error_lines, guarded_dispatch, make_service, parse_command, render_text
 from .core import kinds
 from .core.errors import BadCommandLine, UserPkgError
+from .core.events import ProgressFn
 from .core.names import DEFAULT_ENV
 from .core.records import Plan
-from .core.service import ProgressFn, UserPkgService
+from .core.service import UserPkgService
 from .core.transaction import site_packages_dirs
 from .magics import CHANGING, TARGETED, stale_after, top_level_modules
 

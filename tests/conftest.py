@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core.condabackend import CondaOptions
+from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.transaction import walk_tree
 from tests.conda_channel import TestChannel, build_package, build_test_channel, index_channel

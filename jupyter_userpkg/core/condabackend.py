@@ -25,14 +25,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .condameta import current_platform, installed_records
-from .condaspecs import DEFAULT_CHANNEL_ALIAS, spec_channel, spec_name
+from .condaspecs import spec_channel, spec_name
 from .errors import BackendUnavailable, PackageNotFound, Unsatisfiable
 from .events import Reporter
+from .options import CondaOptions
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, RepoDataRecord
@@ -50,33 +51,6 @@ _VIRTUAL_HINTS = {
 }
 #: Lines of the solver's explanation shown to a user; the rest is summarised.
 EXPLANATION_LINES = 24
-
-
-@dataclass(frozen=True)
-class CondaOptions:
-    """Channels, caches and network settings of the conda engine."""
-
-    channel_alias: str = DEFAULT_CHANNEL_ALIAS
-    default_channels: tuple[str, ...] = ("conda-forge",)
-    #: Writable package cache (extracted packages, hard-linked into envs).
-    pkgs_dir: str = ""
-    #: Read-only package caches searched first (an administrator's shared layer).
-    shared_pkgs_dirs: tuple[str, ...] = ()
-    repodata_cache_dir: str = ""
-    #: Seconds a channel's in-memory repodata is used before a conditional refresh.
-    repodata_ttl: float = 300.0
-    offline: bool = False
-
-    def cache_root(self) -> Path:
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jupyter-userpkg"
-
-    def pkgs(self) -> Path:
-        return Path(self.pkgs_dir) if self.pkgs_dir else self.cache_root() / "conda-pkgs"
-
-    def repodata(self) -> Path:
-        if self.repodata_cache_dir:
-            return Path(self.repodata_cache_dir)
-        return self.cache_root() / "conda-repodata"
 
 
 # ---------------------------------------------------------------- the loop

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 
 from .store import atomic_write
-from .uvbackend import env_python
 
 PREFIX = "userpkg-"
 
@@ -33,6 +31,8 @@ def kernel_name(env: str) -> str:
 
 
 def kernelspec(env: str, prefix: Path, envs_dir: Path, extra_env: dict[str, str]) -> dict[str, Any]:
+    from .uvbackend import env_python
+
     return {
         "argv": [
             str(env_python(prefix)),
@@ -61,7 +61,7 @@ def magic_support_dir(envs_dir: Path) -> Path:
     package = Path(__file__).resolve().parent.parent
     if not (link.is_symlink() and link.resolve() == package):
         support.mkdir(parents=True, exist_ok=True)
-        tmp = support / f".link-{uuid.uuid4().hex[:8]}"
+        tmp = support / f".link-{os.urandom(4).hex()}"
         os.symlink(package, tmp, target_is_directory=True)
         os.replace(tmp, link)
     return support
@@ -87,7 +87,7 @@ def remove(kernels_dir: Path, env: str, envs_dir: Path) -> bool:
     target = kernels_dir / kernel_name(env)
     if ours(kernels_dir, envs_dir).get(target.name) != env:
         return False  # none, or another envs dir's (or someone else's) kernelspec
-    trash = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+    trash = target.with_name(f".{target.name}.{os.urandom(4).hex()}")
     os.rename(target, trash)  # gone for the server at once
     shutil.rmtree(trash, ignore_errors=True)
     return True

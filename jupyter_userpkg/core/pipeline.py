@@ -40,13 +40,8 @@ from .kinds.base import (
     Solution,
 )
 from .proc import sigint_deferred
-from .records import Plan, Result, RevisionRecord
+from .records import CheckFn, ConfirmFn, Plan, Result, RevisionRecord
 from .transaction import EnvLock, Transaction
-
-#: Confirmation callback: sees the plan, returns whether to apply it.
-ConfirmFn = Callable[[Plan], bool]
-#: A check of a plan before it is applied (the policy's place); raises to refuse it.
-CheckFn = Callable[[Plan], None]
 
 
 def now() -> str:

@@ -7,6 +7,7 @@ API and the panel alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -174,3 +175,9 @@ class Result:
             "applied": self.applied,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
+
+
+#: Confirmation callback: sees the plan before anything is touched, returns whether to apply it.
+ConfirmFn = Callable[[Plan], bool]
+#: A check of a plan before it is applied (the policy's place); raises to refuse it.
+CheckFn = Callable[[Plan], None]

@@ -10,27 +10,27 @@ kinds exist: that is the registry's (:mod:`.kinds`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import kernels, kinds
-from .condabackend import CondaOptions
+from . import kernels
 from .errors import EnvExists, InvalidRequest, InvalidSpec, RevisionNotFound, UserPkgError
-from .events import ProgressFn, Reporter
-from .exports import FORMATS, read_import
-from .kinds.base import ChangeRequest, Context, CreateRequest, EnvState
 from .names import DEFAULT_ENV, validate_env_name
-from .pipeline import CheckFn, ConfirmFn, Pipeline, empty_solution, with_command
-from .records import EnvInfo, Package, Result, RevisionRecord
+from .options import CondaOptions, UvOptions
+from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecord
 from .store import EnvStore
-from .uvbackend import UvOptions
 
-__all__ = ["ConfirmFn", "ProgressFn", "UserPkgService"]
+if TYPE_CHECKING:
+    from .events import ProgressFn
+    from .kinds.base import Context, EnvState
+    from .pipeline import Pipeline
+
+__all__ = ["CheckFn", "ConfirmFn", "UserPkgService"]
 
 
 class UserPkgService:
@@ -53,12 +53,26 @@ class UserPkgService:
         self.uv = uv_options or UvOptions()
         self.conda = conda_options or CondaOptions()
         self._kernels_dir = Path(kernels_dir) if kernels_dir else None
-        self.ctx = Context(self.store, self.base_python, self.uv, self.conda)
-        self.pipeline = Pipeline(
+        self._checks = tuple(checks)
+
+    # The pipeline, the kinds and the engines load on the first change: reading
+    # verbs (``envs``) start in the time of any Jupyter command.
+
+    @functools.cached_property
+    def ctx(self) -> Context:
+        from .kinds.base import Context
+
+        return Context(self.store, self.base_python, self.uv, self.conda)
+
+    @functools.cached_property
+    def pipeline(self) -> Pipeline:
+        from .pipeline import Pipeline
+
+        return Pipeline(
             self.ctx,
-            lock_timeout=lock_timeout,
+            lock_timeout=self.lock_timeout,
             kernels_dir=lambda: self.kernels_dir,
-            checks=checks,
+            checks=self._checks,
         )
 
     @property
@@ -105,6 +119,9 @@ class UserPkgService:
         Before its first change, ``default`` reads as an empty layer over the
         base (revision -1), and nothing is created for that.
         """
+        from . import kinds
+        from .kinds.base import EnvState
+
         if name not in (None, DEFAULT_ENV) or self.store.exists(DEFAULT_ENV):
             return self.pipeline.state(self.require(DEFAULT_ENV if name is None else name))
         return EnvState(DEFAULT_ENV, -1, kinds.layer().manifest_for(self.ctx, DEFAULT_ENV))
@@ -120,18 +137,22 @@ class UserPkgService:
         return out
 
     def env_info(self, name: str) -> EnvInfo:
-        state = self.pipeline.state(name)
+        """One env's summary, read from its metadata alone (no kind, no engine)."""
+        revision = self.store.current(name)
+        kind, python = self.store.read_summary(name, revision)
         return EnvInfo(
             name=name,
-            kind=state.manifest.kind,
+            kind=kind,
             path=str(self.store.prefix(name)),
             kernel=self._kernel_of(name),
-            packages=kinds.get(state.manifest.kind).count(state),
-            revision=state.revision,
-            python=state.manifest.python,
+            packages=self.store.count_packages(name, revision),
+            revision=revision,
+            python=python,
         )
 
     def packages(self, name: str | None = None) -> list[Package]:
+        from . import kinds
+
         state = self._state(name)
         found = kinds.get(state.manifest.kind).packages(self.ctx, state)
         return sorted(found, key=lambda p: (p.name, p.source))
@@ -143,6 +164,9 @@ class UserPkgService:
         return [self.store.read_record(state.name, rev) for rev in self.store.revisions(state.name)]
 
     def export(self, name: str | None = None, fmt: str = "requirements") -> str:
+        from . import kinds
+        from .exports import FORMATS
+
         if fmt not in FORMATS:
             raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
         state = self._state(name)
@@ -175,6 +199,11 @@ class UserPkgService:
         env gets a kernelspec.  For a conda env, ``specs`` are conda MatchSpecs
         (from ``channels``) and ``pypi_specs`` go on top through uv.
         """
+        from . import kinds
+        from .events import Reporter
+        from .exports import read_import
+        from .kinds.base import CreateRequest
+
         validate_env_name(name)
         imported = read_import(Path(from_file)) if from_file else None
         if imported is not None and imported.kind is not None and imported.kind not in kinds.KINDS:
@@ -200,7 +229,7 @@ class UserPkgService:
             prefix = self.store.prefix(name)
             trash = self.store.envs_dir / ".trash"
             trash.mkdir(exist_ok=True)
-            target = trash / f"{name}-{uuid.uuid4().hex[:8]}"
+            target = trash / f"{name}-{os.urandom(4).hex()}"
             os.rename(prefix, target)  # atomic: the env is gone for every reader at once
             kernels.remove(self.kernels_dir, name, self.store.envs_dir)
             shutil.rmtree(target, ignore_errors=True)
@@ -223,6 +252,11 @@ class UserPkgService:
         ``confirm`` sees the plan before anything is touched and may decline it.
         In a conda env, ``install`` takes conda MatchSpecs unless ``pypi``.
         """
+        from . import kinds
+        from .events import Reporter
+        from .kinds.base import ChangeRequest
+        from .pipeline import empty_solution, with_command
+
         request = ChangeRequest(
             tuple(install), tuple(remove), tuple(update), update_all=update_all, pypi=pypi
         )
@@ -270,6 +304,8 @@ class UserPkgService:
         """Return to the packages and manifest of ``revision``, as a new revision."""
         if name in (None, DEFAULT_ENV) and not self.store.exists(DEFAULT_ENV):
             raise RevisionNotFound(f"environment {DEFAULT_ENV!r} has no revision {revision}")
+        from .events import Reporter
+
         env = self.require(DEFAULT_ENV if name is None else name)
         return self.pipeline.rollback(
             env, revision, dry_run=dry_run, confirm=confirm, report=Reporter(progress)
@@ -287,6 +323,8 @@ class UserPkgService:
         for env in names:
             with self.pipeline.lock(env):
                 try:
+                    from . import kinds
+
                     recovered = self.pipeline.recover(env)
                     state = self.pipeline.state(env)
                     problems = kinds.get(state.manifest.kind).verify(self.ctx, state)

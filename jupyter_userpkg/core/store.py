@@ -24,22 +24,22 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import tomlkit
-from packaging.requirements import Requirement
-from packaging.tags import Tag, sys_tags
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from tomlkit.items import Table
+from typing import TYPE_CHECKING, Any
 
 from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
 from .names import ENV_NAME_RE, validate_env_name
 from .records import RevisionRecord
+
+if TYPE_CHECKING:  # imported where used: reading an env needs neither
+    from packaging.requirements import Requirement
+    from packaging.tags import Tag
+    from tomlkit.items import Table
 
 META_DIR = ".userpkg"
 MANIFEST = "manifest.toml"
@@ -90,7 +90,7 @@ class Manifest:
     def with_pypi(self, reqs: list[Requirement]) -> Manifest:
         pypi = dict(self.pypi)
         for req in reqs:
-            pypi[canonicalize_name(req.name)] = str(req)
+            pypi[_canonical(req.name)] = str(req)
         return replace(self, pypi=pypi)
 
     def without_pypi(self, names: Sequence[str]) -> Manifest:
@@ -103,6 +103,8 @@ class Manifest:
         return replace(self, conda={k: v for k, v in self.conda.items() if k not in set(names)})
 
     def to_toml(self) -> str:
+        import tomlkit
+
         doc = tomlkit.document()
         doc.add(tomlkit.comment("jupyter-userpkg manifest: what was asked for in this environment"))
         env = tomlkit.table()
@@ -123,6 +125,8 @@ class Manifest:
 
     def conda_table(self) -> Table:
         """``[dependencies]``: ``name = "version"``, or the whole MatchSpec when it says more."""
+        import tomlkit
+
         deps = tomlkit.table()
         for name in sorted(self.conda):
             spec = self.conda[name]
@@ -136,6 +140,9 @@ class Manifest:
 
         The inverse of :func:`manifest_entry_to_requirement`.
         """
+        import tomlkit
+        from packaging.requirements import Requirement
+
         deps = tomlkit.table()
         for key in sorted(self.pypi):
             req = Requirement(self.pypi[key])
@@ -158,7 +165,7 @@ class Manifest:
         pypi: dict[str, str] = {}
         for name, value in data.get("pypi-dependencies", {}).items():
             req = manifest_entry_to_requirement(name, value)
-            pypi[canonicalize_name(req.name)] = str(req)
+            pypi[_canonical(req.name)] = str(req)
         conda = {
             name: conda_entry_to_spec(name, value)
             for name, value in data.get("dependencies", {}).items()
@@ -187,6 +194,8 @@ def conda_entry_to_spec(name: str, value: Any) -> str:
 
 def manifest_entry_to_requirement(name: str, value: Any) -> Requirement:
     """Turn a ``[pypi-dependencies]`` entry (string or table) into a Requirement."""
+    from packaging.requirements import Requirement
+
     if isinstance(value, str):
         spec = "" if value.strip() in ("", "*") else value.strip()
         return Requirement(f"{name}{spec}")
@@ -214,7 +223,7 @@ def parse_lock(text: str) -> dict[str, LockedPackage]:
     data = tomllib.loads(text)
     out: dict[str, LockedPackage] = {}
     for pkg in data.get("packages", []):
-        name = canonicalize_name(pkg["name"])
+        name = _canonical(pkg["name"])
         size = _artifact_size(pkg.get("wheels") or [], pkg.get("sdist") or {})
         out[name] = LockedPackage(name, str(pkg.get("version", "")), pkg.get("index"), size)
     return out
@@ -223,11 +232,15 @@ def parse_lock(text: str) -> dict[str, LockedPackage]:
 @functools.cache
 def _tag_priority() -> dict[Tag, int]:
     """This interpreter's wheel tags, most preferred first (as installers rank them)."""
+    from packaging.tags import sys_tags
+
     return {tag: rank for rank, tag in enumerate(sys_tags())}
 
 
 def _artifact_size(wheels: list[dict[str, Any]], sdist: dict[str, Any]) -> int:
     """Size of the artifact an installer on this interpreter would fetch."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     priority = _tag_priority()
     best: tuple[int, int] | None = None
     for wheel in wheels:
@@ -297,6 +310,20 @@ class EnvStore:
     def read_manifest(self, name: str, revision: int | None = None) -> Manifest:
         rev = self.current(name) if revision is None else revision
         return Manifest.from_toml(self._read(name, rev, MANIFEST))
+
+    def read_summary(self, name: str, revision: int) -> tuple[str, str]:
+        """(kind, python) of a revision's manifest, without reading what was asked for."""
+        env = tomllib.loads(self._read(name, revision, MANIFEST)).get("env", {})
+        return str(env.get("kind", "venv")), str(env.get("python", ""))
+
+    def count_packages(self, name: str, revision: int) -> int:
+        """Packages in a revision's locks: the PyPI lock's and the conda lock's, if any.
+
+        Counted without reading each entry: ``envs`` lists many envs at once.
+        """
+        pypi = tomllib.loads(self._read(name, revision, LOCK)).get("packages", [])
+        conda = self.read_conda_lock(name, revision)
+        return len(pypi) + len(re.findall(r"(?m)^- conda: ", conda))
 
     def read_lock(self, name: str, revision: int | None = None) -> str:
         rev = self.current(name) if revision is None else revision
@@ -369,3 +396,10 @@ class EnvStore:
             for entry in os.listdir(revs_dir):
                 if entry.endswith(".tmp"):
                     shutil.rmtree(revs_dir / entry, ignore_errors=True)
+
+
+def _canonical(name: str) -> str:
+    """PEP 503's normalised name (imported here: listing envs must not load packaging)."""
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))

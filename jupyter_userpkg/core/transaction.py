@@ -31,7 +31,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from packaging.utils import canonicalize_name
 
 from .errors import EnvBusy
@@ -47,12 +46,16 @@ class EnvLock:
     """One writer per env across processes; others wait ``timeout`` seconds."""
 
     def __init__(self, path: Path, name: str, timeout: float) -> None:
+        from filelock import FileLock
+
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(path), timeout=timeout)
         self._name = name
         self._timeout = timeout
 
     def __enter__(self) -> EnvLock:
+        from filelock import Timeout
+
         try:
             self._lock.acquire()
         except Timeout:

@@ -13,10 +13,10 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
+from .options import UvOptions
 from .proc import ProcResult, run
 
 ProgressFn = Callable[[str], None]
@@ -33,28 +33,6 @@ def uv_bin() -> str:
             "the 'uv' package is not installed; reinstall jupyter_userpkg"
         ) from None
     return str(uv.find_uv_bin())
-
-
-@dataclass(frozen=True)
-class UvOptions:
-    """Index and cache settings passed to every uv call."""
-
-    default_index: str = ""
-    extra_index_urls: tuple[str, ...] = ()
-    cache_dir: str = ""
-    offline: bool = False
-
-    def args(self) -> list[str]:
-        out = ["--no-config", "--no-python-downloads", "--color", "never"]
-        if self.default_index:
-            out += ["--default-index", self.default_index]
-        for url in self.extra_index_urls:
-            out += ["--extra-index-url", url]
-        if self.cache_dir:
-            out += ["--cache-dir", self.cache_dir]
-        if self.offline:
-            out.append("--offline")
-        return out
 
 
 def _env() -> dict[str, str]:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.errors import UserPkgError
 from jupyter_userpkg.core.events import ProgressEvent
+from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel, build_package, index_channel, python_shim
 from tests.conftest import env_state, run_python

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from jupyter_userpkg.core.condabackend import CondaOptions
+from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel
 from tests.conftest import env_state, installed

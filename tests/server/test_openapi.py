@@ -13,7 +13,7 @@ import yaml
 from tornado.httpclient import HTTPClientError
 
 import jupyter_userpkg
-from jupyter_userpkg.core.condabackend import CondaOptions
+from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel
 

@@ -18,9 +18,8 @@ from ..records import Change, Deferred, Package, Plan
 from ..store import EnvStore, Manifest
 
 if TYPE_CHECKING:
-    from ..condabackend import CondaOptions
     from ..exports import Imported
-    from ..uvbackend import UvOptions
+    from ..options import CondaOptions, UvOptions
 
 EMPTY_LOCK = 'lock-version = "1.0"\ncreated-by = "jupyter-userpkg"\npackages = []\n'
 

@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 from .. import uvbackend
 from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
+from ..options import UvOptions
 from ..records import Action, Change
 from ..store import LockedPackage, Manifest, parse_lock
 from ..transaction import installed_dists
@@ -34,7 +35,7 @@ def solve_layer(
     requirements: Sequence[str],
     current_lock: str,
     *,
-    options: uvbackend.UvOptions,
+    options: UvOptions,
     report: Reporter,
     constraints: Iterable[str] = (),
     upgrade: bool = False,

@@ -1,0 +1,63 @@
+"""Settings of the two engines, as plain frozen values.
+
+Built from the ``UserPkg`` configuration (:mod:`.config`) by the service and
+handed to every engine call; kept apart from the engines so that reading an
+env (``envs``, ``list``) never imports them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .condaspecs import DEFAULT_CHANNEL_ALIAS
+
+
+@dataclass(frozen=True)
+class UvOptions:
+    """Index and cache settings passed to every uv call."""
+
+    default_index: str = ""
+    extra_index_urls: tuple[str, ...] = ()
+    cache_dir: str = ""
+    offline: bool = False
+
+    def args(self) -> list[str]:
+        out = ["--no-config", "--no-python-downloads", "--color", "never"]
+        if self.default_index:
+            out += ["--default-index", self.default_index]
+        for url in self.extra_index_urls:
+            out += ["--extra-index-url", url]
+        if self.cache_dir:
+            out += ["--cache-dir", self.cache_dir]
+        if self.offline:
+            out.append("--offline")
+        return out
+
+
+@dataclass(frozen=True)
+class CondaOptions:
+    """Channels, caches and network settings of the conda engine."""
+
+    channel_alias: str = DEFAULT_CHANNEL_ALIAS
+    default_channels: tuple[str, ...] = ("conda-forge",)
+    #: Writable package cache (extracted packages, hard-linked into envs).
+    pkgs_dir: str = ""
+    #: Read-only package caches searched first (an administrator's shared layer).
+    shared_pkgs_dirs: tuple[str, ...] = ()
+    repodata_cache_dir: str = ""
+    #: Seconds a channel's in-memory repodata is used before a conditional refresh.
+    repodata_ttl: float = 300.0
+    offline: bool = False
+
+    def cache_root(self) -> Path:
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jupyter-userpkg"
+
+    def pkgs(self) -> Path:
+        return Path(self.pkgs_dir) if self.pkgs_dir else self.cache_root() / "conda-pkgs"
+
+    def repodata(self) -> Path:
+        if self.repodata_cache_dir:
+            return Path(self.repodata_cache_dir)
+        return self.cache_root() / "conda-repodata"
