@@ -1273,21 +1273,21 @@ class UserPkgService:
 
     @staticmethod
     def _progress(progress: ProgressFn | None, phase: str, message: str) -> None:
-        if progress is not None:
-            progress(phase, message)
+        from typing import cast
+
+        from .events import ProgressFn as EventFn
+        from .events import Reporter
+
+        Reporter(cast("EventFn | None", progress))(phase, message)
 
     @staticmethod
     def _uv_lines(progress: ProgressFn | None) -> Callable[[str], None] | None:
-        if progress is None:
-            return None
+        from typing import cast
 
-        def forward(line: str) -> None:
-            text = line.strip()
-            if text and not text.startswith("warning:"):
-                phase = "download" if text.startswith(("Prepared", "Downloading")) else "install"
-                progress(phase, text)
+        from .events import ProgressFn as EventFn
+        from .events import Reporter
 
-        return forward
+        return Reporter(cast("EventFn | None", progress)).uv_lines()
 
 
 def _major_minor(version: str) -> str:
