@@ -15,6 +15,7 @@ import pytest
 
 from jupyter_userpkg.core.condabackend import CondaOptions
 from jupyter_userpkg.core.errors import UserPkgError
+from jupyter_userpkg.core.events import ProgressEvent
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel, build_package, index_channel, python_shim
 from tests.conftest import env_state, run_python
@@ -347,8 +348,8 @@ def test_interrupt_while_linking_leaves_the_old_revision(
     before = env_state(svc.store.envs_dir, "i")
     fired: list[float] = []
 
-    def on_progress(phase: str, message: str) -> None:
-        if phase == "install" and not fired:
+    def on_progress(event: ProgressEvent) -> None:
+        if event.phase == "install" and not fired:
             fired.append(time.monotonic())
             signal.setitimer(signal.ITIMER_REAL, 0.02)  # mid-way through linking 3,000 files
 
