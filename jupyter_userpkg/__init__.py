@@ -1,18 +1,15 @@
 """jupyter-userpkg: user-level package environments for Jupyter.
 
 This module only declares the Jupyter entry points; the work is in
-:mod:`jupyter_userpkg.core` and the front ends (:mod:`.cli`, :mod:`.server`).
+:mod:`jupyter_userpkg.core`, the command layer (:mod:`.commands`) and the front
+ends (:mod:`.cli`, :mod:`.magic`, :mod:`.server`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-try:
-    from ._version import __version__
-except ImportError:  # running from a source tree that was never built
-    __version__ = "0.0.0.dev0"
-
+from .version import __version__
 
 __all__ = ["__version__"]
 
@@ -35,6 +32,6 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_userpkg``: register the ``%userpkg`` magic."""
-    from .magics import load_ipython_extension as load
+    from .magic import load_ipython_extension as load
 
     load(ipython)

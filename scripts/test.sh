@@ -8,6 +8,7 @@ echo "== lint and types"
 .venv/bin/ruff check jupyter_userpkg tests benchmarks
 .venv/bin/ruff format --check jupyter_userpkg tests benchmarks
 .venv/bin/mypy
+.venv/bin/lint-imports  # layer rules: the contracts in pyproject.toml
 (PATH="$PWD/.venv/bin:$PATH" jlpm typecheck)
 
 echo "== extension is installed and enabled"

@@ -173,5 +173,7 @@ def installed(envs_dir: Path, name: str) -> dict[str, str]:
 
 
 def run_python(envs_dir: Path, name: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run code in an env's Python without writing bytecode into it (tests compare its files)."""
     py = envs_dir / name / "bin" / "python"
-    return subprocess.run([str(py), "-c", code], capture_output=True, text=True)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([str(py), "-c", code], capture_output=True, text=True, env=env)

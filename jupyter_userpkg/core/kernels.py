@@ -54,7 +54,7 @@ def magic_support_dir(envs_dir: Path) -> Path:
 
     Put on such a kernel's PYTHONPATH, it lets ``%load_ext jupyter_userpkg`` work
     without installing anything into the env; the magic then runs its commands
-    in the server's interpreter (see ``jupyter_userpkg.bridge``).
+    in the server's interpreter (see ``jupyter_userpkg.magic.bridge``).
     """
     support = envs_dir / ".kernel-support"
     link = support / "jupyter_userpkg"

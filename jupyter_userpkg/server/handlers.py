@@ -1,7 +1,9 @@
 """REST handlers under ``<base_url>/userpkg/api/``.
 
 Handlers parse the request, call the core facade off the event loop and
-render JSON; the route table is at the bottom.
+render JSON; the route table is at the bottom.  Errors take the command
+layer's one mapping (:func:`~jupyter_userpkg.commands.dispatch.error_body`)
+with the error's own HTTP status, as ``--json`` and the cell show them.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .. import __version__
+from ..commands.dispatch import error_body
 from ..core.config import UserPkg, load_config_files
 from ..core.errors import UserPkgError
 from ..core.service import UserPkgService
+from ..version import __version__
 
 AUTH_RESOURCE = "userpkg"
 
 
 class UserPkgHandler(APIHandler):
-    """Base: the service, and the one mapping of core errors to HTTP."""
+    """Base: the service, and core errors as HTTP (status and the shared error body)."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -38,8 +41,9 @@ class UserPkgHandler(APIHandler):
         try:
             return await asyncio.to_thread(fn, *args, **kwargs)
         except UserPkgError as exc:
+            # Anything else is the server's own 500 (logged, no traceback in the body).
             self.set_status(exc.http_status)
-            self.finish(json.dumps({"reason": exc.code, **exc.to_dict()}))
+            self.finish(json.dumps({"reason": exc.code, **error_body(exc)}))
             raise web.Finish() from None
 
 

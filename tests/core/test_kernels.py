@@ -97,7 +97,7 @@ def test_the_base_kernel_hosts_the_default_layer_only(svc: UserPkgService) -> No
     """Base dirs that do not exist (a user site never made) are never on sys.path."""
     import tomlkit
 
-    from jupyter_userpkg.magic_backend import KernelHost
+    from jupyter_userpkg.magic.backend import KernelHost
 
     svc.create("default", kind="layer", kernel=False)
     svc.create("other", kind="layer", kernel=False)

@@ -187,7 +187,7 @@ def test_magic_in_a_venv_kernel_runs_in_the_servers_python(
 
 def test_bridge_reads_large_replies_and_reports_crashes(tmp_path: Path) -> None:
     """The bridge's reply can exceed a pipe's buffer while progress still streams."""
-    from jupyter_userpkg.magics import BridgeBackend
+    from jupyter_userpkg.magic import BridgeBackend
 
     big = json.dumps({"verb": "export", "data": {}, "text": "x" * 300_000})
     fake = tmp_path / "fake-python"
@@ -208,7 +208,7 @@ def test_bridge_reads_large_replies_and_reports_crashes(tmp_path: Path) -> None:
     crash = tmp_path / "crash-python"
     crash.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named tomlkit' >&2\n")
     crash.chmod(0o755)
-    reply = BridgeBackend(str(crash), "x").run("list", lambda p, m: None)
+    reply = BridgeBackend(str(crash), "x").run("list", lambda e: None)
     assert reply["error"] == [
         "the server's Python could not run the command: "
         "ModuleNotFoundError: No module named tomlkit"

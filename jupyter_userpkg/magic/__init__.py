@@ -1,8 +1,8 @@
 """``%userpkg``: the notebook front end.
 
 ``%load_ext jupyter_userpkg`` registers the magic.  It takes the CLI's verbs
-and flags (the same parser) and renders for a notebook: a progress line
-updated in place, a compact HTML summary with a plain-text fallback, and
+and flags (the command layer's grammar) and renders for a notebook: a progress
+line updated in place, a compact HTML summary with a plain-text fallback, and
 errors as one line on stderr, never a traceback.  No stdin: plans are applied
 (``-y``) unless ``--dry-run`` is given.
 
@@ -12,10 +12,12 @@ managed env; else ``default``.  A kernel running the base interpreter hosts the
 ahead of the base's, so what ``%userpkg install`` adds imports in the next cell.
 
 Where the kernel can import the core (the server's interpreter, or a layer
-over it), the work runs in this process (:mod:`.magic_backend`).  A venv env's
+over it), the work runs in this process (:mod:`.backend`).  A venv env's
 kernel cannot, so it hands the line to the server's interpreter
-(:mod:`.bridge`), which streams progress back.  This module imports only the
-standard library and IPython, so it loads in either kind of kernel.
+(:mod:`.bridge`), which streams progress events back as JSON lines.  This
+module imports only the standard library (and IPython, when the magic is
+registered or drawn), so it loads in either kind of kernel, and in the
+server's interpreter that runs the bridge.
 
 After a change, distributions that were upgraded, downgraded, removed or newly
 shadowed while one of their modules is imported are named, with the advice to
@@ -25,6 +27,7 @@ restart; when nothing imported changed, nothing is said about restarting.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import importlib
 import importlib.metadata
@@ -34,52 +37,88 @@ import signal
 import subprocess
 import sys
 import threading
-import types
+from types import SimpleNamespace
 from typing import Any
 
-from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.display import display
+from .stale import _canonical, stale_after, top_level_modules
 
-CHANGING = ("create", "install", "remove", "update", "rollback")
-TARGETED = ("install", "remove", "update", "list", "history", "rollback", "export")
-
-
-def top_level_modules(dist: importlib.metadata.Distribution) -> set[str]:
-    """Import names a distribution provides (``top_level.txt``, else its files)."""
-    text = dist.read_text("top_level.txt")
-    if text:
-        return {line.strip() for line in text.splitlines() if line.strip()}
-    names: set[str] = set()
-    for path in dist.files or ():
-        parts = path.parts
-        if not parts or parts[0].endswith((".dist-info", ".egg-info")) or parts[0] == "..":
-            continue
-        first = parts[0]
-        if first.endswith(".py"):
-            names.add(first[:-3])
-        elif len(parts) > 1 and first != "__pycache__" and not first.endswith(".data"):
-            names.add(first)
-    return names
+#: The longest progress message a cell shows; longer ones are cut with an ellipsis.
+STATUS_WIDTH = 100
 
 
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
+def _display(bundle: dict[str, str], **kwargs: Any) -> Any:
+    from IPython.display import display
+
+    return display(bundle, raw=True, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def progress_text(event: Any) -> str:
+    """An event as ``install: + numpy==2.1 (3/12)``, the status line the CLI draws too.
+
+    ``event`` is a core ``ProgressEvent`` or what :func:`read_event` made of
+    one: anything with ``phase``, ``message``, ``done`` and ``total``.
+    """
+    message = str(event.message)
+    if len(message) > STATUS_WIDTH:
+        message = message[: STATUS_WIDTH - 1] + "…"
+    count = ""
+    if event.done is not None:
+        show = _size if event.phase == "download" else str
+        count = f" ({show(event.done)})"
+        if event.total is not None:
+            count = f" ({show(event.done)}/{show(event.total)})"
+    return f"{event.phase}: {message}{count}"
+
+
+def read_event(raw: str) -> SimpleNamespace | None:
+    """A progress event from the bridge's JSON line (``ProgressEvent.to_dict()``), or None."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("phase"), str):
+        return None
+
+    def count(key: str) -> int | None:
+        value = data.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    package = data.get("package")
+    return SimpleNamespace(
+        phase=data["phase"],
+        message=str(data.get("message", "")),
+        package=package if isinstance(package, str) else None,
+        done=count("done"),
+        total=count("total"),
+    )
 
 
 class Progress:
-    """One output line, updated in place while the work goes on."""
+    """One output, updated in place with each progress event while the work goes on."""
 
     def __init__(self) -> None:
         self.handle: Any = None
 
     def __call__(self, event: Any) -> None:
-        text = f"userpkg: {event.phase}: {event.message}"
+        text = f"userpkg: {progress_text(event)}"
+        bar = ""
+        if event.done is not None and event.total:
+            bar = f' <progress value="{int(event.done)}" max="{int(event.total)}"></progress>'
         bundle = {
             "text/plain": text,
-            "text/html": f'<div class="jp-userpkg-progress">{html.escape(text)}</div>',
+            "text/html": f'<div class="jp-userpkg-progress">{html.escape(text)}{bar}</div>',
         }
         if self.handle is None:
-            self.handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+            self.handle = _display(bundle, display_id=True)
         else:
             self.handle.update(bundle, raw=True)
 
@@ -87,7 +126,7 @@ class Progress:
         if self.handle is not None:
             self.handle.update(bundle or {"text/plain": ""}, raw=True)
         elif bundle is not None:
-            display(bundle, raw=True)  # type: ignore[no-untyped-call]
+            _display(bundle)
 
 
 def result_bundle(data: dict[str, Any], text: str, stale: list[str]) -> dict[str, str]:
@@ -136,27 +175,6 @@ def result_bundle(data: dict[str, Any], text: str, stale: list[str]) -> dict[str
     return {"text/plain": text, "text/html": "".join(parts)}
 
 
-def stale_after(changes: list[dict[str, Any]], modules: dict[str, set[str]]) -> list[str]:
-    """Changed distributions with a module already imported, said exactly."""
-    out = []
-    for change in changes:
-        imported = sorted(m for m in modules.get(change["name"], ()) if m in sys.modules)
-        if not imported:
-            continue
-        if change["action"] == "remove":
-            what = f"{change['name']} {change['old']} was removed"
-            # A layer's shadow went: the base's version shows through again.
-            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-                base = importlib.metadata.version(change["name"])
-                what += f"; {base} from the base is used now"
-        elif change["action"] == "add":
-            what = f"{change['name']} {change['new']} now shadows the version already imported"
-        else:
-            what = f"{change['name']} changed {change['old']} -> {change['new']}"
-        out.append(f"{what} (imported: {', '.join(imported)})")
-    return out
-
-
 class BridgeBackend:
     """For kernels that cannot import the core: run the line in the server's Python."""
 
@@ -173,7 +191,7 @@ class BridgeBackend:
             name = dist.metadata["Name"]
             if name:
                 modules.setdefault(_canonical(str(name)), top_level_modules(dist))
-        args = [self.python, "-m", "jupyter_userpkg.bridge", line, self.env or ""]
+        args = [self.python, "-m", "jupyter_userpkg.magic.bridge", line, self.env or ""]
         try:
             proc = subprocess.Popen(
                 args,
@@ -195,13 +213,11 @@ class BridgeBackend:
         while True:
             try:
                 for raw in proc.stderr:
-                    try:
-                        event = json.loads(raw)
-                        progress(
-                            types.SimpleNamespace(phase=event["phase"], message=event["message"])
-                        )
-                    except (ValueError, KeyError, TypeError):
+                    event = read_event(raw)
+                    if event is None:
                         other.append(raw.rstrip())
+                    else:
+                        progress(event)
                 reader.join()
                 proc.wait()
                 break
@@ -214,7 +230,7 @@ class BridgeBackend:
         except (ValueError, IndexError):
             last = next((line for line in reversed(other) if line.strip()), "no answer")
             return {"error": [f"the server's Python could not run the command: {last}"]}
-        if reply.get("data") and reply.get("verb") in CHANGING and reply["data"].get("applied"):
+        if reply.get("result") and reply["data"].get("applied"):
             importlib.invalidate_caches()
             if reply["data"]["plan"]["env"] == self.env:
                 reply["stale"] = stale_after(reply["data"]["plan"]["changes"], modules)
@@ -226,41 +242,64 @@ def _backend() -> Any:
     if os.environ.get("JUPYTER_USERPKG_MAGIC") == "bridge":
         python = os.environ.get("JUPYTER_USERPKG_SERVER_PYTHON") or sys.executable
         return BridgeBackend(python, os.environ.get("JUPYTER_USERPKG_ENV"))
-    from .magic_backend import LocalBackend
+    from .backend import LocalBackend
 
     return LocalBackend()
 
 
-@magics_class
-class UserPkgMagics(Magics):
-    """The ``%userpkg`` line magic."""
+@functools.cache
+def _magics_class() -> type[Any]:
+    """The IPython class of ``%userpkg``, made when first needed.
 
-    def __init__(self, shell: Any, backend: Any = None) -> None:
-        super().__init__(shell)
-        self.backend = backend or _backend()
+    IPython is imported here, not at the top: the bridge runs in the server's
+    interpreter, which loads this package and need not have IPython.
+    """
+    from IPython.core.magic import Magics, line_magic, magics_class
 
-    @line_magic
-    def userpkg(self, line: str) -> None:
-        """Manage package environments: `%userpkg install scipy` (see `%userpkg --help`)."""
-        progress = Progress()
-        try:
-            reply = self.backend.run(line, progress)
-        except KeyboardInterrupt:
-            reply = {"error": ["interrupted"]}
-        if "error" in reply:
-            progress.finish(None)
-            first, *rest = reply["error"]
-            sys.stderr.write("\n".join([f"userpkg: error: {first}", *rest]) + "\n")
-            sys.stderr.flush()
-            return
-        if reply["verb"] in CHANGING:
-            progress.finish(result_bundle(reply["data"], reply["text"], reply.get("stale", [])))
-            return
+    @magics_class
+    class UserPkgMagics(Magics):
+        """The ``%userpkg`` line magic."""
+
+        def __init__(self, shell: Any, backend: Any = None) -> None:
+            super().__init__(shell)
+            self.backend = backend or _backend()
+
+        @line_magic
+        def userpkg(self, line: str) -> None:
+            """Manage package environments: `%userpkg install scipy` (see `%userpkg --help`)."""
+            run_line(self.backend, line)
+
+    return UserPkgMagics
+
+
+def run_line(backend: Any, line: str) -> None:
+    """Run one ``%userpkg`` line and draw its progress, result or error in the cell."""
+    progress = Progress()
+    try:
+        reply = backend.run(line, progress)
+    except KeyboardInterrupt:
+        reply = {"error": ["interrupted"]}
+    if "error" in reply:
         progress.finish(None)
-        sys.stdout.write(reply["text"])
+        first, *rest = reply["error"]
+        sys.stderr.write("\n".join([f"userpkg: error: {first}", *rest]) + "\n")
+        sys.stderr.flush()
+        return
+    if reply.get("result"):
+        progress.finish(result_bundle(reply["data"], reply["text"], reply.get("stale", [])))
+        return
+    progress.finish(None)
+    sys.stdout.write(reply["text"])
+
+
+def __getattr__(name: str) -> Any:
+    """``UserPkgMagics``, the IPython class, on first use (see :func:`_magics_class`)."""
+    if name == "UserPkgMagics":
+        return _magics_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    magics = UserPkgMagics(ipython)
+    magics = _magics_class()(ipython)
     ipython.register_magics(magics)
     magics.backend.loaded()

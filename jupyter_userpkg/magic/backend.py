@@ -1,9 +1,10 @@
-"""The in-process side of ``%userpkg``: the core facade, run in this process.
+"""The in-process side of ``%userpkg``: the command layer, run in this process.
 
 Used by the magic when the kernel can import the core (the server's
-interpreter, or a layer env over it), and by :mod:`jupyter_userpkg.bridge`
-for kernels that cannot (venv envs).  A reply is a plain dict, so both paths
-render the same way: ``{"verb", "data", "text", "stale"}`` or ``{"error"}``.
+interpreter, or a layer env over it), and by :mod:`.bridge` for kernels that
+cannot (venv envs).  A reply is a plain dict, so both paths render the same
+way: ``{"verb", "data", "text", "stale", "result"}`` or ``{"error"}``, where
+``result`` says that ``data`` is a change's result (a plan, applied or not).
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from .cli import error_lines, guarded_dispatch, make_service, parse_command, render_text
-from .core import kinds
-from .core.errors import BadCommandLine, UserPkgError
-from .core.events import ProgressFn
-from .core.names import DEFAULT_ENV
-from .core.records import Plan
-from .core.service import UserPkgService
-from .core.transaction import site_packages_dirs
-from .magics import CHANGING, TARGETED, stale_after, top_level_modules
+from ..commands.dispatch import guarded_dispatch, make_service
+from ..commands.grammar import CHANGING, TARGETED, parse_command
+from ..commands.render import error_lines, render_text
+from ..core import kinds
+from ..core.errors import BadCommandLine, UserPkgError
+from ..core.events import ProgressFn
+from ..core.names import DEFAULT_ENV
+from ..core.records import Plan
+from ..core.service import UserPkgService
+from ..core.transaction import site_packages_dirs
+from .stale import stale_after, top_level_modules
 
 Reply = dict[str, Any]
 
@@ -158,14 +161,12 @@ class LocalBackend:
                 "data": outcome.data,
                 "text": json.dumps(outcome.data, indent=2),
             }
-        text = StringIO()
-        with redirect_stdout(text):
-            render_text(outcome)
         reply: Reply = {
             "verb": args.verb,
             "data": outcome.data,
-            "text": text.getvalue(),
+            "text": render_text(outcome),
             "stale": [],
+            "result": args.verb in CHANGING,
         }
         if args.verb in CHANGING and self.host is not None and outcome.data["applied"]:
             env = outcome.data["plan"]["env"]

@@ -1,0 +1,159 @@
+"""Run a parsed command against the core, and map every failure the one way.
+
+Front ends parse a line with :mod:`.grammar`, call :func:`guarded_dispatch`
+and render the :class:`Outcome` (or the error) as fits them.  The core service
+is imported only when a service is built, so ``--help`` and a bad command line
+never load it or the engines behind it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.errors import Cancelled, InvalidRequest, TransactionFailed, UserPkgError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..core.events import ProgressFn
+    from ..core.service import ConfirmFn, UserPkgService
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a verb returned: JSON-able ``data`` and the objects in ``value``."""
+
+    verb: str
+    data: Any
+    value: Any
+    ok: bool = True
+
+
+def make_service() -> UserPkgService:
+    """The service as the user's and the administrator's Jupyter config files set it up."""
+    from ..core.config import UserPkg, load_config_files
+    from ..core.service import UserPkgService
+
+    return UserPkgService.from_config(UserPkg(config=load_config_files()))
+
+
+def dispatch(
+    svc: UserPkgService,
+    args: argparse.Namespace,
+    *,
+    progress: ProgressFn | None = None,
+    confirm: ConfirmFn | None = None,
+) -> Outcome:
+    """Call the service for a parsed command; raises the core's errors as they come."""
+    verb = args.verb
+    if verb == "envs":
+        envs = svc.list_envs()
+        return Outcome(verb, [e.to_dict() for e in envs], envs)
+    if verb == "create":
+        result = svc.create(
+            args.name,
+            kind=args.kind,
+            python=args.python,
+            specs=args.specs,
+            from_file=args.from_file,
+            kernel=args.kernel,
+            dry_run=args.dry_run,
+            progress=progress,
+            channels=args.channels,
+        )
+        return Outcome(verb, result.to_dict(), result)
+    if verb in ("install", "remove", "update"):
+        result = svc.change(
+            args.env,
+            install=args.specs if verb == "install" else (),
+            remove=args.names if verb == "remove" else (),
+            update=args.names if verb == "update" else (),
+            update_all=verb == "update" and args.update_all,
+            dry_run=args.dry_run,
+            progress=progress,
+            confirm=confirm,
+            pypi=args.pypi,
+        )
+        return Outcome(verb, result.to_dict(), result)
+    if verb == "rollback":
+        result = svc.rollback(
+            args.revision, args.env, dry_run=args.dry_run, progress=progress, confirm=confirm
+        )
+        return Outcome(verb, result.to_dict(), result)
+    if verb == "list":
+        pkgs = svc.packages(args.env)
+        return Outcome(verb, [p.to_dict() for p in pkgs], pkgs)
+    if verb == "history":
+        revs = svc.history(args.env)
+        return Outcome(verb, [r.to_dict() for r in revs], revs)
+    if verb == "export":
+        text = svc.export(args.env, args.format)
+        if args.output:
+            _write_output(Path(args.output), text)
+            return Outcome(verb, {"path": args.output, "format": args.format}, None)
+        return Outcome(verb, {"format": args.format, "text": text}, text)
+    if verb == "delete":
+        svc.delete(args.name)
+        return Outcome(verb, {"deleted": args.name}, args.name)
+    if verb == "doctor":
+        reports = svc.doctor(args.env)
+        return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))
+    raise InvalidRequest(f"unknown verb {verb!r}")  # pragma: no cover - the grammar prevents it
+
+
+def guarded_dispatch(
+    svc: UserPkgService | Callable[[], UserPkgService],
+    args: argparse.Namespace,
+    *,
+    progress: ProgressFn | None = None,
+    confirm: ConfirmFn | None = None,
+) -> Outcome | UserPkgError:
+    """:func:`dispatch`, with every failure turned into the error a user is shown.
+
+    ``svc`` may be a factory (such as :func:`make_service`), so that a failure
+    to build the service (a broken config file) is reported the same way.
+    """
+    try:
+        service = svc() if callable(svc) else svc
+        return dispatch(service, args, progress=progress, confirm=confirm)
+    except (Exception, KeyboardInterrupt) as exc:
+        return as_user_error(exc)
+
+
+def as_user_error(exc: BaseException) -> UserPkgError:
+    """The error a user is shown for any failure: one line, never a traceback.
+
+    An interrupt means the change was undone (the pipeline defers SIGINT while
+    it commits); anything that is not a :class:`UserPkgError` is a bug.
+    """
+    if isinstance(exc, UserPkgError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Cancelled("interrupted; the environment was left unchanged")
+    return TransactionFailed(f"internal error: {exc!r}")
+
+
+def error_body(exc: BaseException) -> dict[str, Any]:
+    """The ``error`` JSON shape for any failure: ``{"code", "message", "details", ...}``.
+
+    One mapping for every front end: ``--json`` prints it, the REST API sends
+    it (adding ``reason``, the field of Jupyter's own errors) and the panel
+    reads it.  The status that goes with it is the error's ``http_status`` or
+    ``exit_code``.
+    """
+    return as_user_error(exc).to_dict()
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write an export where the user asked, or say in one line why not."""
+    from ..core.store import atomic_write
+
+    if not path.parent.is_dir():
+        raise InvalidRequest(f"cannot write {path}: the directory {path.parent} does not exist")
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise InvalidRequest(f"cannot write {path}: {exc.strerror or exc}") from None

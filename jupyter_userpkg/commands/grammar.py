@@ -1,0 +1,143 @@
+"""The grammar of every front end's command line: ``jupyter userpkg`` and ``%userpkg``.
+
+One argparse parser, so a verb and its flags mean the same in a terminal and
+in a cell.  This module imports nothing but the standard library and the error
+hierarchy: ``--help`` and a bad command line must answer without loading the
+core service or any engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ..core.errors import BadCommandLine
+
+PROG = "jupyter userpkg"
+
+#: Verbs that change an env: they plan, may ask, and report a result.
+CHANGING = frozenset({"create", "install", "remove", "update", "rollback"})
+#: Verbs that act on one env, named by ``-n`` (else the front end's default env).
+TARGETED = frozenset({"install", "remove", "update", "list", "history", "rollback", "export"})
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (exit status 2)."""
+
+    _intermixing = False
+
+    def error(self, message: str) -> NoReturn:
+        raise BadCommandLine(message)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Let options and specs mix (``create NAME --kind venv SPEC``), as conda does."""
+        if self._intermixing or self._subparsers is not None:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The parser of every verb; ``prog`` is what usage lines and ``--help`` call it."""
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON instead of text")
+    env_opt = _Parser(add_help=False)
+    env_opt.add_argument("-n", "--name", dest="env", help="environment (default: 'default')")
+    changing = _Parser(add_help=False)
+    changing.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    changing.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    parser = _Parser(prog=prog, description="User-level package environments for Jupyter.")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("envs", parents=[common], help="list environments")
+
+    p = sub.add_parser("create", parents=[common], help="create an environment")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    p.add_argument("name")
+    p.add_argument(
+        "--kind",
+        metavar="KIND",
+        help="layer (default), venv or conda (the core's registry of kinds checks it); "
+        "--from a file: the kind it describes",
+    )
+    p.add_argument("--python", help="Python version X.Y (venv and conda)")
+    p.add_argument(
+        "-c",
+        "--channel",
+        dest="channels",
+        action="append",
+        default=[],
+        metavar="CHANNEL",
+        help="conda channel, by name or URL (repeatable; default: the configured channels)",
+    )
+    p.add_argument(
+        "--no-kernel",
+        dest="kernel",
+        action="store_false",
+        help="do not add ipykernel (no kernelspec for this env)",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="requirements.txt, environment.yml or an exported lock",
+    )
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+
+    pypi_help = "PyPI packages (in a conda env: on top of its conda packages)"
+    p = sub.add_parser("install", parents=[common, env_opt, changing], help="install packages")
+    p.add_argument("--pypi", action="store_true", help=pypi_help)
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+
+    p = sub.add_parser("remove", parents=[common, env_opt, changing], help="remove packages")
+    p.add_argument("--pypi", action="store_true", help=pypi_help)
+    p.add_argument("names", nargs="+", metavar="NAME")
+
+    p = sub.add_parser("update", parents=[common, env_opt, changing], help="update packages")
+    p.add_argument("--pypi", action="store_true", help=pypi_help)
+    p.add_argument("--all", action="store_true", dest="update_all", help="update everything")
+    p.add_argument("names", nargs="*", metavar="NAME")
+
+    sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
+    sub.add_parser("history", parents=[common, env_opt], help="list an environment's revisions")
+
+    p = sub.add_parser(
+        "rollback", parents=[common, env_opt, changing], help="return to an earlier revision"
+    )
+    p.add_argument("revision", type=int)
+
+    p = sub.add_parser("export", parents=[common, env_opt], help="export an environment")
+    p.add_argument(
+        "--format", choices=["requirements", "environment", "lock"], default="requirements"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    p = sub.add_parser("delete", parents=[common], help="delete an environment")
+    p.add_argument("name")
+
+    p = sub.add_parser(
+        "doctor", parents=[common], help="verify, and recover an interrupted transaction"
+    )
+    p.add_argument("-n", "--name", dest="env", help="environment (default: all)")
+    return parser
+
+
+def parse_command(argv: Sequence[str], prog: str = PROG) -> argparse.Namespace:
+    """Parse a command line (the CLI's or a ``%userpkg`` line) or raise BadCommandLine.
+
+    ``--help`` prints to stdout and raises SystemExit, as argparse does: the
+    front end decides where that text goes.
+    """
+    parser = build_parser(prog)
+    args = parser.parse_args(list(argv))
+    if args.verb == "update" and not args.names and not args.update_all:
+        parser.error("update needs package names or --all")
+    return args

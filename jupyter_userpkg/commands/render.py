@@ -1,0 +1,162 @@
+"""Text for a person: outcomes, errors and progress events, the same in every front end.
+
+Every function returns a string (or lines); none writes anywhere.  The CLI
+sends the text to a terminal, the magic to a cell (as the plain-text fallback
+of its HTML), so the two read alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.errors import UserPkgError
+    from ..core.events import ProgressEvent
+    from ..core.records import Change, EnvInfo, Package, Plan, Result, RevisionRecord
+    from .dispatch import Outcome
+
+#: The longest message a status line shows; longer ones are cut with an ellipsis.
+STATUS_WIDTH = 100
+
+
+def render_text(outcome: Outcome) -> str:
+    """An outcome as a person reads it, ready to write as is."""
+    verb, value, data = outcome.verb, outcome.value, outcome.data
+    if verb in ("create", "install", "remove", "update", "rollback"):
+        return _lines(result_lines(value))
+    if verb == "envs":
+        return _lines(env_lines(value))
+    if verb == "list":
+        return _lines(package_lines(value))
+    if verb == "history":
+        return _lines(history_lines(value))
+    if verb == "export":
+        return str(value) if value is not None else f"wrote {data['path']}\n"
+    if verb == "delete":
+        return f"deleted {value}\n"
+    if verb == "doctor":
+        return _lines(doctor_lines(value))
+    return ""  # pragma: no cover - the grammar knows no other verb
+
+
+def error_lines(exc: UserPkgError) -> list[str]:
+    """The message, then the solver's explanation when it says more than the message."""
+    lines = [exc.message]
+    says_more = exc.details and exc.details.strip() not in exc.message
+    if says_more and exc.code == "unsatisfiable":
+        lines.append(indent(str(exc.details)))
+    return lines
+
+
+def progress_text(event: ProgressEvent, width: int = STATUS_WIDTH) -> str:
+    """One status line: ``install: + numpy==2.1 (3/12)``; bytes readable for downloads."""
+    message = event.message if len(event.message) <= width else event.message[: width - 1] + "…"
+    return f"{event.phase}: {message}{count_text(event)}"
+
+
+def count_text(event: ProgressEvent) -> str:
+    """`` (3/12)``, `` (3)``, `` (1.2 MB/10.0 MB)`` or nothing, as far as the engine knows."""
+    if event.done is None:
+        return ""
+    show = size if event.phase == "download" else str
+    if event.total is None:
+        return f" ({show(event.done)})"
+    return f" ({show(event.done)}/{show(event.total)})"
+
+
+def plan_text(plan: Plan) -> str:
+    """A plan as shown before it is applied (also the confirmation prompt's text)."""
+    lines = [f"Environment {plan.env!r}: {plan.command}"]
+    if plan.empty:
+        lines.append("  nothing to change")
+    width = max((len(c.name) for c in plan.changes), default=0)
+    layers = plan.is_conda  # a conda env: conda and PyPI layers
+    for c in plan.changes:
+        lines.append(f"  {change_text(c, width, layers)}")
+    lines += [f"  note: {m}" for m in plan.messages]
+    if plan.download_bytes:
+        lines.append(f"  download: {size(plan.download_bytes)}")
+    return "\n".join(lines)
+
+
+def change_text(change: Change, width: int = 0, layers: bool = False) -> str:
+    """``+ name 1.0``, ``~ name 1.0 -> 2.0`` or ``- name 1.0``; with the layer if asked."""
+    mark = {"add": "+", "remove": "-", "change": "~"}[change.action]
+    if layers:
+        return f"{change_text(change, width)} ({change.source})"
+    if change.action == "change":
+        versions = f"{change.old} -> {change.new}"
+    else:
+        versions = str(change.new if change.action == "add" else change.old)
+    return f"{mark} {change.name:<{width}}  {versions}"
+
+
+def result_lines(result: Result) -> list[str]:
+    lines = [plan_text(result.plan)]
+    if result.applied and result.plan.empty:
+        lines.append(
+            f"Recorded the request as revision {result.revision}; no package had to change."
+        )
+    elif result.applied:
+        lines.append(f"Done: revision {result.revision}.")
+    elif not result.plan.empty:
+        lines.append("Dry run: nothing was changed.")
+    return lines
+
+
+def env_lines(envs: list[EnvInfo]) -> list[str]:
+    if not envs:
+        return ["no environments yet; `jupyter userpkg install PKG` creates 'default'"]
+    lines = [f"{'name':<20} {'kind':<6} {'python':<7} {'packages':>8} {'revision':>8}  path"]
+    for e in envs:
+        lines.append(
+            f"{e.name:<20} {e.kind:<6} {e.python:<7} {e.packages:>8} {e.revision:>8}  {e.path}"
+        )
+    return lines
+
+
+def package_lines(pkgs: list[Package]) -> list[str]:
+    width = max((len(p.name) for p in pkgs), default=4)
+    lines = [f"{'name':<{width}}  {'version':<16} {'source':<6} requested"]
+    for p in pkgs:
+        requested = "yes" if p.requested else ""
+        lines.append(f"{p.name:<{width}}  {p.version:<16} {p.source:<6} {requested}")
+    return lines
+
+
+def history_lines(revs: list[RevisionRecord]) -> list[str]:
+    lines = []
+    for r in revs:
+        lines.append(f"rev {r.revision}  {r.time}  {r.command}")
+        lines += [f"    {change_text(c)}" for c in r.changes]
+    return lines
+
+
+def doctor_lines(reports: list[dict[str, Any]]) -> list[str]:
+    if not reports:
+        return ["no environments"]
+    lines = []
+    for r in reports:
+        lines.append(f"{r['env']}: {'ok' if r['ok'] else 'PROBLEMS'}")
+        if r["recovered"]:
+            lines.append(f"  {r['recovered']}")
+        lines += [f"  - {problem}" for problem in r["problems"]]
+    return lines
+
+
+def indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def size(n: int) -> str:
+    """Bytes for a person: ``512 B``, ``1.2 MB``."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _lines(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)

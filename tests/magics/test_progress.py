@@ -1,0 +1,155 @@
+"""Progress events in a cell: the bridge's JSON lines, and how the cell draws them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_userpkg import magic
+from jupyter_userpkg.commands.render import progress_text
+from jupyter_userpkg.core.events import ProgressEvent
+from jupyter_userpkg.magic import bridge
+
+EVENTS = [
+    ProgressEvent("solve", "resolving"),
+    ProgressEvent("download", "Downloading numpy (15.8MiB)", "numpy", 1_258_291, 16_567_500),
+    ProgressEvent("install", "+ numpy==2.1.3", "numpy", 3, 12),
+    ProgressEvent("remove", "- six==1.16.0", "six", 1),
+    ProgressEvent("commit", "revision 4"),
+]
+
+
+def test_bridge_events_round_trip(capsys: pytest.CaptureFixture[str]) -> None:
+    for event in EVENTS:
+        bridge.send_event(event)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(EVENTS)
+    for line, event in zip(lines, EVENTS, strict=True):
+        assert ProgressEvent.from_dict(json.loads(line)) == event
+        seen = magic.read_event(line + "\n")
+        assert seen is not None
+        assert (seen.phase, seen.message, seen.package, seen.done, seen.total) == (
+            event.phase,
+            event.message,
+            event.package,
+            event.done,
+            event.total,
+        )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Traceback (most recent call last):\n",
+        "ModuleNotFoundError: No module named tomlkit\n",
+        "[1, 2]\n",
+        '{"message": "no phase"}\n',
+    ],
+)
+def test_other_stderr_lines_are_not_events(line: str) -> None:
+    assert magic.read_event(line) is None
+
+
+def test_counts_that_are_not_integers_are_dropped() -> None:
+    seen = magic.read_event('{"phase": "install", "message": "m", "done": true, "total": "12"}')
+    assert seen is not None and seen.done is None and seen.total is None
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_the_cell_and_the_terminal_say_the_same(event: ProgressEvent) -> None:
+    assert magic.progress_text(event) == progress_text(event)
+    long = ProgressEvent("install", "y" * 250, done=1, total=3)
+    assert magic.progress_text(long) == progress_text(long)
+
+
+def test_the_cell_draws_one_updated_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[dict[str, str]] = []
+
+    class Handle:
+        def update(self, bundle: dict[str, str], raw: bool) -> None:
+            shown.append(bundle)
+
+    def display(bundle: dict[str, str], **kwargs: Any) -> Handle:
+        assert kwargs == {"display_id": True}
+        shown.append(bundle)
+        return Handle()
+
+    monkeypatch.setattr(magic, "_display", display)
+    progress = magic.Progress()
+    progress(ProgressEvent("solve", "resolving"))
+    progress(magic.read_event(json.dumps(EVENTS[2].to_dict())))
+    progress.finish(None)
+    assert [b["text/plain"] for b in shown] == [
+        "userpkg: solve: resolving",
+        "userpkg: install: + numpy==2.1.3 (3/12)",
+        "",
+    ]
+    assert "<progress" not in shown[0]["text/html"]
+    assert '<progress value="3" max="12"></progress>' in shown[1]["text/html"]
+
+
+def test_bridge_backend_hands_events_to_the_cell(tmp_path: Path) -> None:
+    """A stand-in for the server's Python that streams events as the bridge writes them."""
+    lines = "".join(json.dumps(e.to_dict()) + "\n" for e in EVENTS)
+    (tmp_path / "events.jsonl").write_text(lines + "a stray warning\n")
+    reply = {"verb": "list", "data": [], "text": "listed\n", "stale": [], "result": False}
+    (tmp_path / "reply.json").write_text(json.dumps(reply) + "\n")
+    fake = tmp_path / "fake-python"
+    fake.write_text(
+        f"#!/bin/sh\ncat {tmp_path / 'events.jsonl'} >&2\ncat {tmp_path / 'reply.json'}\n"
+    )
+    fake.chmod(0o755)
+    seen: list[Any] = []
+    assert magic.BridgeBackend(str(fake), "x").run("list", seen.append) == reply
+    assert [magic.progress_text(e) for e in seen] == [progress_text(e) for e in EVENTS]
+
+
+def test_the_front_and_the_bridge_load_without_the_core() -> None:
+    """A venv env's kernel has only ipykernel; the server's Python need not have IPython."""
+    code = (
+        "import sys, jupyter_userpkg.magic, jupyter_userpkg.magic.stale\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('jupyter_userpkg.core', "
+        "'jupyter_userpkg.commands', 'jupyter_userpkg.cli', 'jupyter_userpkg.server', "
+        "'IPython', 'traitlets', 'packaging', 'tomlkit')))\n"
+        "assert not bad, bad\n"
+        "import jupyter_userpkg.magic.bridge\n"
+        "assert 'IPython' not in sys.modules and 'jupyter_userpkg.core' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_the_real_bridge_streams_structured_events(tmp_path: Path) -> None:
+    """The server's Python runs a line: events on stderr, the reply last on stdout."""
+    env = dict(
+        os.environ,
+        JUPYTER_USERPKG_ENVS_DIR=str(tmp_path / "envs"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    line = "create w --kind venv --no-kernel tabulate"
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_userpkg.magic.bridge", line, ""],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stderr.splitlines()]
+    keys = {"phase", "message", "package", "done", "total"}
+    assert events and all(set(e) == keys for e in events)
+    assert events[0] == ProgressEvent("create", "creating venv environment 'w'").to_dict()
+    assert events[-1]["phase"] == "commit"
+    assert all(magic.read_event(raw) is not None for raw in proc.stderr.splitlines())
+    reply = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert reply["result"] is True and reply["data"]["applied"] is True
+    assert [c["name"] for c in reply["data"]["plan"]["changes"]] == ["tabulate"]
+    assert (tmp_path / "envs" / "w").is_dir()
