@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
+import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -148,6 +150,7 @@ def _summary(record: RepoDataRecord) -> CondaLocked:
 
 
 _parsed: dict[str, dict[str, CondaLocked]] = {}
+_records: dict[str, list[RepoDataRecord]] = {}
 
 
 def _remember(text: str, packages: dict[str, CondaLocked]) -> None:
@@ -199,9 +202,14 @@ def lock_records(text: str) -> list[RepoDataRecord]:
     """The records of a conda lock for this platform, for :func:`install` or as preferences.
 
     InvalidSpec when rattler cannot read the lock, or it has no packages for this platform.
+    Read once per text: a change reads its env's lock for the plan and for the solve.
     """
-    if not parse_lock(text):
+    if not _has_packages(text):
         return []
+    with _lock:
+        known = _records.get(text)
+    if known is not None:
+        return list(known)
     from rattler import LockFile
 
     with tempfile.TemporaryDirectory(prefix="userpkg-lock-") as tmp:
@@ -219,20 +227,38 @@ def lock_records(text: str) -> list[RepoDataRecord]:
             raise InvalidSpec(
                 f"the conda lock has no packages for this platform ({current_platform()})"
             )
-        return list(records)
+    _remember(text, {str(r.name.normalized): _summary(r) for r in records})
+    with _lock:
+        while len(_records) >= 4:
+            _records.pop(next(iter(_records)))
+        _records[text] = list(records)
+    return list(records)
+
+
+def _has_packages(text: str) -> bool:
+    """Whether a conda lock lists any package (``- conda: URL`` entries)."""
+    return re.search(r"(?m)^\s*- conda: ", text) is not None
 
 
 def parse_lock(text: str) -> dict[str, CondaLocked]:
-    """name -> package of a conda lock, read as YAML (no rattler needed).
+    """name -> package of a conda lock.
 
-    Recently written or read locks are remembered, so a plan, its apply and
-    the reads that follow parse each lock once.
+    Read by rattler when this process has loaded it anyway (a change to a conda
+    env), else as YAML (listing envs needs no rattler).  Recently written or
+    read locks are remembered, so a plan, its apply and the reads that follow
+    parse each lock once.
     """
-    if not text.strip():
+    if not _has_packages(text):
         return {}
     known = _parsed.get(text)
     if known is not None:
         return dict(known)
+    if "rattler" in sys.modules:
+        with contextlib.suppress(InvalidSpec):
+            lock_records(text)  # remembers its packages
+            known = _parsed.get(text)
+            if known is not None:
+                return dict(known)
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster

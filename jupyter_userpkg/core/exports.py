@@ -17,16 +17,15 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import tomlkit
-import yaml
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from . import condameta
 from .errors import InvalidRequest, InvalidSpec
-from .specs import parse_pypi_specs
+from .specs import canonical_name, parse_pypi_specs
 from .store import Manifest, conda_entry_to_spec, manifest_entry_to_requirement, parse_lock
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 FORMATS = ("requirements", "environment", "lock")
 
@@ -73,6 +72,7 @@ def lock_export(
     conda_lock: str | None = None,
 ) -> str:
     """The PyPI lock with a ``[tool.jupyter-userpkg]`` table: the manifest (and a conda lock)."""
+    import tomlkit
 
     doc = tomlkit.parse(lock_text)
     tool = tomlkit.table(is_super_table=True)
@@ -127,6 +127,8 @@ def _read_requirements(text: str, path: Path) -> Imported:
 
 
 def _read_environment(text: str, path: Path) -> Imported:
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -170,6 +172,9 @@ def _read_environment(text: str, path: Path) -> Imported:
 
 
 def _read_lock(text: str, path: Path) -> Imported:
+    import yaml
+    from packaging.requirements import InvalidRequirement
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -198,11 +203,11 @@ def _read_lock(text: str, path: Path) -> Imported:
     # A conda env's PyPI requests may be satisfied by its conda packages.
     conda_lock = str(tool.get("conda-lock") or "") or None
     try:
-        held = {canonicalize_name(n) for n in condameta.parse_lock(conda_lock or "")}
+        held = {canonical_name(n) for n in condameta.parse_lock(conda_lock or "")}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError):
         raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
     for req in reqs:
-        if canonicalize_name(req.name) not in locked and canonicalize_name(req.name) not in held:
+        if canonical_name(req.name) not in locked and canonical_name(req.name) not in held:
             raise InvalidSpec(
                 f"{path.name}: {req.name} is asked for but is not among the lock's packages"
             )

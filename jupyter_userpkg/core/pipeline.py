@@ -191,7 +191,7 @@ class Pipeline:
             command,
             tuple(changes),
             download,
-            solution.manifest.to_toml(),
+            solution.manifest,
             solution.pypi_lock,
             state.revision,
             tuple(notes),

@@ -97,14 +97,16 @@ class Plan:
     """A solved change, computed before anything is touched.
 
     ``manifest_text`` and ``lock_text`` are the files the env will have once the
-    plan is applied; ``changes`` is what a user is shown.
+    plan is applied; ``changes`` is what a user is shown.  The manifest (and a
+    conda lock) may be objects that write their text when a plan is applied:
+    a dry run never pays for writing files it does not keep.
     """
 
     env: str
     command: str
     changes: tuple[Change, ...]
     download_bytes: int
-    manifest_text: str
+    manifest: str | Deferred
     lock_text: str
     from_revision: int
     messages: tuple[str, ...] = field(default=())
@@ -124,6 +126,11 @@ class Plan:
     def conda_lock_text(self) -> str:
         lock = self.conda_lock
         return lock if isinstance(lock, str) else lock.text
+
+    @property
+    def manifest_text(self) -> str:
+        manifest = self.manifest
+        return manifest if isinstance(manifest, str) else manifest.text
 
     def to_dict(self) -> dict[str, Any]:
         return {

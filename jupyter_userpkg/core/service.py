@@ -124,7 +124,7 @@ class UserPkgService:
 
         if name not in (None, DEFAULT_ENV) or self.store.exists(DEFAULT_ENV):
             return self.pipeline.state(self.require(DEFAULT_ENV if name is None else name))
-        return EnvState(DEFAULT_ENV, -1, kinds.layer().manifest_for(self.ctx, DEFAULT_ENV))
+        return EnvState(DEFAULT_ENV, -1, kinds.default_kind().manifest_for(self.ctx, DEFAULT_ENV))
 
     def list_envs(self) -> list[EnvInfo]:
         """Every env; one whose metadata cannot be read is listed as ``broken``."""
@@ -269,7 +269,7 @@ class UserPkgService:
             # The default env before its first change: check the request against an
             # empty layer; only a change that will really be applied creates it.
             virtual = self._state(None)
-            layer = kinds.layer()
+            layer = kinds.default_kind()
             intent = layer.change_intent(self.ctx, virtual, request)
             if dry_run and request.install:
                 preview = self.create(DEFAULT_ENV, kind=layer.name, specs=install, dry_run=True)

@@ -7,14 +7,18 @@ package subject to the index (and later, the administrator's policy).
 
 from __future__ import annotations
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from .errors import InvalidSpec
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 def parse_pypi_spec(text: str) -> Requirement:
     """Parse one user-given requirement, or raise InvalidSpec saying why."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     spec = text.strip()
     if not spec:
         raise InvalidSpec("empty package spec")
@@ -43,6 +47,8 @@ def parse_pypi_spec(text: str) -> Requirement:
 
 def parse_pypi_specs(texts: list[str]) -> list[Requirement]:
     """Parse several specs; a package named twice is an error, not a silent merge."""
+    from packaging.utils import canonicalize_name
+
     reqs: list[Requirement] = []
     seen: set[str] = set()
     for text in texts:
@@ -57,7 +63,19 @@ def parse_pypi_specs(texts: list[str]) -> list[Requirement]:
 
 def validate_package_name(text: str) -> str:
     """Names (for remove/update) are bare names: return the canonical form."""
+    from packaging.utils import canonicalize_name
+
     req = parse_pypi_spec(text)
     if req.specifier or req.extras or req.marker:
         raise InvalidSpec(f"{text!r}: give a package name only, without version or extras")
     return canonicalize_name(req.name)
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503's normalised name (``Foo_Bar`` -> ``foo-bar``).
+
+    packaging is imported on first use: reading env metadata must not load it.
+    """
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
 from .names import ENV_NAME_RE, validate_env_name
 from .records import RevisionRecord
+from .specs import canonical_name
 
 if TYPE_CHECKING:  # imported where used: reading an env needs neither
     from packaging.requirements import Requirement
@@ -90,7 +91,7 @@ class Manifest:
     def with_pypi(self, reqs: list[Requirement]) -> Manifest:
         pypi = dict(self.pypi)
         for req in reqs:
-            pypi[_canonical(req.name)] = str(req)
+            pypi[canonical_name(req.name)] = str(req)
         return replace(self, pypi=pypi)
 
     def without_pypi(self, names: Sequence[str]) -> Manifest:
@@ -101,6 +102,11 @@ class Manifest:
 
     def without_conda(self, names: Sequence[str]) -> Manifest:
         return replace(self, conda={k: v for k, v in self.conda.items() if k not in set(names)})
+
+    @property
+    def text(self) -> str:
+        """The manifest file's text (what a plan's commit writes)."""
+        return self.to_toml()
 
     def to_toml(self) -> str:
         import tomlkit
@@ -165,7 +171,7 @@ class Manifest:
         pypi: dict[str, str] = {}
         for name, value in data.get("pypi-dependencies", {}).items():
             req = manifest_entry_to_requirement(name, value)
-            pypi[_canonical(req.name)] = str(req)
+            pypi[canonical_name(req.name)] = str(req)
         conda = {
             name: conda_entry_to_spec(name, value)
             for name, value in data.get("dependencies", {}).items()
@@ -223,7 +229,7 @@ def parse_lock(text: str) -> dict[str, LockedPackage]:
     data = tomllib.loads(text)
     out: dict[str, LockedPackage] = {}
     for pkg in data.get("packages", []):
-        name = _canonical(pkg["name"])
+        name = canonical_name(pkg["name"])
         size = _artifact_size(pkg.get("wheels") or [], pkg.get("sdist") or {})
         out[name] = LockedPackage(name, str(pkg.get("version", "")), pkg.get("index"), size)
     return out
@@ -396,10 +402,3 @@ class EnvStore:
             for entry in os.listdir(revs_dir):
                 if entry.endswith(".tmp"):
                     shutil.rmtree(revs_dir / entry, ignore_errors=True)
-
-
-def _canonical(name: str) -> str:
-    """PEP 503's normalised name (imported here: listing envs must not load packaging)."""
-    from packaging.utils import canonicalize_name
-
-    return str(canonicalize_name(name))

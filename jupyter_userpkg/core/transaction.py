@@ -27,13 +27,11 @@ import csv
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from .errors import EnvBusy
+from .specs import canonical_name
 from .store import META_DIR, atomic_write, fsync_dir
 
 JOURNAL = "journal.json"
@@ -105,7 +103,7 @@ def installed_dists(prefix: Path) -> dict[str, tuple[str, Path]]:
             stem = entry.name[: -len(".dist-info")]
             name, _, version = stem.rpartition("-")
             if name:
-                out[canonicalize_name(name)] = (version, entry)
+                out[canonical_name(name)] = (version, entry)
     return out
 
 
@@ -168,8 +166,8 @@ class Transaction:
         dists = installed_dists(self.prefix)
         roots = set(roots)
         for name in touched:
-            if canonicalize_name(name) in dists:
-                roots |= _owned_paths(self.prefix, dists[canonicalize_name(name)][1])
+            if canonical_name(name) in dists:
+                roots |= _owned_paths(self.prefix, dists[canonical_name(name)][1])
         # Backups are stored flat (backup/<n>), mapped in BACKUPS: creating the
         # env's directory structure again would cost a mkdir per directory.
         tree: list[str] = []
@@ -199,7 +197,7 @@ class Transaction:
         """Drop the journal after a commit (or after nothing was touched)."""
         if not self.dir.exists():
             return
-        trash = self.dir.with_name(f"txn.done-{uuid.uuid4().hex[:8]}")
+        trash = self.dir.with_name(f"txn.done-{os.urandom(4).hex()}")
         os.rename(self.dir, trash)
         shutil.rmtree(trash, ignore_errors=True)
 

@@ -118,11 +118,14 @@ def test_events_round_trip_as_json_shapes() -> None:
 def test_registry_names_every_kind_and_refuses_others() -> None:
     assert list(kinds.KINDS) == ["layer", "venv", "conda"]
     assert kinds.get(kinds.DEFAULT_KIND).name == "layer"
+    assert kinds.default_kind() is kinds.get("layer")  # also once the kind's module is loaded
     with pytest.raises(InvalidRequest, match="unknown environment kind 'docker'; use one of"):
         kinds.get("docker")
     protocol = [m for m in vars(EnvKind) if not m.startswith("_")]
-    assert [k.name for k in kinds.KINDS.values() if k.extends_base] == ["layer"]
-    for kind in kinds.KINDS.values():
+    every = [kinds.get(name) for name in kinds.KINDS]
+    assert [k.name for k in every] == list(kinds.KINDS)
+    assert [k.name for k in every if k.extends_base] == ["layer"]
+    for kind in every:
         for method in protocol:
             assert callable(getattr(kind, method)), (kind.name, method)
         assert isinstance(kind.name, str) and isinstance(kind.extends_base, bool)

@@ -1,35 +1,55 @@
 """The registry of env kinds: the one place that maps a kind's name to its module.
 
 A new kind is one module with a class following :class:`.base.EnvKind`, and
-one line here.  Nothing outside the kinds' modules and this registry asks
-which kind an env is; the pipeline and the front ends call the kind.
+one line in :data:`KINDS`.  Nothing outside the kinds' modules and this
+registry asks which kind an env is; the pipeline and the front ends call the
+kind.  A kind's module is imported when it is first asked for, so a change to
+a conda env never loads the PyPI kinds' code, nor the reverse.
 """
 
 from __future__ import annotations
 
-from ..errors import InvalidRequest
-from .base import EnvKind
-from .conda import CondaKind
-from .layer import LayerKind
-from .venv import VenvKind
+import importlib
+from typing import TYPE_CHECKING
 
-#: Kind name -> kind, in the order ``--kind`` lists them; the first is the default.
-KINDS: dict[str, EnvKind] = {k.name: k for k in (LayerKind(), VenvKind(), CondaKind())}
+from ..errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from .base import EnvKind
+    from .layer import LayerKind
+
+#: Kind name -> (module, class), in the order ``--kind`` lists them.
+KINDS: dict[str, tuple[str, str]] = {
+    "layer": ("layer", "LayerKind"),
+    "venv": ("venv", "VenvKind"),
+    "conda": ("conda", "CondaKind"),
+}
+#: The kind of an env created without ``--kind``, and of ``default``.
 DEFAULT_KIND = "layer"
+
+_loaded: dict[str, EnvKind] = {}
 
 
 def get(name: str) -> EnvKind:
     """The kind called ``name``, or InvalidRequest listing the kinds there are."""
+    kind = _loaded.get(name)
+    if kind is not None:
+        return kind
     try:
-        return KINDS[name]
+        module, cls = KINDS[name]
     except KeyError:
         raise InvalidRequest(
             f"unknown environment kind {name!r}; use one of: {', '.join(KINDS)}"
         ) from None
+    made: EnvKind = getattr(importlib.import_module(f".{module}", __name__), cls)()
+    _loaded[name] = made
+    return made
 
 
-def layer() -> LayerKind:
+def default_kind() -> LayerKind:
     """The kind of the ``default`` env (a layer over the server's interpreter)."""
-    kind = KINDS[DEFAULT_KIND]
+    from .layer import LayerKind
+
+    kind = get(DEFAULT_KIND)
     assert isinstance(kind, LayerKind)
     return kind

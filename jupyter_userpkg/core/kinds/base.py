@@ -9,6 +9,7 @@ exports.  Everything here is plain data or the :class:`EnvKind` protocol.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -75,6 +76,16 @@ class ChangeRequest:
     @property
     def empty(self) -> bool:
         return not (self.install or self.remove or self.update or self.update_all)
+
+    def command(self, *, pypi_flag: bool = False) -> str:
+        """The command line recorded in the change's revision."""
+        parts = [
+            ("install " + " ".join(self.install)) if self.install else "",
+            ("remove " + " ".join(self.remove)) if self.remove else "",
+            ("update " + " ".join(self.update)) if self.update else "",
+            "update --all" if self.update_all else "",
+        ]
+        return " ".join(p for p in parts if p) + (" --pypi" if pypi_flag else "")
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,22 @@ class EnvKind(Protocol):
     def kernel_env(self, ctx: Context, state: EnvState) -> dict[str, str] | None:
         """Extra kernelspec variables when the env can run a kernel, else None."""
         ...
+
+
+def bridge_env(ctx: Context) -> dict[str, str]:
+    """Kernel variables of an env whose interpreter cannot import this package.
+
+    The magic there runs its commands in this (the server's) interpreter; the
+    kernel reaches our package (and, through it, this interpreter) through a
+    support directory on its PYTHONPATH, for the ``%userpkg`` magic only.
+    """
+    from .. import kernels
+
+    return {
+        "JUPYTER_USERPKG_MAGIC": "bridge",
+        "JUPYTER_USERPKG_SERVER_PYTHON": sys.executable,
+        "PYTHONPATH": str(kernels.magic_support_dir(ctx.store.envs_dir)),
+    }
 
 
 def major_minor(version: str) -> str:

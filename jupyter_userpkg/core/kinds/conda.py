@@ -11,18 +11,14 @@ import contextlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Any
 
 from .. import condabackend, condameta, condaspecs, uvbackend
 from ..errors import InvalidRequest, InvalidSpec, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
 from ..records import Action, Change, Package, Plan
-from ..specs import parse_pypi_specs
+from ..specs import canonical_name, parse_pypi_specs
 from ..store import Manifest, parse_lock
 from ..transaction import installed_dists
 from . import pypi
@@ -35,9 +31,12 @@ from .base import (
     EnvState,
     Intent,
     Solution,
+    bridge_env,
     major_minor,
 )
-from .venv import bridge_env, command_line
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class CondaKind:
         pypi_locked = parse_lock(state.pypi_lock)
         conda_remove, pypi_remove = [], []
         for name in remove:
-            cname, canon = name.lower(), canonicalize_name(name)
+            cname, canon = name.lower(), canonical_name(name)
             if not use_pypi and cname in manifest.conda:
                 conda_remove.append(cname)
             elif canon in manifest.pypi:
@@ -141,7 +140,7 @@ class CondaKind:
                 raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
         conda_update, pypi_update = [], []
         for name in update:
-            cname, canon = name.lower(), canonicalize_name(name)
+            cname, canon = name.lower(), canonical_name(name)
             if not use_pypi and cname in conda_locked:
                 conda_update.append(cname)
             elif canon in pypi_locked:
@@ -156,7 +155,7 @@ class CondaKind:
         )
         return CondaIntent(
             new_manifest,
-            command_line(request, pypi_flag=use_pypi),
+            request.command(pypi_flag=use_pypi),
             resolve_conda=bool(specs or conda_remove or conda_update or request.update_all),
             conda_update=tuple(conda_update),
             pypi_reqs=tuple(reqs),
@@ -228,7 +227,7 @@ class CondaKind:
                 manifest = manifest.with_conda({"ipykernel": "ipykernel"})
                 records = solve(manifest)
             elif "ipykernel" not in manifest.pypi:
-                manifest = manifest.with_pypi([Requirement("ipykernel")])
+                manifest = manifest.with_pypi(parse_pypi_specs(["ipykernel"]))
         return manifest, condameta.SolvedLock(records, urls)
 
     def _solve_pypi(
@@ -241,6 +240,8 @@ class CondaKind:
         report: Reporter,
     ) -> str:
         """The PyPI layer, with the conda-installed Python packages held fixed."""
+        from packaging.version import InvalidVersion, Version
+
         if not manifest.pypi:
             return EMPTY_LOCK
         conda = condameta.packages_of(conda_lock)
@@ -253,7 +254,7 @@ class CondaKind:
         for pkg in conda.values():
             if pkg.is_python_package:
                 with contextlib.suppress(InvalidVersion):
-                    held[canonicalize_name(pkg.name)] = str(Version(pkg.version))
+                    held[canonical_name(pkg.name)] = str(Version(pkg.version))
         prefix = ctx.store.prefix(state.name)
         linked = condameta.installed_versions(prefix)
         for cname, (version, build, meta) in linked.items():

@@ -8,18 +8,15 @@ that package by name.  ``default`` is a layer.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import os
 from collections.abc import Iterable
 from pathlib import Path
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from .. import uvbackend
 from ..errors import InvalidRequest, TransactionFailed
 from ..events import Reporter
 from ..records import Change, Package
+from ..specs import canonical_name
 from ..store import Manifest, parse_lock
 from ..transaction import site_packages_dirs
 from . import pypi
@@ -83,6 +80,8 @@ class LayerKind(VenvKind):
     def solve_layer(
         self, ctx: Context, manifest: Manifest, current: str, intent: PyPIIntent, report: Reporter
     ) -> str:
+        from packaging.requirements import Requirement
+
         base = self.base(manifest)
         shadowed = parse_lock(current)
         upgrade = set(intent.upgrade)
@@ -178,10 +177,12 @@ def base_packages(site_dirs: Iterable[str]) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=8)
 def _base_packages(dirs: tuple[str, ...], stamps: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
+    import importlib.metadata
+
     out: dict[str, str] = {}
     for dist in importlib.metadata.distributions(path=list(dirs)):
         try:
-            name = canonicalize_name(dist.metadata["Name"])
+            name = canonical_name(dist.metadata["Name"])
         except (KeyError, TypeError):
             continue
         out.setdefault(name, dist.version)

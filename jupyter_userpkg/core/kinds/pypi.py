@@ -14,20 +14,20 @@ import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Any
 
 from .. import uvbackend
 from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
 from ..options import UvOptions
 from ..records import Action, Change
+from ..specs import canonical_name
 from ..store import LockedPackage, Manifest, parse_lock
 from ..transaction import installed_dists
 from .base import EMPTY_LOCK
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 def solve_layer(
@@ -110,10 +110,12 @@ def already_satisfied(
     Then re-solving could only return the same lock (installed versions are
     the solver's preferences), so the no-op answer skips the solver.
     """
+    from packaging.requirements import Requirement
+
     if not reqs:
         return False
     for req in reqs:
-        name = canonicalize_name(req.name)
+        name = canonical_name(req.name)
         if req.marker is not None:
             return False
         if req.extras:
@@ -219,7 +221,7 @@ def drop_held(lock_text: str, held: Mapping[str, str]) -> str:
     kept = []
     for block in blocks:
         data: dict[str, Any] = tomllib.loads(block).get("packages", [{}])[0]
-        name = canonicalize_name(str(data.get("name", "")))
+        name = canonical_name(str(data.get("name", "")))
         if name in held and public(held[name]) == public(str(data.get("version", ""))):
             continue
         kept.append(block)
@@ -238,6 +240,8 @@ def public(version: str) -> str:
     A base built locally (``+cu118``, distro or conda builds) is pinned by the
     version an index can serve, and counts as satisfying that version.
     """
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(version).public
     except InvalidVersion:

@@ -5,19 +5,16 @@ It is the PyPI layer alone; :mod:`.layer` extends it with a base interpreter.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
-from .. import kernels, uvbackend
+from .. import uvbackend
 from ..errors import InvalidRequest
 from ..events import Reporter
 from ..exports import environment_export, lock_export, requirements_export
 from ..records import Change, Package, Plan
-from ..specs import parse_pypi_specs, validate_package_name
+from ..specs import canonical_name, parse_pypi_specs, validate_package_name
 from ..store import Manifest, parse_lock
 from . import pypi
 from .base import (
@@ -29,8 +26,12 @@ from .base import (
     EnvState,
     Intent,
     Solution,
+    bridge_env,
     major_minor,
 )
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class VenvKind:
     # ---------------------------------------------------------------- requests
 
     def create_intent(self, ctx: Context, request: CreateRequest) -> Intent:
+        from packaging.requirements import Requirement
+
         if request.channels:
             raise InvalidRequest("channels are for conda environments: add --kind conda")
         imported = request.imported
@@ -75,7 +78,7 @@ class VenvKind:
         if (
             request.kernel
             and lock_text is None
-            and "ipykernel" not in {canonicalize_name(r.name) for r in reqs}
+            and "ipykernel" not in {canonical_name(r.name) for r in reqs}
         ):
             reqs.append(Requirement("ipykernel"))
         python = self._python(ctx, request)
@@ -111,7 +114,7 @@ class VenvKind:
         manifest = state.manifest.with_pypi(reqs).without_pypi(remove)
         return PyPIIntent(
             manifest,
-            command_line(request),
+            request.command(),
             reqs=tuple(reqs),
             remove=tuple(remove),
             upgrade=tuple(update),
@@ -223,28 +226,3 @@ class VenvKind:
         if "ipykernel" not in parse_lock(state.pypi_lock):
             return None
         return bridge_env(ctx)
-
-
-def bridge_env(ctx: Context) -> dict[str, str]:
-    """Kernel variables of an env that cannot import this package.
-
-    The magic there runs its commands in this (the server's) interpreter; the
-    kernel reaches our package (and, through it, this interpreter) through a
-    support directory on its PYTHONPATH, for the ``%userpkg`` magic only.
-    """
-    return {
-        "JUPYTER_USERPKG_MAGIC": "bridge",
-        "JUPYTER_USERPKG_SERVER_PYTHON": sys.executable,
-        "PYTHONPATH": str(kernels.magic_support_dir(ctx.store.envs_dir)),
-    }
-
-
-def command_line(request: ChangeRequest, *, pypi_flag: bool = False) -> str:
-    """The command recorded in a change's revision."""
-    parts = [
-        ("install " + " ".join(request.install)) if request.install else "",
-        ("remove " + " ".join(request.remove)) if request.remove else "",
-        ("update " + " ".join(request.update)) if request.update else "",
-        "update --all" if request.update_all else "",
-    ]
-    return " ".join(p for p in parts if p) + (" --pypi" if pypi_flag else "")
