@@ -22,7 +22,7 @@ import getpass
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,8 +115,7 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """install / remove / update in one planned transaction."""
-        with self.lock(env):
-            self.recover(env)
+        with self.writing(env, dry_run):
             state = self.state(env)
             kind = kinds.get(state.manifest.kind)
             intent = kind.change_intent(self.ctx, state, request)
@@ -136,8 +135,7 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """Return to the packages and manifest of ``revision``, as a new revision."""
-        with self.lock(env):
-            self.recover(env)
+        with self.writing(env, dry_run):
             state = self.state(env)
             target = self.state(env, revision)
             kind = kinds.get(target.manifest.kind)
@@ -151,6 +149,20 @@ class Pipeline:
 
     def lock(self, env: str) -> EnvLock:
         return EnvLock(self.ctx.store.lock_path(env), env, self.lock_timeout)
+
+    @contextlib.contextmanager
+    def writing(self, env: str, dry_run: bool) -> Iterator[None]:
+        """The env lock and recovery, for a change that may write.
+
+        A dry run is a reader: it plans from the last committed revision (which
+        a revision's atomic rename keeps whole) and never waits for a writer.
+        """
+        if dry_run:
+            yield
+            return
+        with self.lock(env):
+            self.recover(env)
+            yield
 
     def state(self, env: str, revision: int | None = None) -> EnvState:
         """The env at ``revision`` (default: the current one), as the kinds read it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conda_channel import TestChannel
@@ -42,9 +44,13 @@ def test_busy_env_gives_env_busy(cli: CLI, envs_dir: object) -> None:
         cfg.mkdir(parents=True, exist_ok=True)
         (cfg / "jupyter_userpkg_config.json").write_text('{"UserPkg": {"lock_timeout": 0.5}}')
         proc = cli("install", "-n", "b", "tabulate", check=False)
+        # A dry run is a reader: it plans from the committed revision, without waiting.
+        preview = cli("install", "-n", "b", "tabulate", "--dry-run", "--json")
     assert proc.returncode == 3
     assert "environment 'b' is busy" in proc.stderr
     assert installed(cli.envs_dir, "b") == {}
+    plan = json.loads(preview.stdout)["plan"]
+    assert [c["name"] for c in plan["changes"]] == ["tabulate"] and plan["from_revision"] == 0
 
 
 def test_two_concurrent_conda_installs(cli: CLI, conda_channel: TestChannel) -> None:
