@@ -289,6 +289,20 @@ class Pipeline:
             )
         store.creating_marker(name).parent.mkdir(parents=True, exist_ok=True)
 
+    def delete(self, name: str) -> None:
+        """Remove an env and its kernelspec; readers see it go at once, in one rename."""
+        store = self.ctx.store
+        self.sweep()
+        with self.lock(name):
+            self.clear_debris(name)
+            store.current(name)  # EnvNotFound, with its hint
+            trash = store.envs_dir / ".trash"
+            trash.mkdir(exist_ok=True)
+            target = trash / f"{name}-{os.urandom(4).hex()}"
+            os.rename(store.prefix(name), target)
+            kernels.remove(Path(self.kernels_dir()), name, store.envs_dir)
+            shutil.rmtree(target, ignore_errors=True)
+
     def clear_debris(self, name: str) -> None:
         """Remove what an interrupted ``create`` left (only what it marked as its own)."""
         store = self.ctx.store

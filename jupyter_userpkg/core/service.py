@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -221,18 +219,8 @@ class UserPkgService:
         return self.pipeline.create(chosen, request, dry_run=dry_run, report=Reporter(progress))
 
     def delete(self, name: str) -> None:
-        validate_env_name(name)
-        self.pipeline.sweep()
-        with self.pipeline.lock(name):
-            self.pipeline.clear_debris(name)
-            self.require(name)
-            prefix = self.store.prefix(name)
-            trash = self.store.envs_dir / ".trash"
-            trash.mkdir(exist_ok=True)
-            target = trash / f"{name}-{os.urandom(4).hex()}"
-            os.rename(prefix, target)  # atomic: the env is gone for every reader at once
-            kernels.remove(self.kernels_dir, name, self.store.envs_dir)
-            shutil.rmtree(target, ignore_errors=True)
+        """Remove an env and its kernelspec."""
+        self.pipeline.delete(validate_env_name(name))
 
     def change(
         self,

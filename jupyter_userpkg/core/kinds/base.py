@@ -171,10 +171,6 @@ class EnvKind(Protocol):
         """What is installed (for ``list``), read from the env's own metadata."""
         ...
 
-    def count(self, state: EnvState) -> int:
-        """How many packages the env's locks hold (for ``envs``)."""
-        ...
-
     def export(self, state: EnvState, fmt: str) -> str:
         """The env as ``requirements``, ``environment`` or ``lock`` text."""
         ...

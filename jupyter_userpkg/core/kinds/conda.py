@@ -112,41 +112,14 @@ class CondaKind:
         return intent  # the prefix is made when the plan is applied
 
     def change_intent(self, ctx: Context, state: EnvState, request: ChangeRequest) -> Intent:
-        env, manifest = state.name, state.manifest
+        manifest = state.manifest
         remove = [condaspecs.validate_name(n) for n in request.remove]
         update = [condaspecs.validate_name(n) for n in request.update]
         use_pypi = request.pypi
         reqs = parse_pypi_specs(list(request.install)) if use_pypi else []
         specs = [] if use_pypi else condaspecs.parse_specs(request.install, ctx.conda.channel_alias)
-        conda_locked = condameta.parse_lock(state.conda_lock)
-        pypi_locked = parse_lock(state.pypi_lock)
-        conda_remove, pypi_remove = [], []
-        for name in remove:
-            cname, canon = name.lower(), canonical_name(name)
-            if not use_pypi and cname in manifest.conda:
-                conda_remove.append(cname)
-            elif canon in manifest.pypi:
-                pypi_remove.append(canon)
-            elif cname in manifest.conda:
-                raise InvalidRequest(
-                    f"{name!r} is a conda package in {env!r}: remove it without --pypi"
-                )
-            elif cname in conda_locked or canon in pypi_locked:
-                raise InvalidRequest(
-                    f"{name!r} was installed as a dependency, not requested; "
-                    "remove the packages that need it instead"
-                )
-            else:
-                raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
-        conda_update, pypi_update = [], []
-        for name in update:
-            cname, canon = name.lower(), canonical_name(name)
-            if not use_pypi and cname in conda_locked:
-                conda_update.append(cname)
-            elif canon in pypi_locked:
-                pypi_update.append(canon)
-            else:
-                raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
+        conda_remove, pypi_remove = _route_removals(state, remove, use_pypi)
+        conda_update, pypi_update = _route_updates(state, update, use_pypi)
         new_manifest = (
             manifest.with_conda({condaspecs.spec_name(m): condaspecs.spec_text(m) for m in specs})
             .without_conda(conda_remove)
@@ -178,7 +151,7 @@ class CondaKind:
         new_conda: condameta.Lock = state.conda_lock
         if intent.resolve_conda:
             report("solve", "resolving conda packages")
-            manifest, new_conda = self._solve_conda(ctx, state, intent, notes)
+            manifest, new_conda = _solve_conda(ctx, state, intent, notes)
         conda_locked = condameta.parse_lock(state.conda_lock)
         pypi_locked = parse_lock(state.pypi_lock)
         moved = condameta.packages_of(new_conda) != conda_locked
@@ -191,91 +164,11 @@ class CondaKind:
             or state.revision < 0
         ):
             report("solve", "resolving PyPI packages")
-            pypi_lock = self._solve_pypi(ctx, state, manifest, new_conda, intent, report)
+            pypi_lock = _solve_pypi(ctx, state, manifest, new_conda, intent, report)
         else:
             pypi_lock = state.pypi_lock
         manifest = replace(manifest, python=_python_of(new_conda))
         return Solution(manifest, pypi_lock, new_conda, tuple(notes), timer.seconds)
-
-    def _solve_conda(
-        self, ctx: Context, state: EnvState, intent: CondaIntent, notes: list[str]
-    ) -> tuple[Manifest, condameta.Lock]:
-        manifest = intent.manifest
-        urls = list(manifest.channels)
-        keep = [
-            r
-            for r in condameta.lock_records(state.conda_lock)
-            if not intent.update_all and r.name.normalized not in intent.conda_update
-        ]
-
-        def solve(wanted: Manifest) -> list[Any]:
-            return condabackend.solve(
-                urls,
-                condaspecs.parse_specs(wanted.conda.values(), ctx.conda.channel_alias),
-                options=ctx.conda,
-                locked=keep,
-                refresh_all=bool(intent.conda_update or intent.update_all),
-                notes=notes,
-            )
-
-        records = solve(manifest)
-        solved = {r.name.normalized for r in records}
-        # A new env with Python gets a kernel: ipykernel from its channels if they
-        # have it, else from PyPI on top.
-        if intent.kernel and "python" in solved and "ipykernel" not in solved:
-            if "ipykernel" in condabackend.query_names(urls, ctx.conda):
-                manifest = manifest.with_conda({"ipykernel": "ipykernel"})
-                records = solve(manifest)
-            elif "ipykernel" not in manifest.pypi:
-                manifest = manifest.with_pypi(parse_pypi_specs(["ipykernel"]))
-        return manifest, condameta.SolvedLock(records, urls)
-
-    def _solve_pypi(
-        self,
-        ctx: Context,
-        state: EnvState,
-        manifest: Manifest,
-        conda_lock: condameta.Lock,
-        intent: CondaIntent,
-        report: Reporter,
-    ) -> str:
-        """The PyPI layer, with the conda-installed Python packages held fixed."""
-        from packaging.version import InvalidVersion, Version
-
-        if not manifest.pypi:
-            return EMPTY_LOCK
-        conda = condameta.packages_of(conda_lock)
-        if "python" not in conda:
-            raise InvalidRequest(
-                f"PyPI packages need Python in environment {manifest.name!r}: "
-                f"install it first (`install -n {manifest.name} python`)"
-            )
-        held: dict[str, str] = {}
-        for pkg in conda.values():
-            if pkg.is_python_package:
-                with contextlib.suppress(InvalidVersion):
-                    held[canonical_name(pkg.name)] = str(Version(pkg.version))
-        prefix = ctx.store.prefix(state.name)
-        linked = condameta.installed_versions(prefix)
-        for cname, (version, build, meta) in linked.items():
-            staying = conda.get(cname)
-            if staying is not None and (staying.version, staying.build) == (version, build):
-                held.update(condameta.python_dists(meta))  # by the names they install
-        installed = linked.get("python")
-        planned = conda["python"].version
-        same = installed is not None and installed[0] == planned
-        return pypi.solve_layer(
-            str(uvbackend.env_python(prefix)) if same else ctx.base_python,
-            manifest.requirements(),
-            state.pypi_lock,
-            options=ctx.uv,
-            report=report,
-            constraints=[f"{n}=={v}" for n, v in held.items()],
-            upgrade=intent.update_all,
-            upgrade_packages=intent.pypi_update,
-            python_version="" if same else major_minor(planned),
-            held=held,
-        )
 
     def diff(
         self, ctx: Context, state: EnvState, solution: Solution
@@ -385,9 +278,6 @@ class CondaKind:
         ]
         return out
 
-    def count(self, state: EnvState) -> int:
-        return len(parse_lock(state.pypi_lock)) + len(condameta.parse_lock(state.conda_lock))
-
     def export(self, state: EnvState, fmt: str) -> str:
         manifest = state.manifest
         if fmt == "requirements":
@@ -416,6 +306,133 @@ class CondaKind:
         if not has:
             return None
         return {"CONDA_PREFIX": str(ctx.store.prefix(state.name)), **bridge_env(ctx)}
+
+
+def _route_removals(
+    state: EnvState, names: list[str], use_pypi: bool
+) -> tuple[list[str], list[str]]:
+    """Which layer each removal is for (conda unless ``--pypi``), or why it cannot be."""
+    env, manifest = state.name, state.manifest
+    conda_locked = condameta.parse_lock(state.conda_lock)
+    pypi_locked = parse_lock(state.pypi_lock)
+    conda_remove, pypi_remove = [], []
+    for name in names:
+        cname, canon = name.lower(), canonical_name(name)
+        if not use_pypi and cname in manifest.conda:
+            conda_remove.append(cname)
+        elif canon in manifest.pypi:
+            pypi_remove.append(canon)
+        elif cname in manifest.conda:
+            raise InvalidRequest(
+                f"{name!r} is a conda package in {env!r}: remove it without --pypi"
+            )
+        elif cname in conda_locked or canon in pypi_locked:
+            raise InvalidRequest(
+                f"{name!r} was installed as a dependency, not requested; "
+                "remove the packages that need it instead"
+            )
+        else:
+            raise PackageNotFound(f"{name!r} is not installed in environment {env!r}")
+    return conda_remove, pypi_remove
+
+
+def _route_updates(
+    state: EnvState, names: list[str], use_pypi: bool
+) -> tuple[list[str], list[str]]:
+    """Which layer each update is for: the conda layer's packages first, unless ``--pypi``."""
+    conda_locked = condameta.parse_lock(state.conda_lock)
+    pypi_locked = parse_lock(state.pypi_lock)
+    conda_update, pypi_update = [], []
+    for name in names:
+        cname, canon = name.lower(), canonical_name(name)
+        if not use_pypi and cname in conda_locked:
+            conda_update.append(cname)
+        elif canon in pypi_locked:
+            pypi_update.append(canon)
+        else:
+            raise PackageNotFound(f"{name!r} is not installed in environment {state.name!r}")
+    return conda_update, pypi_update
+
+
+def _solve_conda(
+    ctx: Context, state: EnvState, intent: CondaIntent, notes: list[str]
+) -> tuple[Manifest, condameta.Lock]:
+    manifest = intent.manifest
+    urls = list(manifest.channels)
+    keep = [
+        r
+        for r in condameta.lock_records(state.conda_lock)
+        if not intent.update_all and r.name.normalized not in intent.conda_update
+    ]
+
+    def solve(wanted: Manifest) -> list[Any]:
+        return condabackend.solve(
+            urls,
+            condaspecs.parse_specs(wanted.conda.values(), ctx.conda.channel_alias),
+            options=ctx.conda,
+            locked=keep,
+            refresh_all=bool(intent.conda_update or intent.update_all),
+            notes=notes,
+        )
+
+    records = solve(manifest)
+    solved = {r.name.normalized for r in records}
+    # A new env with Python gets a kernel: ipykernel from its channels if they
+    # have it, else from PyPI on top.
+    if intent.kernel and "python" in solved and "ipykernel" not in solved:
+        if "ipykernel" in condabackend.query_names(urls, ctx.conda):
+            manifest = manifest.with_conda({"ipykernel": "ipykernel"})
+            records = solve(manifest)
+        elif "ipykernel" not in manifest.pypi:
+            manifest = manifest.with_pypi(parse_pypi_specs(["ipykernel"]))
+    return manifest, condameta.SolvedLock(records, urls)
+
+
+def _solve_pypi(
+    ctx: Context,
+    state: EnvState,
+    manifest: Manifest,
+    conda_lock: condameta.Lock,
+    intent: CondaIntent,
+    report: Reporter,
+) -> str:
+    """The PyPI layer, with the conda-installed Python packages held fixed."""
+    from packaging.version import InvalidVersion, Version
+
+    if not manifest.pypi:
+        return EMPTY_LOCK
+    conda = condameta.packages_of(conda_lock)
+    if "python" not in conda:
+        raise InvalidRequest(
+            f"PyPI packages need Python in environment {manifest.name!r}: "
+            f"install it first (`install -n {manifest.name} python`)"
+        )
+    held: dict[str, str] = {}
+    for pkg in conda.values():
+        if pkg.is_python_package:
+            with contextlib.suppress(InvalidVersion):
+                held[canonical_name(pkg.name)] = str(Version(pkg.version))
+    prefix = ctx.store.prefix(state.name)
+    linked = condameta.installed_versions(prefix)
+    for cname, (version, build, meta) in linked.items():
+        staying = conda.get(cname)
+        if staying is not None and (staying.version, staying.build) == (version, build):
+            held.update(condameta.python_dists(meta))  # by the names they install
+    installed = linked.get("python")
+    planned = conda["python"].version
+    same = installed is not None and installed[0] == planned
+    return pypi.solve_layer(
+        str(uvbackend.env_python(prefix)) if same else ctx.base_python,
+        manifest.requirements(),
+        state.pypi_lock,
+        options=ctx.uv,
+        report=report,
+        constraints=[f"{n}=={v}" for n, v in held.items()],
+        upgrade=intent.update_all,
+        upgrade_packages=intent.pypi_update,
+        python_version="" if same else major_minor(planned),
+        held=held,
+    )
 
 
 def _check_conda_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]) -> None:

@@ -209,9 +209,6 @@ class VenvKind:
             for p in parse_lock(state.pypi_lock).values()
         ]
 
-    def count(self, state: EnvState) -> int:
-        return len(parse_lock(state.pypi_lock))
-
     def export(self, state: EnvState, fmt: str) -> str:
         manifest = state.manifest
         if fmt == "requirements":
