@@ -15,9 +15,10 @@ Where the kernel can import the core (the server's interpreter, or a layer
 over it), the work runs in this process (:mod:`.backend`).  A venv env's
 kernel cannot, so it hands the line to the server's interpreter
 (:mod:`.bridge`), which streams progress events back as JSON lines.  This
-module imports only the standard library (and IPython, when the magic is
-registered or drawn), so it loads in either kind of kernel, and in the
-server's interpreter that runs the bridge.
+module imports only the standard library, and of this package only modules
+that do too (``core.events``, ``commands.render``, ``.stale``); IPython when
+the magic is registered or drawn.  So it loads in either kind of kernel, and
+in the server's interpreter that runs the bridge.
 
 After a change, distributions that were upgraded, downgraded, removed or newly
 shadowed while one of their modules is imported are named, with the advice to
@@ -37,13 +38,12 @@ import signal
 import subprocess
 import sys
 import threading
-from types import SimpleNamespace
 from typing import Any
 
+# Both modules import only the standard library, as this one must.
+from ..commands.render import progress_text
+from ..core.events import ProgressEvent
 from .stale import _canonical, stale_after, top_level_modules
-
-#: The longest progress message a cell shows; longer ones are cut with an ellipsis.
-STATUS_WIDTH = 100
 
 
 def _display(bundle: dict[str, str], **kwargs: Any) -> Any:
@@ -52,34 +52,7 @@ def _display(bundle: dict[str, str], **kwargs: Any) -> Any:
     return display(bundle, raw=True, **kwargs)  # type: ignore[no-untyped-call]
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
-def progress_text(event: Any) -> str:
-    """An event as ``install: + numpy==2.1 (3/12)``, the status line the CLI draws too.
-
-    ``event`` is a core ``ProgressEvent`` or what :func:`read_event` made of
-    one: anything with ``phase``, ``message``, ``done`` and ``total``.
-    """
-    message = str(event.message)
-    if len(message) > STATUS_WIDTH:
-        message = message[: STATUS_WIDTH - 1] + "…"
-    count = ""
-    if event.done is not None:
-        show = _size if event.phase == "download" else str
-        count = f" ({show(event.done)})"
-        if event.total is not None:
-            count = f" ({show(event.done)}/{show(event.total)})"
-    return f"{event.phase}: {message}{count}"
-
-
-def read_event(raw: str) -> SimpleNamespace | None:
+def read_event(raw: str) -> ProgressEvent | None:
     """A progress event from the bridge's JSON line (``ProgressEvent.to_dict()``), or None."""
     try:
         data = json.loads(raw)
@@ -87,19 +60,7 @@ def read_event(raw: str) -> SimpleNamespace | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("phase"), str):
         return None
-
-    def count(key: str) -> int | None:
-        value = data.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    package = data.get("package")
-    return SimpleNamespace(
-        phase=data["phase"],
-        message=str(data.get("message", "")),
-        package=package if isinstance(package, str) else None,
-        done=count("done"),
-        total=count("total"),
-    )
+    return ProgressEvent.from_dict(data)
 
 
 class Progress:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+import jupyter_userpkg
 from jupyter_userpkg import magic
 from jupyter_userpkg.commands.render import progress_text
 from jupyter_userpkg.core.events import ProgressEvent
+from jupyter_userpkg.core.uvbackend import uv_bin
 from jupyter_userpkg.magic import bridge
 
 EVENTS = [
@@ -110,18 +112,33 @@ def test_bridge_backend_hands_events_to_the_cell(tmp_path: Path) -> None:
     assert [magic.progress_text(e) for e in seen] == [progress_text(e) for e in EVENTS]
 
 
-def test_the_front_and_the_bridge_load_without_the_core() -> None:
-    """A venv env's kernel has only ipykernel; the server's Python need not have IPython."""
+def test_the_front_and_the_bridge_load_without_the_core(tmp_path: Path) -> None:
+    """A venv env's kernel has only ipykernel; the server's Python need not have IPython.
+
+    Loaded the way such a kernel loads it: in a venv with no packages at all, the
+    package reached through a directory that holds only a link to it.
+    """
+    bare = tmp_path / "bare"
+    subprocess.run([uv_bin(), "venv", "-q", "--python", sys.executable, str(bare)], check=True)
+    support = tmp_path / "support"
+    support.mkdir()
+    (support / "jupyter_userpkg").symlink_to(Path(jupyter_userpkg.__file__).parent)
     code = (
         "import sys, jupyter_userpkg.magic, jupyter_userpkg.magic.stale\n"
-        "bad = sorted(m for m in sys.modules if m.startswith(('jupyter_userpkg.core', "
-        "'jupyter_userpkg.commands', 'jupyter_userpkg.cli', 'jupyter_userpkg.server', "
+        "bad = sorted(m for m in sys.modules if m.startswith(('jupyter_userpkg.core.service', "
+        "'jupyter_userpkg.commands.dispatch', 'jupyter_userpkg.cli', 'jupyter_userpkg.server', "
         "'IPython', 'traitlets', 'packaging', 'tomlkit')))\n"
         "assert not bad, bad\n"
+        'event = jupyter_userpkg.magic.read_event(\'{"phase": "solve", "message": "m"}\')\n'
+        "assert jupyter_userpkg.magic.progress_text(event) == 'solve: m'\n"
         "import jupyter_userpkg.magic.bridge\n"
-        "assert 'IPython' not in sys.modules and 'jupyter_userpkg.core' not in sys.modules\n"
+        "assert 'IPython' not in sys.modules\n"
+        "assert 'jupyter_userpkg.core.service' not in sys.modules\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(support), "PYTHONNOUSERSITE": "1"}
+    proc = subprocess.run(
+        [str(bare / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stderr
 
 
