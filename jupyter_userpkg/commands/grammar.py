@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ..core.errors import BadCommandLine
+from ..core.kinds import KINDS
 
 PROG = "jupyter userpkg"
 
@@ -64,9 +65,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument(
         "--kind",
-        metavar="KIND",
-        help="layer (default), venv or conda (the core's registry of kinds checks it); "
-        "--from a file: the kind it describes",
+        choices=list(KINDS),
+        help="layer (default), venv or conda; --from a file: the kind it describes",
     )
     p.add_argument("--python", help="Python version X.Y (venv and conda)")
     p.add_argument(

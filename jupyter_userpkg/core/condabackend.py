@@ -18,6 +18,7 @@ rattler is imported lazily: layer and venv users never pay for it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
@@ -97,12 +98,15 @@ def run(
 
     fut = asyncio.run_coroutine_threadsafe(coro, _loop().loop)
     try:
-        while True:
-            try:
-                return fut.result(timeout=None if while_waiting is None else 0.1)
-            except concurrent.futures.TimeoutError:
-                assert while_waiting is not None
-                while_waiting()
+        if while_waiting is not None:
+            # Wait in steps; a TimeoutError the coroutine raises is its own, not a step's.
+            while not concurrent.futures.wait([fut], timeout=0.1).done:
+                try:
+                    while_waiting()
+                except Exception:  # progress is best effort: never abandon the work
+                    while_waiting = None
+                    break
+        return fut.result()
     except KeyboardInterrupt:
         if cancellable:
             fut.cancel()
@@ -362,16 +366,17 @@ def install(
     *,
     options: CondaOptions,
     on_event: Reporter | None = None,
+    links: int | None = None,
 ) -> None:
     """Make the prefix hold exactly ``records`` (rattler computes the difference).
 
     ``on_event`` hears ``download`` (bytes of each package), ``remove`` and
-    ``install`` (packages unlinked and linked) in the caller's thread.
+    ``install`` (packages unlinked, and linked of ``links``) in the caller's thread.
     """
     import rattler
 
     prefix.mkdir(parents=True, exist_ok=True)
-    reporter = _InstallReporter()
+    reporter = _InstallReporter(links)
     try:
         run(
             rattler.install(
@@ -396,7 +401,8 @@ def install(
         ) from None
     finally:
         if on_event is not None:
-            reporter.drain(on_event)
+            with contextlib.suppress(Exception):  # progress never hides the outcome
+                reporter.drain(on_event)
 
 
 class _InstallReporter:
@@ -407,20 +413,18 @@ class _InstallReporter:
     wait in a queue that :meth:`drain` empties there.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, links: int | None) -> None:
         import queue
 
         self.events: queue.SimpleQueue[tuple[str, str, int | None, int | None]] = (
             queue.SimpleQueue()
         )
-        self.total = 0
+        self.links = links
         self.linked = 0
         self.unlinked = 0
+        self.counting = threading.Lock()  # callbacks arrive on several of rattler's threads
         self.names: dict[int, str] = {}
         self.downloads: dict[int, str] = {}
-
-    def on_transaction_start(self, total_operations: int) -> None:
-        self.total = total_operations
 
     def on_populate_cache_start(self, operation: int, package_name: str) -> int:
         self.names[operation] = package_name
@@ -434,13 +438,15 @@ class _InstallReporter:
         self.events.put(("download", self.downloads.get(download_idx, ""), progress, total))
 
     def on_unlink_start(self, operation: int, package_name: str) -> int:
-        self.unlinked += 1
-        self.events.put(("remove", package_name, self.unlinked, None))
+        with self.counting:
+            self.unlinked += 1
+            self.events.put(("remove", package_name, self.unlinked, None))
         return operation
 
     def on_link_start(self, operation: int, package_name: str) -> int:
-        self.linked += 1
-        self.events.put(("install", package_name, self.linked, self.total or None))
+        with self.counting:
+            self.linked += 1
+            self.events.put(("install", package_name, self.linked, self.links))
         return operation
 
     def drain(self, on_event: Reporter) -> None:

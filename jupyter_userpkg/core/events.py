@@ -3,8 +3,10 @@
 The pipeline and the engines report what they do as :class:`ProgressEvent`
 values: a phase, a line for a person, and, where the engine knows them, the
 package concerned and a count (packages linked of the plan's, bytes downloaded
-of the artifact's size).  The CLI draws them as one status line, the cell as an
-output updated in place, the REST jobs keep them in the job's ``events``.
+of the artifact's size).  Phases: ``create``, ``solve``, ``download``,
+``remove``, ``install``, ``commit``.  The CLI draws them as one status line,
+the cell as an output updated in place; REST jobs will keep them as the job's
+``events``.
 
 This module imports nothing of the project: engines may use it too.
 """
@@ -14,9 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-#: Phases, in the order a change passes through them.
-PHASES = ("create", "solve", "download", "remove", "install", "commit")
 
 
 @dataclass(frozen=True)

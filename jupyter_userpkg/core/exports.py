@@ -201,7 +201,7 @@ def _read_lock(text: str, path: Path) -> Imported:
     except InvalidSpec as exc:
         raise InvalidSpec(f"{path.name}: {exc.message}") from None
     # A conda env's PyPI requests may be satisfied by its conda packages.
-    conda_lock = str(tool.get("conda-lock") or "") or None
+    conda_lock = str(tool.get("conda-lock") or "") if "conda-lock" in tool else None
     try:
         held = {canonical_name(n) for n in condameta.parse_lock(conda_lock or "")}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError):

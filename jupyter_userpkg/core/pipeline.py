@@ -10,9 +10,10 @@
 :meth:`Pipeline.rollback`, which differ only in where the request comes from.
 What a step means for an env is its kind's (:mod:`.kinds`); the guarantees are
 the pipeline's: one writer per env (the lock), an interrupted change is
-finished or undone before anything else (recover), nothing is touched before
-the plan is checked and confirmed, and a change that fails before its commit
-is undone by the journal (see :mod:`.transaction`).
+finished or undone before anything else (recover), nothing of an existing env
+is touched before the plan is checked and confirmed (``create`` builds a new,
+marked prefix that any failure removes), and a change that fails before its
+commit is undone by the journal (see :mod:`.transaction`).
 """
 
 from __future__ import annotations
@@ -115,6 +116,11 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """install / remove / update in one planned transaction."""
+        if not dry_run:
+            # A request that cannot be right is refused before waiting for the lock
+            # or recovering anything, against the committed revision.
+            committed = self.state(env)
+            kinds.get(committed.manifest.kind).change_intent(self.ctx, committed, request)
         with self.writing(env, dry_run):
             state = self.state(env)
             kind = kinds.get(state.manifest.kind)
@@ -156,6 +162,9 @@ class Pipeline:
 
         A dry run is a reader: it plans from the last committed revision (which
         a revision's atomic rename keeps whole) and never waits for a writer.
+        What a plan reads from the prefix itself (notes on distributions installed
+        by other means, the conda packages a PyPI layer must keep) is then as the
+        prefix is now, which a change in flight may be altering.
         """
         if dry_run:
             yield

@@ -19,7 +19,8 @@ from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfia
 from .options import UvOptions
 from .proc import ProcResult, run
 
-ProgressFn = Callable[[str], None]
+#: Receives each line uv writes on stderr (its progress report).
+LineFn = Callable[[str], None]
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -123,7 +124,7 @@ def compile_lock(
     upgrade: bool = False,
     upgrade_packages: Iterable[str] = (),
     python_version: str = "",
-    on_line: ProgressFn | None = None,
+    on_line: LineFn | None = None,
 ) -> str:
     """Resolve ``requirements`` for ``python`` and return the pylock.toml text.
 
@@ -178,7 +179,7 @@ def sync(
     lock_text: str,
     *,
     options: UvOptions,
-    on_line: ProgressFn | None = None,
+    on_line: LineFn | None = None,
 ) -> None:
     """Make the environment of ``python`` hold exactly the packages of the lock.
 
@@ -227,7 +228,7 @@ def sync(
         _raise_for(result, "installing")
 
 
-def _offline_first(args: list[str], options: UvOptions, on_line: ProgressFn | None) -> ProcResult:
+def _offline_first(args: list[str], options: UvOptions, on_line: LineFn | None) -> ProcResult:
     """Run an install of pinned, hash-checked packages from the cache alone if it can.
 
     The solve that made the lock has just refreshed the index, and the lock pins
@@ -247,7 +248,7 @@ def install_pinned(
     *,
     remove: Sequence[str] = (),
     options: UvOptions,
-    on_line: ProgressFn | None = None,
+    on_line: LineFn | None = None,
 ) -> None:
     """Install the lock's packages as they are, and uninstall ``remove``; touch nothing else.
 

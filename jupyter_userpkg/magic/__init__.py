@@ -43,7 +43,7 @@ from typing import Any
 # Both modules import only the standard library, as this one must.
 from ..commands.render import progress_text
 from ..core.events import ProgressEvent
-from .stale import _canonical, stale_after, top_level_modules
+from .stale import canonical, stale_after, top_level_modules
 
 
 def _display(bundle: dict[str, str], **kwargs: Any) -> Any:
@@ -151,7 +151,7 @@ class BridgeBackend:
         for dist in importlib.metadata.distributions():
             name = dist.metadata["Name"]
             if name:
-                modules.setdefault(_canonical(str(name)), top_level_modules(dist))
+                modules.setdefault(canonical(str(name)), top_level_modules(dist))
         args = [self.python, "-m", "jupyter_userpkg.magic.bridge", line, self.env or ""]
         try:
             proc = subprocess.Popen(

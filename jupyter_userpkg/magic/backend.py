@@ -27,6 +27,7 @@ from ..commands.render import error_lines, render_text
 from ..core import kinds
 from ..core.errors import BadCommandLine, UserPkgError
 from ..core.events import ProgressFn
+from ..core.kinds.layer import BASE_PTH
 from ..core.names import DEFAULT_ENV
 from ..core.records import Plan
 from ..core.service import UserPkgService
@@ -91,7 +92,7 @@ class KernelHost:
         before = list(sys.path)
         known = set(sys.path)
         for name in sorted(os.listdir(layer)):
-            if name.endswith(".pth") and name != "_userpkg_base.pth" and name not in self.seen_pth:
+            if name.endswith(".pth") and name != BASE_PTH and name not in self.seen_pth:
                 self.seen_pth.add(name)
                 site.addpackage(layer, name, known)
         added = [p for p in sys.path if p not in before]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import re
 import sys
 from typing import Any
 
@@ -30,8 +31,9 @@ def top_level_modules(dist: importlib.metadata.Distribution) -> set[str]:
     return names
 
 
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
+def canonical(name: str) -> str:
+    """PEP 503's normalised name (this module cannot import packaging)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def stale_after(changes: list[dict[str, Any]], modules: dict[str, set[str]]) -> list[str]:

@@ -95,7 +95,8 @@ def test_envs_loads_no_kind_pipeline_or_engine(tmp_path: Path) -> None:
         "from jupyter_userpkg.cli import main\nassert main(['envs', '--json']) == 0\n", env
     )
     assert "jupyter_userpkg.core.service" in loaded  # it really ran
-    heavy = ("jupyter_userpkg.core.pipeline", "jupyter_userpkg.core.kinds")
+    # The kinds' registry names the kinds (the grammar's --kind); no kind's module loads.
+    heavy = ("jupyter_userpkg.core.pipeline", "jupyter_userpkg.core.kinds.")
     assert not [m for m in loaded if m.startswith(heavy)]
     assert not [m for m in loaded if m.split(".")[0] in ENGINES]
 

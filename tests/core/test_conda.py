@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from jupyter_userpkg.core.errors import UserPkgError
 from jupyter_userpkg.core.events import ProgressEvent
@@ -436,6 +437,15 @@ def test_imported_files_of_either_kind(
             svc.create("bad", from_file=str(bad), kernel=False)
         assert err.value.code == "invalid_spec", err.value.message
         assert err.value.message.startswith(bad.name)
+        assert not svc.store.exists("bad")
+    # A conda lock that is no lock at all (it lists no package to take a shortcut on).
+    for garbage in ("packages: 3", "version: [unclosed", "just text"):
+        doc = tomlkit.parse(exported.read_text())
+        doc["tool"]["jupyter-userpkg"]["conda-lock"] = garbage
+        bad = tmp_path / "garbage.toml"
+        bad.write_text(tomlkit.dumps(doc))
+        with pytest.raises(UserPkgError, match=r"garbage\.toml: its conda lock is not valid"):
+            svc.create("bad", from_file=str(bad), kernel=False)
         assert not svc.store.exists("bad")
 
 

@@ -45,10 +45,6 @@ class EnvState:
     pypi_lock: str = EMPTY_LOCK
     conda_lock: str = ""
 
-    @property
-    def prefix_exists(self) -> bool:
-        return self.revision >= 0
-
 
 @dataclass(frozen=True)
 class CreateRequest:
@@ -168,7 +164,7 @@ class EnvKind(Protocol):
         ...
 
     def packages(self, ctx: Context, state: EnvState) -> list[Package]:
-        """What is installed (for ``list``), read from the env's own metadata."""
+        """What is installed (for ``list``), from the env's locks; never a solve."""
         ...
 
     def export(self, state: EnvState, fmt: str) -> str:

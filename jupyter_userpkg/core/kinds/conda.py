@@ -144,8 +144,11 @@ class CondaKind:
         manifest = intent.manifest
         if intent.conda_lock_text is not None:  # create --from a lock: installed exactly
             pypi_lock = pypi.strip_tool_table(intent.pypi_lock_text or EMPTY_LOCK)
-            manifest = replace(manifest, python=_python_of(intent.conda_lock_text))
-            return Solution(manifest, pypi_lock, intent.conda_lock_text)
+            # Written anew from the records rattler read (this platform's), not copied.
+            records = condameta.lock_records(intent.conda_lock_text)
+            conda_lock = condameta.SolvedLock(records, manifest.channels) if records else ""
+            manifest = replace(manifest, python=_python_of(conda_lock))
+            return Solution(manifest, pypi_lock, conda_lock)
         timer = pypi.Timer()
         notes: list[str] = []
         new_conda: condameta.Lock = state.conda_lock
@@ -233,6 +236,7 @@ class CondaKind:
                 condameta.records_of(plan.conda_lock),
                 options=ctx.conda,
                 on_event=report,
+                links=pypi.installs(plan.changes, "conda"),
             )
         if changed:
             uvbackend.install_pinned(
@@ -436,8 +440,17 @@ def _solve_pypi(
 
 
 def _check_conda_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]) -> None:
-    """An imported conda lock must be readable by rattler, for this platform."""
+    """An imported conda lock must be a lock file rattler reads, with packages for this platform.
+
+    It comes from another party: read in full, never through the shortcuts the
+    env's own locks take.
+    """
+    import yaml
+
     try:
+        data = yaml.safe_load(conda_lock) if conda_lock.strip() else {}
+        if not isinstance(data, dict) or not isinstance(data.get("packages") or [], list):
+            raise ValueError("not a conda lock")
         locked = condameta.parse_lock(conda_lock)
         condameta.lock_records(conda_lock)
     except InvalidSpec as exc:

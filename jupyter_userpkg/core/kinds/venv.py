@@ -134,7 +134,7 @@ class VenvKind:
             return Solution(manifest, self.imported_lock(manifest, intent.lock_text))
         if (
             not (intent.remove or intent.upgrade or intent.upgrade_all)
-            and state.prefix_exists
+            and state.revision >= 0
             and pypi.already_satisfied(
                 intent.reqs, state.manifest, parse_lock(state.pypi_lock), self.base(manifest)
             )
