@@ -21,6 +21,20 @@ PROG = "jupyter userpkg"
 CHANGING = frozenset({"create", "install", "remove", "update", "rollback"})
 #: Verbs that act on one env, named by ``-n`` (else the front end's default env).
 TARGETED = frozenset({"install", "remove", "update", "list", "history", "rollback", "export"})
+#: Every verb, in the order ``--help`` lists them.
+VERBS = (
+    "envs",
+    "create",
+    "install",
+    "remove",
+    "update",
+    "list",
+    "history",
+    "rollback",
+    "export",
+    "delete",
+    "doctor",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,8 +58,15 @@ class _Parser(argparse.ArgumentParser):
             self._intermixing = False
 
 
-def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
-    """The parser of every verb; ``prog`` is what usage lines and ``--help`` call it."""
+def build_parser(prog: str = PROG, only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb, or of ``only`` that one (the same rules, built faster).
+
+    ``prog`` is what usage lines and ``--help`` call it.
+    """
+
+    def want(verb: str) -> bool:
+        return only is None or verb == only
+
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON instead of text")
     env_opt = _Parser(add_help=False)
@@ -58,75 +79,86 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
 
-    sub.add_parser("envs", parents=[common], help="list environments")
+    if want("envs"):
+        sub.add_parser("envs", parents=[common], help="list environments")
 
-    p = sub.add_parser("create", parents=[common], help="create an environment")
-    p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    p.add_argument("name")
-    p.add_argument(
-        "--kind",
-        choices=list(KINDS),
-        help="layer (default), venv or conda; --from a file: the kind it describes",
-    )
-    p.add_argument("--python", help="Python version X.Y (venv and conda)")
-    p.add_argument(
-        "-c",
-        "--channel",
-        dest="channels",
-        action="append",
-        default=[],
-        metavar="CHANNEL",
-        help="conda channel, by name or URL (repeatable; default: the configured channels)",
-    )
-    p.add_argument(
-        "--no-kernel",
-        dest="kernel",
-        action="store_false",
-        help="do not add ipykernel (no kernelspec for this env)",
-    )
-    p.add_argument(
-        "--from",
-        dest="from_file",
-        metavar="FILE",
-        help="requirements.txt, environment.yml or an exported lock",
-    )
-    p.add_argument("specs", nargs="*", metavar="SPEC")
+    if want("create"):
+        p = sub.add_parser("create", parents=[common], help="create an environment")
+        p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+        p.add_argument("name")
+        p.add_argument(
+            "--kind",
+            choices=list(KINDS),
+            help="layer (default), venv or conda; --from a file: the kind it describes",
+        )
+        p.add_argument("--python", help="Python version X.Y (venv and conda)")
+        p.add_argument(
+            "-c",
+            "--channel",
+            dest="channels",
+            action="append",
+            default=[],
+            metavar="CHANNEL",
+            help="conda channel, by name or URL (repeatable; default: the configured channels)",
+        )
+        p.add_argument(
+            "--no-kernel",
+            dest="kernel",
+            action="store_false",
+            help="do not add ipykernel (no kernelspec for this env)",
+        )
+        p.add_argument(
+            "--from",
+            dest="from_file",
+            metavar="FILE",
+            help="requirements.txt, environment.yml or an exported lock",
+        )
+        p.add_argument("specs", nargs="*", metavar="SPEC")
 
     pypi_help = "PyPI packages (in a conda env: on top of its conda packages)"
-    p = sub.add_parser("install", parents=[common, env_opt, changing], help="install packages")
-    p.add_argument("--pypi", action="store_true", help=pypi_help)
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    if want("install"):
+        p = sub.add_parser("install", parents=[common, env_opt, changing], help="install packages")
+        p.add_argument("--pypi", action="store_true", help=pypi_help)
+        p.add_argument("specs", nargs="+", metavar="SPEC")
 
-    p = sub.add_parser("remove", parents=[common, env_opt, changing], help="remove packages")
-    p.add_argument("--pypi", action="store_true", help=pypi_help)
-    p.add_argument("names", nargs="+", metavar="NAME")
+    if want("remove"):
+        p = sub.add_parser("remove", parents=[common, env_opt, changing], help="remove packages")
+        p.add_argument("--pypi", action="store_true", help=pypi_help)
+        p.add_argument("names", nargs="+", metavar="NAME")
 
-    p = sub.add_parser("update", parents=[common, env_opt, changing], help="update packages")
-    p.add_argument("--pypi", action="store_true", help=pypi_help)
-    p.add_argument("--all", action="store_true", dest="update_all", help="update everything")
-    p.add_argument("names", nargs="*", metavar="NAME")
+    if want("update"):
+        p = sub.add_parser("update", parents=[common, env_opt, changing], help="update packages")
+        p.add_argument("--pypi", action="store_true", help=pypi_help)
+        p.add_argument("--all", action="store_true", dest="update_all", help="update everything")
+        p.add_argument("names", nargs="*", metavar="NAME")
 
-    sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
-    sub.add_parser("history", parents=[common, env_opt], help="list an environment's revisions")
+    if want("list"):
+        sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
+    if want("history"):
+        sub.add_parser("history", parents=[common, env_opt], help="list an environment's revisions")
 
-    p = sub.add_parser(
-        "rollback", parents=[common, env_opt, changing], help="return to an earlier revision"
-    )
-    p.add_argument("revision", type=int)
+    if want("rollback"):
+        p = sub.add_parser(
+            "rollback", parents=[common, env_opt, changing], help="return to an earlier revision"
+        )
+        p.add_argument("revision", type=int)
 
-    p = sub.add_parser("export", parents=[common, env_opt], help="export an environment")
-    p.add_argument(
-        "--format", choices=["requirements", "environment", "lock"], default="requirements"
-    )
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    if want("export"):
+        p = sub.add_parser("export", parents=[common, env_opt], help="export an environment")
+        p.add_argument(
+            "--format", choices=["requirements", "environment", "lock"], default="requirements"
+        )
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    p = sub.add_parser("delete", parents=[common], help="delete an environment")
-    p.add_argument("name")
+    if want("delete"):
+        p = sub.add_parser("delete", parents=[common], help="delete an environment")
+        p.add_argument("name")
 
-    p = sub.add_parser(
-        "doctor", parents=[common], help="verify, and recover an interrupted transaction"
-    )
-    p.add_argument("-n", "--name", dest="env", help="environment (default: all)")
+    if want("doctor"):
+        p = sub.add_parser(
+            "doctor", parents=[common], help="verify, and recover an interrupted transaction"
+        )
+        p.add_argument("-n", "--name", dest="env", help="environment (default: all)")
     return parser
 
 
@@ -136,8 +168,10 @@ def parse_command(argv: Sequence[str], prog: str = PROG) -> argparse.Namespace:
     ``--help`` prints to stdout and raises SystemExit, as argparse does: the
     front end decides where that text goes.
     """
-    parser = build_parser(prog)
-    args = parser.parse_args(list(argv))
+    argv = list(argv)
+    verb = argv[0] if argv and argv[0] in VERBS else None  # else: the whole grammar answers
+    parser = build_parser(prog, only=verb)
+    args = parser.parse_args(argv)
     if args.verb == "update" and not args.names and not args.update_all:
         parser.error("update needs package names or --all")
     return args

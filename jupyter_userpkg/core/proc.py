@@ -37,6 +37,8 @@ _PREFIX = _pdeathsig_prefix()
 
 @dataclass(frozen=True)
 class ProcResult:
+    """What a finished child process returned."""
+
     args: tuple[str, ...]
     returncode: int
     stdout: str

@@ -48,6 +48,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Package:
+    """One installed package, as ``list`` and the panel show it."""
+
     name: str
     version: str
     source: Source
@@ -66,6 +68,8 @@ class Package:
 
 @dataclass(frozen=True)
 class RevisionRecord:
+    """What one revision did: when, who, which command, which changes."""
+
     revision: int
     time: str
     command: str
@@ -145,6 +149,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class EnvInfo:
+    """One env as ``envs`` lists it."""
+
     name: str
     kind: str
     path: str

@@ -216,6 +216,8 @@ def manifest_entry_to_requirement(name: str, value: Any) -> Requirement:
 
 @dataclass(frozen=True)
 class LockedPackage:
+    """One package of a pylock.toml: enough for plans and listings."""
+
     name: str
     version: str
     index: str | None

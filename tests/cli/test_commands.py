@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_userpkg import cli
 from jupyter_userpkg.commands.dispatch import error_body, guarded_dispatch
-from jupyter_userpkg.commands.grammar import parse_command
+from jupyter_userpkg.commands.grammar import VERBS, build_parser, parse_command
 from jupyter_userpkg.commands.render import error_lines, progress_text
 from jupyter_userpkg.core.errors import (
     BadCommandLine,
@@ -207,3 +207,16 @@ def test_cli_json_error_is_the_error_body(capsys: pytest.CaptureFixture[str]) ->
     exc = EnvBusy("environment 'w' is busy")
     assert cli._fail(argparse.Namespace(json=True), exc) == 3
     assert json.loads(capsys.readouterr().out) == error_body(exc)
+
+
+def test_a_verbs_own_parser_is_the_full_grammars() -> None:
+    """A command line builds only its verb's parser: the same options, help and errors."""
+    full = build_parser()
+    verbs = next(a for a in full._actions if a.dest == "verb")
+    assert tuple(verbs.choices) == VERBS  # type: ignore[arg-type]
+    for verb in VERBS:
+        alone = next(a for a in build_parser(only=verb)._actions if a.dest == "verb")
+        assert list(alone.choices) == [verb]  # type: ignore[arg-type]
+        assert alone.choices[verb].format_help() == verbs.choices[verb].format_help()  # type: ignore[index]
+    with pytest.raises(BadCommandLine, match="invalid choice: 'docker'"):
+        parse_command(["create", "x", "--kind", "docker"])
