@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import Cancelled, InvalidRequest, TransactionFailed, UserPkgError
+from ..core.errors import (
+    AccessDenied,
+    Cancelled,
+    InvalidRequest,
+    TransactionFailed,
+    UserPkgError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,6 +139,13 @@ def as_user_error(exc: BaseException) -> UserPkgError:
         return exc
     if isinstance(exc, KeyboardInterrupt):
         return Cancelled("interrupted; the environment was left unchanged")
+    if isinstance(exc, PermissionError):
+        where = exc.filename or "a file of the environment"
+        return AccessDenied(
+            f"permission denied: {where}; it must belong to you and be writable by you "
+            f"(see `ls -ld {where}`), or set UserPkg.envs_dir to a directory of your own",
+            details=str(exc),
+        )
     return TransactionFailed(f"internal error: {exc!r}")
 
 

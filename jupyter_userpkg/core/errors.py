@@ -102,6 +102,20 @@ class BackendUnavailable(UserPkgError):
     http_status = 503
 
 
+class AccessDenied(UserPkgError):
+    """The operating system refused a file this user needs (owner or mode)."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
+class EnvDamaged(UserPkgError):
+    """An env's own files cannot be read as they should (edited, truncated, lost)."""
+
+    code = "env_damaged"
+    http_status = 500
+
+
 class TransactionFailed(UserPkgError):
     code = "transaction_failed"
     http_status = 500

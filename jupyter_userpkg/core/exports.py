@@ -23,6 +23,7 @@ from . import condameta
 from .errors import InvalidRequest, InvalidSpec
 from .specs import canonical_name, parse_pypi_specs
 from .store import Manifest, conda_entry_to_spec, manifest_entry_to_requirement, parse_lock
+from .uvbackend import lock_entries
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -183,7 +184,10 @@ def _read_lock(text: str, path: Path) -> Imported:
         raise InvalidSpec(f"{path.name} is not a lock exported by `jupyter userpkg export`")
     tool = data.get("tool", {}).get("jupyter-userpkg", {})
     try:
+        lock_entries(text)  # every name, version and hash, before any reaches uv
         locked = parse_lock(text)
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"{path.name}: {exc.message}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidSpec(f"{path.name} is not a valid lock: missing or bad field {exc}") from None
     specs: list[str] = []

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import kernels, kinds
-from .errors import Declined, EnvExists, TransactionFailed, UserPkgError
+from .errors import Declined, EnvExists, InvalidEnvName, TransactionFailed, UserPkgError
 from .events import Reporter
 from .kinds.base import (
     EMPTY_LOCK,
@@ -40,6 +40,7 @@ from .kinds.base import (
     EnvState,
     Solution,
 )
+from .names import DEFAULT_ENV
 from .proc import sigint_deferred
 from .records import CheckFn, ConfirmFn, Plan, Result, RevisionRecord
 from .transaction import EnvLock, Transaction
@@ -120,10 +121,10 @@ class Pipeline:
             # A request that cannot be right is refused before waiting for the lock
             # or recovering anything, against the committed revision.
             committed = self.state(env)
-            kinds.get(committed.manifest.kind).change_intent(self.ctx, committed, request)
+            kinds.of(committed.manifest).change_intent(self.ctx, committed, request)
         with self.writing(env, dry_run):
             state = self.state(env)
-            kind = kinds.get(state.manifest.kind)
+            kind = kinds.of(state.manifest)
             intent = kind.change_intent(self.ctx, state, request)
             solution = kind.solve(self.ctx, state, intent, report)
             plan = self.plan(kind, state, intent.command, solution)
@@ -144,7 +145,7 @@ class Pipeline:
         with self.writing(env, dry_run):
             state = self.state(env)
             target = self.state(env, revision)
-            kind = kinds.get(target.manifest.kind)
+            kind = kinds.of(target.manifest)
             solution = Solution(target.manifest, target.pypi_lock, target.conda_lock)
             plan = self.plan(kind, state, f"rollback {revision}", solution)
             if dry_run or revision == state.revision:
@@ -283,6 +284,11 @@ class Pipeline:
     def _claim(self, name: str) -> None:
         """Refuse a name that is taken (also in another case); clear a killed create's debris."""
         store = self.ctx.store
+        if name.lower() == DEFAULT_ENV and name != DEFAULT_ENV:
+            raise InvalidEnvName(
+                f"{name!r} differs from {DEFAULT_ENV!r} only in case; names must differ in more "
+                "than case"
+            )
         if store.exists(name):
             raise EnvExists(f"environment {name!r} already exists")
         twin = next((e for e in store.names() if e.lower() == name.lower()), None)
@@ -345,7 +351,7 @@ class Pipeline:
         store = self.ctx.store
         kernels_dir = Path(self.kernels_dir())
         state = self.state(env)
-        extra = kinds.get(state.manifest.kind).kernel_env(self.ctx, state)
+        extra = kinds.of(state.manifest).kernel_env(self.ctx, state)
         if extra is None:
             return kernels.remove(kernels_dir, env, store.envs_dir)
         spec = kernels.kernelspec(

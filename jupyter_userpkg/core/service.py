@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import kernels
-from .errors import EnvExists, InvalidRequest, InvalidSpec, RevisionNotFound, UserPkgError
+from .errors import (
+    EnvDamaged,
+    EnvExists,
+    InvalidRequest,
+    InvalidSpec,
+    RevisionNotFound,
+    UserPkgError,
+)
 from .names import DEFAULT_ENV, validate_env_name
 from .options import CondaOptions, UvOptions
 from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecord
@@ -136,8 +143,12 @@ class UserPkgService:
 
     def env_info(self, name: str) -> EnvInfo:
         """One env's summary, read from its metadata alone (no kind, no engine)."""
+        from . import kinds  # the registry alone: no kind's module loads
+
         revision = self.store.current(name)
         kind, python = self.store.read_summary(name, revision)
+        if kind not in kinds.KINDS:
+            raise EnvDamaged(f"environment {name!r} names an unknown kind {kind!r}")
         return EnvInfo(
             name=name,
             kind=kind,
@@ -152,7 +163,7 @@ class UserPkgService:
         from . import kinds
 
         state = self._state(name)
-        found = kinds.get(state.manifest.kind).packages(self.ctx, state)
+        found = kinds.of(state.manifest).packages(self.ctx, state)
         return sorted(found, key=lambda p: (p.name, p.source))
 
     def history(self, name: str | None = None) -> list[RevisionRecord]:
@@ -168,7 +179,7 @@ class UserPkgService:
         if fmt not in FORMATS:
             raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
         state = self._state(name)
-        return kinds.get(state.manifest.kind).export(state, fmt)
+        return kinds.of(state.manifest).export(state, fmt)
 
     def _kernel_of(self, env: str) -> str | None:
         name = kernels.kernel_name(env)
@@ -310,16 +321,24 @@ class UserPkgService:
         reports = []
         for env in names:
             with self.pipeline.lock(env):
+                recovered = None
                 try:
                     from . import kinds
 
                     recovered = self.pipeline.recover(env)
-                    state = self.pipeline.state(env)
-                    problems = kinds.get(state.manifest.kind).verify(self.ctx, state)
-                    if self.pipeline.sync_kernel(env):
-                        recovered = ((recovered or "") + "; repaired its kernelspec").lstrip("; ")
+                    # Every revision's files first: a damaged one is reported, not tripped over.
+                    problems = self.store.damage(env)
+                    if not problems:
+                        state = self.pipeline.state(env)
+                        problems = kinds.of(state.manifest).verify(self.ctx, state)
+                        if self.pipeline.sync_kernel(env):
+                            recovered = ((recovered or "") + "; repaired its kernelspec").lstrip(
+                                "; "
+                            )
+                except EnvDamaged as exc:  # said to doctor: its hint is doctor itself
+                    problems = [exc.message.split("; see `jupyter userpkg doctor", 1)[0]]
                 except (UserPkgError, OSError, ValueError) as exc:
-                    recovered, problems = None, [f"cannot be checked: {exc}"]
+                    problems = [f"cannot be checked: {exc}"]
             reports.append(
                 {"env": env, "recovered": recovered, "problems": problems, "ok": not problems}
             )

@@ -26,13 +26,14 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import EnvNotFound, RevisionNotFound, TransactionFailed
+from .errors import EnvDamaged, EnvNotFound, RevisionNotFound, TransactionFailed
 from .names import ENV_NAME_RE, validate_env_name
 from .records import RevisionRecord
 from .specs import canonical_name
@@ -52,12 +53,19 @@ CONDA_LOCK = "conda.lock"
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new content."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    # A new file of an unpredictable name (O_EXCL): nothing planted beside the
+    # target, a symlink say, is ever followed.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with open(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     fsync_dir(path.parent)
 
 
@@ -166,7 +174,10 @@ class Manifest:
 
     @classmethod
     def from_toml(cls, text: str) -> Manifest:
-        data = tomllib.loads(text)
+        return cls.from_data(tomllib.loads(text))
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Manifest:
         env = data.get("env", {})
         pypi: dict[str, str] = {}
         for name, value in data.get("pypi-dependencies", {}).items():
@@ -231,6 +242,10 @@ def parse_lock(text: str) -> dict[str, LockedPackage]:
     data = tomllib.loads(text)
     out: dict[str, LockedPackage] = {}
     for pkg in data.get("packages", []):
+        if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
+            raise EnvDamaged(
+                "the lock lists a package without a name; see `jupyter userpkg doctor`"
+            )
         name = canonical_name(pkg["name"])
         size = _artifact_size(pkg.get("wheels") or [], pkg.get("sdist") or {})
         out[name] = LockedPackage(name, str(pkg.get("version", "")), pkg.get("index"), size)
@@ -281,7 +296,13 @@ class EnvStore:
         return self.meta(name) / "revisions"
 
     def lock_path(self, name: str) -> Path:
-        return self.envs_dir / ".locks" / f"{validate_env_name(name)}.lock"
+        """The writer lock of ``name`` and of every name that differs from it only in case.
+
+        Names must differ in more than case (kernelspec names and some filesystems
+        ignore it): ``create Race1`` and ``create race1`` take one lock, so the
+        second sees the first.
+        """
+        return self.envs_dir / ".locks" / f"{validate_env_name(name).lower()}.lock"
 
     def creating_marker(self, name: str) -> Path:
         """Present while ``create`` builds the env: its prefix may then be removed."""
@@ -304,7 +325,7 @@ class EnvStore:
         except FileNotFoundError:
             return []
         # Skip what cannot be an env (lost+found, stray files, other people's dirs).
-        return [e for e in entries if ENV_NAME_RE.match(e) and self.exists(e)]
+        return [e for e in entries if ENV_NAME_RE.fullmatch(e) and self.exists(e)]
 
     def current(self, name: str) -> int:
         revs = self.revisions(name)
@@ -317,19 +338,65 @@ class EnvStore:
 
     def read_manifest(self, name: str, revision: int | None = None) -> Manifest:
         rev = self.current(name) if revision is None else revision
-        return Manifest.from_toml(self._read(name, rev, MANIFEST))
+        data = self._manifest_data(name, rev)
+        try:
+            return Manifest.from_data(data)
+        except (ValueError, TypeError, AttributeError):
+            raise self._damaged(name, rev, MANIFEST, "has an entry that cannot be read") from None
 
     def read_summary(self, name: str, revision: int) -> tuple[str, str]:
         """(kind, python) of a revision's manifest, without reading what was asked for."""
-        env = tomllib.loads(self._read(name, revision, MANIFEST)).get("env", {})
-        return str(env.get("kind", "venv")), str(env.get("python", ""))
+        env = self._manifest_data(name, revision)["env"]
+        return str(env["kind"]), str(env.get("python", ""))
+
+    def _manifest_data(self, name: str, revision: int) -> dict[str, Any]:
+        """A revision's manifest as TOML data, with the ``[env]`` table every manifest has."""
+        try:
+            data = tomllib.loads(self._read(name, revision, MANIFEST))
+        except tomllib.TOMLDecodeError:
+            raise self._damaged(name, revision, MANIFEST, "is not valid TOML") from None
+        env = data.get("env")
+        if not isinstance(env, dict) or not isinstance(env.get("kind"), str):
+            raise self._damaged(name, revision, MANIFEST, "has no [env] table naming a kind")
+        return data
+
+    @staticmethod
+    def _damaged(name: str, revision: int, filename: str, why: str) -> EnvDamaged:
+        return EnvDamaged(
+            f"environment {name!r} is damaged: {filename} of revision {revision} {why}; "
+            f"see `jupyter userpkg doctor -n {name}`"
+        )
+
+    def damage(self, name: str) -> list[str]:
+        """What of every committed revision cannot be read, in words (for ``doctor``)."""
+        problems = []
+        for revision in self.revisions(name):
+            for filename, check in (
+                (MANIFEST, lambda r: self.read_manifest(name, r)),
+                (RECORD, lambda r: self.read_record(name, r)),
+                (LOCK, lambda r: parse_lock(self.read_lock(name, r))),
+            ):
+                try:
+                    check(revision)
+                except EnvDamaged as exc:
+                    why = exc.message.split(f"{filename} of revision {revision} ", 1)[-1]
+                    why = why.split("; ", 1)[0]
+                    problems.append(f"{filename} of revision {revision}: {why}")
+                except (ValueError, OSError) as exc:
+                    problems.append(f"{filename} of revision {revision}: {exc}")
+        return problems
 
     def count_packages(self, name: str, revision: int) -> int:
         """Packages in a revision's locks: the PyPI lock's and the conda lock's, if any.
 
         Counted without reading each entry: ``envs`` lists many envs at once.
         """
-        pypi = tomllib.loads(self._read(name, revision, LOCK)).get("packages", [])
+        try:
+            pypi = tomllib.loads(self._read(name, revision, LOCK)).get("packages", [])
+        except tomllib.TOMLDecodeError:
+            raise self._damaged(name, revision, LOCK, "is not valid TOML") from None
+        if not all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in pypi):
+            raise self._damaged(name, revision, LOCK, "lists a package without a name")
         conda = self.read_conda_lock(name, revision)
         return len(pypi) + len(re.findall(r"(?m)^- conda: ", conda))
 
@@ -348,7 +415,10 @@ class EnvStore:
             return ""
 
     def read_record(self, name: str, revision: int) -> RevisionRecord:
-        return RevisionRecord.from_dict(json.loads(self._read(name, revision, RECORD)))
+        try:
+            return RevisionRecord.from_dict(json.loads(self._read(name, revision, RECORD)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise self._damaged(name, revision, RECORD, "cannot be read") from None
 
     def _read(self, name: str, revision: int, filename: str) -> str:
         path = self.revisions_dir(name) / str(revision) / filename

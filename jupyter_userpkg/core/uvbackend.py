@@ -275,26 +275,74 @@ def install_pinned(
                 args.append("--require-hashes")
             _raise_for(_offline_first(args, options, on_line), "installing")
     if remove:
-        args = [uv_bin(), "pip", "uninstall", *remove, "--python", python, *options.args()]
+        names = [checked_name(n) for n in remove]
+        args = [uv_bin(), "pip", "uninstall", "--python", python, *options.args(), "--", *names]
         _raise_for(run(args, env=_env(), on_line=on_line), "removing")
+
+
+#: A package name (PEP 508), matched in full.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+#: Hash algorithms uv checks, and the length of their hex digests.
+_DIGESTS = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def checked_name(name: object) -> str:
+    """A package name fit for a command line, or InvalidSpec."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidSpec(f"{name!r} is not a valid package name")
+    return name
+
+
+def lock_entries(lock_text: str) -> list[tuple[str, str, list[str]]]:
+    """``(name, version, ["algo:digest", ...])`` of every package of a pylock.toml.
+
+    Every field is checked before it can reach a command line: a lock may come
+    from another party (``create --from``), and a version carrying a newline and
+    an option would otherwise become an option of uv.  InvalidSpec names the field.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        data = tomllib.loads(lock_text) if lock_text.strip() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidSpec(f"the lock is not valid TOML: {exc}") from None
+    packages = data.get("packages", [])
+    if not isinstance(packages, list):
+        raise InvalidSpec("the lock's 'packages' is not a list")
+    out = []
+    for pkg in packages:
+        if not isinstance(pkg, dict):
+            raise InvalidSpec("a package of the lock is not a table")
+        name = checked_name(pkg.get("name"))
+        version = pkg.get("version")
+        try:
+            if not isinstance(version, str) or version != version.strip():
+                raise InvalidVersion(str(version))
+            Version(version)
+        except InvalidVersion:
+            raise InvalidSpec(f"{name}: {version!r} is not a valid version") from None
+        artifacts = list(pkg.get("wheels") or [])
+        if pkg.get("sdist"):
+            artifacts.append(pkg["sdist"])
+        hashes = []
+        for art in artifacts:
+            found = art.get("hashes") if isinstance(art, dict) else None
+            for algo, digest in (found or {}).items():
+                size = _DIGESTS.get(algo)
+                if size is None or not re.fullmatch(f"[0-9a-f]{{{size}}}", str(digest)):
+                    raise InvalidSpec(f"{name} {version}: {algo}:{digest!r} is not a valid hash")
+                hashes.append(f"{algo}:{digest}")
+        out.append((name, version, hashes))
+    return out
 
 
 def _pinned_requirements(lock_text: str) -> tuple[list[str], bool]:
     """``name==version --hash=...`` lines for a pylock.toml; and whether all have hashes."""
-    data = tomllib.loads(lock_text) if lock_text.strip() else {}
     lines: list[str] = []
     all_hashed = True
-    for pkg in data.get("packages", []):
-        artifacts = list(pkg.get("wheels") or [])
-        if pkg.get("sdist"):
-            artifacts.append(pkg["sdist"])
-        hashes = [
-            f"--hash={algo}:{digest}"
-            for art in artifacts
-            for algo, digest in (art.get("hashes") or {}).items()
-        ]
+    for name, version, hashes in lock_entries(lock_text):
         all_hashed = all_hashed and bool(hashes)
-        lines.append(" ".join([f"{pkg['name']}=={pkg['version']}", *hashes]))
+        lines.append(" ".join([f"{name}=={version}", *(f"--hash={h}" for h in hashes)]))
     return lines, all_hashed and bool(lines)
 
 

@@ -68,7 +68,7 @@ class KernelHost:
         # site.getsitepackages() lists dirs that may not exist (a user site never
         # made, Debian's dist-packages); only existing ones are ever on sys.path.
         base = {d for d in manifest.base_site if os.path.isdir(d)}
-        return kinds.get(manifest.kind).extends_base and base <= set(sys.path)
+        return kinds.of(manifest).extends_base and base <= set(sys.path)
 
     def activate(self, env: str) -> bool:
         """Put a hosted layer's site-packages on sys.path, ahead of the base's.

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core.errors import InvalidEnvName, InvalidRequest, InvalidSpec
+from jupyter_userpkg.core.errors import EnvExists, InvalidEnvName, InvalidRequest, InvalidSpec
 from jupyter_userpkg.core.names import validate_env_name
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.specs import parse_pypi_spec, parse_pypi_specs
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "", "x" * 300, ".x", "-x", "a b", "x.tmp"])
+@pytest.mark.parametrize(
+    "name", ["../x", "a/b", "", "x" * 300, ".x", "-x", "a b", "x.tmp", "nl\n", "x\r", "a\nb"]
+)
 def test_bad_env_names(name: str) -> None:
     with pytest.raises(InvalidEnvName, match="invalid environment name"):
         validate_env_name(name)
@@ -71,3 +74,30 @@ def test_core_imports_no_server_or_ipython() -> None:
         text = path.read_text()
         for mod in ("tornado", "jupyter_server", "IPython"):
             assert f"import {mod}" not in text and f"from {mod}" not in text, path
+
+
+def test_names_differ_in_more_than_case(svc: UserPkgService, envs_dir: Path) -> None:
+    """``Default`` would shadow ``default``; twins created at once share one lock."""
+    with pytest.raises(InvalidEnvName, match="differs from 'default' only in case"):
+        svc.create("Default", kind="venv", kernel=False)
+    assert not envs_dir.exists() or svc.list_envs() == []
+    assert svc.store.lock_path("Race1") == svc.store.lock_path("race1")
+    outcomes: dict[str, str] = {}
+
+    def create(name: str) -> None:
+        try:
+            svc.create(name, kind="venv", kernel=False)
+            outcomes[name] = "created"
+        except EnvExists as exc:
+            outcomes[name] = exc.message
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in ("Race1", "race1")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [m for m in outcomes.values() if m != "created"] == [
+        m for m in outcomes.values() if m.endswith("names must differ in more than case")
+    ], outcomes
+    assert list(outcomes.values()).count("created") == 1
+    assert len(svc.list_envs()) == 1

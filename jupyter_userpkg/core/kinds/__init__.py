@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidRequest
+from ..errors import EnvDamaged, InvalidRequest
 
 if TYPE_CHECKING:
+    from ..store import Manifest
     from .base import EnvKind
     from .layer import LayerKind
 
@@ -44,6 +45,16 @@ def get(name: str) -> EnvKind:
     made: EnvKind = getattr(importlib.import_module(f".{module}", __name__), cls)()
     _loaded[name] = made
     return made
+
+
+def of(manifest: Manifest) -> EnvKind:
+    """The kind an env's manifest names; an unknown one means the manifest is damaged."""
+    if manifest.kind not in KINDS:
+        raise EnvDamaged(
+            f"environment {manifest.name!r} names an unknown kind {manifest.kind!r} in its "
+            f"manifest; see `jupyter userpkg doctor -n {manifest.name}`"
+        )
+    return get(manifest.kind)
 
 
 def default_kind() -> LayerKind:

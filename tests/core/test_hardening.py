@@ -1,0 +1,153 @@
+"""What a hostile co-user or a damaged file must not achieve (no network needed)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_userpkg.commands.dispatch import as_user_error
+from jupyter_userpkg.core.errors import AccessDenied, EnvDamaged, InvalidSpec
+from jupyter_userpkg.core.options import UvOptions
+from jupyter_userpkg.core.service import UserPkgService
+from jupyter_userpkg.core.store import atomic_write
+from jupyter_userpkg.core.uvbackend import install_pinned, lock_entries
+
+
+def test_atomic_write_follows_no_planted_symlink(tmp_path: Path) -> None:
+    """A symlink at a predictable temporary name must not redirect the write."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    target = tmp_path / "kernel.json"
+    for name in (f".{target.name}.{os.getpid()}.tmp", f".{target.name}.tmp"):
+        (tmp_path / name).symlink_to(victim)
+    atomic_write(target, "new\n")
+    assert target.read_text() == "new\n" and not target.is_symlink()
+    assert victim.read_text() == "keep me\n"
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"victim.txt", "kernel.json"}
+    assert all((tmp_path / n).is_symlink() for n in leftovers)  # only the planted ones
+
+
+LOCK = """lock-version = "1.0"
+created-by = "elsewhere"
+
+[[packages]]
+name = {name}
+version = {version}
+index = "https://pypi.org/simple"
+wheels = [{{ name = "six-1.17.0-py2.py3-none-any.whl", hashes = {{ {hashes} }} }}]
+
+[tool.jupyter-userpkg]
+kind = "venv"
+python = "3.11"
+
+[tool.jupyter-userpkg.pypi-dependencies]
+six = "*"
+"""
+GOOD_HASH = "sha256 = " + '"' + "a" * 64 + '"'
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "hashes", "message"),
+    [
+        (
+            '"six"',
+            '"1.17.0\\n--extra-index-url http://evil.invalid/simple"',
+            GOOD_HASH,
+            "is not a valid version",
+        ),
+        ('"six"', '"1.17.0 --find-links /tmp"', GOOD_HASH, "is not a valid version"),
+        ('"six --index-url x"', '"1.17.0"', GOOD_HASH, "is not a valid package name"),
+        ('"six"', '"1.17.0"', 'md5 = "0123"', "is not a valid hash"),
+        ('"six"', '"1.17.0"', 'sha256 = "abc --hash=sha256:00"', "is not a valid hash"),
+        ('"six"', "1", GOOD_HASH, "is not a valid version"),
+    ],
+)
+def test_an_imported_lock_is_checked_field_by_field(
+    svc: UserPkgService,
+    envs_dir: Path,
+    tmp_path: Path,
+    name: str,
+    version: str,
+    hashes: str,
+    message: str,
+) -> None:
+    """Nothing of another party's lock reaches uv's command line unchecked."""
+    path = tmp_path / "pylock.toml"
+    path.write_text(LOCK.format(name=name, version=version, hashes=hashes))
+    with pytest.raises(InvalidSpec, match=message) as err:
+        svc.create("copy", kernel=False, from_file=str(path))
+    assert err.value.message.startswith("pylock.toml: ")
+    assert not envs_dir.exists() or svc.list_envs() == []
+    assert not (envs_dir / "copy").exists()
+
+
+def test_the_checked_lock_is_what_uv_gets() -> None:
+    text = LOCK.format(name='"Six"', version='"1.17.0"', hashes=GOOD_HASH)
+    assert lock_entries(text) == [("Six", "1.17.0", ["sha256:" + "a" * 64])]
+
+
+def test_uninstall_names_are_checked() -> None:
+    """Names to remove become arguments after ``--``, and only valid names do."""
+    with pytest.raises(InvalidSpec, match="is not a valid package name"):
+        install_pinned(
+            sys.executable, "", remove=["--python=/usr/bin/python3"], options=UvOptions()
+        )
+
+
+def _damage(envs_dir: Path) -> dict[str, str]:
+    """Five kinds of damage, one env each; what doctor must say of each."""
+    revs = {n: envs_dir / n / ".userpkg" / "revisions" for n in "abcde"}
+    (revs["a"] / "0" / "revision.json").write_text("{bad")
+    (revs["b"] / "junk").mkdir()  # not a revision: ignored
+    (revs["c"] / "0" / "pylock.toml").write_text(
+        'lock-version = "1.0"\n[[packages]]\nversion = "1.0"\n'
+    )
+    (revs["d"] / "0" / "manifest.toml").write_text("")
+    manifest = revs["e"] / "0" / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace('kind = "venv"', 'kind = "docker"'))
+    return {
+        "a": "revision.json of revision 0: cannot be read",
+        "c": "pylock.toml of revision 0: the lock lists a package without a name",
+        "d": "manifest.toml of revision 0: has no [env] table naming a kind",
+        "e": "environment 'e' names an unknown kind 'docker' in its manifest",
+    }
+
+
+def test_one_damaged_env_breaks_no_listing(svc: UserPkgService, envs_dir: Path) -> None:
+    for name in "abcdef":
+        svc.create(name, kind="venv", kernel=False)
+    said = _damage(envs_dir)
+    listed = {e.name: e.kind for e in svc.list_envs()}
+    assert listed == {
+        "a": "venv",  # its history is damaged, not what envs shows
+        "b": "venv",
+        "c": "broken",
+        "d": "broken",
+        "e": "broken",
+        "f": "venv",
+    }
+    reports = {r["env"]: r for r in svc.doctor()}
+    assert {n: r["problems"] for n, r in reports.items() if not r["ok"]} == {
+        n: [m] for n, m in said.items()
+    }
+    assert reports["b"]["ok"] and reports["f"]["ok"]
+    # Each verb on a damaged env says so in one line, as a UserPkgError (never a traceback).
+    with pytest.raises(EnvDamaged, match=r"revision\.json of revision 0 cannot be read"):
+        svc.history("a")
+    with pytest.raises(EnvDamaged, match="a package without a name"):
+        svc.packages("c")
+    with pytest.raises(EnvDamaged, match="unknown kind 'docker'"):
+        svc.packages("e")
+    with pytest.raises(EnvDamaged, match=r"has no \[env\] table"):
+        svc.change("d", install=["six"])
+
+
+def test_a_permission_error_is_one_line_naming_the_path() -> None:
+    """Root passes every permission check, so the mapping itself is what is tested here."""
+    error = as_user_error(PermissionError(13, "Permission denied", "/srv/envs/x/.userpkg"))
+    assert isinstance(error, AccessDenied) and error.code == "permission_denied"
+    assert error.message.startswith("permission denied: /srv/envs/x/.userpkg; ")
+    assert "\n" not in error.message and "PermissionError" not in error.message
