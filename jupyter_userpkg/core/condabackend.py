@@ -54,6 +54,14 @@ _VIRTUAL_HINTS = {
 EXPLANATION_LINES = 24
 
 
+def private_dir(path: Path) -> None:
+    """Make a cache directory of this user's, private (0700) when this makes it."""
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
+
+
 # ---------------------------------------------------------------- the loop
 
 
@@ -134,6 +142,7 @@ def gateway(options: CondaOptions) -> Gateway:
     from rattler import Gateway, SourceConfig
 
     key = (str(options.repodata()), options.offline)
+    private_dir(options.repodata())
     with _lock:
         if key not in _gateways:
             _gateways[key] = Gateway(
@@ -172,7 +181,7 @@ def package_cache(options: CondaOptions) -> PackageCache:
     """Shared read-only layers first, then the user's own writable cache."""
     from rattler import PackageCache, PackageCacheLayer
 
-    options.pkgs().mkdir(parents=True, exist_ok=True)
+    private_dir(options.pkgs())
     layers = [PackageCacheLayer(str(p)) for p in options.shared_pkgs_dirs if Path(p).is_dir()]
     layers.append(PackageCacheLayer(str(options.pkgs())))
     return PackageCache.from_layers(layers)

@@ -155,6 +155,7 @@ class Pipeline:
     # ------------------------------------------------------------- the steps
 
     def lock(self, env: str) -> EnvLock:
+        self.ctx.store.ensure()
         return EnvLock(self.ctx.store.lock_path(env), env, self.lock_timeout)
 
     @contextlib.contextmanager

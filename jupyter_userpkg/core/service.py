@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -318,6 +319,7 @@ class UserPkgService:
             with self.pipeline.lock(env):
                 if not self.store.exists(env):  # the env went without its kernelspec
                     kernels.remove(self.kernels_dir, env, self.store.envs_dir)
+        exposed = self._exposed_dirs()
         reports = []
         for env in names:
             with self.pipeline.lock(env):
@@ -339,7 +341,28 @@ class UserPkgService:
                     problems = [exc.message.split("; see `jupyter userpkg doctor", 1)[0]]
                 except (UserPkgError, OSError, ValueError) as exc:
                     problems = [f"cannot be checked: {exc}"]
+            problems = [*problems, *exposed]
             reports.append(
                 {"env": env, "recovered": recovered, "problems": problems, "ok": not problems}
             )
         return reports
+
+    def _exposed_dirs(self) -> list[str]:
+        """This user's envs dir and caches that other users can reach, with the fix."""
+        if os.name == "nt":  # modes do not say who may read there
+            return []
+        dirs = [self.store.envs_dir, self.conda.pkgs(), self.conda.repodata()]
+        if self.uv.cache_dir:
+            dirs.append(Path(self.uv.cache_dir))
+        out = []
+        for path in dirs:
+            try:
+                mode = os.stat(path).st_mode & 0o777
+            except OSError:
+                continue
+            if mode & 0o077:
+                out.append(
+                    f"{path} can be reached by other users (mode {mode:04o}): "
+                    f"run `chmod 700 {path}`"
+                )
+        return out

@@ -286,6 +286,18 @@ class EnvStore:
     def __init__(self, envs_dir: Path) -> None:
         self.envs_dir = envs_dir
 
+    def ensure(self) -> None:
+        """Make the envs dir, private to its user (0700), if it is not there yet.
+
+        Other users must not list a user's envs, read their manifests, or hold
+        the lock files inside (uv writes its own at mode 0666).  An existing dir
+        keeps its mode; ``doctor`` says when other users can reach it.
+        """
+        if not self.envs_dir.is_dir():
+            self.envs_dir.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                self.envs_dir.mkdir(mode=0o700)
+
     def prefix(self, name: str) -> Path:
         return self.envs_dir / validate_env_name(name)
 

@@ -162,7 +162,9 @@ class Transaction:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         backup = self.dir / BACKUP
-        backup.mkdir(parents=True)
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(mode=0o700)  # the backups are the env's files: its user's alone
+        backup.mkdir()
         dists = installed_dists(self.prefix)
         roots = set(roots)
         for name in touched:

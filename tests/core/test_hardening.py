@@ -13,6 +13,7 @@ from jupyter_userpkg.core.errors import AccessDenied, EnvDamaged, InvalidSpec
 from jupyter_userpkg.core.options import UvOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import atomic_write
+from jupyter_userpkg.core.transaction import Transaction
 from jupyter_userpkg.core.uvbackend import install_pinned, lock_entries
 
 
@@ -151,3 +152,20 @@ def test_a_permission_error_is_one_line_naming_the_path() -> None:
     assert isinstance(error, AccessDenied) and error.code == "permission_denied"
     assert error.message.startswith("permission denied: /srv/envs/x/.userpkg; ")
     assert "\n" not in error.message and "PermissionError" not in error.message
+
+
+def test_envs_dir_and_journal_are_private(svc: UserPkgService, envs_dir: Path) -> None:
+    """Other users can neither read a user's envs nor hold their locks."""
+    svc.create("p", kind="venv", kernel=False)
+    assert envs_dir.stat().st_mode & 0o777 == 0o700
+    assert svc.doctor("p")[0]["ok"]
+    envs_dir.chmod(0o755)  # e.g. made by hand, or by an earlier version
+    problems = svc.doctor("p")[0]["problems"]
+    assert problems == [
+        f"{envs_dir} can be reached by other users (mode 0755): run `chmod 700 {envs_dir}`"
+    ]
+    envs_dir.chmod(0o700)
+    txn = Transaction(svc.store.prefix("p"))
+    txn.begin(1, [], {"command": "test"})
+    assert txn.dir.stat().st_mode & 0o777 == 0o700
+    txn.finish()
