@@ -45,6 +45,18 @@ class Imported:
     conda_lock_text: str | None = None
     #: The file's name, for messages.
     source: str = ""
+    #: An exported lock: requests that none of its packages satisfies.
+    unlocked: tuple[str, ...] = ()
+
+    def refuse_unlocked(self, satisfied: set[str] | frozenset[str] = frozenset()) -> None:
+        """InvalidSpec naming every request the lock (or ``satisfied``) does not hold."""
+        missing = [n for n in self.unlocked if canonical_name(n) not in satisfied]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise InvalidSpec(
+                f"{self.source}: {', '.join(missing)} {verb} asked for but not among the "
+                "lock's packages"
+            )
 
 
 def requirements_export(manifest: Manifest, pins: list[str]) -> str:
@@ -210,11 +222,12 @@ def _read_lock(text: str, path: Path) -> Imported:
         held = {canonical_name(n) for n in condameta.parse_lock(conda_lock or "")}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError):
         raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
-    for req in reqs:
-        if canonical_name(req.name) not in locked and canonical_name(req.name) not in held:
-            raise InvalidSpec(
-                f"{path.name}: {req.name} is asked for but is not among the lock's packages"
-            )
+    # Requests the lock does not hold: the kind decides (a layer's base may hold them).
+    unlocked = tuple(
+        req.name
+        for req in reqs
+        if canonical_name(req.name) not in locked and canonical_name(req.name) not in held
+    )
     conda_specs = [
         conda_entry_to_spec(name, value) for name, value in (tool.get("dependencies") or {}).items()
     ]
@@ -223,6 +236,7 @@ def _read_lock(text: str, path: Path) -> Imported:
         python=tool.get("python") or None,
         kind=tool.get("kind") or None,
         lock_text=text,
+        unlocked=unlocked,
         conda_specs=tuple(conda_specs),
         channels=tuple(str(c) for c in tool.get("channels") or ()),
         conda_lock_text=conda_lock,

@@ -27,16 +27,22 @@ def parse_pypi_spec(text: str) -> Requirement:
             f"{spec!r} is an option, not a package spec; "
             "indexes and flags are set by configuration, not per package"
         )
-    if "://" in spec and "@" not in spec:
-        raise InvalidSpec(
-            f"{spec!r} is a URL; only packages from the configured index can be installed "
-            "(give a name, e.g. 'requests>=2')"
-        )
+    is_url = "://" in spec
     try:
         req = Requirement(spec)
     except InvalidRequirement as exc:
+        if is_url:  # a URL, a VCS URL with @ref, a path: not a name from the index
+            raise InvalidSpec(
+                f"{spec!r} is a URL; only packages from the configured index can be installed "
+                "(give a name, e.g. 'requests>=2')"
+            ) from None
         reason = str(exc).splitlines()[0]
         raise InvalidSpec(f"{spec!r} is not a valid package spec: {reason}") from None
+    if any(s.operator == "===" for s in req.specifier):
+        raise InvalidSpec(
+            f"{spec!r} uses arbitrary equality (===), which the resolver does not support; "
+            "use == with a version the index has"
+        )
     if req.url:
         raise InvalidSpec(
             f"{spec!r} is a direct URL reference; only packages from the configured index "

@@ -169,3 +169,44 @@ def test_envs_dir_and_journal_are_private(svc: UserPkgService, envs_dir: Path) -
     txn.begin(1, [], {"command": "test"})
     assert txn.dir.stat().st_mode & 0o777 == 0o700
     txn.finish()
+
+
+def test_every_request_a_lock_lacks_is_named_at_once(
+    svc: UserPkgService, envs_dir: Path, tmp_path: Path
+) -> None:
+    text = LOCK.format(name='"six"', version='"1.17.0"', hashes=GOOD_HASH)
+    text += 'tabulate = "*"\nrich = ">=13"\n'
+    path = tmp_path / "pylock.toml"
+    path.write_text(text)
+    with pytest.raises(
+        InvalidSpec,
+        match=r"^pylock\.toml: tabulate, rich are asked for but not among the lock's packages$",
+    ):
+        svc.create("copy", kind="venv", kernel=False, from_file=str(path))
+    assert not (envs_dir / "copy").exists()
+
+
+@pytest.mark.slow
+def test_the_default_envs_lock_makes_a_copy(svc: UserPkgService, tmp_path: Path) -> None:
+    """The README's round trip on the env most users have: its requests the base holds."""
+    svc.change(install=["six"])  # makes 'default', which asks for ipykernel (the base's)
+    assert "ipykernel" in svc.store.read_manifest("default").pypi
+    path = tmp_path / "pylock.toml"
+    path.write_text(svc.export("default", "lock"))
+    svc.create("copy", from_file=str(path))
+    ours = {(p.name, p.version, p.source) for p in svc.packages("copy")}
+    assert ours == {(p.name, p.version, p.source) for p in svc.packages("default")}
+    # As a venv, nothing holds ipykernel: refused, and said why.
+    with pytest.raises(InvalidSpec, match=r"ipykernel(, six)? (is|are) asked for but not among"):
+        svc.create("isolated", kind="venv", from_file=str(path))
+
+
+@pytest.mark.slow
+def test_a_request_its_marker_excludes_is_said_in_the_plan(svc: UserPkgService) -> None:
+    svc.create("m", kind="venv", kernel=False)
+    result = svc.change("m", install=["six; python_version < '3'"], dry_run=True)
+    assert result.plan.changes == ()
+    assert result.plan.messages == (
+        'six is not installed: its marker `python_version < "3"` is false for '
+        f"Python {sys.version_info.major}.{sys.version_info.minor} on this machine",
+    )

@@ -37,6 +37,9 @@ def test_good_env_names(name: str) -> None:
         ("-e .", "is an option"),
         ("git+https://github.com/x/y", "is a URL"),
         ("y @ git+https://github.com/x/y", "direct URL"),
+        ("git+https://github.com/x/y@main", "is a URL"),
+        ("https://example.org/y-1.0-py3-none-any.whl", "is a URL"),
+        ("six===1.16.0", r"arbitrary equality \(===\)"),
         ("", "empty"),
     ],
 )

@@ -73,6 +73,8 @@ class CondaKind:
                     "first, then install more packages"
                 )
             _check_conda_lock(imported.source, imported.conda_lock_text, imported.conda_specs)
+        if imported is not None:
+            imported.refuse_unlocked()  # its conda packages were counted when it was read
         python = request.python
         if python and not re.fullmatch(r"\d+(\.\d+){0,2}", python):
             raise InvalidRequest(f"--python takes a version like 3.11, not {python!r}")
@@ -192,7 +194,8 @@ class CondaKind:
             if now is not None:
                 download += now.size
         pypi_changes, pypi_download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
-        return changes + pypi_changes, download + pypi_download, list(solution.notes)
+        notes = [*solution.notes, *pypi.marker_notes(solution.manifest)]
+        return changes + pypi_changes, download + pypi_download, notes
 
     # ---------------------------------------------------------------- applying
 

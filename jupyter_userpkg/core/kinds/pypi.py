@@ -167,6 +167,29 @@ def not_removable(
     return PackageNotFound(f"{name!r} is not installed in environment {env!r}")
 
 
+def marker_notes(manifest: Manifest) -> list[str]:
+    """Requests whose environment marker is false for the env's Python: nothing installs them.
+
+    Said in the plan, so that a request that changes nothing does not look ignored.
+    """
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+
+    here: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    if manifest.python and not here["python_full_version"].startswith(manifest.python + "."):
+        here["python_version"] = manifest.python
+        here["python_full_version"] = manifest.python + ".0"
+    notes = []
+    for text in manifest.pypi.values():
+        req = Requirement(text)
+        if req.marker is not None and not req.marker.evaluate(here):
+            notes.append(
+                f"{req.name} is not installed: its marker `{req.marker}` is false for "
+                f"Python {here['python_version']} on this machine"
+            )
+    return notes
+
+
 def stray_dists(prefix: Path, old_lock: str, new_lock: str) -> list[str]:
     """Notes on distributions installed by other means, which a sync removes."""
     old, new = parse_lock(old_lock), parse_lock(new_lock)

@@ -74,6 +74,7 @@ class VenvKind:
                     "a lock is installed exactly as it is: create the environment from it "
                     "first, then install more packages"
                 )
+            imported.refuse_unlocked(frozenset(self.base(self.manifest_for(ctx, request.name))))
             reqs = list(imported.requirements) + reqs
         if (
             request.kernel
@@ -127,6 +128,10 @@ class VenvKind:
         """Packages the env sees without holding them (none for a venv)."""
         return {}
 
+    def manifest_for(self, ctx: Context, name: str) -> Manifest:
+        """The env's manifest before any request (the base's facts, for a layer)."""
+        return Manifest(name, self.name, "")
+
     def solve(self, ctx: Context, state: EnvState, intent: Intent, report: Reporter) -> Solution:
         assert isinstance(intent, PyPIIntent)
         manifest = intent.manifest
@@ -167,9 +172,9 @@ class VenvKind:
         self, ctx: Context, state: EnvState, solution: Solution
     ) -> tuple[list[Change], int, list[str]]:
         changes, download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
-        notes = []
+        notes = pypi.marker_notes(solution.manifest)
         if changes:  # only a plan with changes runs the installer, which removes these
-            notes = pypi.stray_dists(
+            notes += pypi.stray_dists(
                 ctx.store.prefix(state.name), state.pypi_lock, solution.pypi_lock
             )
         return changes, download, notes
