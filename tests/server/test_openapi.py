@@ -88,3 +88,15 @@ def test_every_served_route_is_documented() -> None:
         if "url_path_join(base, " in line
     }
     assert served == set(SPEC["paths"])
+
+
+def test_every_error_code_is_documented() -> None:
+    """A code the core can raise is one the REST clients (and the panel) are told of."""
+    from jupyter_userpkg.core import errors
+
+    def codes(cls: type[errors.UserPkgError]) -> set[str]:
+        return {cls.code}.union(*(codes(sub) for sub in cls.__subclasses__()))
+
+    raised = codes(errors.UserPkgError) - {"error", "usage"}  # the base; the CLI's own
+    documented = set(SPEC["components"]["schemas"]["Error"]["properties"]["code"]["enum"])
+    assert raised == documented
