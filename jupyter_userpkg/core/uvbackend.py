@@ -108,7 +108,9 @@ def create_venv(prefix: Path, python: str) -> None:
         err = _clean(result.stderr)
         if "No interpreter found" in err or "not found" in err.lower():
             raise BackendUnavailable(
-                f"no Python interpreter matching {python!r} is available on this machine",
+                f"no Python interpreter matching {python!r} was found on PATH or among the "
+                "Pythons uv manages; give the interpreter's path instead "
+                "(--python /path/to/python3.X), or put it on PATH",
                 details=err,
             )
         _raise_for(result, "creating the environment")

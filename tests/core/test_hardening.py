@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_userpkg.commands.dispatch import as_user_error
-from jupyter_userpkg.core.errors import AccessDenied, EnvDamaged, InvalidSpec
+from jupyter_userpkg.core.errors import AccessDenied, BackendUnavailable, EnvDamaged, InvalidSpec
 from jupyter_userpkg.core.options import UvOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import atomic_write
@@ -210,3 +210,12 @@ def test_a_request_its_marker_excludes_is_said_in_the_plan(svc: UserPkgService) 
         'six is not installed: its marker `python_version < "3"` is false for '
         f"Python {sys.version_info.major}.{sys.version_info.minor} on this machine",
     )
+
+
+def test_a_python_not_found_says_how_to_point_at_one(svc: UserPkgService, envs_dir: Path) -> None:
+    with pytest.raises(BackendUnavailable, match=r"give the interpreter's path instead"):
+        svc.create("old", kind="venv", python="3.99", kernel=False)
+    assert not (envs_dir / "old").exists()
+    # ... and a path works.
+    svc.create("bypath", kind="venv", python=sys.executable, kernel=False)
+    assert svc.env_info("bypath").python == f"{sys.version_info.major}.{sys.version_info.minor}"
