@@ -35,7 +35,7 @@ class UserPkg(Configurable):
     ).tag(config=True)
 
     default_index = Unicode(
-        "", help="PyPI index URL (empty: uv's default, https://pypi.org/simple)."
+        "", help="PyPI index URL (empty: uv's default, PyPI itself)."
     ).tag(config=True)
 
     extra_index_urls = List(Unicode(), help="Additional PyPI index URLs.").tag(config=True)
