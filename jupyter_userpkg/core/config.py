@@ -34,9 +34,9 @@ class UserPkg(Configurable):
         help="Seconds a second writer waits for an environment's lock before EnvBusy.",
     ).tag(config=True)
 
-    default_index = Unicode(
-        "", help="PyPI index URL (empty: uv's default, PyPI itself)."
-    ).tag(config=True)
+    default_index = Unicode("", help="PyPI index URL (empty: uv's default, PyPI itself).").tag(
+        config=True
+    )
 
     extra_index_urls = List(Unicode(), help="Additional PyPI index URLs.").tag(config=True)
 

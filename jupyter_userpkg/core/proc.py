@@ -49,17 +49,20 @@ def run(
     args: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
+    drop: Sequence[str] = (),
     cwd: str | None = None,
     on_line: Callable[[str], None] | None = None,
     timeout: float | None = None,
 ) -> ProcResult:
     """Run ``args`` and capture its output.
 
-    ``on_line`` receives stderr lines as they arrive (tools like uv report
-    progress there).  A KeyboardInterrupt terminates the child and is re-raised
-    as :class:`Cancelled`, so callers roll back through their usual path.
+    The child gets this process's environment without the variables whose
+    names start with one of ``drop``, with ``env`` on top.  ``on_line``
+    receives stderr lines as they arrive (tools like uv report progress
+    there).  A KeyboardInterrupt terminates the child and is re-raised as
+    :class:`Cancelled`, so callers roll back through their usual path.
     """
-    full_env = dict(os.environ)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(tuple(drop))}
     if env:
         full_env.update(env)
     started: list[subprocess.Popen[str]] = []

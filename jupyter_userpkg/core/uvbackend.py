@@ -36,6 +36,13 @@ def uv_bin() -> str:
     return str(uv.find_uv_bin())
 
 
+#: Variables of the caller's environment uv must not see: its settings come from
+#: the configuration (``UvOptions``) only, as its own config files are ignored
+#: (``--no-config``); a ``UV_DEFAULT_INDEX`` or ``PIP_INDEX_URL`` of the caller
+#: must not send it to another index.
+_DROPPED = ("UV_", "PIP_")
+
+
 def _env() -> dict[str, str]:
     # Keep an activated venv or conda env of the caller out of uv's choices:
     # every call names its interpreter explicitly.
@@ -103,6 +110,7 @@ def create_venv(prefix: Path, python: str) -> None:
             str(prefix),
         ],
         env=_env(),
+        drop=_DROPPED,
     )
     if result.returncode != 0:
         err = _clean(result.stderr)
@@ -171,7 +179,7 @@ def compile_lock(
             args.append("--upgrade")
         for name in upgrade_packages:
             args += ["--upgrade-package", name]
-        result = run(args, env=_env(), on_line=on_line)
+        result = run(args, env=_env(), drop=_DROPPED, on_line=on_line)
         _raise_for(result, "resolving")
         return out.read_text(encoding="utf-8")
 
@@ -226,7 +234,7 @@ def sync(
                 python,
                 *options.args(),
             ]
-            result = run(by_url, env=_env(), on_line=on_line)
+            result = run(by_url, env=_env(), drop=_DROPPED, on_line=on_line)
         _raise_for(result, "installing")
 
 
@@ -238,10 +246,10 @@ def _offline_first(args: list[str], options: UvOptions, on_line: LineFn | None) 
     network (and fails before touching the env if it does not).
     """
     if not options.offline:
-        result = run([*args, "--offline"], env=_env(), on_line=on_line)
+        result = run([*args, "--offline"], env=_env(), drop=_DROPPED, on_line=on_line)
         if result.returncode == 0:
             return result
-    return run(args, env=_env(), on_line=on_line)
+    return run(args, env=_env(), drop=_DROPPED, on_line=on_line)
 
 
 def install_pinned(
@@ -279,7 +287,7 @@ def install_pinned(
     if remove:
         names = [checked_name(n) for n in remove]
         args = [uv_bin(), "pip", "uninstall", "--python", python, *options.args(), "--", *names]
-        _raise_for(run(args, env=_env(), on_line=on_line), "removing")
+        _raise_for(run(args, env=_env(), drop=_DROPPED, on_line=on_line), "removing")
 
 
 #: A package name (PEP 508), matched in full.

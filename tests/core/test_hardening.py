@@ -219,3 +219,17 @@ def test_a_python_not_found_says_how_to_point_at_one(svc: UserPkgService, envs_d
     # ... and a path works.
     svc.create("bypath", kind="venv", python=sys.executable, kernel=False)
     assert svc.env_info("bypath").python == f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@pytest.mark.slow
+def test_the_callers_uv_and_pip_variables_do_not_reach_uv(
+    svc: UserPkgService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv's settings come from the configuration only, never from the caller's environment."""
+    nowhere = "http://127.0.0.1:9/simple"
+    for name in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_INDEX", "PIP_INDEX_URL"):
+        monkeypatch.setenv(name, nowhere)
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", nowhere)
+    result = svc.create("e", kind="venv", kernel=False, specs=["six"])
+    assert [c.name for c in result.plan.changes] == ["six"]
+    assert "index" in svc.packages("e")[0].to_dict()
