@@ -34,7 +34,7 @@ from .condameta import current_platform, installed_records
 from .condaspecs import spec_channel, spec_name
 from .errors import BackendUnavailable, PackageNotFound, Unsatisfiable
 from .events import Reporter
-from .options import CondaOptions
+from .options import CondaOptions, private_dir
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, RepoDataRecord
@@ -52,14 +52,6 @@ _VIRTUAL_HINTS = {
 }
 #: Lines of the solver's explanation shown to a user; the rest is summarised.
 EXPLANATION_LINES = 24
-
-
-def private_dir(path: Path) -> None:
-    """Make a cache directory of this user's, private (0700) when this makes it."""
-    if not path.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            path.mkdir(mode=0o700)
 
 
 # ---------------------------------------------------------------- the loop

@@ -40,6 +40,12 @@ class UserPkg(Configurable):
 
     extra_index_urls = List(Unicode(), help="Additional PyPI index URLs.").tag(config=True)
 
+    find_links = List(
+        Unicode(),
+        help="Directories of wheels (or pages listing them) searched besides the index, e.g. "
+        "a read-only directory an administrator fills for all users (passed as --find-links).",
+    ).tag(config=True)
+
     uv_cache_dir = Unicode(
         "", help="uv's package cache (empty: uv's default, shared with the user's own uv)."
     ).tag(config=True)

@@ -7,11 +7,25 @@ env (``envs``, ``list``) never imports them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .condaspecs import DEFAULT_CHANNEL_ALIAS
+
+
+def private_dir(path: Path) -> None:
+    """Make a cache directory of this user's, private (0700), if it is not there yet.
+
+    A cache is the user's own: other users must neither read what it holds nor
+    write into it (env files are hard links into it).  An existing one keeps
+    its mode; ``doctor`` says when other users can reach it.
+    """
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
 
 
 @dataclass(frozen=True)
@@ -20,15 +34,21 @@ class UvOptions:
 
     default_index: str = ""
     extra_index_urls: tuple[str, ...] = ()
+    #: Wheel directories (or pages) searched besides the indexes: a shared, read-only layer.
+    find_links: tuple[str, ...] = ()
     cache_dir: str = ""
     offline: bool = False
 
     def args(self) -> list[str]:
+        if self.cache_dir:
+            private_dir(Path(self.cache_dir))  # before uv makes it, world-readable
         out = ["--no-config", "--no-python-downloads", "--color", "never"]
         if self.default_index:
             out += ["--default-index", self.default_index]
         for url in self.extra_index_urls:
             out += ["--extra-index-url", url]
+        for location in self.find_links:
+            out += ["--find-links", location]
         if self.cache_dir:
             out += ["--cache-dir", self.cache_dir]
         if self.offline:

@@ -97,6 +97,7 @@ class UserPkgService:
             uv_options=UvOptions(
                 default_index=config.default_index,
                 extra_index_urls=tuple(config.extra_index_urls),
+                find_links=tuple(config.find_links),
                 cache_dir=config.uv_cache_dir,
                 offline=config.offline,
             ),

@@ -15,6 +15,7 @@ from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import atomic_write
 from jupyter_userpkg.core.transaction import Transaction
 from jupyter_userpkg.core.uvbackend import install_pinned, lock_entries
+from tests.conftest import run_python
 
 
 def test_atomic_write_follows_no_planted_symlink(tmp_path: Path) -> None:
@@ -233,3 +234,47 @@ def test_the_callers_uv_and_pip_variables_do_not_reach_uv(
     result = svc.create("e", kind="venv", kernel=False, specs=["six"])
     assert [c.name for c in result.plan.changes] == ["six"]
     assert "index" in svc.packages("e")[0].to_dict()
+
+
+def _wheel(directory: Path, name: str, version: str) -> Path:
+    """A real, minimal wheel of a pure-Python module (not on any index)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    module = name.replace("-", "_")
+    info = f"{module}-{version}.dist-info"
+    files = {
+        f"{module}.py": f'VERSION = "{version}"\n',
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    wheel = directory / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return wheel
+
+
+@pytest.mark.slow
+def test_a_shared_read_only_wheel_directory(svc: UserPkgService, tmp_path: Path) -> None:
+    """What users may share for PyPI: a directory of wheels an administrator fills."""
+    shared = tmp_path / "shared-wheels"
+    shared.mkdir()
+    _wheel(shared, "userpkg-shared-demo", "1.0")
+    shared.chmod(0o555)
+    configured = UserPkgService(
+        svc.store.envs_dir,
+        kernels_dir=svc.kernels_dir,
+        uv_options=UvOptions(find_links=(str(shared),), cache_dir=str(tmp_path / "own-cache")),
+    )
+    configured.create("w", kind="venv", kernel=False, specs=["userpkg-shared-demo"])
+    out = run_python(svc.store.envs_dir, "w", "import userpkg_shared_demo as m; print(m.VERSION)")
+    assert out.stdout.strip() == "1.0"
+    assert configured.doctor("w")[0]["problems"] == []
