@@ -105,7 +105,7 @@ def dispatch(
         svc.delete(args.name)
         return Outcome(verb, {"deleted": args.name}, args.name)
     if verb == "doctor":
-        reports = svc.doctor(args.env)
+        reports = svc.doctor(args.env, deep=args.deep)
         return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))
     raise InvalidRequest(f"unknown verb {verb!r}")  # pragma: no cover - the grammar prevents it
 

@@ -159,6 +159,11 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
             "doctor", parents=[common], help="verify, and recover an interrupted transaction"
         )
         p.add_argument("-n", "--name", dest="env", help="environment (default: all)")
+        p.add_argument(
+            "--deep",
+            action="store_true",
+            help="also check every installed file against its package's recorded hash",
+        )
     return parser
 
 

@@ -90,6 +90,43 @@ def owned_paths(meta_file: Path) -> set[str]:
     return out
 
 
+def changed_files(meta_file: Path) -> list[str]:
+    """Files of an installed conda package that differ from what was linked (``doctor --deep``).
+
+    Compared with the hashes its ``conda-meta`` record keeps; a file whose
+    prefix placeholder was rewritten is compared only when its record says how
+    it reads in the prefix.
+    """
+    import hashlib
+    import json
+
+    try:
+        data = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [f"{meta_file.name} cannot be read"]
+    prefix = meta_file.parent.parent
+    problems = []
+    for entry in (data.get("paths_data") or {}).get("paths") or []:
+        if entry.get("path_type") not in (None, "hardlink"):
+            continue
+        expected = entry.get("sha256_in_prefix") or (
+            None if entry.get("prefix_placeholder") else entry.get("sha256")
+        )
+        if not expected:
+            continue
+        rel = str(entry.get("_path", ""))
+        try:
+            digest = hashlib.sha256((prefix / rel).read_bytes()).hexdigest()
+        except OSError:
+            problems.append(f"{data.get('name')} {data.get('version')}: {rel} is missing")
+            continue
+        if digest != expected:
+            problems.append(
+                f"{data.get('name')} {data.get('version')}: {rel} differs from what was linked"
+            )
+    return problems
+
+
 def python_dists(meta_file: Path) -> dict[str, str]:
     """Distributions (canonical name -> version) an installed conda package provides.
 

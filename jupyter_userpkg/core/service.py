@@ -312,8 +312,11 @@ class UserPkgService:
             env, revision, dry_run=dry_run, confirm=confirm, report=Reporter(progress)
         )
 
-    def doctor(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Finish interrupted transactions and compare each env with its lock."""
+    def doctor(self, name: str | None = None, *, deep: bool = False) -> list[dict[str, Any]]:
+        """Finish interrupted transactions and compare each env with its lock.
+
+        ``deep`` also checks every installed file against its package's hashes.
+        """
         names = self.store.names() if name is None else [self.require(name)]
         self.pipeline.sweep()
         for env in kernels.ours(self.kernels_dir, self.store.envs_dir).values():
@@ -333,7 +336,7 @@ class UserPkgService:
                     problems = self.store.damage(env)
                     if not problems:
                         state = self.pipeline.state(env)
-                        problems = kinds.of(state.manifest).verify(self.ctx, state)
+                        problems = kinds.of(state.manifest).verify(self.ctx, state, deep)
                         if self.pipeline.sync_kernel(env):
                             recovered = ((recovered or "") + "; repaired its kernelspec").lstrip(
                                 "; "

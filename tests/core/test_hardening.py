@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import atomic_write
 from jupyter_userpkg.core.transaction import Transaction
 from jupyter_userpkg.core.uvbackend import install_pinned, lock_entries
+from tests.conda_channel import TestChannel
 from tests.conftest import run_python
 
 
@@ -278,3 +280,32 @@ def test_a_shared_read_only_wheel_directory(svc: UserPkgService, tmp_path: Path)
     out = run_python(svc.store.envs_dir, "w", "import userpkg_shared_demo as m; print(m.VERSION)")
     assert out.stdout.strip() == "1.0"
     assert configured.doctor("w")[0]["problems"] == []
+
+
+def _replace(path: Path, text: str) -> None:
+    """Change an env's file without writing through its hard link (the cache stays intact)."""
+    path.unlink()
+    path.write_text(text)
+
+
+@pytest.mark.slow
+def test_doctor_deep_finds_files_changed_after_install(svc: UserPkgService) -> None:
+    svc.create("d", kind="venv", kernel=False, specs=["six"])
+    assert svc.doctor("d", deep=True)[0]["ok"]
+    six = next(svc.store.prefix("d").glob("lib/python*/site-packages/six.py"))
+    _replace(six, six.read_text() + "\nimport os  # planted\n")
+    assert svc.doctor("d")[0]["ok"]  # versions still match the lock
+    (problem,) = svc.doctor("d", deep=True)[0]["problems"]
+    assert problem.startswith("six ") and problem.endswith("six.py differs from what was installed")
+
+
+def test_doctor_deep_checks_conda_packages(svc: UserPkgService, conda_channel: TestChannel) -> None:
+    svc.create("c", kind="conda", kernel=False, channels=[conda_channel.url], specs=["bar 1.*"])
+    assert svc.doctor("c", deep=True)[0]["ok"]
+    meta = json.loads(next((svc.store.prefix("c") / "conda-meta").glob("bar-*.json")).read_text())
+    rel = next(p["_path"] for p in meta["paths_data"]["paths"] if p.get("sha256"))
+    _replace(svc.store.prefix("c") / rel, "changed\n")
+    assert svc.doctor("c")[0]["ok"]
+    assert svc.doctor("c", deep=True)[0]["problems"] == [
+        f"bar 1.0: {rel} differs from what was linked"
+    ]

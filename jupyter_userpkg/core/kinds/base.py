@@ -159,8 +159,12 @@ class EnvKind(Protocol):
         """Link and unlink so the prefix holds exactly the plan's locks."""
         ...
 
-    def verify(self, ctx: Context, state: EnvState) -> list[str]:
-        """Differences between the prefix and its lock, in words."""
+    def verify(self, ctx: Context, state: EnvState, deep: bool = False) -> list[str]:
+        """Differences between the prefix and its lock, in words.
+
+        ``deep`` also hashes every installed file against what its package
+        recorded when it was installed (files changed since then).
+        """
         ...
 
     def packages(self, ctx: Context, state: EnvState) -> list[Package]:

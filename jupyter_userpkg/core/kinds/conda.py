@@ -251,7 +251,7 @@ class CondaKind:
 
     # ----------------------------------------------------------------- reading
 
-    def verify(self, ctx: Context, state: EnvState) -> list[str]:
+    def verify(self, ctx: Context, state: EnvState, deep: bool = False) -> list[str]:
         prefix = ctx.store.prefix(state.name)
         problems = []
         conda = condameta.parse_lock(state.conda_lock)
@@ -268,9 +268,14 @@ class CondaKind:
             problems.append(f"{name} {linked[name][0]} is installed but not in the lock")
         # conda's own Python packages sit beside the PyPI layer: only the lock's are checked.
         have = {n: v for n, (v, _) in installed_dists(prefix).items()}
-        for name, locked in sorted(parse_lock(state.pypi_lock).items()):
+        pypi_locked = parse_lock(state.pypi_lock)
+        for name, locked in sorted(pypi_locked.items()):
             if have.get(name) != locked.version:
                 problems.append(f"{name} {locked.version} (PyPI) is in the lock but not installed")
+        if deep:
+            for _, _, meta in sorted(linked.values()):
+                problems += condameta.changed_files(meta)
+            problems += pypi.changed_files(prefix, only=pypi_locked)
         return problems
 
     def packages(self, ctx: Context, state: EnvState) -> list[Package]:

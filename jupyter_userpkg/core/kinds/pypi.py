@@ -227,6 +227,41 @@ def verify_layer(prefix: Path, lock_text: str) -> list[str]:
     return problems
 
 
+def changed_files(prefix: Path, only: Iterable[str] | None = None) -> list[str]:
+    """Installed files that differ from their distribution's RECORD (``doctor --deep``).
+
+    A file changed after installation (by hand, or through a cache another user
+    can write, since envs hard-link from uv's cache) no longer has the hash its
+    RECORD lists.  ``only`` limits the check to those distributions.
+    """
+    import base64
+    import csv
+    import hashlib
+
+    keep = None if only is None else set(only)
+    problems = []
+    for name, (version, dist_info) in sorted(installed_dists(prefix).items()):
+        if keep is not None and name not in keep:
+            continue
+        try:
+            rows = list(csv.reader((dist_info / "RECORD").read_text("utf-8").splitlines()))
+        except (OSError, csv.Error):
+            problems.append(f"{name} {version}: its RECORD cannot be read")
+            continue
+        for row in rows:
+            if len(row) < 2 or not row[1].startswith("sha256="):
+                continue  # RECORD itself, and files recorded without a hash (.pyc)
+            path = (dist_info.parent / row[0]).resolve()
+            try:
+                digest = hashlib.sha256(path.read_bytes()).digest()
+            except OSError:
+                problems.append(f"{name} {version}: {row[0]} is missing")
+                continue
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != row[1][7:]:
+                problems.append(f"{name} {version}: {row[0]} differs from what was installed")
+    return problems
+
+
 def pins(lock_text: str) -> list[str]:
     """``name==version`` of every package of a lock, sorted by name."""
     locked = parse_lock(lock_text)

@@ -200,11 +200,13 @@ class VenvKind:
 
     # ----------------------------------------------------------------- reading
 
-    def verify(self, ctx: Context, state: EnvState) -> list[str]:
+    def verify(self, ctx: Context, state: EnvState, deep: bool = False) -> list[str]:
         prefix = ctx.store.prefix(state.name)
         problems = pypi.verify_layer(prefix, state.pypi_lock)
         if not uvbackend.env_python(prefix).exists():
             problems.append("the environment's python is missing")
+        if deep:
+            problems += pypi.changed_files(prefix)
         return problems
 
     def packages(self, ctx: Context, state: EnvState) -> list[Package]:
