@@ -1,7 +1,7 @@
 """The conda engine (embedded py-rattler) against bare py-rattler: planning, linking, disk use.
 
 1. Plan time over real 2018 conda repodata (local ``file://`` channels of
-   ``/work/shared/data/repodata-2018``; no package files there, so planning only),
+   ``../shared/data/repodata-2018``; no package files there, so planning only),
    warm gateway on both sides.  Bare rattler is ``rattler.solve`` with one reused
    gateway.  Ours is what ``condabackend`` does to plan a change: ``parse_specs``
    (MatchSpec parsing and validation), ``solve`` (the same resolvo solve through
@@ -48,7 +48,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.conda_channel import build_package, index_channel
 
 T = TypeVar("T")
-DATA = Path("/work/shared/data/repodata-2018")
+#: Real 2018 conda repodata, beside the checkout (``../shared``); JUPYTER_USERPKG_REPODATA_2018
+#: points elsewhere.
+DATA = Path(
+    os.environ.get("JUPYTER_USERPKG_REPODATA_2018")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "repodata-2018"
+)
 PLATFORMS = ["linux-64", "noarch"]
 BASE_SPECS = ["python 3.6.*", "numpy", "scipy", "pandas"]
 #: (label, channel dirs in priority order, specs)

@@ -12,7 +12,7 @@ the cheapest process that could do the same job:
    the floor.
 2. A conda dry-run plan through the CLI, ``jupyter-userpkg install -n c2018
    --dry-run "python 3.6.*" numpy scipy pandas``, on the real 2018 repodata
-   (``/work/shared/data/repodata-2018/defaults-2018`` as a ``file://`` channel)
+   (``../shared/data/repodata-2018/defaults-2018`` as a ``file://`` channel)
    against a bare ``rattler.solve`` of the same channel and specs in a
    ``python -c`` process of its own (own gateway and repodata cache dir,
    detected virtual packages, linux-64 + noarch, ending with ``os._exit``).
@@ -54,7 +54,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DATA = Path("/work/shared/data/repodata-2018")
+#: Real 2018 conda repodata, beside the checkout (``../shared``); JUPYTER_USERPKG_REPODATA_2018
+#: points elsewhere.
+DATA = Path(
+    os.environ.get("JUPYTER_USERPKG_REPODATA_2018")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "repodata-2018"
+)
 CHANNEL = (DATA / "defaults-2018").as_uri()
 SPECS = ["python 3.6.*", "numpy", "scipy", "pandas"]
 FLOOR_CODE = "import traitlets.config, jupyter_core.paths"

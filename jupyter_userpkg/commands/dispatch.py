@@ -91,7 +91,10 @@ def dispatch(
         return Outcome(verb, result.to_dict(), result)
     if verb == "list":
         pkgs = svc.packages(args.env)
-        return Outcome(verb, [p.to_dict() for p in pkgs], pkgs)
+        # A layer sees its whole base: a person is shown the env's own (and what it
+        # asked for), JSON gets everything.
+        shown = [p for p in pkgs if args.base or p.source != "base" or p.requested]
+        return Outcome(verb, [p.to_dict() for p in pkgs], (shown, len(pkgs) - len(shown)))
     if verb == "history":
         revs = svc.history(args.env)
         return Outcome(verb, [r.to_dict() for r in revs], revs)

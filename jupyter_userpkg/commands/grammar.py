@@ -133,7 +133,12 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
         p.add_argument("names", nargs="*", metavar="NAME")
 
     if want("list"):
-        sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
+        p = sub.add_parser("list", parents=[common, env_opt], help="list an environment's packages")
+        p.add_argument(
+            "--base",
+            action="store_true",
+            help="a layer: also the base environment's packages it sees (--json lists them all)",
+        )
     if want("history"):
         sub.add_parser("history", parents=[common, env_opt], help="list an environment's revisions")
 

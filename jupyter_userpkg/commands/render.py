@@ -27,7 +27,7 @@ def render_text(outcome: Outcome) -> str:
     if verb == "envs":
         return _lines(env_lines(value))
     if verb == "list":
-        return _lines(package_lines(value))
+        return _lines(package_lines(*value))
     if verb == "history":
         return _lines(history_lines(value))
     if verb == "export":
@@ -115,12 +115,17 @@ def env_lines(envs: list[EnvInfo]) -> list[str]:
     return lines
 
 
-def package_lines(pkgs: list[Package]) -> list[str]:
+def package_lines(pkgs: list[Package], hidden: int = 0) -> list[str]:
+    """The packages as a table; ``hidden`` base packages are counted, not listed."""
     width = max((len(p.name) for p in pkgs), default=4)
     lines = [f"{'name':<{width}}  {'version':<16} {'source':<6} requested"]
     for p in pkgs:
         requested = "yes" if p.requested else ""
         lines.append(f"{p.name:<{width}}  {p.version:<16} {p.source:<6} {requested}")
+    if hidden:
+        lines.append(
+            f"... and {hidden} packages of the base environment (`list --base` shows them)"
+        )
     return lines
 
 

@@ -99,3 +99,16 @@ def test_jupyter_dispatches_to_the_cli(cli: CLI) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
+
+
+def test_list_of_a_layer_shows_its_own_and_counts_the_base(cli: CLI) -> None:
+    """The default layer sees the whole base: the text lists the env's own, JSON all."""
+    cli("install", "python-slugify")
+    everything = cli.json("list")
+    base = [p for p in everything if p["source"] == "base" and not p["requested"]]  # type: ignore[index, union-attr]
+    text = cli("list").stdout.splitlines()
+    assert any(line.startswith("python-slugify ") for line in text)
+    assert text[-1] == (
+        f"... and {len(base)} packages of the base environment (`list --base` shows them)"
+    )
+    assert len(cli("list", "--base").stdout.splitlines()) == len(everything) + 1  # type: ignore[arg-type]
