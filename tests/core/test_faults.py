@@ -116,8 +116,9 @@ def _fault_runs(cli: CLI, change: tuple[str, ...], base: str = "0") -> None:
 
 def test_sigkill_during_create_leaves_no_env(cli: CLI) -> None:
     rng = random.Random(7)
+    killed = 0
     for _ in range(4):
-        _kill_after(
+        killed += _kill_after(
             cli, rng.uniform(0.05, 0.6), "create", "c", "--kind", "venv", "--no-kernel", "tabulate"
         )
         names = [e["name"] for e in cli.json("envs")]  # type: ignore[union-attr, index]
@@ -129,3 +130,4 @@ def test_sigkill_during_create_leaves_no_env(cli: CLI) -> None:
             # The debris of the unfinished create does not block a new one.
             cli("create", "c", "--kind", "venv", "--no-kernel")
             cli("delete", "c")
+    assert killed, "no create was killed mid-way: the test proved nothing"

@@ -6,7 +6,6 @@ import errno
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -119,16 +118,20 @@ def test_roll_back_restores_files_that_became_directories(tmp_path: Path) -> Non
 def test_run_stops_the_child_when_the_caller_gives_up(tmp_path: Path) -> None:
     marker = tmp_path / "written-late"
     code = (
-        "import sys, time; print('started', file=sys.stderr, flush=True); "
+        "import os, sys, time; print(os.getpid(), file=sys.stderr, flush=True); "
         f"time.sleep(1.5); open({str(marker)!r}, 'w').close()"
     )
+    seen: list[int] = []
 
     def cancel(line: str) -> None:
+        seen.append(int(line))
         raise RuntimeError("job cancelled")
 
     with pytest.raises(RuntimeError):
         run([sys.executable, "-c", code], on_line=cancel)
-    time.sleep(2.5)
+    # The child is gone (stopped and reaped) when run() gives up: it can write nothing more.
+    with pytest.raises(ProcessLookupError):
+        os.kill(seen[0], 0)
     assert not marker.exists()
 
 
