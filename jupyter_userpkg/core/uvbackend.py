@@ -59,6 +59,14 @@ def _raise_for(result: ProcResult, what: str) -> None:
     err = _clean(result.stderr)
     lines = [ln for ln in err.splitlines() if not ln.startswith("warning:")]
     text = "\n".join(lines).strip()
+    if "network was disabled" in text or "network is disabled" in text:
+        missing = sorted(set(re.findall(r"([A-Za-z0-9._-]+) was not found in the cache", text)))
+        what = ", ".join(missing) if missing else "what this change needs"
+        raise BackendUnavailable(
+            f"working offline, and the package cache does not hold {what}; connect to the "
+            "network once, or turn offline mode off",
+            details=text,
+        )
     if "No solution found" in text:
         explanation = "\n".join(
             ln.strip().removeprefix("cause:").strip()
