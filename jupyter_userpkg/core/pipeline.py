@@ -43,7 +43,7 @@ from .kinds.base import (
 from .names import DEFAULT_ENV
 from .proc import sigint_deferred
 from .records import CheckFn, ConfirmFn, Plan, Result, RevisionRecord
-from .transaction import EnvLock, Transaction
+from .transaction import EnvLock, Transaction, recover
 
 
 def now() -> str:
@@ -189,22 +189,7 @@ class Pipeline:
 
     def recover(self, env: str) -> str | None:
         """Complete or undo a transaction a killed process left behind."""
-        txn = Transaction(self.ctx.store.prefix(env))
-        txn.cleanup_leftovers()
-        self.ctx.store.drop_uncommitted(env)
-        if not txn.active:
-            return None
-        journal = txn.journal()
-        if journal is None:  # killed before the journal was armed: nothing was touched
-            txn.finish()
-            return None
-        to_rev = int(journal["to_revision"])  # type: ignore[call-overload]
-        if to_rev in self.ctx.store.revisions(env):
-            txn.finish()
-            return f"completed the interrupted change to revision {to_rev}"
-        txn.roll_back()
-        txn.finish()
-        return f"rolled back an interrupted change (revision {to_rev} was never committed)"
+        return recover(self.ctx.store, env)
 
     def plan(self, kind: EnvKind, state: EnvState, command: str, solution: Solution) -> Plan:
         """The solved change as a user sees it, then checked (the policy's hook)."""

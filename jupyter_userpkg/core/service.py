@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -317,56 +316,7 @@ class UserPkgService:
 
         ``deep`` also checks every installed file against its package's hashes.
         """
+        from .doctor import check
+
         names = self.store.names() if name is None else [self.require(name)]
-        self.pipeline.sweep()
-        for env in kernels.ours(self.kernels_dir, self.store.envs_dir).values():
-            with self.pipeline.lock(env):
-                if not self.store.exists(env):  # the env went without its kernelspec
-                    kernels.remove(self.kernels_dir, env, self.store.envs_dir)
-        exposed = self._exposed_dirs()
-        reports = []
-        for env in names:
-            with self.pipeline.lock(env):
-                recovered = None
-                try:
-                    from . import kinds
-
-                    recovered = self.pipeline.recover(env)
-                    # Every revision's files first: a damaged one is reported, not tripped over.
-                    problems = self.store.damage(env)
-                    if not problems:
-                        state = self.pipeline.state(env)
-                        problems = kinds.of(state.manifest).verify(self.ctx, state, deep)
-                        if self.pipeline.sync_kernel(env):
-                            recovered = ((recovered or "") + "; repaired its kernelspec").lstrip(
-                                "; "
-                            )
-                except EnvDamaged as exc:  # said to doctor: its hint is doctor itself
-                    problems = [exc.message.split("; see `jupyter userpkg doctor", 1)[0]]
-                except (UserPkgError, OSError, ValueError) as exc:
-                    problems = [f"cannot be checked: {exc}"]
-            problems = [*problems, *exposed]
-            reports.append(
-                {"env": env, "recovered": recovered, "problems": problems, "ok": not problems}
-            )
-        return reports
-
-    def _exposed_dirs(self) -> list[str]:
-        """This user's envs dir and caches that other users can reach, with the fix."""
-        if os.name == "nt":  # modes do not say who may read there
-            return []
-        dirs = [self.store.envs_dir, self.conda.pkgs(), self.conda.repodata()]
-        if self.uv.cache_dir:
-            dirs.append(Path(self.uv.cache_dir))
-        out = []
-        for path in dirs:
-            try:
-                mode = os.stat(path).st_mode & 0o777
-            except OSError:
-                continue
-            if mode & 0o077:
-                out.append(
-                    f"{path} can be reached by other users (mode {mode:04o}): "
-                    f"run `chmod 700 {path}`"
-                )
-        return out
+        return check(self.pipeline, names, self.kernels_dir, deep=deep)

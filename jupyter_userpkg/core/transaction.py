@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .errors import EnvBusy
 from .specs import canonical_name
-from .store import META_DIR, atomic_write, fsync_dir
+from .store import META_DIR, EnvStore, atomic_write, fsync_dir
 
 JOURNAL = "journal.json"
 TREE = "tree.txt"
@@ -277,3 +277,28 @@ def _link(src: Path | str, dst: Path | str) -> None:
             os.link(src, dst)
     except OSError:  # e.g. a filesystem without hard links
         shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def recover(store: EnvStore, env: str) -> str | None:
+    """Complete or undo a transaction a killed process left behind; say which (or None).
+
+    Run under the env lock by every writer and by ``doctor``.  A journal whose
+    revision was committed only goes; otherwise the env is rolled back to the
+    revision it had.  Safe to run again after a crash of its own.
+    """
+    txn = Transaction(store.prefix(env))
+    txn.cleanup_leftovers()
+    store.drop_uncommitted(env)
+    if not txn.active:
+        return None
+    journal = txn.journal()
+    if journal is None:  # killed before the journal was armed: nothing was touched
+        txn.finish()
+        return None
+    to_rev = int(journal["to_revision"])  # type: ignore[call-overload]
+    if to_rev in store.revisions(env):
+        txn.finish()
+        return f"completed the interrupted change to revision {to_rev}"
+    txn.roll_back()
+    txn.finish()
+    return f"rolled back an interrupted change (revision {to_rev} was never committed)"
