@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -75,3 +78,23 @@ def test_conda_commands_never_crash_at_exit(cli: CLI, conda_channel: TestChannel
         proc = cli("install", "-n", "x", "--dry-run", "bar", check=False)
         assert proc.returncode == 0, (proc.returncode, proc.stderr)
         assert re.search(r"\+ bar +2\.0 \(conda\)", proc.stdout), proc.stdout
+
+
+def test_a_conda_dry_run_loads_only_what_it_uses(cli: CLI, conda_channel: TestChannel) -> None:
+    """A plan of a conda change starts fast: no PyPI, TOML-writing, YAML or lock library."""
+    cli("create", "lean", "--kind", "conda", "--no-kernel", "-c", conda_channel.url, "bar 1.*")
+    code = (
+        "import json, os, sys\n"
+        "from jupyter_userpkg.cli import main\n"
+        "status = main(['install', '-n', 'lean', '--dry-run', 'bar 2.*'])\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.stderr.flush(); sys.stdout.flush(); os._exit(status)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=cli.env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "~ bar" in proc.stdout
+    loaded = json.loads(proc.stderr.strip().splitlines()[-1])
+    heavy = ("packaging", "tomlkit", "yaml", "filelock", "jupyter_userpkg.core.kinds.venv")
+    assert [m for m in loaded if m.startswith(heavy)] == []

@@ -172,6 +172,8 @@ def marker_notes(manifest: Manifest) -> list[str]:
 
     Said in the plan, so that a request that changes nothing does not look ignored.
     """
+    if not any(";" in text for text in manifest.pypi.values()):
+        return []  # no marker at all (and no packaging to load for it)
     from packaging.markers import default_environment
     from packaging.requirements import Requirement
 
