@@ -43,7 +43,7 @@ def test_stale_modules_are_named_exactly(kernel: Kernel, userpkg_env: Path) -> N
     cell = kernel.run("%userpkg install 'tabulate<0.10'")
     assert "Restart" not in cell.text  # nothing of it was imported
     assert kernel.run("import tabulate; print(tabulate.__version__)").stdout.startswith("0.9")
-    cell = kernel.run("%userpkg install 'tabulate>=0.10'")
+    cell = kernel.run("%userpkg install 'tabulate==0.10.0'")  # a release, not the newest
     assert not cell.stderr
     assert cell.text.splitlines()[-2:] == [
         "Restart the kernel to use the new versions of modules imported before:",
@@ -167,7 +167,7 @@ def test_magic_in_a_venv_kernel_runs_in_the_servers_python(
         cell = k.run("%userpkg install 'tabulate<0.10'")
         assert "Environment 'iso'" in cell.text and "+ tabulate" in cell.text, cell.stderr
         assert k.run("import tabulate; print(tabulate.__version__)").stdout.startswith("0.9")
-        cell = k.run("%userpkg install 'tabulate>=0.10'")
+        cell = k.run("%userpkg install 'tabulate==0.10.0'")
         assert cell.text.splitlines()[-1] == (
             "  tabulate changed 0.9.0 -> 0.10.0 (imported: tabulate)"
         )
