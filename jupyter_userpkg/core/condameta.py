@@ -27,6 +27,8 @@ from .errors import InvalidSpec
 if TYPE_CHECKING:
     from rattler import PrefixRecord, RepoDataRecord
 
+    from .options import CondaOptions
+
 #: The file name of a conda lock (as the store keeps it).
 CONDA_LOCK = "conda.lock"
 #: Guards the cache of parsed locks (the server reads from many threads).
@@ -88,6 +90,13 @@ def owned_paths(meta_file: Path) -> set[str]:
         if rel.endswith(".py"):
             out.add(os.path.join(os.path.dirname(rel), "__pycache__"))
     return out
+
+
+def in_cache(options: CondaOptions, pkg: CondaLocked) -> bool:
+    """Whether a package is extracted in a package cache already: linking it downloads nothing."""
+    dirs = [Path(d) for d in options.shared_pkgs_dirs] + [options.pkgs()]
+    name = f"{pkg.name}-{pkg.version}-{pkg.build}"
+    return any((d / name / "info" / "index.json").is_file() for d in dirs)
 
 
 def changed_files(meta_file: Path) -> list[str]:

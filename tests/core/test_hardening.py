@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_userpkg.commands.dispatch import as_user_error
 from jupyter_userpkg.core.errors import AccessDenied, BackendUnavailable, EnvDamaged, InvalidSpec
-from jupyter_userpkg.core.options import UvOptions
+from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import atomic_write
 from jupyter_userpkg.core.transaction import Transaction
@@ -309,3 +309,35 @@ def test_doctor_deep_checks_conda_packages(svc: UserPkgService, conda_channel: T
     assert svc.doctor("c", deep=True)[0]["problems"] == [
         f"bar 1.0: {rel} differs from what was linked"
     ]
+
+
+def test_a_conda_plan_says_what_comes_from_the_package_cache(
+    svc: UserPkgService, conda_channel: TestChannel, tmp_path: Path
+) -> None:
+    """What is extracted in the package cache already is not counted as a download."""
+    fresh = UserPkgService(
+        svc.store.envs_dir,
+        kernels_dir=svc.kernels_dir,
+        conda_options=CondaOptions(
+            pkgs_dir=str(tmp_path / "pkgs"),
+            repodata_cache_dir=str(tmp_path / "repodata"),
+            default_channels=(),
+        ),
+    )
+    first = fresh.create(
+        "one", kind="conda", kernel=False, channels=[conda_channel.url], specs=["bar 1.*"]
+    )
+    assert first.plan.download_bytes > 0
+    assert not any("package cache" in m for m in first.plan.messages)
+    again = fresh.create(
+        "two",
+        kind="conda",
+        kernel=False,
+        channels=[conda_channel.url],
+        specs=["bar 1.*"],
+        dry_run=True,
+    )
+    assert again.plan.download_bytes == 0
+    assert (
+        "2 conda packages come from the package cache: nothing to download" in again.plan.messages
+    )

@@ -181,7 +181,7 @@ class CondaKind:
         old = condameta.parse_lock(state.conda_lock)
         new = condameta.packages_of(solution.conda_lock)
         changes: list[Change] = []
-        download = 0
+        download = cached = 0
         for name in sorted(set(old) | set(new)):
             was, now = old.get(name), new.get(name)
             if was and now and (was.version, was.build) == (now.version, now.build):
@@ -191,10 +191,15 @@ class CondaKind:
             after = now and (f"{now.version} ({now.build})" if same_version else now.version)
             action: Action = "add" if was is None else "remove" if now is None else "change"
             changes.append(Change(name, action, before or None, after or None, "conda"))
-            if now is not None:
+            if now is not None and condameta.in_cache(ctx.conda, now):
+                cached += 1
+            elif now is not None:
                 download += now.size
         pypi_changes, pypi_download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
         notes = [*solution.notes, *pypi.marker_notes(solution.manifest)]
+        if cached:
+            what = "package comes" if cached == 1 else "packages come"
+            notes.append(f"{cached} conda {what} from the package cache: nothing to download")
         return changes + pypi_changes, download + pypi_download, notes
 
     # ---------------------------------------------------------------- applying
