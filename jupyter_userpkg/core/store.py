@@ -173,10 +173,6 @@ class Manifest:
         return deps
 
     @classmethod
-    def from_toml(cls, text: str) -> Manifest:
-        return cls.from_data(tomllib.loads(text))
-
-    @classmethod
     def from_data(cls, data: dict[str, Any]) -> Manifest:
         env = data.get("env", {})
         pypi: dict[str, str] = {}
