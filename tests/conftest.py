@@ -130,6 +130,7 @@ def cli(envs_dir: Path, tmp_path: Path, conda_caches: Path) -> CLI:
     settings = {
         "conda_pkgs_dir": str(conda_caches / "pkgs"),
         "repodata_cache_dir": str(conda_caches / "repodata"),
+        "search_cache_dir": str(conda_caches / "search"),  # PyPI's list: fetched once a session
     }
     (config / "jupyter_userpkg_config.json").write_text(json.dumps({"UserPkg": settings}))
     return CLI(envs_dir, home)

@@ -69,15 +69,21 @@ def dispatch(
             dry_run=args.dry_run,
             progress=progress,
             channels=args.channels,
+            pypi_specs=getattr(args, "pypi_specs", ()),
+            confirm=confirm,
         )
         return Outcome(verb, result.to_dict(), result)
-    if verb in ("install", "remove", "update"):
+    if verb == "env":  # one env's summary (the REST API's GET envs/{env})
+        info = svc.env_info(svc.require(args.env))
+        return Outcome(verb, info.to_dict(), info)
+    if verb in ("install", "remove", "update", "change"):
+        # ``change`` (a REST body) may install, remove and update in one transaction.
         result = svc.change(
             args.env,
-            install=args.specs if verb == "install" else (),
-            remove=args.names if verb == "remove" else (),
-            update=args.names if verb == "update" else (),
-            update_all=verb == "update" and args.update_all,
+            install=args.specs if verb in ("install", "change") else (),
+            remove=args.names if verb == "remove" else getattr(args, "remove", ()),
+            update=args.names if verb == "update" else getattr(args, "update", ()),
+            update_all=verb in ("update", "change") and args.update_all,
             dry_run=args.dry_run,
             progress=progress,
             confirm=confirm,
@@ -107,6 +113,12 @@ def dispatch(
     if verb == "delete":
         svc.delete(args.name)
         return Outcome(verb, {"deleted": args.name}, args.name)
+    if verb == "search":
+        found = svc.search(args.query, source=args.source, limit=args.limit)
+        return Outcome(verb, found.to_dict(), found)
+    if verb == "info":
+        package = svc.info(args.package, source=args.source)
+        return Outcome(verb, package.to_dict(), package)
     if verb == "doctor":
         reports = svc.doctor(args.env, deep=args.deep)
         return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))

@@ -33,6 +33,8 @@ VERBS = (
     "rollback",
     "export",
     "delete",
+    "search",
+    "info",
     "doctor",
 )
 
@@ -158,6 +160,40 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
     if want("delete"):
         p = sub.add_parser("delete", parents=[common], help="delete an environment")
         p.add_argument("name")
+
+    def source_flags(p: argparse.ArgumentParser) -> None:
+        one = p.add_mutually_exclusive_group()
+        one.add_argument(
+            "--pypi",
+            dest="source",
+            action="store_const",
+            const="pypi",
+            help="PyPI only (the configured index)",
+        )
+        one.add_argument(
+            "--conda",
+            dest="source",
+            action="store_const",
+            const="conda",
+            help="the configured conda channels only",
+        )
+
+    if want("search"):
+        p = sub.add_parser(
+            "search", parents=[common], help="find packages by name on PyPI and conda channels"
+        )
+        p.add_argument("query", metavar="QUERY", help="a package name or part of one")
+        source_flags(p)
+        p.add_argument(
+            "--limit", type=int, default=50, metavar="N", help="show at most N (default: 50)"
+        )
+
+    if want("info"):
+        p = sub.add_parser(
+            "info", parents=[common], help="a package's versions, summary, licence and home page"
+        )
+        p.add_argument("package", metavar="PACKAGE")
+        source_flags(p)
 
     if want("doctor"):
         p = sub.add_parser(

@@ -7,16 +7,28 @@ of its HTML), so the two read alike.
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..core.errors import UserPkgError
     from ..core.events import ProgressEvent
-    from ..core.records import Change, EnvInfo, Package, Plan, Result, RevisionRecord
+    from ..core.records import (
+        Change,
+        EnvInfo,
+        Package,
+        PackageInfo,
+        Plan,
+        Result,
+        RevisionRecord,
+        SearchResult,
+    )
     from .dispatch import Outcome
 
 #: The longest message a status line shows; longer ones are cut with an ellipsis.
 STATUS_WIDTH = 100
+#: Versions ``info`` lists before it says how many there are in all.
+INFO_VERSIONS = 12
 
 
 def render_text(outcome: Outcome) -> str:
@@ -34,6 +46,10 @@ def render_text(outcome: Outcome) -> str:
         return str(value) if value is not None else f"wrote {data['path']}\n"
     if verb == "delete":
         return f"deleted {value}\n"
+    if verb == "search":
+        return _lines(search_lines(value))
+    if verb == "info":
+        return _lines(info_lines(value))
     if verb == "doctor":
         return _lines(doctor_lines(value))
     return ""  # pragma: no cover - the grammar knows no other verb
@@ -146,6 +162,57 @@ def doctor_lines(reports: list[dict[str, Any]]) -> list[str]:
         if r["recovered"]:
             lines.append(f"  {r['recovered']}")
         lines += [f"  - {problem}" for problem in r["problems"]]
+    return lines
+
+
+def search_lines(found: SearchResult, width: int | None = None) -> list[str]:
+    """A table of hits (name, version, source, summary cut to ``width``), then the notes.
+
+    Names are never cut: a name is what a user copies into ``install``.
+    """
+    width = width or shutil.get_terminal_size((STATUS_WIDTH, 24)).columns
+    lines: list[str] = []
+    if not found.results:
+        lines.append(f"no package names match {found.query!r}")
+    else:
+        name_w = min(max(4, *(len(h.name) for h in found.results)), 40)
+        ver_w = min(max(7, *(len(h.version or "") for h in found.results)), 20)
+        head = f"{'name':<{name_w}}  {'version':<{ver_w}}  {'source':<6}"
+        room = width - len(head) - 2
+        lines.append(head + ("  summary" if room >= 12 else ""))
+        for h in found.results:
+            row = f"{h.name:<{name_w}}  {h.version or '-':<{ver_w}}  {h.source:<6}"
+            summary = " ".join((h.summary or "").split())
+            cut = width - len(row) - 2  # a name longer than the column leaves less room
+            if summary and room >= 12 and cut >= 12:
+                row += "  " + (summary if len(summary) <= cut else summary[: cut - 1] + "…")
+            lines.append(row.rstrip())
+    lines += [f"note: {n}" for n in found.notes]
+    return lines
+
+
+def info_lines(pkg: PackageInfo) -> list[str]:
+    """One package as a short block: what it is, its licence and home, its versions."""
+    from ..core.pypiindex import index_label
+
+    where = index_label(pkg.where) if pkg.source == "pypi" else f"conda: {pkg.where}"
+    lines = [f"{pkg.name} {pkg.latest or ''}".rstrip() + f"  ({where})"]
+    if pkg.summary:
+        lines.append(f"  {pkg.summary}")
+    fields = [
+        ("licence", pkg.license),
+        ("home page", pkg.home_page),
+        ("requires Python", pkg.requires_python),
+        ("subdir", pkg.subdir),
+        ("depends", ", ".join(pkg.depends) if pkg.depends else None),
+    ]
+    shown = list(pkg.versions[:INFO_VERSIONS])
+    if len(pkg.versions) > INFO_VERSIONS:
+        shown.append(f"... ({len(pkg.versions)} in all)")
+    fields.append(("versions", ", ".join(shown) if shown else "none available"))
+    label_w = max(len(label) for label, value in fields if value)
+    lines += [f"  {label + ':':<{label_w + 2}}{value}" for label, value in fields if value]
+    lines += [f"note: {n}" for n in pkg.notes]
     return lines
 
 

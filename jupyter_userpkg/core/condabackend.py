@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from . import cancel
 from .condameta import current_platform, installed_records
 from .condaspecs import spec_channel, spec_name
 from .errors import BackendUnavailable, PackageNotFound, Unsatisfiable
@@ -98,6 +99,12 @@ def run(
 
     fut = asyncio.run_coroutine_threadsafe(coro, _loop().loop)
     try:
+        stop = cancel.current() if cancellable else None
+        if stop is not None:  # a cancel request abandons a solve (it changed nothing)
+            while not concurrent.futures.wait([fut], timeout=0.05).done:
+                if stop.is_set():
+                    fut.cancel()
+                    cancel.checkpoint()
         if while_waiting is not None:
             # Wait in steps; a TimeoutError the coroutine raises is its own, not a step's.
             while not concurrent.futures.wait([fut], timeout=0.1).done:

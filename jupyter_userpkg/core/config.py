@@ -29,6 +29,11 @@ class UserPkg(Configurable):
         help="Interpreter that `layer` environments extend (default: the running interpreter)."
     ).tag(config=True)
 
+    watch_interval = Float(
+        2.0,
+        help="Server: seconds between looks for envs changed outside the server (CLI, "
+        "%userpkg in a kernel), which the server then announces as events; 0 turns it off.",
+    ).tag(config=True)
     lock_timeout = Float(
         300.0,
         help="Seconds a second writer waits for an environment's lock before EnvBusy.",
@@ -84,6 +89,24 @@ class UserPkg(Configurable):
     repodata_ttl = Float(
         300.0,
         help="Seconds a server reuses a channel's repodata in memory before checking for news.",
+    ).tag(config=True)
+
+    search_cache_dir = Unicode(
+        "",
+        help="Cache of `search` and `info`: the PyPI project list and package details "
+        "(empty: ~/.cache/jupyter-userpkg/search).",
+    ).tag(config=True)
+
+    search_ttl = Float(
+        86400.0,
+        help="Seconds the cached project list of the PyPI index is searched before it is "
+        "fetched again.",
+    ).tag(config=True)
+
+    package_info_ttl = Float(
+        3600.0,
+        help="Seconds a package's cached details (versions, summary, licence) are shown before "
+        "they are fetched again.",
     ).tag(config=True)
 
     offline = Bool(False, help="Never use the network: solve and install from caches only.").tag(

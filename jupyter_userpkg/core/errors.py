@@ -79,6 +79,13 @@ class RevisionNotFound(UserPkgError):
     http_status = 404
 
 
+class JobNotFound(UserPkgError):
+    """A job id the server does not know (never made, or forgotten since)."""
+
+    code = "job_not_found"
+    http_status = 404
+
+
 class Unsatisfiable(UserPkgError):
     """The solver proved the request impossible; ``details`` holds its explanation."""
 

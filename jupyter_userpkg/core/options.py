@@ -1,4 +1,4 @@
-"""Settings of the two engines, as plain frozen values.
+"""Settings of the two engines and of package search, as plain frozen values.
 
 Built from the ``UserPkg`` configuration (:mod:`.config`) by the service and
 handed to every engine call; kept apart from the engines so that reading an
@@ -81,3 +81,24 @@ class CondaOptions:
         if self.repodata_cache_dir:
             return Path(self.repodata_cache_dir)
         return self.cache_root() / "conda-repodata"
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Where ``search`` and ``info`` keep what they fetched, and for how long it is fresh.
+
+    PyPI has no search API: its whole project list is kept on disk (and in
+    memory once read) and matched locally; package details come from the
+    index's JSON API, one small file each.
+    """
+
+    #: Directory of the caches (empty: ``<cache root>/search``, beside the conda caches).
+    cache_dir: str = ""
+    #: Seconds the cached PyPI project list is used before it is fetched again.
+    list_ttl: float = 86400.0
+    #: Seconds a cached package's details (versions, summary...) are used before a new fetch.
+    info_ttl: float = 3600.0
+    offline: bool = False
+
+    def root(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else CondaOptions().cache_root() / "search"

@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import kernels, kinds
+from . import cancel, kernels, kinds
 from .errors import Declined, EnvExists, InvalidEnvName, TransactionFailed, UserPkgError
 from .events import Reporter
 from .kinds.base import (
@@ -76,12 +76,19 @@ class Pipeline:
     # ------------------------------------------------------------- the verbs
 
     def create(
-        self, kind: EnvKind, request: CreateRequest, *, dry_run: bool, report: Reporter
+        self,
+        kind: EnvKind,
+        request: CreateRequest,
+        *,
+        dry_run: bool,
+        report: Reporter,
+        confirm: ConfirmFn | None = None,
     ) -> Result:
         """A new env at revision 0; on any failure nothing of it is left."""
         store, name = self.ctx.store, request.name
         intent = kind.create_intent(self.ctx, request)  # request: validated before any file
         with self.lock(name):
+            cancel.checkpoint()
             self._claim(name)
             prefix = store.prefix(name)
             marker = store.creating_marker(name)
@@ -96,15 +103,21 @@ class Pipeline:
                     shutil.rmtree(prefix, ignore_errors=True)
                     marker.unlink(missing_ok=True)
                     return Result(plan, None, applied=False)
+                if confirm is not None and not confirm(plan):
+                    raise Declined("cancelled; nothing was created")
+                cancel.checkpoint()
                 kind.apply(self.ctx, empty, plan, report)
-                self._commit(name, plan, 0)
+                cancel.checkpoint()
+                with cancel.shielded():
+                    self._commit(name, plan, 0)
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
                 marker.unlink(missing_ok=True)
                 raise
-            marker.unlink(missing_ok=True)
-            report("commit", f"created environment {name!r}")
-            self.sync_kernel_after_commit(name)
+            with cancel.shielded():
+                marker.unlink(missing_ok=True)
+                report("commit", f"created environment {name!r}")
+                self.sync_kernel_after_commit(name)
             return Result(plan, 0, applied=True)
 
     def change(
@@ -127,6 +140,7 @@ class Pipeline:
             kind = kinds.of(state.manifest)
             intent = kind.change_intent(self.ctx, state, request)
             solution = kind.solve(self.ctx, state, intent, report)
+            cancel.checkpoint()
             plan = self.plan(kind, state, intent.command, solution)
             if dry_run or (plan.empty and solution.manifest == state.manifest):
                 return Result(plan, None, applied=False)
@@ -172,6 +186,7 @@ class Pipeline:
             yield
             return
         with self.lock(env):
+            cancel.checkpoint()
             self.recover(env)
             yield
 
@@ -221,6 +236,7 @@ class Pipeline:
         """confirm -> apply through the journal -> commit -> kernels."""
         if confirm is not None and not plan.empty and not confirm(plan):
             raise Declined("cancelled; nothing was changed")
+        cancel.checkpoint()
         env = state.name
         new_rev = plan.from_revision + 1
         txn = Transaction(self.ctx.store.prefix(env))
@@ -241,8 +257,10 @@ class Pipeline:
             clock = time.perf_counter()
             kind.apply(self.ctx, state, plan, report)
             timings["install"] = time.perf_counter() - clock
+            cancel.checkpoint()  # the last safe point: after it, the change is complete
             clock = time.perf_counter()
-            self._commit(env, plan, new_rev)
+            with cancel.shielded():
+                self._commit(env, plan, new_rev)
         except BaseException as exc:
             if new_rev not in self.ctx.store.revisions(env):  # not committed: undo
                 with sigint_deferred():
@@ -256,10 +274,11 @@ class Pipeline:
             # Interrupted after the commit point: the change is complete.
         timings["commit"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        txn.finish()  # dropping the journal is part of its cost
-        timings["journal"] += time.perf_counter() - clock
-        self.sync_kernel_after_commit(env)
-        report("commit", f"revision {new_rev}")
+        with cancel.shielded():
+            txn.finish()  # dropping the journal is part of its cost
+            timings["journal"] += time.perf_counter() - clock
+            self.sync_kernel_after_commit(env)
+            report("commit", f"revision {new_rev}")
         return Result(plan, new_rev, applied=True, timings=timings)
 
     def _commit(self, env: str, plan: Plan, revision: int) -> None:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from . import cancel
 from .errors import BackendUnavailable, Cancelled
 
 
@@ -60,14 +61,19 @@ def run(
     names start with one of ``drop``, with ``env`` on top.  ``on_line``
     receives stderr lines as they arrive (tools like uv report progress
     there).  A KeyboardInterrupt terminates the child and is re-raised as
-    :class:`Cancelled`, so callers roll back through their usual path.
+    :class:`Cancelled`, so callers roll back through their usual path; so
+    does a cancel request of the caller's :mod:`.cancel` scope, which stops
+    the child at once.
     """
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(tuple(drop))}
     if env:
         full_env.update(env)
     started: list[subprocess.Popen[str]] = []
+    finished = threading.Event()
     try:
+        cancel.checkpoint()
         proc = _spawn(list(args), full_env, cwd, started)
+        _watch(proc, finished)
         if on_line is None:
             out, err = proc.communicate(timeout=timeout)
         else:
@@ -90,7 +96,25 @@ def run(
         # child must not go on writing into an env that is being rolled back.
         _stop(*started)
         raise
+    finally:
+        finished.set()
+    cancel.checkpoint()  # a child stopped by a cancel request is not a failure of its own
     return ProcResult(tuple(args), proc.returncode, out, err)
+
+
+def _watch(proc: subprocess.Popen[str], finished: threading.Event) -> None:
+    """Stop ``proc`` when the caller's cancel scope asks for it (if there is one)."""
+    request = cancel.current()
+    if request is None:
+        return
+
+    def watch() -> None:
+        while not finished.wait(0.05):
+            if request.is_set():
+                _stop(proc)
+                return
+
+    threading.Thread(target=watch, name="userpkg-cancel", daemon=True).start()
 
 
 @contextlib.contextmanager

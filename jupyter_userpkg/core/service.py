@@ -4,7 +4,8 @@ Reading verbs (``envs``, ``list``, ``history``, ``export``) ask the env's kind;
 changing verbs (``create``, ``install``/``remove``/``update``, ``rollback``)
 go through the one change pipeline (:mod:`.pipeline`); ``delete`` and
 ``doctor`` take the same env lock and recovery.  Nothing here knows which
-kinds exist: that is the registry's (:mod:`.kinds`).
+kinds exist: that is the registry's (:mod:`.kinds`).  ``search`` and ``info``
+read package indexes, not envs (:mod:`.search`).
 """
 
 from __future__ import annotations
@@ -26,14 +27,24 @@ from .errors import (
     UserPkgError,
 )
 from .names import DEFAULT_ENV, validate_env_name
-from .options import CondaOptions, UvOptions
-from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecord
+from .options import CondaOptions, SearchOptions, UvOptions
+from .records import (
+    CheckFn,
+    ConfirmFn,
+    EnvInfo,
+    Package,
+    PackageInfo,
+    Result,
+    RevisionRecord,
+    SearchResult,
+)
 from .store import EnvStore
 
 if TYPE_CHECKING:
     from .events import ProgressFn
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
+    from .search import Sources
 
 __all__ = ["CheckFn", "ConfirmFn", "UserPkgService"]
 
@@ -51,6 +62,7 @@ class UserPkgService:
         kernels_dir: Path | str | None = None,
         conda_options: CondaOptions | None = None,
         checks: Sequence[CheckFn] = (),
+        search_options: SearchOptions | None = None,
     ) -> None:
         self.store = EnvStore(Path(envs_dir))
         self.base_python = base_python or sys.executable
@@ -59,6 +71,10 @@ class UserPkgService:
         self.conda = conda_options or CondaOptions()
         self._kernels_dir = Path(kernels_dir) if kernels_dir else None
         self._checks = tuple(checks)
+        self.search_options = search_options or SearchOptions(
+            offline=self.uv.offline or self.conda.offline
+        )
+        self._listed: dict[str, tuple[tuple[int, bool], EnvInfo]] = {}
 
     # The pipeline, the kinds and the engines load on the first change: reading
     # verbs (``envs``) start in the time of any Jupyter command.
@@ -109,6 +125,12 @@ class UserPkgService:
                 repodata_ttl=config.repodata_ttl,
                 offline=config.offline,
             ),
+            search_options=SearchOptions(
+                cache_dir=config.search_cache_dir,
+                list_ttl=config.search_ttl,
+                info_ttl=config.package_info_ttl,
+                offline=config.offline,
+            ),
         )
 
     # ------------------------------------------------------------------ reading
@@ -133,20 +155,38 @@ class UserPkgService:
         return EnvState(DEFAULT_ENV, -1, kinds.default_kind().manifest_for(self.ctx, DEFAULT_ENV))
 
     def list_envs(self) -> list[EnvInfo]:
-        """Every env; one whose metadata cannot be read is listed as ``broken``."""
+        """Every env; one whose metadata cannot be read is listed as ``broken``.
+
+        A committed revision never changes, so a summary read once is kept for as
+        long as the env stays at that revision (and its kernelspec comes or goes):
+        a long-lived process (the server) reads only what changed since.
+        """
         out = []
-        for name in self.store.names():
-            try:
-                out.append(self.env_info(name))
-            except (UserPkgError, OSError, ValueError):
-                out.append(EnvInfo(name, "broken", str(self.store.prefix(name)), None, 0, -1, ""))
+        listed: dict[str, tuple[tuple[int, bool], EnvInfo]] = {}
+        for name, revision in self.store.listing().items():
+            stamp = (revision, self._kernel_of(name) is not None)
+            known = self._listed.get(name)
+            if known is not None and known[0] == stamp:
+                info = known[1]
+            else:
+                try:
+                    info = self.env_info(name, revision)
+                except (UserPkgError, OSError, ValueError):
+                    out.append(
+                        EnvInfo(name, "broken", str(self.store.prefix(name)), None, 0, -1, "")
+                    )
+                    continue
+            listed[name] = (stamp, info)
+            out.append(info)
+        self._listed = listed
         return out
 
-    def env_info(self, name: str) -> EnvInfo:
+    def env_info(self, name: str, revision: int | None = None) -> EnvInfo:
         """One env's summary, read from its metadata alone (no kind, no engine)."""
         from . import kinds  # the registry alone: no kind's module loads
 
-        revision = self.store.current(name)
+        if revision is None:
+            revision = self.store.current(name)
         kind, python = self.store.read_summary(name, revision)
         if kind not in kinds.KINDS:
             raise EnvDamaged(f"environment {name!r} names an unknown kind {kind!r}")
@@ -201,6 +241,7 @@ class UserPkgService:
         progress: ProgressFn | None = None,
         channels: Iterable[str] = (),
         pypi_specs: Iterable[str] = (),
+        confirm: ConfirmFn | None = None,
     ) -> Result:
         """Create an env; with specs or ``from_file``, install them in the same revision 0.
 
@@ -228,7 +269,9 @@ class UserPkgService:
             imported=imported,
             kernel=kernel,
         )
-        return self.pipeline.create(chosen, request, dry_run=dry_run, report=Reporter(progress))
+        return self.pipeline.create(
+            chosen, request, dry_run=dry_run, report=Reporter(progress), confirm=confirm
+        )
 
     def delete(self, name: str) -> None:
         """Remove an env and its kernelspec."""
@@ -320,3 +363,23 @@ class UserPkgService:
 
         names = self.store.names() if name is None else [self.require(name)]
         return check(self.pipeline, names, self.kernels_dir, deep=deep)
+
+    # ------------------------------------------------------------------ finding
+
+    def _sources(self) -> Sources:
+        from .search import Sources
+
+        return Sources(self.uv, self.conda, self.search_options)
+
+    def search(self, query: str, *, source: str | None = None, limit: int = 50) -> SearchResult:
+        """Packages whose names match ``query`` on PyPI (the configured index) and/or the
+        default conda channels, ranked exact, prefix, substring (see :mod:`.search`)."""
+        from .search import search
+
+        return search(query, self._sources(), source=source, limit=limit)
+
+    def info(self, name: str, *, source: str | None = None) -> PackageInfo:
+        """One package's versions, summary, licence...: PyPI first, then conda (or ``source``)."""
+        from .search import info
+
+        return info(name, self._sources(), source=source)

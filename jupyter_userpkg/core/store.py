@@ -328,12 +328,24 @@ class EnvStore:
         return bool(self.revisions(name))
 
     def names(self) -> list[str]:
+        # Skip what cannot be an env (lost+found, stray files, other people's dirs).
+        return [e for e in self._candidates() if self.exists(e)]
+
+    def listing(self) -> dict[str, int]:
+        """Every env's current revision, sorted by name: one directory read per env."""
+        out = {}
+        for name in self._candidates():
+            revs = self.revisions(name)
+            if revs:
+                out[name] = revs[-1]
+        return out
+
+    def _candidates(self) -> list[str]:
         try:
             entries = sorted(os.listdir(self.envs_dir))
         except FileNotFoundError:
             return []
-        # Skip what cannot be an env (lost+found, stray files, other people's dirs).
-        return [e for e in entries if ENV_NAME_RE.fullmatch(e) and self.exists(e)]
+        return [e for e in entries if ENV_NAME_RE.fullmatch(e)]
 
     def current(self, name: str) -> int:
         revs = self.revisions(name)

@@ -30,6 +30,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from . import cancel
 from .errors import EnvBusy
 from .specs import canonical_name
 from .store import META_DIR, EnvStore, atomic_write, fsync_dir
@@ -52,16 +53,23 @@ class EnvLock:
         self._timeout = timeout
 
     def __enter__(self) -> EnvLock:
+        """Wait for the lock; waiting is a safe point to cancel at (see :mod:`.cancel`)."""
+        import time
+
         from filelock import Timeout
 
-        try:
-            self._lock.acquire()
-        except Timeout:
-            raise EnvBusy(
-                f"environment {self._name!r} is busy: another change to it is running "
-                f"(waited {self._timeout:g} s); try again when it has finished"
-            ) from None
-        return self
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                self._lock.acquire(timeout=max(min(0.25, deadline - time.monotonic()), 0))
+                return self
+            except Timeout:
+                cancel.checkpoint()
+                if time.monotonic() >= deadline:
+                    raise EnvBusy(
+                        f"environment {self._name!r} is busy: another change to it is running "
+                        f"(waited {self._timeout:g} s); try again when it has finished"
+                    ) from None
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()

@@ -1,78 +1,354 @@
-"""REST handlers under ``<base_url>/userpkg/api/``.
+"""REST handlers under ``<base_url>/userpkg/api/`` (see ``openapi.yaml``).
 
-Handlers parse the request, call the core facade off the event loop and
-render JSON; the route table is at the bottom.  Errors take the command
-layer's one mapping (:func:`~jupyter_userpkg.commands.dispatch.error_body`)
-with the error's own HTTP status, as ``--json`` and the cell show them.
+Handlers parse the request into the command the CLI would run
+(:mod:`~jupyter_userpkg.commands.bodies`), run it through the command layer
+off the event loop, and render the outcome as JSON; long work becomes a job
+(:mod:`.jobs`) and answers 202.  Errors take the command layer's one mapping
+(:func:`~jupyter_userpkg.commands.dispatch.error_body`) with the error's own
+HTTP status.  The route table is at the bottom.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import functools
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..commands.dispatch import error_body
-from ..core.config import UserPkg, load_config_files
-from ..core.errors import UserPkgError
+from ..commands import bodies
+from ..commands.dispatch import Outcome, dispatch, error_body
+from ..core.errors import EnvExists, UserPkgError
+from ..core.names import DEFAULT_ENV, validate_env_name
 from ..core.service import UserPkgService
 from ..version import __version__
+from .jobs import FINISHED, JobManager
 
 AUTH_RESOURCE = "userpkg"
+T = TypeVar("T")
+
+
+def mapped(
+    method: Callable[..., Awaitable[None]],
+) -> Callable[..., Awaitable[None]]:
+    """Answer a core error with its status and the shared error body, never a traceback."""
+
+    @functools.wraps(method)
+    async def wrapper(self: UserPkgHandler, *args: Any, **kwargs: Any) -> None:
+        try:
+            await method(self, *args, **kwargs)
+        except UserPkgError as exc:
+            self.set_status(exc.http_status)
+            self.finish(json.dumps({"reason": exc.code, **error_body(exc)}))
+
+    return wrapper
 
 
 class UserPkgHandler(APIHandler):
-    """Base: the service, and core errors as HTTP (status and the shared error body)."""
+    """Base: the service, the jobs, and running commands off the event loop."""
 
     auth_resource = AUTH_RESOURCE
+
+    async def prepare(self, **kwargs: Any) -> None:
+        await super().prepare(**kwargs)
+        self.settings["userpkg_watcher"].start()
 
     @property
     def service(self) -> UserPkgService:
         svc: UserPkgService = self.settings["userpkg_service"]
         return svc
 
-    async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    @property
+    def jobs(self) -> JobManager:
+        manager: JobManager = self.settings["userpkg_jobs"]
+        return manager
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking core work in a thread so the event loop stays free."""
-        try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except UserPkgError as exc:
-            # Anything else is the server's own 500 (logged, no traceback in the body).
-            self.set_status(exc.http_status)
-            self.finish(json.dumps({"reason": exc.code, **error_body(exc)}))
-            raise web.Finish() from None
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def command(self, args: argparse.Namespace) -> Outcome:
+        """Run a (reading or dry-run) command through the command layer, in a thread."""
+        return await self.call(dispatch, self.service, args)
+
+    def body(self) -> Any:
+        return bodies.parse_json(self.request.body)
+
+    def send(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    def submit(self, env: str, verb: str, args: argparse.Namespace, command: str) -> None:
+        """Start a job running ``args``; answer 202 with the job and its ``Location``."""
+        svc = self.service
+
+        def work(progress: Any, confirm: Any) -> Outcome:
+            try:
+                return dispatch(svc, args, progress=progress, confirm=confirm)
+            finally:
+                bodies.discard_upload(args)
+
+        job = self.jobs.submit(env, verb, command, work)
+        self.set_header("Location", job_url(self.base_url, job.id))
+        self.send(job.to_dict(), 202)
+
+    async def existing(self, env: str) -> str:
+        """``env`` if it exists (``default`` may be made by its first change)."""
+        validate_env_name(env)
+        if env != DEFAULT_ENV:
+            await self.call(self.service.require, env)
+        return env
+
+
+def job_url(base_url: str, job_id: str) -> str:
+    return url_path_join(base_url, "userpkg", "api", "jobs", job_id)
 
 
 class HealthHandler(UserPkgHandler):
     @web.authenticated
     @authorized
+    @mapped
     async def get(self) -> None:
         envs = await self.call(self.service.list_envs)
-        self.finish(json.dumps({"status": "ok", "version": __version__, "envs": len(envs)}))
+        self.send({"status": "ok", "version": __version__, "envs": len(envs)})
 
 
 class EnvsHandler(UserPkgHandler):
     @web.authenticated
     @authorized
+    @mapped
     async def get(self) -> None:
-        envs = await self.call(self.service.list_envs)
-        self.finish(json.dumps([e.to_dict() for e in envs]))
+        # Tornado adds an ETag of the body and answers If-None-Match with 304.
+        self.send((await self.command(bodies.read_command("envs"))).data)
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def post(self) -> None:
+        args = bodies.create_command(self.body())
+        try:
+            validate_env_name(args.name)
+            if await self.call(self.service.store.exists, args.name):
+                raise EnvExists(f"environment {args.name!r} already exists")
+            command = " ".join(["create", args.name, *args.specs])
+            self.submit(args.name, "create", args, command)
+        except BaseException:
+            bodies.discard_upload(args)
+            raise
 
 
-def setup_handlers(server_app: Any) -> None:
-    web_app = server_app.web_app
-    # The CLI's config files apply to the server too; the server's own config wins.
-    merged = load_config_files()
-    merged.merge(server_app.config)
-    config = UserPkg(config=merged)
-    web_app.settings["userpkg_service"] = UserPkgService.from_config(config)
-    base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
-    routes = [
-        (url_path_join(base, "health"), HealthHandler),
-        (url_path_join(base, "envs"), EnvsHandler),
-    ]
-    web_app.add_handlers(".*$", routes)
+class EnvHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, env: str) -> None:
+        self.send((await self.command(bodies.read_command("env", env))).data)
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def delete(self, env: str) -> None:
+        validate_env_name(env)
+        await self.call(self.service.require, env)
+        self.submit(env, "delete", bodies.read_command("delete", env), f"delete {env}")
+
+
+class PackagesHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, env: str) -> None:
+        outcome = await self.command(bodies.read_command("list", env, base=True))
+        self.send(outcome.data)
+
+
+class HistoryHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, env: str) -> None:
+        self.send((await self.command(bodies.read_command("history", env))).data)
+
+
+class ExportHandler(UserPkgHandler):
+    SUFFIX = {
+        "requirements": "requirements.txt",
+        "environment": "environment.yml",
+        "lock": "lock.toml",
+    }
+    TYPES = {
+        "requirements": "text/plain",
+        "environment": "application/yaml",
+        "lock": "application/toml",
+    }
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, env: str) -> None:
+        fmt = self.get_argument("format", "requirements")
+        args = bodies.read_command("export", env, format=fmt, output=None)
+        outcome = await self.command(args)
+        filename = f"{env}-{self.SUFFIX[fmt]}"
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(outcome.data["text"], set_content_type=f"{self.TYPES[fmt]}; charset=UTF-8")
+
+
+class PlanHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def post(self, env: str) -> None:
+        args = bodies.change_command(env, self.body(), dry_run=True)
+        await self.existing(env)
+        outcome = await self.command(args)
+        self.send(outcome.data["plan"])
+
+
+class TransactionsHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def post(self, env: str) -> None:
+        args = bodies.change_command(env, self.body(), dry_run=False)
+        await self.existing(env)
+        parts = [*args.specs, *(f"-{n}" for n in args.remove), *(f"^{n}" for n in args.update)]
+        self.submit(env, "change", args, " ".join(["change", *parts]))
+
+
+class RollbackHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def post(self, env: str) -> None:
+        args = bodies.rollback_command(env, self.body())
+        await self.existing(env)
+        if args.dry_run:
+            self.send((await self.command(args)).data["plan"])
+            return
+        self.submit(env, "rollback", args, f"rollback {args.revision}")
+
+
+class SearchHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self) -> None:
+        args = bodies.search_command(
+            self.get_argument("q", None),
+            self.get_argument("source", None),
+            self.get_argument("limit", None),
+        )
+        self.send((await self.command(args)).data)
+
+
+class PackageInfoHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, name: str) -> None:
+        args = bodies.info_command(name, self.get_argument("source", None))
+        self.send((await self.command(args)).data)
+
+
+class JobsHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self) -> None:
+        env = self.get_argument("env", None)
+        self.send([job.to_dict() for job in self.jobs.list(env)])
+
+
+class JobHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, job_id: str) -> None:
+        self.send(self.jobs.get(job_id).to_dict())
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def delete(self, job_id: str) -> None:
+        job = self.jobs.cancel(job_id)
+        self.send(job.to_dict(), 200 if job.state in FINISHED else 202)
+
+
+class JobEventsHandler(UserPkgHandler):
+    """A job's progress as a stream of server-sent events, until the job ends.
+
+    Each progress event is ``event: progress`` with the event as JSON (its
+    ``id`` is its number, so a client that reconnects with ``Last-Event-ID``
+    or ``?after=N`` misses nothing still kept); the stream ends with
+    ``event: end`` and the finished job.
+    """
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        last = self.request.headers.get("Last-Event-ID")  # the last one the client has
+        if last is not None and last.strip().isdigit():
+            seen = int(last) + 1
+        else:
+            seen = _int(self.get_argument("after", None))
+        self.set_header("Content-Type", STREAM)
+        self.set_header("Cache-Control", "no-cache")
+        while True:
+            for event in job.events_after(seen):
+                self.write(f"id: {seen}\nevent: progress\ndata: {json.dumps(event)}\n\n")
+                seen += 1
+            seen = max(seen, job.event_count)
+            if job.state in FINISHED:
+                self.write(f"event: end\ndata: {json.dumps(job.to_dict())}\n\n")
+                break
+            try:
+                await self.flush()
+            except Exception:  # the client went away
+                return
+            async with job.changed:
+                try:
+                    await asyncio.wait_for(job.changed.wait(), 1.0)
+                except TimeoutError:
+                    self.write(": waiting\n\n")
+        self.finish(set_content_type=STREAM)
+
+
+STREAM = "text/event-stream; charset=UTF-8"
+
+
+def _int(text: str | None) -> int:
+    try:
+        return max(int(text or 0), 0)
+    except ValueError:
+        return 0
+
+
+ENV = r"(?P<env>[^/]+)"
+JOB = r"(?P<job_id>[^/]+)"
+
+#: The routes, relative to ``<base_url>/userpkg/api/``.
+ROUTES: list[tuple[str, type[UserPkgHandler]]] = [
+    ("health", HealthHandler),
+    ("envs", EnvsHandler),
+    (f"envs/{ENV}", EnvHandler),
+    (f"envs/{ENV}/packages", PackagesHandler),
+    (f"envs/{ENV}/history", HistoryHandler),
+    (f"envs/{ENV}/export", ExportHandler),
+    (f"envs/{ENV}/plan", PlanHandler),
+    (f"envs/{ENV}/transactions", TransactionsHandler),
+    (f"envs/{ENV}/rollback", RollbackHandler),
+    ("search", SearchHandler),
+    (r"packages/(?P<name>[^/]+)", PackageInfoHandler),
+    ("jobs", JobsHandler),
+    (f"jobs/{JOB}", JobHandler),
+    (f"jobs/{JOB}/events", JobEventsHandler),
+]

@@ -24,7 +24,7 @@ from jupyter_userpkg.core.errors import (
 )
 from jupyter_userpkg.core.events import ProgressEvent, Reporter
 
-ENGINES = ("tomlkit", "yaml", "rattler", "uv", "filelock", "IPython", "packaging")
+ENGINES = ("tomlkit", "yaml", "rattler", "uv", "filelock", "IPython", "packaging", "httpx")
 
 
 def modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:

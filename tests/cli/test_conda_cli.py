@@ -96,5 +96,5 @@ def test_a_conda_dry_run_loads_only_what_it_uses(cli: CLI, conda_channel: TestCh
     assert proc.returncode == 0, proc.stderr
     assert "~ bar" in proc.stdout
     loaded = json.loads(proc.stderr.strip().splitlines()[-1])
-    heavy = ("packaging", "tomlkit", "yaml", "filelock", "jupyter_userpkg.core.kinds.venv")
+    heavy = ("packaging", "tomlkit", "yaml", "filelock", "httpx", "jupyter_userpkg.core.kinds.venv")
     assert [m for m in loaded if m.startswith(heavy)] == []

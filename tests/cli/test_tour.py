@@ -15,6 +15,11 @@ pytestmark = pytest.mark.slow
 
 def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
     assert cli.json("envs") == []
+    # Finding a package first: PyPI's names, ranked; then one package's details.
+    found = cli.json("search", "slugify", "--pypi", "--limit", "3")
+    assert [r["match"] for r in found["results"]][:1] == ["exact"]  # type: ignore[index]
+    info = cli.json("info", "python-slugify")
+    assert info["source"] == "pypi" and "8.0.4" in info["versions"]  # type: ignore[index]
     # No -n: the default layer env, created on first use.
     dry = cli.json("install", "--dry-run", "python-slugify")
     assert dry["applied"] is False  # type: ignore[index]
@@ -82,6 +87,8 @@ def test_help_and_usage(cli: CLI) -> None:
         "rollback",
         "export",
         "delete",
+        "search",
+        "info",
         "doctor",
     ):
         assert verb in out

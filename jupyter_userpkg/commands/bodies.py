@@ -1,0 +1,194 @@
+"""JSON request bodies (the REST API's), checked and turned into commands.
+
+A REST body says the same as a command line, so it becomes the same parsed
+command (:class:`argparse.Namespace`) that :func:`.dispatch.dispatch` runs for
+the CLI and the cell.  Every field is checked here, before anything reaches
+the core: an unknown field or a value of the wrong type is refused with a
+message naming the field, so a client's typo is never silently ignored.
+Values are then validated by the core as for any front end (names, specs,
+channels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import InvalidRequest
+
+#: What each body may hold: field -> (type, required).  ``list`` means a list of strings.
+_FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
+    "create": {
+        "name": (str, True),
+        "kind": (str, False),
+        "python": (str, False),
+        "channels": (list, False),
+        "specs": (list, False),
+        "pypi_specs": (list, False),
+        "kernel": (bool, False),
+        "file": (dict, False),
+    },
+    "change": {
+        "install": (list, False),
+        "remove": (list, False),
+        "update": (list, False),
+        "update_all": (bool, False),
+        "pypi": (bool, False),
+    },
+    "rollback": {"revision": (int, True), "dry_run": (bool, False)},
+    "file": {"name": (str, True), "content": (str, True)},
+}
+
+_TYPE_WORDS = {
+    str: "a string",
+    list: "a list of strings",
+    bool: "true or false",
+    int: "an integer",
+    dict: "an object",
+}
+
+#: Files a new env can be made from, by the uploaded file's name (as ``create --from``).
+_IMPORT_SUFFIXES = (".txt", ".in", ".yml", ".yaml", ".toml", ".lock")
+_MAX_FILE = 2_000_000
+
+
+def checked(body: Any, what: str) -> dict[str, Any]:
+    """``body`` if it is an object whose fields are those of ``what``, of the right types."""
+    if not isinstance(body, Mapping):
+        raise InvalidRequest("the request body must be a JSON object")
+    fields = _FIELDS[what]
+    for key in body:
+        if key not in fields:
+            allowed = ", ".join(sorted(fields))
+            raise InvalidRequest(f"unknown field {key!r}; this request takes: {allowed}")
+    for key, (kind, required) in fields.items():
+        if key not in body or body[key] is None:
+            if required:
+                raise InvalidRequest(f"field {key!r} is required")
+            continue
+        value = body[key]
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if ok and kind is list:
+            ok = all(isinstance(item, str) for item in value)
+        if not ok:
+            raise InvalidRequest(f"field {key!r} must be {_TYPE_WORDS[kind]}")
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON; an empty body is an empty object."""
+    import json
+
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+def create_command(body: Any, *, dry_run: bool = False) -> argparse.Namespace:
+    """``POST envs``: the ``create`` command; an uploaded file goes to a private temp file."""
+    data = checked(body, "create")
+    upload = checked(data["file"], "file") if "file" in data else None
+    return argparse.Namespace(
+        verb="create",
+        name=data["name"],
+        kind=data.get("kind"),
+        python=data.get("python"),
+        channels=data.get("channels", []),
+        specs=data.get("specs", []),
+        pypi_specs=data.get("pypi_specs", []),
+        kernel=data.get("kernel", True),
+        from_file=_write_upload(upload) if upload else None,
+        dry_run=dry_run,
+    )
+
+
+def change_command(env: str, body: Any, *, dry_run: bool) -> argparse.Namespace:
+    """``POST envs/{env}/plan`` and ``.../transactions``: one change of several parts."""
+    data = checked(body, "change")
+    return argparse.Namespace(
+        verb="change",
+        env=env,
+        specs=data.get("install", []),
+        remove=data.get("remove", []),
+        update=data.get("update", []),
+        update_all=data.get("update_all", False),
+        pypi=data.get("pypi", False),
+        dry_run=dry_run,
+    )
+
+
+def rollback_command(env: str, body: Any) -> argparse.Namespace:
+    data = checked(body, "rollback")
+    return argparse.Namespace(
+        verb="rollback", env=env, revision=data["revision"], dry_run=data.get("dry_run", False)
+    )
+
+
+def read_command(verb: str, env: str | None = None, **extra: Any) -> argparse.Namespace:
+    """A reading verb (``envs``, ``list``, ``history``, ``export``...) as the CLI parses it."""
+    return argparse.Namespace(verb=verb, env=env, name=env, **extra)
+
+
+def search_command(query: str | None, source: str | None, limit: str | None) -> argparse.Namespace:
+    """``GET search?q=&source=&limit=``: the ``search`` command."""
+    if not query or not query.strip():
+        raise InvalidRequest("parameter 'q' is required: the name (or part of one) to look for")
+    try:
+        count = 50 if limit in (None, "") else int(limit)
+    except ValueError:
+        raise InvalidRequest("parameter 'limit' must be an integer") from None
+    if not 1 <= count <= 500:
+        raise InvalidRequest("parameter 'limit' must be between 1 and 500")
+    return argparse.Namespace(
+        verb="search", query=query.strip(), source=_source(source), limit=count
+    )
+
+
+def info_command(name: str, source: str | None) -> argparse.Namespace:
+    """``GET packages/{name}?source=``: the ``info`` command."""
+    return argparse.Namespace(verb="info", package=name, source=_source(source))
+
+
+def _source(source: str | None) -> str | None:
+    if source in (None, ""):
+        return None
+    if source not in ("pypi", "conda"):
+        raise InvalidRequest(f"parameter 'source' must be 'pypi' or 'conda', not {source!r}")
+    return source
+
+
+def _write_upload(upload: Mapping[str, str]) -> str:
+    """An uploaded requirements / environment / lock file, as a file ``create --from`` reads.
+
+    Only the file's base name is kept (its suffix says what it is); it goes in
+    a fresh private directory, removed by :func:`discard_upload`.
+    """
+    name = os.path.basename(upload["name"].replace("\\", "/"))
+    if not name or not name.endswith(_IMPORT_SUFFIXES):
+        raise InvalidRequest(
+            f"field 'file': cannot create an environment from {upload['name']!r}; "
+            "upload a requirements.txt, an environment.yml or an exported lock"
+        )
+    content = upload["content"]
+    if len(content) > _MAX_FILE:
+        raise InvalidRequest("field 'file': the file is larger than 2 MB")
+    directory = Path(tempfile.mkdtemp(prefix="userpkg-upload-"))
+    path = directory / name
+    path.write_text(content, encoding="utf-8")
+    return str(path)
+
+
+def discard_upload(args: argparse.Namespace) -> None:
+    """Remove what :func:`create_command` wrote for an uploaded file."""
+    import shutil
+
+    path = getattr(args, "from_file", None)
+    if path and Path(path).parent.name.startswith("userpkg-upload-"):
+        shutil.rmtree(Path(path).parent, ignore_errors=True)

@@ -1,0 +1,213 @@
+"""``search`` and ``info``: one façade over PyPI and the default conda channels.
+
+A search matches names locally (:mod:`.namematch`): on PyPI against the
+index's cached project list (:mod:`.pypiindex`), on conda against the
+channels' repodata (:mod:`.condasearch`).  Hits are ranked exact, then prefix,
+then substring, PyPI before conda within a rank, and cut to ``limit``; only
+then are versions and summaries looked up, for the hits that are shown.
+
+Without a source, both are searched, and a source that cannot be read is a
+note, not a failure, as long as the other answered.  ``info`` without a source
+asks PyPI first, then conda.  Whatever served from a cache because the network
+did not is said in ``notes``, and ``offline`` is set.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from dataclasses import dataclass, replace
+
+from . import condasearch
+from .errors import BackendUnavailable, InvalidRequest, InvalidSpec, PackageNotFound, UserPkgError
+from .namematch import QUERY_RE, Hit
+from .options import CondaOptions, SearchOptions, UvOptions
+from .pypiindex import NAME_RE, PypiIndex, index_url, validate_name
+from .records import PackageInfo, SearchHit, SearchResult
+
+SOURCES = ("pypi", "conda")
+MAX_LIMIT = 1000
+#: Hits whose details (version, summary) a search fetches from PyPI when they are not cached.
+DETAILED = 10
+_RANK = {"exact": 0, "prefix": 1, "substring": 2}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The settings a search or an info reads: the index, the channels, the caches."""
+
+    uv: UvOptions
+    conda: CondaOptions
+    options: SearchOptions
+
+    def pypi(self) -> PypiIndex:
+        return PypiIndex(index_url(self.uv), self.options)
+
+
+def _check(source: str | None, limit: int = 1) -> None:
+    if source is not None and source not in SOURCES:
+        raise InvalidRequest(f"unknown source {source!r}; use one of: {', '.join(SOURCES)}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidRequest(f"the limit must be between 1 and {MAX_LIMIT}, not {limit}")
+
+
+def search(
+    query: str, sources: Sources, *, source: str | None = None, limit: int = 50
+) -> SearchResult:
+    """Packages whose names match ``query``, best first, at most ``limit`` of them."""
+    _check(source, limit)
+    text = query.strip()
+    if not QUERY_RE.fullmatch(text):
+        raise InvalidSpec(
+            f"{query!r} cannot be searched for: give a package name or part of one "
+            "(letters, digits, '.', '_', '-' and '+')"
+        )
+    notes: list[str] = []
+    offline = False
+    failed: dict[str, BackendUnavailable] = {}
+    hits: list[tuple[Hit, str]] = []
+    index = sources.pypi()
+    listing = channels = None
+    if source in (None, "pypi"):
+        try:
+            listing = index.projects()
+        except BackendUnavailable as exc:
+            if source == "pypi":
+                raise
+            failed["pypi"] = exc
+        else:
+            hits += [(h, "pypi") for h in listing.names.match(text, limit)]
+            if listing.note:
+                notes.append(listing.note)
+                offline = True
+    if source in (None, "conda"):
+        try:
+            channels = condasearch.open_channels(sources.conda)
+        except BackendUnavailable as exc:
+            if source == "conda":
+                raise
+            failed["conda"] = exc
+        else:
+            hits += [(h, "conda") for h in channels.names.match(text, limit)]
+            if channels.note:
+                notes.append(channels.note)
+                offline = True
+    if "pypi" in failed and channels is None:
+        raise failed["pypi"]
+    for name, error in failed.items():
+        what = index.label if name == "pypi" else "the conda channels"
+        notes.append(f"{what} could not be searched: {error.message}")
+    hits.sort(key=lambda pair: _RANK[pair[0].match])  # stable: PyPI first, name order kept
+    hits = hits[:limit]
+    fresh_list = listing is not None and listing.note is None  # the index answers: ask it
+    pypi = _pypi_results([h for h, s in hits if s == "pypi"], index, fetch=fresh_list)
+    conda = _conda_results([h for h, s in hits if s == "conda"], channels, notes)
+    results = tuple(pypi[h.key] if s == "pypi" else conda[h.name] for h, s in hits)
+    return SearchResult(text, results, tuple(notes), offline)
+
+
+def _pypi_results(hits: list[Hit], index: PypiIndex, *, fetch: bool) -> dict[str, SearchHit]:
+    """PyPI hits (by normalised name) with what the details cache knows; the first few
+    fetched when it does not know them or no longer knows them well."""
+    known: dict[str, PackageInfo] = {}
+    missing = []
+    now = time.time()
+    for i, hit in enumerate(hits):
+        cached = index.cached(hit.key)
+        if cached is not None and cached[1] is not None:
+            known[hit.key] = cached[1]
+        # Fresh details, or a fresh record that the index has none: no need to ask.
+        fresh = cached is not None and now - cached[0] <= index.options.info_ttl
+        if not fresh and i < DETAILED and NAME_RE.fullmatch(hit.key):
+            missing.append(hit.key)
+    if fetch and missing and not index.options.offline:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
+            fetched = pool.map(lambda key: _quietly(index, key), missing)
+            known.update((k, i) for k, i in zip(missing, fetched, strict=True) if i is not None)
+    out = {}
+    for hit in hits:
+        info = known.get(hit.key)
+        version, summary = (info.latest, info.summary) if info else (None, None)
+        out[hit.key] = SearchHit(hit.name, "pypi", index.url, hit.match, version, summary)
+    return out
+
+
+def _quietly(index: PypiIndex, key: str) -> PackageInfo | None:
+    """A search shows what it can: a detail that cannot be fetched is left out, silently."""
+    try:
+        return index.details(key)
+    except (UserPkgError, OSError):
+        return None
+
+
+def _conda_results(
+    hits: list[Hit], channels: condasearch.Channels | None, notes: list[str]
+) -> dict[str, SearchHit]:
+    """conda hits (by name) with the latest version of the first channel that has each."""
+    if not hits or channels is None:
+        return {}
+    try:
+        found = condasearch.records(channels, [h.name for h in hits])
+    except BackendUnavailable as exc:
+        notes.append(f"conda versions are not shown: {exc.message}")
+        found = {}
+    out = {}
+    for hit in hits:
+        url, recs = found.get(hit.name, (channels.urls[0], []))
+        version = str(condasearch.newest(recs).version) if recs else None
+        out[hit.name] = SearchHit(hit.name, "conda", url, hit.match, version)
+    return out
+
+
+def info(name: str, sources: Sources, *, source: str | None = None) -> PackageInfo:
+    """One package's details: from PyPI, from the conda channels, or PyPI first, then conda."""
+    _check(source)
+    if source == "pypi":
+        return sources.pypi().details(name)
+    if source == "conda":
+        return condasearch.info(name, sources.conda)
+    on_pypi = NAME_RE.fullmatch(name.strip()) is not None
+    if not on_pypi and not _conda_name(name):
+        validate_name(name)  # raises InvalidSpec, in PyPI's words
+    index = sources.pypi()
+    unreachable: BackendUnavailable | None = None
+    if on_pypi:
+        try:
+            return index.details(name)
+        except PackageNotFound:
+            if not sources.conda.default_channels:
+                raise  # no conda channels to ask
+        except BackendUnavailable as exc:
+            unreachable = exc
+    try:
+        found = condasearch.info(name, sources.conda)
+    except PackageNotFound:
+        if unreachable is not None:
+            raise unreachable from None
+        if not on_pypi:
+            raise
+        channels = ", ".join(condasearch.channel_urls(sources.conda))
+        raise PackageNotFound(
+            f"no package named {name!r} on {index.label} or in the conda channels {channels}"
+        ) from None
+    except BackendUnavailable as exc:
+        if unreachable is not None or not on_pypi:
+            raise (unreachable or exc) from None
+        raise PackageNotFound(
+            f"no package named {name!r} on {index.label} (the conda channels could not be "
+            f"searched: {exc.message})"
+        ) from None
+    if unreachable is not None:
+        note = f"{index.label} could not be searched: {unreachable.message}"
+        found = replace(found, notes=(*found.notes, note))
+    return found
+
+
+def _conda_name(name: str) -> bool:
+    from .condaspecs import validate_name as conda_name
+
+    try:
+        conda_name(name)
+    except InvalidSpec:
+        return False
+    return True

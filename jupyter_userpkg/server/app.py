@@ -1,0 +1,45 @@
+"""Wiring the extension into a Jupyter server: config, service, jobs, events, routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.utils import url_path_join
+
+from ..core.config import UserPkg, load_config_files
+from ..core.service import UserPkgService
+from .handlers import ROUTES
+from .jobs import JobManager
+from .watch import EnvWatcher
+
+SCHEMAS = Path(__file__).parent / "schemas"
+JOB_EVENT = "https://events.jupyter.org/jupyter_userpkg/job/v1"
+ENV_EVENT = "https://events.jupyter.org/jupyter_userpkg/env/v1"
+
+
+def setup_handlers(server_app: Any) -> None:
+    """Register the event schemas and the handlers; the service is built from config."""
+    web_app = server_app.web_app
+    # The CLI's config files apply to the server too; the server's own config wins.
+    merged = load_config_files()
+    merged.merge(server_app.config)
+    config = UserPkg(config=merged)
+    service = UserPkgService.from_config(config)
+
+    logger = server_app.event_logger
+    for schema in ("job.yaml", "env.yaml"):
+        logger.register_event_schema(SCHEMAS / schema)
+
+    def emit_env(data: dict[str, Any]) -> None:
+        logger.emit(schema_id=ENV_EVENT, data=data)
+
+    watcher = EnvWatcher(service, emit_env, config.watch_interval)
+
+    def emit_job(data: dict[str, Any]) -> None:
+        logger.emit(schema_id=JOB_EVENT, data=data)
+
+    jobs = JobManager(emit_job, on_finished=lambda job: watcher.poke())
+    web_app.settings.update(userpkg_service=service, userpkg_jobs=jobs, userpkg_watcher=watcher)
+    base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
+    web_app.add_handlers(".*$", [(url_path_join(base, path), cls) for path, cls in ROUTES])

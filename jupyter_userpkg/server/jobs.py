@@ -1,0 +1,222 @@
+"""Jobs: long work (create, change, rollback, delete) run off the event loop.
+
+A request that changes an env answers at once with a job; the work runs in a
+worker thread through the command layer, as the CLI's would.  Jobs of one env
+run one after the other in the order they came (the pipeline's env lock would
+serialise them anyway; queueing here keeps the order and frees the threads);
+jobs of different envs run side by side.
+
+A job keeps its plan (from the pipeline's confirm step, before anything is
+touched), its progress events, and its result or error.  Every state change
+and progress event is also handed to ``emit`` (the server sends it on
+Jupyter's event bus).  Cancelling sets the job's cancel request, which the
+pipeline honours at its next safe point (:mod:`jupyter_userpkg.core.cancel`),
+leaving the env at its old revision; a queued job is simply never run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..commands.dispatch import Outcome, error_body
+from ..core import cancel
+from ..core.errors import Cancelled, JobNotFound
+from ..core.events import ProgressEvent
+
+#: Progress events a job keeps (a long download reports often; the newest are kept).
+MAX_EVENTS = 500
+#: Finished jobs remembered for ``GET jobs/{id}``.
+KEEP_FINISHED = 200
+#: Jobs that run at once (of different envs).  Jobs have threads of their own, so that
+#: however many run, reads (which use the loop's default executor) never wait for them.
+#: The threads stay for the server's life: a child's death signal follows its thread.
+MAX_RUNNING = 4
+
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+
+#: The work of a job: given a progress callback and a confirm callback, run one command.
+Work = Callable[[Callable[[ProgressEvent], None], Callable[[Any], bool]], Outcome]
+#: Where job events go: (job as an event dict) -> None, called on the event loop.
+Emit = Callable[[dict[str, Any]], None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Job:
+    """One job; mutated only by its manager (on the loop) and its worker (its events)."""
+
+    id: str
+    env: str
+    verb: str
+    command: str
+    state: str = "queued"
+    created: str = field(default_factory=_now)
+    started: str | None = None
+    finished: str | None = None
+    plan: dict[str, Any] | None = None
+    result: Any = None
+    error: dict[str, Any] | None = None
+    events: collections.deque[dict[str, Any]] = field(
+        default_factory=lambda: collections.deque(maxlen=MAX_EVENTS)
+    )
+    #: Events seen in all (``events`` keeps the newest MAX_EVENTS of them).
+    event_count: int = 0
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "env": self.env,
+            "verb": self.verb,
+            "command": self.command,
+            "state": self.state,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "cancel_requested": self.cancel.is_set(),
+            "plan": self.plan,
+            "events": list(self.events),
+            "event_count": self.event_count,
+            "result": self.result,
+            "error": self.error,
+        }
+
+    def events_after(self, seen: int) -> list[dict[str, Any]]:
+        """Events numbered ``seen`` and later that are still kept."""
+        first = self.event_count - len(self.events)
+        return list(self.events)[max(seen - first, 0) :]
+
+
+class JobManager:
+    """Runs jobs, one queue per env, and remembers them for a while."""
+
+    def __init__(self, emit: Emit, on_finished: Callable[[Job], Any] | None = None) -> None:
+        self._emit = emit
+        self._on_finished = on_finished
+        self._jobs: dict[str, Job] = {}
+        self._queues: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            MAX_RUNNING, thread_name_prefix="userpkg-job"
+        )
+
+    def submit(self, env: str, verb: str, command: str, work: Work) -> Job:
+        """Queue ``work`` on ``env``'s queue; the job is returned at once."""
+        job = Job(uuid.uuid4().hex, env, verb, command)
+        self._jobs[job.id] = job
+        self._forget_old()
+        task = asyncio.get_running_loop().create_task(self._run(job, work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._send(job)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise JobNotFound(
+                f"no job {job_id!r}: it never existed or finished long ago"
+                f" (the server keeps the last {KEEP_FINISHED} finished jobs)"
+            ) from None
+
+    def list(self, env: str | None = None) -> list[Job]:
+        return [j for j in self._jobs.values() if env is None or j.env == env]
+
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop: a queued one never runs, a running one stops at a safe point."""
+        job = self.get(job_id)
+        if job.state not in FINISHED:
+            job.cancel.set()
+            self._send(job)
+        return job
+
+    async def wait_all(self) -> None:
+        """Wait for every job (the server's shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------ internals
+
+    async def _run(self, job: Job, work: Work) -> None:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault(job.env.lower(), asyncio.Lock())
+        async with queue:
+            if job.cancel.is_set():
+                self._finish(job, "cancelled", error=error_body(Cancelled(cancel.MESSAGE)))
+                return
+            job.state, job.started = "running", _now()
+            self._send(job)
+
+            def progress(event: ProgressEvent) -> None:
+                data = event.to_dict()
+                data["time"] = time.time()
+                job.events.append(data)
+                job.event_count += 1
+                loop.call_soon_threadsafe(self._send, job, data)
+
+            def confirm(plan: Any) -> bool:
+                job.plan = plan.to_dict()
+                loop.call_soon_threadsafe(self._send, job)
+                return True
+
+            def run() -> Outcome:
+                with cancel.scope(job.cancel):
+                    return work(progress, confirm)
+
+            try:
+                outcome = await loop.run_in_executor(self._pool, run)
+            except Cancelled as exc:
+                self._finish(job, "cancelled", error=error_body(exc))
+            except BaseException as exc:  # every failure is the job's, in words
+                self._finish(job, "failed", error=error_body(exc))
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                data = outcome.data
+                if job.plan is None and isinstance(data, dict) and "plan" in data:
+                    job.plan = data["plan"]
+                job.result = data
+                self._finish(job, "succeeded")
+
+    def _finish(self, job: Job, state: str, *, error: dict[str, Any] | None = None) -> None:
+        job.state, job.finished, job.error = state, _now(), error
+        self._send(job)
+        job.done.set()
+        if self._on_finished is not None:
+            self._on_finished(job)
+
+    def _send(self, job: Job, event: dict[str, Any] | None = None) -> None:
+        data: dict[str, Any] = {"id": job.id, "env": job.env, "verb": job.verb, "state": job.state}
+        if event is not None:
+            data["event"] = {k: v for k, v in event.items() if k != "time"}
+        if job.error is not None:
+            data["error"] = job.error
+        self._emit(data)
+        # Wake the job's event streams.
+        task = asyncio.get_running_loop().create_task(self._notify(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify(self, job: Job) -> None:
+        async with job.changed:
+            job.changed.notify_all()
+
+    def _forget_old(self) -> None:
+        finished = [j for j in self._jobs.values() if j.state in FINISHED]
+        for job in finished[: max(len(finished) - KEEP_FINISHED, 0)]:
+            del self._jobs[job.id]

@@ -1,0 +1,128 @@
+"""A PyPI-style simple index on loopback, serving wheels the tests build.
+
+Real uv installs from it as from any index.  Files can be served slowly
+(``slow`` seconds per 64 KiB), so a test can act while uv is downloading:
+cancel a job, kill a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def build_wheel(directory: Path, name: str, version: str, *, padding: int = 0) -> Path:
+    """A pure-Python wheel of module ``name`` whose ``VERSION`` is ``version``.
+
+    ``padding`` bytes of incompressible data make the download take a while.
+    """
+    import os
+
+    dist = f"{name}-{version}"
+    files: dict[str, bytes] = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{dist}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test package\n"
+        ).encode(),
+        f"{dist}.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    if padding:
+        files[f"{name}/padding.bin"] = os.urandom(padding)
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist}.dist-info/RECORD,,")
+    files[f"{dist}.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = directory / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+    return wheel
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class LocalIndex:
+    """Serves every wheel of ``directory`` as a PEP 503 simple index."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.slow = 0.0
+        index = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            head = False
+
+            def do_HEAD(self) -> None:
+                self.head = True
+                self.do_GET()
+
+            def do_GET(self) -> None:
+                parts = [p for p in self.path.split("?")[0].split("/") if p]
+                if parts[:1] == ["simple"] and len(parts) == 1:
+                    names = sorted({w.name.split("-")[0] for w in index.wheels()})
+                    body = "".join(f'<a href="/simple/{n}/">{n}</a>\n' for n in names)
+                    return self._send(f"<html><body>{body}</body></html>".encode(), "text/html")
+                if parts[:1] == ["simple"] and len(parts) == 2:
+                    wheels = [w for w in index.wheels() if w.name.split("-")[0] == parts[1]]
+                    if not wheels:
+                        return self._send(b"not found", "text/plain", 404)
+                    links = "".join(
+                        f'<a href="/files/{w.name}#sha256={_sha256(w)}">{w.name}</a>\n'
+                        for w in wheels
+                    )
+                    return self._send(f"<html><body>{links}</body></html>".encode(), "text/html")
+                if parts[:1] == ["files"] and len(parts) == 2:
+                    path = index.directory / parts[1]
+                    if path.is_file():
+                        return self._send(path.read_bytes(), "application/octet-stream")
+                return self._send(b"not found", "text/plain", 404)
+
+            def _send(self, body: bytes, ctype: str, status: int = 200) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.head:
+                    return
+                for start in range(0, len(body), 65536):
+                    if index.slow and ctype == "application/octet-stream":
+                        time.sleep(index.slow)
+                    try:
+                        self.wfile.write(body[start : start + 65536])
+                    except OSError:
+                        return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wheels(self) -> Iterator[Path]:
+        return iter(sorted(self.directory.glob("*.whl")))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+
+    def __enter__(self) -> LocalIndex:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
