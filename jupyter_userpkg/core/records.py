@@ -57,11 +57,12 @@ class Package:
     requested: bool
 
     def to_dict(self) -> dict[str, Any]:
+        """DESIGN's ``package``: a conda package names its ``channel``, others their ``index``."""
         return {
             "name": self.name,
             "version": self.version,
             "source": self.source,
-            "index": self.index,
+            ("channel" if self.source == "conda" else "index"): self.index,
             "requested": self.requested,
         }
 

@@ -232,7 +232,16 @@ class LockedPackage:
 
 
 def parse_lock(text: str) -> dict[str, LockedPackage]:
-    """Packages of a pylock.toml, keyed by canonical name."""
+    """Packages of a pylock.toml, keyed by canonical name.
+
+    A committed lock never changes and is read again and again (listings, plans,
+    the server's package table): the parse of recent texts is kept.
+    """
+    return dict(_parse_lock(text))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_lock(text: str) -> dict[str, LockedPackage]:
     if not text.strip():
         return {}
     data = tomllib.loads(text)

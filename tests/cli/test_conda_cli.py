@@ -28,7 +28,7 @@ def test_conda_tour(cli: CLI, conda_channel: TestChannel) -> None:
     cli("install", "-n", "sci", "bar>=2")
     pkgs = {p["name"]: p for p in cli.json("list", "-n", "sci")}  # type: ignore[attr-defined, union-attr]
     assert pkgs["bar"]["version"] == "2.0" and pkgs["libfoo"]["version"] == "2.0"
-    assert pkgs["bar"]["source"] == "conda" and pkgs["bar"]["index"] == ch
+    assert pkgs["bar"]["source"] == "conda" and pkgs["bar"]["channel"] == ch
     cli("install", "-n", "sci", "--pypi", "tabulate")
     pkgs = {p["name"]: p for p in cli.json("list", "-n", "sci")}  # type: ignore[attr-defined, union-attr]
     assert pkgs["tabulate"]["source"] == "pypi" and pkgs["tabulate"]["requested"]
