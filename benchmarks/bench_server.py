@@ -138,6 +138,36 @@ def make_envs(envs_dir: Path, count: int, template: Path) -> None:
         shutil.copytree(template, envs_dir / f"e{i:03d}", symlinks=True)
 
 
+def compare_envs(
+    args: argparse.Namespace, tmp: Path, settings: dict[str, Any], envs_dir: Path
+) -> None:
+    """GET envs on this tree and on ``--tree``, two servers side by side, 20 and 100 envs."""
+    servers = {
+        "this tree": ServerProcess(tmp / "now", settings),
+        str(args.tree): ServerProcess(tmp / "before", settings, tree=args.tree.resolve()),
+    }
+    try:
+        clients = {name: Client(server.start()) for name, server in servers.items()}
+        for count in (20, 50, 100):
+            make_envs(envs_dir, count, envs_dir / "e000")
+            targets = {
+                f"GET userpkg/api/envs ({name})": (lambda c=c: c.timed("userpkg/api/envs"))
+                for name, c in clients.items()
+            }
+            n = len(next(iter(clients.values())).get("userpkg/api/envs"))
+            report(
+                f"before and after, {n} envs ({args.rounds // 4} rounds)",
+                measure(next(iter(clients.values())), targets, args.rounds // 4),
+                "GET userpkg/api/envs (this tree)",
+            )
+    finally:
+        for server in servers.values():
+            server.stop()
+    for path in envs_dir.iterdir():  # back to one copy: the main runs make their own
+        if path.name.startswith("e") and path.name != "e000":
+            shutil.rmtree(path)
+
+
 def _config(settings: dict[str, Any]) -> Any:
     from traitlets.config import Config
 
@@ -150,6 +180,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--no-install", action="store_true", help="skip the during-install runs")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="also time GET envs on the jupyter_userpkg of another checkout (an older revision)",
+    )
     args = parser.parse_args()
 
     from jupyter_userpkg.core.service import UserPkgService
@@ -184,6 +219,9 @@ def main() -> None:
         bare_rss = rss_mb(bare.proc.pid)  # type: ignore[union-attr]
     finally:
         bare.stop()
+
+    if args.tree is not None:
+        compare_envs(args, tmp, settings, envs_dir)
 
     server = ServerProcess(tmp / "home", settings)
     server.start()

@@ -77,11 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             status.clear()
     if isinstance(outcome, UserPkgError):
         return _fail(args, outcome)
-    if args.json:
-        print(json.dumps(outcome.data, indent=2))
-    else:
-        sys.stdout.write(render_text(outcome))
-    sys.stdout.flush()
+    try:
+        if args.json:
+            print(json.dumps(outcome.data, indent=2))
+        else:
+            sys.stdout.write(render_text(outcome))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`... | head`): what it read is what it wanted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if outcome.ok else 1
 
 

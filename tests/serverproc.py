@@ -30,9 +30,17 @@ class ServerProcess:
 
     token = "userpkg-test-token"
 
-    def __init__(self, home: Path, settings: dict[str, Any], *, extension: bool = True) -> None:
+    def __init__(
+        self,
+        home: Path,
+        settings: dict[str, Any],
+        *,
+        extension: bool = True,
+        tree: Path | None = None,
+    ) -> None:
         self.home = home
         self.extension = extension
+        self.tree = tree  # another checkout's jupyter_userpkg (PYTHONPATH), to compare
         self.settings = settings
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -57,8 +65,10 @@ class ServerProcess:
                 }
             )
         )
+        extra = {"PYTHONPATH": str(self.tree)} if self.tree else {}
         return {
             **os.environ,
+            **extra,
             "JUPYTER_CONFIG_DIR": str(config),
             "JUPYTER_DATA_DIR": str(self.home / "data"),
             "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
@@ -78,6 +88,7 @@ class ServerProcess:
                 "--ip=127.0.0.1",
                 f"--ServerApp.root_dir={self.home}",
             ],
+            cwd=self.home,
             env=env,
             stdout=log,
             stderr=log,

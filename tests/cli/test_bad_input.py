@@ -130,3 +130,13 @@ def test_bad_requirements_file(prepared: CLI, tmp_path: object) -> None:
     proc = prepared("create", "w3", "--from", str(req), check=False)
     assert_one_line_error(proc, "line 2", "not accepted")
     assert not (prepared.envs_dir / "w3").exists()
+
+
+def test_a_reader_that_stops_early_is_no_error(prepared: CLI) -> None:
+    """`jupyter userpkg envs --json | head -0`: no traceback when the pipe is closed."""
+    proc = prepared.popen("envs", "--json")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
