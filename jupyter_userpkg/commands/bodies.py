@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import InvalidRequest
+from ..core.errors import InvalidRequest, UserPkgError
 
 #: What each body may hold: field -> (type, required).  ``list`` means a list of strings.
 _FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
@@ -183,6 +183,16 @@ def _write_upload(upload: Mapping[str, str]) -> str:
     path = directory / name
     path.write_text(content, encoding="utf-8")
     return str(path)
+
+
+def scrub_upload(args: argparse.Namespace, exc: UserPkgError) -> UserPkgError:
+    """``exc`` naming an uploaded file by its own name, not by the server's temp path."""
+    path = getattr(args, "from_file", None)
+    if path and Path(path).parent.name.startswith("userpkg-upload-"):
+        for where in (str(Path(path).parent) + os.sep, str(Path(path).parent)):
+            exc.message = exc.message.replace(where, "")
+            exc.details = exc.details.replace(where, "") if exc.details else exc.details
+    return exc
 
 
 def discard_upload(args: argparse.Namespace) -> None:

@@ -17,7 +17,7 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import condameta
 from .errors import InvalidRequest, InvalidSpec
@@ -139,6 +139,24 @@ def _read_requirements(text: str, path: Path) -> Imported:
         raise InvalidSpec(f"{path.name}: {exc.message}") from None
 
 
+def _check_environment(data: dict[str, Any], path: Path) -> None:
+    """Every field of an environment file of the shape it must have, else say which."""
+    channels = data.get("channels") or []
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise InvalidSpec(f"{path.name}: 'channels' must be a list of channel names or URLs")
+    for dep in data.get("dependencies") or []:
+        if isinstance(dep, str):
+            continue
+        if isinstance(dep, dict) and set(dep) == {"pip"}:
+            pip = dep["pip"] or []
+            if isinstance(pip, list) and all(isinstance(p, str) for p in pip):
+                continue
+            raise InvalidSpec(f"{path.name}: the 'pip' entry must be a list of package specs")
+        raise InvalidSpec(
+            f"{path.name}: {dep!r} in 'dependencies' is neither a package spec nor a 'pip' list"
+        )
+
+
 def _read_environment(text: str, path: Path) -> Imported:
     import yaml
 
@@ -148,6 +166,7 @@ def _read_environment(text: str, path: Path) -> Imported:
         raise InvalidSpec(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("dependencies", []), list):
         raise InvalidSpec(f"{path.name} is not an environment file (no 'dependencies' list)")
+    _check_environment(data, path)
     python: str | None = None
     pip_specs: list[str] = []
     channels = [str(c) for c in data.get("channels") or []]

@@ -91,6 +91,8 @@ class UserPkgHandler(APIHandler):
         def work(progress: Any, confirm: Any) -> Outcome:
             try:
                 return dispatch(svc, args, progress=progress, confirm=confirm)
+            except UserPkgError as exc:
+                raise bodies.scrub_upload(args, exc) from None
             finally:
                 bodies.discard_upload(args)
 

@@ -104,3 +104,25 @@ def test_names_differ_in_more_than_case(svc: UserPkgService, envs_dir: Path) -> 
     ], outcomes
     assert list(outcomes.values()).count("created") == 1
     assert len(svc.list_envs()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("dependencies: [python=3.11, {pip: 3}]\n", "the 'pip' entry must be a list"),
+        ("dependencies: [python=3.11, {pip: [1, 2]}]\n", "the 'pip' entry must be a list"),
+        ("dependencies: [python=3.11, 7]\n", "neither a package spec nor a 'pip' list"),
+        ("dependencies: [{conda: x}]\n", "neither a package spec nor a 'pip' list"),
+        ("channels: conda-forge\ndependencies: [bar]\n", "'channels' must be a list"),
+    ],
+)
+def test_environment_files_of_the_wrong_shape_say_where(
+    tmp_path: Path, text: str, words: str
+) -> None:
+    from jupyter_userpkg.core.exports import read_import
+
+    path = tmp_path / "environment.yml"
+    path.write_text(text)
+    with pytest.raises(InvalidSpec) as err:
+        read_import(path)
+    assert words in err.value.message and "environment.yml" in err.value.message

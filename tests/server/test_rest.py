@@ -124,6 +124,11 @@ async def test_create_from_an_uploaded_file(api: Api, tmp_path: Path) -> None:
     assert job["state"] == "failed" and "userpkg-upload-" not in json.dumps(job["error"])
     code, _ = await api("GET", "envs", "up2")
     assert code == 404
+    # An error that names the file names it as the user called it.
+    odd = {"name": "environment.yml", "content": "name: x\ndependencies: [python=3.11, {pip: 3}]\n"}
+    job = await api.wait(await api.job("POST", "envs", body={"name": "up3", "file": odd}))
+    assert job["state"] == "failed" and "userpkg-upload-" not in json.dumps(job["error"])
+    assert "environment.yml" in job["error"]["message"], job["error"]
 
 
 async def test_cancel_while_waiting_for_another_writer(
