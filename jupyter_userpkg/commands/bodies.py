@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +55,7 @@ _TYPE_WORDS = {
 #: Files a new env can be made from, by the uploaded file's name (as ``create --from``).
 _IMPORT_SUFFIXES = (".txt", ".in", ".yml", ".yaml", ".toml", ".lock")
 _MAX_FILE = 2_000_000
+_PYTHON = re.compile(r"[0-9]+(\.[0-9]+){0,2}")
 
 
 def checked(body: Any, what: str) -> dict[str, Any]:
@@ -87,6 +89,8 @@ def parse_json(raw: bytes) -> Any:
         return {}
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise InvalidRequest("the request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"the request body is not valid JSON: {exc}") from None
 
@@ -95,6 +99,12 @@ def create_command(body: Any, *, dry_run: bool = False) -> argparse.Namespace:
     """``POST envs``: the ``create`` command; an uploaded file goes to a private temp file."""
     data = checked(body, "create")
     upload = checked(data["file"], "file") if "file" in data else None
+    python = data.get("python")
+    if python is not None and not _PYTHON.fullmatch(python):
+        # A command line may name an interpreter by path; a request may not.
+        raise InvalidRequest(
+            f"field 'python' must be a Python version such as 3.12, not {python!r}"
+        )
     return argparse.Namespace(
         verb="create",
         name=data["name"],
@@ -179,9 +189,17 @@ def _write_upload(upload: Mapping[str, str]) -> str:
     content = upload["content"]
     if len(content) > _MAX_FILE:
         raise InvalidRequest("field 'file': the file is larger than 2 MB")
+    if len(name) > 200 or "\0" in name:
+        raise InvalidRequest("field 'file': the file's name is not one a file can have")
     directory = Path(tempfile.mkdtemp(prefix="userpkg-upload-"))
     path = directory / name
-    path.write_text(content, encoding="utf-8")
+    try:
+        path.write_text(content, encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+        raise InvalidRequest(f"field 'file': cannot be read as a text file ({exc})") from None
     return str(path)
 
 

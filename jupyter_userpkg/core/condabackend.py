@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from . import cancel
 from .condameta import current_platform, installed_records
 from .condaspecs import spec_channel, spec_name
-from .errors import BackendUnavailable, PackageNotFound, Unsatisfiable
+from .errors import BackendUnavailable, Cancelled, PackageNotFound, Unsatisfiable
 from .events import Reporter
 from .options import CondaOptions, private_dir
 
@@ -248,12 +248,16 @@ def solve(
 
     try:
         records = attempt(options)
+    except Cancelled:
+        raise
     except Exception as exc:
         if type(exc).__name__ == "SolverError" or options.offline:
             raise _solve_error(exc, sources, specs, options) from None
         # A channel cannot be reached: what is cached still serves, said so.
         try:
             records = attempt(replace(options, offline=True))
+        except Cancelled:
+            raise
         except Exception:
             raise _solve_error(exc, sources, specs, options) from None
         if notes is not None:

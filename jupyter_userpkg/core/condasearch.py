@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import condabackend
 from .condaspecs import channel_url, validate_name
-from .errors import BackendUnavailable, PackageNotFound
+from .errors import BackendUnavailable, Cancelled, PackageNotFound
 from .namematch import NameIndex
 from .options import CondaOptions
 from .records import PackageInfo
@@ -103,6 +103,8 @@ def records(channels: Channels, names: Sequence[str]) -> dict[str, tuple[str, li
                 channel_relations="disabled",
             )
         )
+    except Cancelled:
+        raise
     except Exception as exc:
         raise BackendUnavailable(
             f"cannot read the package index of {', '.join(channels.urls)}: {exc}",

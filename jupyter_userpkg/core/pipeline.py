@@ -29,7 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import cancel, kernels, kinds
-from .errors import Declined, EnvExists, InvalidEnvName, TransactionFailed, UserPkgError
+from .errors import (
+    Declined,
+    EnvBusy,
+    EnvExists,
+    InvalidEnvName,
+    TransactionFailed,
+    UserPkgError,
+)
 from .events import Reporter
 from .kinds.base import (
     EMPTY_LOCK,
@@ -343,7 +350,8 @@ class Pipeline:
         locks = envs_dir / ".locks"
         for marker in locks.glob("*.creating") if locks.is_dir() else ():
             name = marker.name.removesuffix(".creating")
-            with self.lock(name):
+            # A create still running holds its lock: its marker is not debris (yet).
+            with contextlib.suppress(EnvBusy), EnvLock(self.ctx.store.lock_path(name), name, 0):
                 self.clear_debris(name)
 
     # ----------------------------------------------------------------- kernels

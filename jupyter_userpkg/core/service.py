@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import kernels
+from . import cancel, kernels
 from .errors import (
     EnvDamaged,
     EnvExists,
@@ -74,7 +75,7 @@ class UserPkgService:
         self.search_options = search_options or SearchOptions(
             offline=self.uv.offline or self.conda.offline
         )
-        self._listed: dict[str, tuple[tuple[int, bool], EnvInfo]] = {}
+        self._listed: dict[str, tuple[tuple[int, bool, int, int], EnvInfo]] = {}
 
     # The pipeline, the kinds and the engines load on the first change: reading
     # verbs (``envs``) start in the time of any Jupyter command.
@@ -162,9 +163,13 @@ class UserPkgService:
         a long-lived process (the server) reads only what changed since.
         """
         out = []
-        listed: dict[str, tuple[tuple[int, bool], EnvInfo]] = {}
+        listed: dict[str, tuple[tuple[int, bool, int, int], EnvInfo]] = {}
         for name, revision in self.store.listing().items():
-            stamp = (revision, self._kernel_of(name) is not None)
+            try:  # which revision directory: an env deleted and made again has a new one
+                made = os.stat(self.store.revisions_dir(name) / str(revision))
+            except OSError:
+                continue  # deleted while listed
+            stamp = (revision, self._kernel_of(name) is not None, made.st_ino, made.st_mtime_ns)
             known = self._listed.get(name)
             if known is not None and known[0] == stamp:
                 info = known[1]
@@ -331,7 +336,7 @@ class UserPkgService:
         except BaseException:
             # A first change that failed leaves no trace: not even the default env.
             if created_default and self.store.revisions(env) == [0]:
-                with contextlib.suppress(UserPkgError, OSError):
+                with contextlib.suppress(UserPkgError, OSError), cancel.shielded():
                     self.delete(env)
             raise
 

@@ -39,7 +39,7 @@ def setup_handlers(server_app: Any) -> None:
     def emit_job(data: dict[str, Any]) -> None:
         logger.emit(schema_id=JOB_EVENT, data=data)
 
-    jobs = JobManager(emit_job, on_finished=lambda job: watcher.poke())
+    jobs = JobManager(emit_job, on_finished=lambda job: watcher.poke(), log=server_app.log)
     web_app.settings.update(userpkg_service=service, userpkg_jobs=jobs, userpkg_watcher=watcher)
     base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
     web_app.add_handlers(".*$", [(url_path_join(base, path), cls) for path, cls in ROUTES])

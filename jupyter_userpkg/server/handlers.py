@@ -28,7 +28,7 @@ from ..core.errors import EnvExists, UserPkgError
 from ..core.names import DEFAULT_ENV, validate_env_name
 from ..core.service import UserPkgService
 from ..version import __version__
-from .jobs import FINISHED, JobManager
+from .jobs import FINISHED, INTERNAL, JobManager
 
 AUTH_RESOURCE = "userpkg"
 T = TypeVar("T")
@@ -46,6 +46,13 @@ def mapped(
         except UserPkgError as exc:
             self.set_status(exc.http_status)
             self.finish(json.dumps({"reason": exc.code, **error_body(exc)}))
+        except Exception as exc:  # a bug: in the log, and in words for the client
+            self.log.error(
+                "userpkg: %s %s failed", self.request.method, self.request.path, exc_info=exc
+            )
+            if not self._finished:
+                self.set_status(500)
+                self.finish(json.dumps({"reason": INTERNAL.code, **error_body(INTERNAL)}))
 
     return wrapper
 
@@ -265,7 +272,8 @@ class JobsHandler(UserPkgHandler):
     @mapped
     async def get(self) -> None:
         env = self.get_argument("env", None)
-        self.send([job.to_dict() for job in self.jobs.list(env)])
+        # The list carries each job's latest event; GET jobs/{id} has them all.
+        self.send([job.to_dict(events=False) for job in self.jobs.list(env)])
 
 
 class JobHandler(UserPkgHandler):
@@ -305,11 +313,12 @@ class JobEventsHandler(UserPkgHandler):
         self.set_header("Content-Type", STREAM)
         self.set_header("Cache-Control", "no-cache")
         while True:
-            for event in job.events_after(seen):
-                self.write(f"id: {seen}\nevent: progress\ndata: {json.dumps(event)}\n\n")
-                seen += 1
-            seen = max(seen, job.event_count)
-            if job.state in FINISHED:
+            finished = job.state in FINISHED  # before reading: no event comes after the end
+            first, events = job.events_after(seen)
+            for number, event in enumerate(events, first):
+                self.write(f"id: {number}\nevent: progress\ndata: {json.dumps(event)}\n\n")
+            seen = first + len(events)
+            if finished:
                 self.write(f"event: end\ndata: {json.dumps(job.to_dict())}\n\n")
                 break
             try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import logging
 import threading
 import time
 import uuid
@@ -29,7 +30,7 @@ from typing import Any
 
 from ..commands.dispatch import Outcome, error_body
 from ..core import cancel
-from ..core.errors import Cancelled, JobNotFound
+from ..core.errors import Cancelled, JobNotFound, TransactionFailed, UserPkgError
 from ..core.events import ProgressEvent
 
 #: Progress events a job keeps (a long download reports often; the newest are kept).
@@ -42,6 +43,11 @@ KEEP_FINISHED = 200
 MAX_RUNNING = 4
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+
+#: What a client is told of a bug (the server's log has the traceback).
+INTERNAL = TransactionFailed(
+    "internal error: the change could not be completed; the server's log has the details"
+)
 
 #: The work of a job: given a progress callback and a confirm callback, run one command.
 Work = Callable[[Callable[[ProgressEvent], None], Callable[[Any], bool]], Outcome]
@@ -76,8 +82,25 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    #: The worker thread adds events while the loop reads them.
+    _events_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def to_dict(self) -> dict[str, Any]:
+    def add_event(self, event: dict[str, Any]) -> None:
+        with self._events_lock:
+            self.events.append(event)
+            self.event_count += 1
+
+    def events_after(self, seen: int) -> tuple[int, list[dict[str, Any]]]:
+        """(number of the first event returned, the kept events numbered ``seen`` and later)."""
+        with self._events_lock:
+            first = self.event_count - len(self.events)
+            start = max(seen, first)
+            return start, list(self.events)[start - first :]
+
+    def to_dict(self, *, events: bool = True) -> dict[str, Any]:
+        with self._events_lock:
+            kept = list(self.events) if events else list(self.events)[-1:]
+            count = self.event_count
         return {
             "id": self.id,
             "env": self.env,
@@ -89,23 +112,24 @@ class Job:
             "finished": self.finished,
             "cancel_requested": self.cancel.is_set(),
             "plan": self.plan,
-            "events": list(self.events),
-            "event_count": self.event_count,
+            "events": kept,
+            "event_count": count,
             "result": self.result,
             "error": self.error,
         }
-
-    def events_after(self, seen: int) -> list[dict[str, Any]]:
-        """Events numbered ``seen`` and later that are still kept."""
-        first = self.event_count - len(self.events)
-        return list(self.events)[max(seen - first, 0) :]
 
 
 class JobManager:
     """Runs jobs, one queue per env, and remembers them for a while."""
 
-    def __init__(self, emit: Emit, on_finished: Callable[[Job], Any] | None = None) -> None:
+    def __init__(
+        self,
+        emit: Emit,
+        on_finished: Callable[[Job], Any] | None = None,
+        log: logging.Logger | None = None,
+    ) -> None:
         self._emit = emit
+        self._log = log or logging.getLogger(__name__)
         self._on_finished = on_finished
         self._jobs: dict[str, Job] = {}
         self._queues: dict[str, asyncio.Lock] = {}
@@ -138,11 +162,14 @@ class JobManager:
         return [j for j in self._jobs.values() if env is None or j.env == env]
 
     def cancel(self, job_id: str) -> Job:
-        """Ask a job to stop: a queued one never runs, a running one stops at a safe point."""
+        """Ask a job to stop: a queued one ends now, a running one at its next safe point."""
         job = self.get(job_id)
         if job.state not in FINISHED:
             job.cancel.set()
-            self._send(job)
+            if job.state == "queued":
+                self._finish(job, "cancelled", error=error_body(Cancelled(cancel.MESSAGE)))
+            else:
+                self._send(job)
         return job
 
     async def wait_all(self) -> None:
@@ -156,17 +183,13 @@ class JobManager:
         loop = asyncio.get_running_loop()
         queue = self._queues.setdefault(job.env.lower(), asyncio.Lock())
         async with queue:
-            if job.cancel.is_set():
-                self._finish(job, "cancelled", error=error_body(Cancelled(cancel.MESSAGE)))
+            if job.state in FINISHED:  # cancelled while it waited
                 return
-            job.state, job.started = "running", _now()
-            self._send(job)
 
             def progress(event: ProgressEvent) -> None:
                 data = event.to_dict()
                 data["time"] = time.time()
-                job.events.append(data)
-                job.event_count += 1
+                job.add_event(data)
                 loop.call_soon_threadsafe(self._send, job, data)
 
             def confirm(plan: Any) -> bool:
@@ -175,6 +198,10 @@ class JobManager:
                 return True
 
             def run() -> Outcome:
+                # Running from here (it may have waited for a thread of the pool).
+                if job.cancel.is_set():
+                    raise Cancelled(cancel.MESSAGE)
+                loop.call_soon_threadsafe(self._start, job)
                 with cancel.scope(job.cancel):
                     return work(progress, confirm)
 
@@ -182,8 +209,11 @@ class JobManager:
                 outcome = await loop.run_in_executor(self._pool, run)
             except Cancelled as exc:
                 self._finish(job, "cancelled", error=error_body(exc))
-            except BaseException as exc:  # every failure is the job's, in words
+            except UserPkgError as exc:
                 self._finish(job, "failed", error=error_body(exc))
+            except BaseException as exc:  # a bug: in the log, and in words for the client
+                self._log.error("job %s (%s) failed", job.id, job.command, exc_info=exc)
+                self._finish(job, "failed", error=error_body(INTERNAL))
                 if not isinstance(exc, Exception):
                     raise
             else:
@@ -193,7 +223,14 @@ class JobManager:
                 job.result = data
                 self._finish(job, "succeeded")
 
+    def _start(self, job: Job) -> None:
+        if job.state == "queued":
+            job.state, job.started = "running", _now()
+            self._send(job)
+
     def _finish(self, job: Job, state: str, *, error: dict[str, Any] | None = None) -> None:
+        if job.state in FINISHED:
+            return
         job.state, job.finished, job.error = state, _now(), error
         self._send(job)
         job.done.set()

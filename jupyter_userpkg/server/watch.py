@@ -14,11 +14,13 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from tornado.ioloop import PeriodicCallback
+
 from ..core.records import EnvInfo
 from ..core.service import UserPkgService
 
-#: What a client needs to notice: the revision, the kind (``broken``) and the kernel.
-Stamp = tuple[int, str, str | None]
+#: What a client sees of an env in a listing.
+Stamp = tuple[int, str, str | None, int, str]
 
 
 class EnvWatcher:
@@ -31,31 +33,36 @@ class EnvWatcher:
         self.emit = emit
         self.interval = interval
         self._seen: dict[str, Stamp] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._timer: PeriodicCallback | None = None
+        self._looking: asyncio.Task[None] | None = None
+        self._again = False
 
     def start(self) -> None:
-        if self._task is None and self.interval > 0:
-            self._task = asyncio.get_running_loop().create_task(self._loop())
+        """Look every ``interval`` seconds from now on (idempotent)."""
+        if self._timer is None and self.interval > 0:
+            # A timer, not a task that sleeps: nothing is left pending when the loop stops.
+            self._timer = PeriodicCallback(self.poke, self.interval * 1000)
+            self._timer.start()
+            self.poke()
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def poke(self) -> None:
-        """Look now (after a job of the server finished)."""
-        self._wake.set()
+        """Look now (on the timer, and after a job of the server finished)."""
+        if self._looking is None or self._looking.done():
+            self._looking = asyncio.get_running_loop().create_task(self._look_quietly())
+        else:  # a look is under way, and may have begun before what the poke is about
+            self._again = True
 
-    async def _loop(self) -> None:
-        while True:
+    async def _look_quietly(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
             with contextlib.suppress(Exception):  # a look that fails is retried next time
                 await self.look()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
 
     async def look(self) -> None:
         envs = await asyncio.to_thread(self.service.list_envs)
@@ -73,4 +80,4 @@ class EnvWatcher:
 
 
 def _stamp(info: EnvInfo) -> Stamp:
-    return (info.revision, info.kind, info.kernel)
+    return (info.revision, info.kind, info.kernel, info.packages, info.python)

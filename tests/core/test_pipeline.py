@@ -168,3 +168,12 @@ def test_no_kind_branches_outside_the_kinds() -> None:
         for line in _kind_branches(path.read_text(encoding="utf-8"))
     ]
     assert branches == []
+
+
+def test_a_listing_sees_an_env_made_again_under_its_name(svc: UserPkgService) -> None:
+    """A long-lived process keeps listed summaries: one deleted and made again is read anew."""
+    svc.create("x", kind="venv", kernel=False, specs=["tabulate==0.9.0"])
+    assert [(e.name, e.packages) for e in svc.list_envs()] == [("x", 1)]
+    svc.delete("x")
+    svc.create("x", kind="venv", kernel=False)
+    assert [(e.name, e.packages) for e in svc.list_envs()] == [("x", 0)]
