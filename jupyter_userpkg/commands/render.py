@@ -13,16 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..core.errors import UserPkgError
     from ..core.events import ProgressEvent
-    from ..core.records import (
-        Change,
-        EnvInfo,
-        Package,
-        PackageInfo,
-        Plan,
-        Result,
-        RevisionRecord,
-        SearchResult,
-    )
+    from ..core.records import Change, EnvInfo, Package, Plan, Result, RevisionRecord
+    from ..core.searchrecords import PackageInfo, SearchResult
     from .dispatch import Outcome
 
 #: The longest message a status line shows; longer ones are cut with an ellipsis.

@@ -21,7 +21,7 @@ from .condaspecs import channel_url, validate_name
 from .errors import BackendUnavailable, Cancelled, PackageNotFound
 from .namematch import NameIndex
 from .options import CondaOptions
-from .records import PackageInfo
+from .searchrecords import PackageInfo
 
 if TYPE_CHECKING:
     from rattler import RepoDataRecord

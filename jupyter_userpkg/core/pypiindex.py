@@ -32,7 +32,7 @@ from . import pypipages
 from .errors import BackendUnavailable, InvalidSpec, PackageNotFound
 from .namematch import NameIndex
 from .options import SearchOptions, UvOptions, private_dir
-from .records import PackageInfo
+from .searchrecords import PackageInfo
 from .specs import canonical_name
 from .store import atomic_write
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .namematch import normalize
-from .records import PackageInfo
+from .searchrecords import PackageInfo
 
 if TYPE_CHECKING:
     import httpx

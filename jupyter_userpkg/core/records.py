@@ -1,8 +1,9 @@
 """Frozen records shared by the core and every front end.
 
 Their ``to_dict`` methods produce the JSON shapes of DESIGN.md (``env``,
-``package``, ``revision``, ``change``, ``plan``, and those of ``search`` and
-``info``) used by ``--json``, the REST API and the panel alike.
+``package``, ``revision``, ``change``, ``plan``) used by ``--json``, the REST
+API and the panel alike.  Those of ``search`` and ``info`` are in
+:mod:`.searchrecords` (listing envs need not build them).
 """
 
 from __future__ import annotations
@@ -189,107 +190,6 @@ class Result:
             "applied": self.applied,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One package a search found: where, how well it matched, what is known of it."""
-
-    name: str
-    source: Literal["pypi", "conda"]
-    #: The index URL (PyPI) or the channel URL (conda) it comes from.
-    where: str
-    match: Literal["exact", "prefix", "substring"]
-    version: str | None = None
-    summary: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "source": self.source,
-            ("index" if self.source == "pypi" else "channel"): self.where,
-            "version": self.version,
-            "summary": self.summary,
-            "match": self.match,
-        }
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A search: the hits, ranked; notes for the user; whether caches stood in for the network."""
-
-    query: str
-    results: tuple[SearchHit, ...]
-    notes: tuple[str, ...] = ()
-    offline: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "results": [h.to_dict() for h in self.results],
-            "notes": list(self.notes),
-            "offline": self.offline,
-        }
-
-
-@dataclass(frozen=True)
-class PackageInfo:
-    """What ``info`` says of one package, from an index (PyPI) or a channel (conda)."""
-
-    name: str
-    source: Literal["pypi", "conda"]
-    where: str
-    summary: str | None = None
-    #: Newest first.
-    versions: tuple[str, ...] = ()
-    latest: str | None = None
-    license: str | None = None
-    home_page: str | None = None
-    requires_python: str | None = None
-    notes: tuple[str, ...] = ()
-    offline: bool = False
-    #: conda only: the latest build's dependencies and subdir.
-    depends: tuple[str, ...] = ()
-    subdir: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "source": self.source,
-            ("index" if self.source == "pypi" else "channel"): self.where,
-            "summary": self.summary,
-            "versions": list(self.versions),
-            "latest": self.latest,
-            "license": self.license,
-            "home_page": self.home_page,
-            "requires_python": self.requires_python,
-            "notes": list(self.notes),
-            "offline": self.offline,
-        }
-        if self.source == "conda":
-            out["depends"] = list(self.depends)
-            out["subdir"] = self.subdir
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PackageInfo:
-        """The inverse of :meth:`to_dict` (details are cached on disk in this shape)."""
-        source: Literal["pypi", "conda"] = "conda" if data.get("source") == "conda" else "pypi"
-        return cls(
-            name=str(data["name"]),
-            source=source,
-            where=str(data.get("index" if source == "pypi" else "channel") or ""),
-            summary=data.get("summary"),
-            versions=tuple(str(v) for v in data.get("versions", ())),
-            latest=data.get("latest"),
-            license=data.get("license"),
-            home_page=data.get("home_page"),
-            requires_python=data.get("requires_python"),
-            notes=tuple(str(n) for n in data.get("notes", ())),
-            offline=bool(data.get("offline", False)),
-            depends=tuple(str(d) for d in data.get("depends", ())),
-            subdir=data.get("subdir"),
-        )
 
 
 #: Confirmation callback: sees the plan before anything is touched, returns whether to apply it.

@@ -23,7 +23,7 @@ from .errors import BackendUnavailable, InvalidRequest, InvalidSpec, PackageNotF
 from .namematch import QUERY_RE, Hit
 from .options import CondaOptions, SearchOptions, UvOptions
 from .pypiindex import NAME_RE, PypiIndex, index_url, validate_name
-from .records import PackageInfo, SearchHit, SearchResult
+from .searchrecords import PackageInfo, SearchHit, SearchResult
 
 SOURCES = ("pypi", "conda")
 MAX_LIMIT = 1000

@@ -29,16 +29,7 @@ from .errors import (
 )
 from .names import DEFAULT_ENV, validate_env_name
 from .options import CondaOptions, SearchOptions, UvOptions
-from .records import (
-    CheckFn,
-    ConfirmFn,
-    EnvInfo,
-    Package,
-    PackageInfo,
-    Result,
-    RevisionRecord,
-    SearchResult,
-)
+from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecord
 from .store import EnvStore
 
 if TYPE_CHECKING:
@@ -46,6 +37,7 @@ if TYPE_CHECKING:
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
     from .search import Sources
+    from .searchrecords import PackageInfo, SearchResult
 
 __all__ = ["CheckFn", "ConfirmFn", "UserPkgService"]
 

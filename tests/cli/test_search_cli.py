@@ -10,7 +10,7 @@ import pytest
 from jupyter_userpkg.commands.grammar import parse_command
 from jupyter_userpkg.commands.render import info_lines, search_lines
 from jupyter_userpkg.core.errors import BadCommandLine
-from jupyter_userpkg.core.records import PackageInfo, SearchHit, SearchResult
+from jupyter_userpkg.core.searchrecords import PackageInfo, SearchHit, SearchResult
 from tests.conda_channel import TestChannel
 from tests.conftest import CLI
 from tests.searchindex import Project, SearchIndex
