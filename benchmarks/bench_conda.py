@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 import rattler
 
-from jupyter_userpkg.core import condabackend, condameta, condaspecs
+from jupyter_userpkg.core import condabackend, condainstall, condameta, condaspecs
 from jupyter_userpkg.core.options import CondaOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -201,7 +201,7 @@ def bench_link(loop: Loop, work: Path, url: str, runs: int) -> list[Any]:
         loop.run(rattler.install(records, prefix, cache_dir=pkgs, show_progress=False))
 
     def ours(prefix: Path) -> None:
-        condabackend.install(prefix, records, options=options)
+        condainstall.install(prefix, records, options=options)
 
     bare(fresh())  # fills the package cache (extraction), untimed
     ours(fresh())  # warms the engine's side, untimed
@@ -232,7 +232,7 @@ def bench_disk(work: Path, records: list[Any]) -> None:
     envs = [work / "envs" / f"env{i}" for i in range(10)]
     start = time.perf_counter()
     for env in envs:
-        condabackend.install(env, records, options=options)
+        condainstall.install(env, records, options=options)
     took = time.perf_counter() - start
     cache = disk_use([pkgs])
     ten = disk_use(envs)

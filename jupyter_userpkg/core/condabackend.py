@@ -18,7 +18,6 @@ rattler is imported lazily: layer and venv users never pay for it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
 import os
@@ -28,13 +27,12 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import cancel
-from .condameta import current_platform, installed_records
-from .condaspecs import spec_channel, spec_name
-from .errors import BackendUnavailable, Cancelled, PackageNotFound, Unsatisfiable
-from .events import Reporter
+from .condameta import current_platform
+from .condaspecs import Restriction, spec_channel, spec_name, spec_restriction
+from .errors import BackendUnavailable, Cancelled, PackageNotFound, Unsatisfiable, UserPkgError
 from .options import CondaOptions, private_dir
 
 if TYPE_CHECKING:
@@ -229,26 +227,37 @@ def solve(
     """
     import rattler
 
+    restrictions = [r for r in map(spec_restriction, specs) if r is not None]
     sources = list(dict.fromkeys(list(channels) + _spec_channels(specs, options)))
+    sources += [u for r in restrictions for u in r.channels if u not in sources]
     refresh(options, sources, force=refresh_all)
+    # The solver takes locked records as candidates: none that a restriction refuses.
+    locked = [
+        r
+        for r in locked
+        if all(res.admits(r) for res in restrictions if res.name == r.name.normalized)
+    ]
 
     def attempt(opts: CondaOptions) -> list[RepoDataRecord]:
-        return run(
-            rattler.solve(
-                sources,
-                list(specs),
-                gateway=gateway(opts),
-                platforms=platforms(),
-                locked_packages=list(locked),
-                pinned_packages=list(pinned),
-                virtual_packages=virtual_packages(),
-                timeout=datetime.timedelta(minutes=5),
+        first = _restricted(restrictions, sources, opts)
+        return _unmarked(
+            run(
+                rattler.solve(
+                    [*first, *sources],
+                    list(specs),
+                    gateway=gateway(opts),
+                    platforms=platforms(),
+                    locked_packages=list(locked),
+                    pinned_packages=list(pinned),
+                    virtual_packages=virtual_packages(),
+                    timeout=datetime.timedelta(minutes=5),
+                )
             )
         )
 
     try:
         records = attempt(options)
-    except Cancelled:
+    except (Cancelled, UserPkgError):
         raise
     except Exception as exc:
         if type(exc).__name__ == "SolverError" or options.offline:
@@ -256,7 +265,7 @@ def solve(
         # A channel cannot be reached: what is cached still serves, said so.
         try:
             records = attempt(replace(options, offline=True))
-        except Cancelled:
+        except (Cancelled, UserPkgError):
             raise
         except Exception:
             raise _solve_error(exc, sources, specs, options) from None
@@ -267,6 +276,67 @@ def solve(
     finally:
         _mark_fetched(options, sources)
     return list(records)
+
+
+#: Marks the channel of a record served by :class:`_Candidates` (a channel of its own).
+_RESTRICTED = "#restricted"
+
+
+class _Candidates:
+    """A source serving, for each restricted name, only the records its restriction admits.
+
+    It comes first among the sources: under strict channel priority a name it
+    serves is taken from it alone, so the solver never sees the other records
+    of that name.  Its records carry a channel of their own for that (their
+    channel with a mark); :func:`_unmarked` gives them back their channel.
+    """
+
+    def __init__(self, records: list[RepoDataRecord]) -> None:
+        self.records = records
+
+    async def fetch_package_records(self, platform: Any, name: Any) -> list[RepoDataRecord]:
+        return [
+            r
+            for r in self.records
+            if r.name.normalized == name.normalized and r.subdir == str(platform)
+        ]
+
+    def package_names(self, platform: Any) -> list[str]:
+        return sorted({r.name.normalized for r in self.records if r.subdir == str(platform)})
+
+
+def _restricted(
+    restrictions: Sequence[Restriction], sources: list[str], options: CondaOptions
+) -> list[Any]:
+    """A :class:`_Candidates` for the restricted names (none when there is none)."""
+    from rattler import RepoDataRecord
+
+    if not restrictions:
+        return []
+    records: list[RepoDataRecord] = []
+    for res in restrictions:
+        where = list(res.channels) or sources
+        found = run(gateway(options).query(where, platforms(), [res.name], recursive=False))
+        admitted = [
+            r for per in found for r in per if r.name.normalized == res.name and res.admits(r)
+        ]
+        if not admitted:
+            raise PackageNotFound(f"no package {res.text()} in the channels {', '.join(where)}")
+        records += [
+            RepoDataRecord(r, r.file_name, r.url, str(r.channel) + _RESTRICTED) for r in admitted
+        ]
+    return [_Candidates(records)]
+
+
+def _unmarked(records: Sequence[RepoDataRecord]) -> list[RepoDataRecord]:
+    from rattler import RepoDataRecord
+
+    return [
+        RepoDataRecord(r, r.file_name, r.url, str(r.channel).removesuffix(_RESTRICTED))
+        if str(r.channel).endswith(_RESTRICTED)
+        else r
+        for r in records
+    ]
 
 
 def _spec_channels(specs: Iterable[MatchSpec], options: CondaOptions) -> list[str]:
@@ -335,29 +405,56 @@ def _fetch_error(text: str, sources: list[str], options: CondaOptions) -> Except
 def _not_found(
     name: str, wanted: str, sources: list[str], specs: Sequence[MatchSpec], options: CondaOptions
 ) -> Exception:
-    """A name no channel has, or a version of it that none has: tell which."""
+    """A name no channel has, or a version of it that none has: tell which, for every spec.
+
+    The solver names the first spec it cannot meet; the others are looked up
+    here, so that a file with several missing packages names them all at once.
+    """
     where = ", ".join(sources)
-    asked = any(s.name is not None and spec_name(s) == name for s in specs)
+    asked = {spec_name(s): s for s in specs if s.name is not None}
+    names = list(dict.fromkeys([name, *asked]))
     try:
-        found = run(
-            gateway(options).query(sources, platforms(), [name], recursive=False),
-        )
+        found = run(gateway(options).query(sources, platforms(), names, recursive=False))
         records = [r for per_channel in found for r in per_channel]
     except Exception:
         records = []
-    if not records:
-        return PackageNotFound(f"no package named {name!r} in the channels {where}")
-    versions = sorted({r.version for r in records})
-    shown = ", ".join(str(v) for v in versions[-8:])
-    if asked:
+    by_name: dict[str, list[Any]] = {n: [] for n in names}
+    for r in records:
+        by_name.setdefault(str(r.name.normalized), []).append(r)
+    if name not in asked:  # a dependency, not a request
+        if not by_name[name]:
+            return PackageNotFound(f"no package named {name!r} in the channels {where}")
         return PackageNotFound(
-            f"no version of {name} matches {wanted.strip() or '*'!r} in the channels {where} "
-            f"(available: {shown}); the platform is {current_platform()}",
+            f"{name} is needed but no version of it fits this platform or the other packages "
+            f"(available: {_versions(by_name[name])})"
         )
-    return PackageNotFound(
-        f"{name} is needed but no version of it fits this platform or the other packages "
-        f"(available: {shown})"
-    )
+    absent = [n for n in names if n in asked and not by_name[n]]
+    unmet = [
+        n
+        for n in names
+        if n in asked and by_name[n] and not any(asked[n].matches(r) for r in by_name[n])
+    ]
+    if name not in absent and name not in unmet:
+        unmet.insert(0, name)  # the solver's word for it (rattler's matching can differ)
+    parts = []
+    if absent:
+        quoted = ", ".join(repr(n) for n in absent)
+        parts.append(f"no package named {quoted} in the channels {where}")
+    for n in unmet:
+        spec = str(asked[n].version or "*") if n != name else (wanted.strip() or "*")
+        parts.append(
+            f"no version of {n} matches {spec!r} in the channels {where} "
+            f"(available: {_versions(by_name[n])})"
+        )
+    message = "; ".join(parts)
+    if unmet:
+        message += f"; the platform is {current_platform()}"
+    return PackageNotFound(message)
+
+
+def _versions(records: Sequence[Any]) -> str:
+    versions = sorted({r.version for r in records})
+    return ", ".join(str(v) for v in versions[-8:])
 
 
 def query_names(channels: Sequence[str], options: CondaOptions) -> set[str]:
@@ -367,113 +464,3 @@ def query_names(channels: Sequence[str], options: CondaOptions) -> set[str]:
     except Exception as exc:
         raise _fetch_error(str(exc), list(channels), options) from None
     return {str(getattr(n, "normalized", n)) for n in names}
-
-
-# ---------------------------------------------------------------- installing
-
-
-def install(
-    prefix: Path,
-    records: Sequence[RepoDataRecord],
-    *,
-    options: CondaOptions,
-    on_event: Reporter | None = None,
-    links: int | None = None,
-) -> None:
-    """Make the prefix hold exactly ``records`` (rattler computes the difference).
-
-    ``on_event`` hears ``download`` (bytes of each package), ``remove`` and
-    ``install`` (packages unlinked, and linked of ``links``) in the caller's thread.
-    """
-    import rattler
-
-    prefix.mkdir(parents=True, exist_ok=True)
-    reporter = _InstallReporter(links)
-    try:
-        run(
-            rattler.install(
-                list(records),
-                prefix,
-                installed_packages=installed_records(prefix),
-                package_cache=package_cache(options),
-                show_progress=False,
-                execute_link_scripts=False,
-                reporter=cast(Any, reporter) if on_event is not None else None,
-            ),
-            cancellable=False,
-            while_waiting=(lambda: reporter.drain(on_event)) if on_event is not None else None,
-        )
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:
-        text = str(exc).strip()
-        raise BackendUnavailable(
-            f"installing conda packages failed: {text.splitlines()[0] if text else exc}",
-            details=text,
-        ) from None
-    finally:
-        if on_event is not None:
-            with contextlib.suppress(Exception):  # progress never hides the outcome
-                reporter.drain(on_event)
-
-
-class _InstallReporter:
-    """rattler's installer callbacks, queued for the thread that waits on the install.
-
-    The callbacks run on rattler's threads; a front end's progress callback
-    (a notebook cell's display) must run in the caller's thread, so events
-    wait in a queue that :meth:`drain` empties there.
-    """
-
-    def __init__(self, links: int | None) -> None:
-        import queue
-
-        self.events: queue.SimpleQueue[tuple[str, str, int | None, int | None]] = (
-            queue.SimpleQueue()
-        )
-        self.links = links
-        self.linked = 0
-        self.unlinked = 0
-        self.counting = threading.Lock()  # callbacks arrive on several of rattler's threads
-        self.names: dict[int, str] = {}
-        self.downloads: dict[int, str] = {}
-
-    def on_populate_cache_start(self, operation: int, package_name: str) -> int:
-        self.names[operation] = package_name
-        return operation
-
-    def on_download_start(self, cache_entry: int) -> int:
-        self.downloads[cache_entry] = self.names.get(cache_entry, "")
-        return cache_entry
-
-    def on_download_progress(self, download_idx: int, progress: int, total: int | None) -> None:
-        self.events.put(("download", self.downloads.get(download_idx, ""), progress, total))
-
-    def on_unlink_start(self, operation: int, package_name: str) -> int:
-        with self.counting:
-            self.unlinked += 1
-            self.events.put(("remove", package_name, self.unlinked, None))
-        return operation
-
-    def on_link_start(self, operation: int, package_name: str) -> int:
-        with self.counting:
-            self.linked += 1
-            self.events.put(("install", package_name, self.linked, self.links))
-        return operation
-
-    def drain(self, on_event: Reporter) -> None:
-        import queue
-
-        last_download: dict[str, tuple[int | None, int | None]] = {}
-        while True:
-            try:
-                phase, name, done, total = self.events.get_nowait()
-            except queue.Empty:
-                break
-            if phase == "download":  # many per package: keep the latest of each
-                last_download[name] = (done, total)
-                continue
-            verb = "linking" if phase == "install" else "unlinking"
-            on_event(phase, f"{verb} {name}", package=name, done=done, total=total)
-        for name, (done, total) in last_download.items():
-            on_event("download", f"downloading {name}", package=name, done=done, total=total)

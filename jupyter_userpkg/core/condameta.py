@@ -4,7 +4,7 @@
   owns, the Python distributions each installs;
 * the env's conda lock (the pixi.lock format rattler reads and writes): its
   packages as :class:`CondaLocked` summaries (read as YAML), its records for
-  :func:`condabackend.install` (read by rattler), and :class:`SolvedLock`, a
+  :func:`condainstall.install` (read by rattler), and :class:`SolvedLock`, a
   solve's records that are written out as a lock only when a plan is applied.
 """
 

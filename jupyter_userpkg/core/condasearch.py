@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from . import condabackend
-from .condaspecs import channel_url, validate_name
+from . import condabackend, condaspecs
+from .condaspecs import validate_name
 from .errors import BackendUnavailable, Cancelled, PackageNotFound
 from .namematch import NameIndex
 from .options import CondaOptions
@@ -47,7 +47,11 @@ class Channels:
 
 def channel_urls(options: CondaOptions) -> tuple[str, ...]:
     """The configured default channels as URLs; BackendUnavailable when there are none."""
-    urls = tuple(channel_url(c, options.channel_alias) for c in options.default_channels)
+    urls = tuple(
+        url
+        for c in options.default_channels
+        for url in condaspecs.channel_urls(c, options.channel_alias)
+    )
     if not urls:
         raise BackendUnavailable(
             "no conda channels are configured; set UserPkg.default_channels to search them"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import condabackend, condameta, condaspecs, uvbackend
+from .. import condabackend, condainstall, condameta, condaspecs, uvbackend
 from ..errors import InvalidRequest, InvalidSpec, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
@@ -90,7 +90,7 @@ class CondaKind:
             or list(imported.channels if imported else ())
             or list(ctx.conda.default_channels)
         )
-        urls = list(dict.fromkeys(condaspecs.channel_url(c, alias) for c in sources))
+        urls = list(dict.fromkeys(u for c in sources for u in condaspecs.channel_urls(c, alias)))
         manifest = Manifest(
             request.name,
             self.name,
@@ -239,7 +239,7 @@ class CondaKind:
         if leaving:
             uvbackend.install_pinned(python, EMPTY_LOCK, remove=leaving, options=ctx.uv)
         if any(c.source == "conda" for c in plan.changes):
-            condabackend.install(
+            condainstall.install(
                 prefix,
                 condameta.records_of(plan.conda_lock),
                 options=ctx.conda,

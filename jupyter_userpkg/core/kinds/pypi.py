@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 import time
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import uvbackend
-from ..errors import InvalidRequest, PackageNotFound
+from ..errors import InvalidRequest, PackageNotFound, UserPkgError
 from ..events import Reporter
 from ..options import UvOptions
 from ..records import Action, Change
@@ -51,18 +51,67 @@ def solve_layer(
     """
     if not requirements:
         return EMPTY_LOCK
-    text = uvbackend.compile_lock(
-        python,
-        list(requirements),
-        options=options,
-        constraints=constraints,
-        preferences=current_lock if parse_lock(current_lock) else "",
-        upgrade=upgrade,
-        upgrade_packages=upgrade_packages,
-        python_version=python_version,
-        on_line=report.uv_lines(),
-    )
+    constraints = list(constraints)
+
+    def compile_lock(reqs: Sequence[str]) -> str:
+        return uvbackend.compile_lock(
+            python,
+            list(reqs),
+            options=options,
+            constraints=constraints,
+            preferences=current_lock if parse_lock(current_lock) else "",
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+            python_version=python_version,
+            on_line=report.uv_lines(),
+        )
+
+    try:
+        text = compile_lock(requirements)
+    except PackageNotFound as exc:
+        raise _every_missing(exc, requirements, compile_lock) from None
     return drop_held(text, held) if held else text
+
+
+#: How uv's resolver names the requested packages the index does not have.
+_NOT_ON_INDEX = "package not found on the index: "
+
+
+def _every_missing(
+    first: PackageNotFound,
+    requirements: Sequence[str],
+    compile_lock: Callable[[Sequence[str]], str],
+) -> PackageNotFound:
+    """uv names one missing package a solve: solve again without it until all are named."""
+    from packaging.requirements import Requirement
+
+    def missing_of(exc: PackageNotFound) -> set[str]:
+        if not exc.message.startswith(_NOT_ON_INDEX):
+            return set()
+        return {canonical_name(n) for n in exc.message[len(_NOT_ON_INDEX) :].split(", ")}
+
+    missing = missing_of(first)
+    names = {req: canonical_name(Requirement(req).name) for req in requirements}
+    for _ in requirements:  # each round drops at least one requirement
+        rest = [req for req in requirements if names[req] not in missing]
+        if len(rest) == len(requirements) or not rest:
+            break
+        try:
+            compile_lock(rest)
+        except PackageNotFound as exc:
+            more = missing_of(exc) - missing
+            if not more:
+                break
+            missing |= more
+            continue
+        except UserPkgError:  # the others conflict too: the missing ones come first
+            break
+        break
+    if len(missing) < 2:
+        return first
+    ordered = [n for n in dict.fromkeys(names.values()) if n in missing]
+    ordered += sorted(missing - set(ordered))  # a missing dependency, not a request
+    return PackageNotFound(_NOT_ON_INDEX + ", ".join(ordered), details=first.details)
 
 
 def timed_solve(report: Reporter, message: str) -> Timer:
