@@ -1,14 +1,40 @@
 import {
+  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import {
+  Dialog,
+  ICommandPalette,
+  InputDialog,
+  showDialog
+} from '@jupyterlab/apputils';
+
+import { INotebookTracker } from '@jupyterlab/notebook';
+
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+
+import { splitList } from './components/CreateForm';
+
+import { downloadFile } from './download';
 
 import { packageIcon } from './icons';
 
-import { UserPkgPanel } from './panel';
+import { KernelFollower } from './kernels';
+
+import { UserPkgModel } from './model';
+
+import { UserPkgService } from './service';
+
+import { ExportFormat } from './tokens';
+
+import { IPanelActions, UserPkgPanel } from './widget';
 
 /**
  * Identifier of the jupyter-userpkg main plugin.
@@ -16,30 +42,185 @@ import { UserPkgPanel } from './panel';
 const PLUGIN_ID = 'jupyter-userpkg:plugin';
 
 /**
- * Adds the "Packages" panel to the left sidebar.
+ * The commands of the Packages panel.
+ */
+export namespace CommandIDs {
+  export const open = 'userpkg:open';
+  export const createEnv = 'userpkg:create-env';
+  export const refresh = 'userpkg:refresh';
+  export const install = 'userpkg:install';
+  export const exportEnv = 'userpkg:export';
+}
+
+/**
+ * Adds the Packages panel to the left sidebar, its commands to the palette
+ * and an entry to the notebook's context menu.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'User-level package management for Jupyter.',
+  description: 'User-level package environments: the Packages panel.',
   autoStart: true,
-  optional: [ITranslator, ILayoutRestorer],
+  optional: [
+    ITranslator,
+    ILayoutRestorer,
+    ICommandPalette,
+    INotebookTracker,
+    ILabShell
+  ],
   activate: (
     app: JupyterFrontEnd,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    labShell: ILabShell | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyter_userpkg');
-
-    const panel = new UserPkgPanel(trans);
+    const model = new UserPkgModel(new UserPkgService());
+    const panel = new UserPkgPanel(model, trans, panelActions(app, trans));
     panel.title.icon = packageIcon;
     app.shell.add(panel, 'left', { rank: 1000 });
-    if (restorer) {
-      restorer.add(panel, panel.id);
+    restorer?.add(panel, panel.id);
+
+    app.serviceManager.events.stream.connect((_, event) =>
+      model.handleEvent(event)
+    );
+
+    const follower = new KernelFollower(model);
+    if (notebooks) {
+      notebooks.currentChanged.connect(() =>
+        follower.watch(notebooks.currentWidget)
+      );
+      follower.watch(notebooks.currentWidget);
+    } else if (labShell) {
+      labShell.currentChanged.connect(() =>
+        follower.watch(labShell.currentWidget)
+      );
     }
 
-    void panel.refresh();
-    console.log(`JupyterLab extension ${PLUGIN_ID} is activated!`);
+    addCommands(app, model, panel, trans, notebooks);
+    const category = trans.__('Packages');
+    for (const command of Object.values(CommandIDs)) {
+      palette?.addItem({ command, category });
+    }
+    app.contextMenu.addItem({
+      command: CommandIDs.open,
+      args: { notebook: true },
+      selector: '.jp-Notebook',
+      rank: 100
+    });
+
+    void model.refresh();
   }
 };
+
+function panelActions(
+  app: JupyterFrontEnd,
+  trans: TranslationBundle
+): IPanelActions {
+  return {
+    confirmDelete: async (env: string) => {
+      const result = await showDialog({
+        title: trans.__('Delete environment %1?', env),
+        body: trans.__(
+          'The environment %1 and its kernel are removed, with its packages and history. This cannot be undone.',
+          env
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Delete') })
+        ]
+      });
+      return result.button.accept;
+    },
+    openNotebook: (kernelName: string) =>
+      void app.commands.execute('notebook:create-new', { kernelName }),
+    openConsole: (kernel: string) =>
+      void app.commands.execute('console:create', {
+        kernelPreference: { name: kernel }
+      }),
+    download: downloadFile
+  };
+}
+
+function addCommands(
+  app: JupyterFrontEnd,
+  model: UserPkgModel,
+  panel: UserPkgPanel,
+  trans: TranslationBundle,
+  notebooks: INotebookTracker | null
+): void {
+  const show = () => app.shell.activateById(panel.id);
+  app.commands.addCommand(CommandIDs.open, {
+    label: args =>
+      args.notebook
+        ? trans.__("Packages of this notebook's environment")
+        : trans.__('Open the Packages panel'),
+    caption: trans.__('Environments and their packages'),
+    icon: args => (args.notebook ? packageIcon : undefined),
+    execute: async args => {
+      show();
+      const kernel = notebooks?.currentWidget?.sessionContext.session?.kernel;
+      if (args.notebook && kernel) {
+        await model.select(model.envForKernel(kernel.name));
+      } else if (typeof args.env === 'string') {
+        await model.select(args.env);
+      }
+    }
+  });
+  app.commands.addCommand(CommandIDs.createEnv, {
+    label: trans.__('Create an environment'),
+    icon: args => (args.isPalette ? undefined : packageIcon),
+    execute: () => {
+      show();
+      model.setCreateOpen(true);
+    }
+  });
+  app.commands.addCommand(CommandIDs.refresh, {
+    label: trans.__('Refresh environments and packages'),
+    execute: () => model.refresh()
+  });
+  app.commands.addCommand(CommandIDs.install, {
+    label: trans.__('Install packages…'),
+    execute: async args => {
+      let specs = Array.isArray(args.specs)
+        ? (args.specs as string[])
+        : splitList(String(args.specs ?? ''), false);
+      if (specs.length === 0) {
+        const answer = await InputDialog.getText({
+          title: trans.__('Install into %1', model.selected),
+          label: trans.__('Packages (separated by blanks), e.g. numpy pandas<3'),
+          okLabel: trans.__('Plan')
+        });
+        specs = splitList(answer.button.accept ? answer.value ?? '' : '', false);
+      }
+      if (specs.length === 0) {
+        return;
+      }
+      show();
+      await model.planChange({ install: specs });
+    }
+  });
+  app.commands.addCommand(CommandIDs.exportEnv, {
+    label: trans.__('Export the environment…'),
+    execute: async args => {
+      const formats: ExportFormat[] = ['requirements', 'environment', 'lock'];
+      let format = args.format as ExportFormat | undefined;
+      if (!format || !formats.includes(format)) {
+        const answer = await InputDialog.getItem({
+          title: trans.__('Export %1 as', model.selected),
+          items: formats,
+          current: model.isConda ? 1 : 0,
+          okLabel: trans.__('Download')
+        });
+        if (!answer.button.accept || !answer.value) {
+          return;
+        }
+        format = answer.value as ExportFormat;
+      }
+      await panel.exportEnv(format);
+    }
+  });
+}
 
 export default plugin;

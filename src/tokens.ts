@@ -1,38 +1,305 @@
 /**
- * Shapes of the replies sent by the jupyter_userpkg server extension.
+ * Shapes of the jupyter-userpkg REST API and of its events, as
+ * `jupyter_userpkg/openapi.yaml` and `docs/rest-api.md` describe them.
+ *
+ * Clients ignore fields they do not know: the server may add new ones.
  */
 
 /**
- * Reply of `GET <baseUrl>/userpkg/api/health`.
+ * Schema id of the job events on Jupyter's event bus.
  */
-export interface IHealthReply {
-  /**
-   * Version of the jupyter_userpkg Python package serving the API.
-   */
-  version: string;
+export const JOB_EVENT_SCHEMA =
+  'https://events.jupyter.org/jupyter_userpkg/job/v1';
 
-  /**
-   * Any further fields the server chooses to send.
-   */
-  [key: string]: unknown;
+/**
+ * Schema id of the environment events on Jupyter's event bus.
+ */
+export const ENV_EVENT_SCHEMA =
+  'https://events.jupyter.org/jupyter_userpkg/env/v1';
+
+/**
+ * Prefix of the kernelspec name of an environment (`userpkg-<env>`).
+ */
+export const KERNEL_PREFIX = 'userpkg-';
+
+/**
+ * The environment every command uses when none is named.
+ */
+export const DEFAULT_ENV = 'default';
+
+export type EnvKind = 'layer' | 'venv' | 'conda' | 'broken';
+export type PackageSource = 'conda' | 'pypi' | 'base';
+export type ChangeAction = 'add' | 'remove' | 'change';
+export type JobState =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
+export type JobVerb = 'create' | 'change' | 'rollback' | 'delete';
+export type ExportFormat = 'requirements' | 'environment' | 'lock';
+export type SearchSource = 'pypi' | 'conda';
+
+/**
+ * `GET health`.
+ */
+export interface IHealth {
+  status: string;
+  version: string;
+  envs: number;
 }
 
 /**
- * State of the health check shown by the panel.
+ * An environment (`GET envs`, `GET envs/{env}`).
  */
-export interface IHealthState {
-  /**
-   * Whether a request is in flight.
-   */
-  loading: boolean;
+export interface IEnv {
+  name: string;
+  kind: EnvKind;
+  path: string;
+  /** Its kernelspec name (`userpkg-<env>`), or null. */
+  kernel: string | null;
+  /** Packages in its locks. */
+  packages: number;
+  /** Current revision; -1 when broken. */
+  revision: number;
+  /** Python version `X.Y`, or "". */
+  python?: string;
+}
 
-  /**
-   * Server version, once known.
-   */
-  version?: string;
+/**
+ * An installed package (`GET envs/{env}/packages`).
+ */
+export interface IPackage {
+  name: string;
+  version: string;
+  source: PackageSource;
+  /** PyPI and base packages: the index the lock records, if any. */
+  index?: string | null;
+  /** conda packages: the channel's URL. */
+  channel?: string;
+  /** Whether the user asked for it. */
+  requested: boolean;
+}
 
-  /**
-   * Error message, if the request failed.
-   */
-  error?: string;
+/**
+ * One change of a plan or a revision.
+ */
+export interface IChange {
+  name: string;
+  action: ChangeAction;
+  old: string | null;
+  new: string | null;
+  source: PackageSource | string;
+}
+
+/**
+ * A revision of an environment (`GET envs/{env}/history`).
+ */
+export interface IRevision {
+  revision: number;
+  /** ISO 8601, UTC. */
+  time: string;
+  command: string;
+  user?: string;
+  changes: IChange[];
+}
+
+/**
+ * What a change would do (`POST envs/{env}/plan`, rollback with `dry_run`).
+ */
+export interface IPlan {
+  env: string;
+  command?: string;
+  changes: IChange[];
+  download_bytes: number;
+  from_revision?: number;
+  messages?: string[];
+}
+
+/**
+ * Body of `POST envs/{env}/plan` and `POST envs/{env}/transactions`.
+ */
+export interface IChangeRequest {
+  install?: string[];
+  remove?: string[];
+  update?: string[];
+  update_all?: boolean;
+  pypi?: boolean;
+}
+
+/**
+ * A file to create an environment from.
+ */
+export interface IUploadedFile {
+  name: string;
+  content: string;
+}
+
+/**
+ * Body of `POST envs`.
+ */
+export interface ICreateEnvRequest {
+  name: string;
+  kind?: 'layer' | 'venv' | 'conda';
+  python?: string;
+  channels?: string[];
+  specs?: string[];
+  pypi_specs?: string[];
+  kernel?: boolean;
+  file?: IUploadedFile;
+}
+
+/**
+ * One step of a job's progress.
+ */
+export interface IJobEvent {
+  phase: string;
+  message: string;
+  package?: string | null;
+  done?: number | null;
+  total?: number | null;
+  time?: number;
+}
+
+/**
+ * An error, as the server and a failed job state it.
+ */
+export interface IError {
+  code: string;
+  message: string;
+  details?: string | null;
+}
+
+/**
+ * What an applied create, change or rollback did.
+ */
+export interface IResult {
+  plan: IPlan;
+  revision: number | null;
+  applied: boolean;
+  timings?: Record<string, number>;
+}
+
+/**
+ * What a delete job did.
+ */
+export interface IDeleted {
+  deleted: string;
+}
+
+/**
+ * Long work (`POST envs`, `DELETE envs/{env}`, transactions, rollback).
+ */
+export interface IJob {
+  id: string;
+  env: string;
+  verb: JobVerb;
+  command?: string;
+  state: JobState;
+  created?: string;
+  started?: string | null;
+  finished?: string | null;
+  cancel_requested?: boolean;
+  plan: IPlan | null;
+  events: IJobEvent[];
+  event_count?: number;
+  result: IResult | IDeleted | null;
+  error: IError | null;
+}
+
+/**
+ * One package found by `GET search`.
+ */
+export interface ISearchHit {
+  name: string;
+  source: SearchSource;
+  index?: string;
+  channel?: string;
+  version: string | null;
+  summary: string | null;
+  match: 'exact' | 'prefix' | 'substring';
+}
+
+/**
+ * `GET search`.
+ */
+export interface ISearchResult {
+  query: string;
+  results: ISearchHit[];
+  notes: string[];
+  offline: boolean;
+}
+
+/**
+ * `GET packages/{name}`.
+ */
+export interface IPackageInfo {
+  name: string;
+  source: SearchSource;
+  index?: string;
+  channel?: string;
+  summary: string | null;
+  /** Newest first. */
+  versions: string[];
+  latest: string | null;
+  license: string | null;
+  home_page: string | null;
+  requires_python: string | null;
+  notes: string[];
+  offline: boolean;
+  depends?: string[];
+  subdir?: string | null;
+}
+
+/**
+ * An exported file.
+ */
+export interface IExportedFile {
+  filename: string;
+  content: string;
+  contentType: string;
+}
+
+/**
+ * `https://events.jupyter.org/jupyter_userpkg/job/v1`.
+ */
+export interface IJobBusEvent {
+  schema_id: typeof JOB_EVENT_SCHEMA;
+  id: string;
+  env: string;
+  verb: JobVerb;
+  state: JobState;
+  event?: IJobEvent;
+  error?: IError;
+}
+
+/**
+ * `https://events.jupyter.org/jupyter_userpkg/env/v1`.
+ */
+export interface IEnvBusEvent {
+  schema_id: typeof ENV_EVENT_SCHEMA;
+  env: string;
+  action: 'created' | 'changed' | 'deleted';
+  revision: number;
+}
+
+/**
+ * Whether a job has ended.
+ */
+export function isFinished(state: JobState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
+
+/**
+ * The environment a kernelspec name belongs to: `userpkg-<env>` is `<env>`,
+ * any other kernel runs the base interpreter, where `default` applies.
+ */
+export function envOfKernel(kernelName: string | null | undefined): string {
+  if (kernelName && kernelName.startsWith(KERNEL_PREFIX)) {
+    const env = kernelName.slice(KERNEL_PREFIX.length);
+    if (env) {
+      return env;
+    }
+  }
+  return DEFAULT_ENV;
 }

@@ -1,0 +1,102 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import {
+  Button,
+  consoleIcon,
+  downloadIcon,
+  notebookIcon
+} from '@jupyterlab/ui-components';
+
+import * as React from 'react';
+
+import { ExportFormat, IEnv } from '../tokens';
+
+/**
+ * Properties of the env actions.
+ */
+export interface IEnvActionsProps {
+  trans: TranslationBundle;
+  env: IEnv | null;
+  onExport: (format: ExportFormat) => void;
+  onOpenNotebook: (kernel: string) => void;
+  onOpenConsole: (kernel: string) => void;
+}
+
+/**
+ * Export the env as a file; open a notebook or a console on its kernel.
+ */
+export function EnvActions(props: IEnvActionsProps): JSX.Element {
+  const { trans, env } = props;
+  const kernel = env?.kernel ?? null;
+  const usable = env !== null && env.kind !== 'broken';
+  const formats: Array<{ format: ExportFormat; label: string }> = [
+    { format: 'requirements', label: 'requirements.txt' },
+    { format: 'environment', label: 'environment.yml' },
+    { format: 'lock', label: trans.__('lock') }
+  ];
+  const noKernel = trans.__('This environment has no kernel.');
+  return (
+    <div className="jp-userpkg-env-actions">
+      <div
+        className="jp-userpkg-toolbar"
+        role="group"
+        aria-label={trans.__('Export')}
+      >
+        <span className="jp-userpkg-label">
+          <downloadIcon.react tag="span" /> {trans.__('Export')}
+        </span>
+        {formats.map(({ format, label }) => {
+          const refused = format === 'requirements' && env?.kind === 'conda';
+          return (
+            <Button
+              key={format}
+              className="jp-userpkg-export"
+              data-format={format}
+              small
+              minimal
+              disabled={!usable || refused}
+              title={
+                refused
+                  ? trans.__(
+                      'A conda environment holds conda packages a requirements file cannot name.'
+                    )
+                  : trans.__('Download %1', label)
+              }
+              onClick={() => props.onExport(format)}
+            >
+              {label}
+            </Button>
+          );
+        })}
+      </div>
+      <div className="jp-userpkg-toolbar">
+        <Button
+          className="jp-userpkg-open-notebook"
+          small
+          disabled={kernel === null}
+          title={
+            kernel === null
+              ? noKernel
+              : trans.__('Open a notebook on the kernel %1', kernel)
+          }
+          onClick={() => kernel && props.onOpenNotebook(kernel)}
+        >
+          <notebookIcon.react tag="span" /> {trans.__('New notebook')}
+        </Button>
+        <Button
+          className="jp-userpkg-open-console"
+          small
+          disabled={kernel === null}
+          title={
+            kernel === null
+              ? noKernel
+              : trans.__('Open a console on the kernel %1', kernel)
+          }
+          onClick={() => kernel && props.onOpenConsole(kernel)}
+        >
+          <consoleIcon.react tag="span" /> {trans.__('New console')}
+        </Button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,131 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import {
+  addIcon,
+  Button,
+  deleteIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+
+import * as React from 'react';
+
+import { DEFAULT_ENV, IEnv } from '../tokens';
+
+import { Select } from './controls';
+
+/**
+ * Properties of the env header.
+ */
+export interface IEnvHeaderProps {
+  trans: TranslationBundle;
+  envNames: string[];
+  selected: string;
+  env: IEnv | null;
+  /** The env of the active notebook's kernel (null: no notebook). */
+  notebookEnv: string | null;
+  /** Whether a notebook (or console) is active. */
+  hasNotebook: boolean;
+  /** The kernelspec name of the active notebook (null: none). */
+  notebookKernel: string | null;
+  busy: boolean;
+  loading: boolean;
+  onSelect: (env: string) => void;
+  onCreate: () => void;
+  onDelete: (env: string) => void;
+  onRefresh: () => void;
+}
+
+/**
+ * Which env is shown, which one the notebook uses, and the env buttons.
+ */
+export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
+  const { trans, env, selected } = props;
+  const selectId = 'jp-userpkg-env-select';
+  return (
+    <div className="jp-userpkg-header">
+      <div className="jp-userpkg-header-row">
+        <label htmlFor={selectId} className="jp-userpkg-label">
+          {trans.__('Environment')}
+        </label>
+        <Select
+          id={selectId}
+          className="jp-userpkg-env-select"
+          value={selected}
+          options={props.envNames}
+          onChange={props.onSelect}
+        />
+        <Button
+          className="jp-userpkg-create-button"
+          minimal
+          small
+          title={trans.__('Create an environment')}
+          aria-label={trans.__('Create an environment')}
+          onClick={props.onCreate}
+        >
+          <addIcon.react tag="span" />
+        </Button>
+        <Button
+          className="jp-userpkg-delete-button"
+          minimal
+          small
+          title={trans.__('Delete environment %1', selected)}
+          aria-label={trans.__('Delete environment %1', selected)}
+          disabled={props.busy || env === null}
+          onClick={() => props.onDelete(selected)}
+        >
+          <deleteIcon.react tag="span" />
+        </Button>
+        <Button
+          className="jp-userpkg-refresh-button"
+          minimal
+          small
+          title={trans.__('Refresh')}
+          aria-label={trans.__('Refresh')}
+          aria-busy={props.loading}
+          onClick={props.onRefresh}
+        >
+          <refreshIcon.react tag="span" />
+        </Button>
+      </div>
+      <p className="jp-userpkg-current-env">{currentText(props)}</p>
+      <p className="jp-userpkg-env-summary">{summaryText(props)}</p>
+    </div>
+  );
+}
+
+function currentText(props: IEnvHeaderProps): string {
+  const { trans, notebookEnv, notebookKernel } = props;
+  if (!props.hasNotebook) {
+    return trans.__('No notebook is active.');
+  }
+  if (notebookEnv === null || notebookKernel === null) {
+    return trans.__('This notebook has no kernel.');
+  }
+  const own = notebookKernel.toLowerCase() === `userpkg-${DEFAULT_ENV}`;
+  if (notebookEnv === DEFAULT_ENV && !own) {
+    return trans.__('This notebook uses the base environment (default layer)');
+  }
+  return trans.__('This notebook: %1', notebookEnv);
+}
+
+function summaryText(props: IEnvHeaderProps): string {
+  const { trans, env, selected } = props;
+  if (env === null) {
+    return selected === DEFAULT_ENV
+      ? trans.__(
+          'layer over the base environment; created by its first change'
+        )
+      : trans.__('not found');
+  }
+  if (env.kind === 'broken') {
+    return trans.__('broken: its metadata cannot be read');
+  }
+  const parts = [
+    env.kind,
+    env.python ? trans.__('Python %1', env.python) : '',
+    trans.__('revision %1', env.revision),
+    env.kernel ? trans.__('kernel %1', env.kernel) : trans.__('no kernel'),
+    trans._n('%1 package', '%1 packages', env.packages)
+  ];
+  return parts.filter(Boolean).join(' · ');
+}

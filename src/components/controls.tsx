@@ -1,0 +1,79 @@
+import { HTMLSelect, IOptionProps } from '@jupyterlab/ui-components';
+
+import * as React from 'react';
+
+/**
+ * JupyterLab's HTMLSelect, with `className` on the <select> itself (the
+ * HTMLSelect puts it on its wrapper), so that the control is found by its class.
+ */
+export function Select(props: {
+  className: string;
+  value: string;
+  options: Array<string | IOptionProps>;
+  onChange: (value: string) => void;
+  label?: string;
+  id?: string;
+  name?: string;
+  disabled?: boolean;
+}): JSX.Element {
+  const { className } = props;
+  const ref = React.useCallback(
+    (element: HTMLSelectElement | null) => {
+      element?.classList.add(...className.split(/\s+/).filter(Boolean));
+    },
+    [className]
+  );
+  return (
+    <HTMLSelect
+      elementRef={ref}
+      id={props.id}
+      name={props.name}
+      aria-label={props.label}
+      value={props.value}
+      disabled={props.disabled}
+      options={props.options}
+      onChange={event => props.onChange(event.currentTarget.value)}
+    />
+  );
+}
+
+/**
+ * A text input styled as JupyterLab's InputGroup, with `className` on the
+ * <input> itself.
+ */
+export function TextInput(
+  props: React.InputHTMLAttributes<HTMLInputElement> & { className: string }
+): JSX.Element {
+  const { className, ...others } = props;
+  return (
+    <div className="jp-InputGroup jp-userpkg-input">
+      <input type="text" {...others} className={className} />
+    </div>
+  );
+}
+
+/**
+ * A size in bytes, in words.
+ */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes <= 0) {
+    return '0 B';
+  }
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * The short name of a channel URL (`https://host/conda-forge` -> `conda-forge`).
+ */
+export function channelName(channel: string): string {
+  const trimmed = channel.replace(/\/+$/, '');
+  const last = trimmed.split('/').pop();
+  return last || channel;
+}
