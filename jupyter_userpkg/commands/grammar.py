@@ -87,6 +87,9 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
     if want("create"):
         p = sub.add_parser("create", parents=[common], help="create an environment")
         p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+        # conda users type `create -y`: accepted, and create never asks anyway.
+        p.add_argument("-y", "--yes", action="store_true", help="accepted; create does not ask")
+        p.set_defaults(yes=True)
         p.add_argument("name")
         p.add_argument(
             "--kind",

@@ -140,3 +140,10 @@ def test_a_reader_that_stops_early_is_no_error(prepared: CLI) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_create_takes_yes_as_conda_does(cli: CLI) -> None:
+    """`create NAME -y` (a conda habit) creates, as without it."""
+    proc = cli("create", "habit", "--kind", "venv", "--no-kernel", "-y")
+    assert "Traceback" not in proc.stderr
+    assert [e["name"] for e in cli.json("envs")] == ["habit"]  # type: ignore[union-attr]
