@@ -11,6 +11,9 @@ echo "== lint and types"
 .venv/bin/lint-imports  # layer rules: the contracts in pyproject.toml
 (PATH="$PWD/.venv/bin:$PATH" jlpm typecheck)
 
+echo "== panel unit tests (Jest)"
+(PATH="$PWD/.venv/bin:$PATH" jlpm test)
+
 echo "== extension is installed and enabled"
 .venv/bin/jupyter server extension list 2>&1 | grep -E "jupyter_userpkg .*OK"
 .venv/bin/jupyter labextension list 2>&1 | grep -E "jupyter-userpkg .*enabled.*OK"
@@ -22,6 +25,44 @@ status=$?
 set -e
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: failing" >&2
-    exit 1
+    status=1
 fi
-exit "$status"
+
+echo "== browser tests (ui-tests: Galata and Debian's chromium)"
+# Their own invocation: Playwright starts two Jupyter servers (ports 8888 and
+# 8889) and drives /usr/bin/chromium; snapshots are compared with
+# ui-tests/tests/*-snapshots/ (`jlpm test:update` in ui-tests/ renews them and
+# the user guide's docs/images/panel-*.png).
+ui_status=0
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing Debian's chromium for the browser tests"
+        DEBIAN_FRONTEND=noninteractive apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    else
+        echo "the browser tests need Debian's chromium at /usr/bin/chromium;" \
+            "install it as root: apt-get update && apt-get install -y chromium" >&2
+        ui_status=1
+    fi
+fi
+if [ "$ui_status" -eq 0 ]; then
+    set +e
+    (
+        set -e
+        export PATH="$PWD/.venv/bin:$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+        jlpm build  # the lab extension of this checkout, which the test servers load
+        cd ui-tests
+        jlpm install
+        jlpm test
+    )
+    ui_status=$?
+    set -e
+fi
+if [ "$ui_status" -ne 0 ]; then
+    echo "browser tests failed (exit status $ui_status)" >&2
+fi
+
+if [ "$status" -ne 0 ]; then
+    exit "$status"
+fi
+exit "$ui_status"

@@ -133,12 +133,17 @@ function panelActions(
       });
       return result.button.accept;
     },
+    // A new env's kernelspec is not among those the page loaded: fetch them first.
     openNotebook: (kernelName: string) =>
-      void app.commands.execute('notebook:create-new', { kernelName }),
+      void app.serviceManager.kernelspecs
+        .refreshSpecs()
+        .then(() => app.commands.execute('notebook:create-new', { kernelName })),
     openConsole: (kernel: string) =>
-      void app.commands.execute('console:create', {
-        kernelPreference: { name: kernel }
-      }),
+      void app.serviceManager.kernelspecs.refreshSpecs().then(() =>
+        app.commands.execute('console:create', {
+          kernelPreference: { name: kernel }
+        })
+      ),
     download: downloadFile
   };
 }

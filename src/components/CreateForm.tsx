@@ -182,9 +182,9 @@ export function CreateForm(props: ICreateFormProps): JSX.Element {
         onChange={e => void onFile(e)}
       />
       {problem && (
-        <p className="jp-userpkg-form-problem" role="alert">
-          {problem}
-        </p>
+        <div className="jp-userpkg-error jp-userpkg-form-problem" role="alert">
+          <p className="jp-userpkg-error-message">{problem}</p>
+        </div>
       )}
       <div className="jp-userpkg-form-buttons">
         <Button
