@@ -227,7 +227,16 @@ def sync(
         if "there is no version of" in result.stderr:
             # The index page uv reads now lags the one the solve saw (a release
             # still spreading over the CDN).  The lock names every artifact by URL
-            # and hash, so install from the lock itself, without the index page.
+            # and hash, so install from the lock itself, without the index page;
+            # but only from where the configured indexes serve files: an imported
+            # lock is another party's, and its URLs could point anywhere.
+            foreign = [url for url in artifact_urls(lock_text) if not _served(url, options)]
+            if foreign:
+                raise PackageNotFound(
+                    f"{_first_error(result.stderr)}; the lock's own file {foreign[0]} is "
+                    "not on a configured index, so it is not installed from there",
+                    details=_clean(result.stderr),
+                )
             lock_file = Path(tmp) / "pylock.toml"
             lock_file.write_text(lock_text, encoding="utf-8")
             by_url = [
@@ -244,6 +253,36 @@ def sync(
             ]
             result = run(by_url, env=_env(), drop=_DROPPED, on_line=on_line)
         _raise_for(result, "installing")
+
+
+#: Where PyPI's index pages send installers for the files.
+_PYPI_FILES = ("https://pypi.org/", "https://files.pythonhosted.org/")
+
+
+def artifact_urls(lock_text: str) -> list[str]:
+    """The URL of every wheel and sdist a pylock.toml names."""
+    data = tomllib.loads(lock_text) if lock_text.strip() else {}
+    out = []
+    for pkg in data.get("packages", []) if isinstance(data.get("packages"), list) else []:
+        if not isinstance(pkg, dict):
+            continue
+        artifacts = [*(pkg.get("wheels") or []), *([pkg["sdist"]] if pkg.get("sdist") else [])]
+        out += [str(a["url"]) for a in artifacts if isinstance(a, dict) and "url" in a]
+    return out
+
+
+def _served(url: str, options: UvOptions) -> bool:
+    """Whether ``url`` is on a configured index's server (or PyPI's file host)."""
+    from urllib.parse import urlsplit
+
+    origins = []
+    for index in (options.default_index, *options.extra_index_urls):
+        if index:
+            parts = urlsplit(index)
+            origins.append(f"{parts.scheme}://{parts.netloc}/")
+    if not options.default_index:
+        origins += _PYPI_FILES
+    return url.startswith(tuple(origins))
 
 
 def _offline_first(args: list[str], options: UvOptions, on_line: LineFn | None) -> ProcResult:
