@@ -12,7 +12,7 @@ import {
   showDialog
 } from '@jupyterlab/apputils';
 
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import {
   ITranslator,
@@ -114,6 +114,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * A new notebook on ``kernelName``.  A new env's kernelspec is not among those
+ * the page loaded: they are fetched first, and should the new notebook still
+ * have started without that kernel, it is switched to it.
+ */
+async function openNotebook(app: JupyterFrontEnd, kernelName: string): Promise<void> {
+  await app.serviceManager.kernelspecs.refreshSpecs();
+  const widget = (await app.commands.execute('notebook:create-new', {
+    kernelName
+  })) as NotebookPanel | undefined;
+  const context = widget?.sessionContext;
+  if (!context) {
+    return;
+  }
+  await context.ready;
+  if (context.session?.kernel?.name !== kernelName) {
+    await context.changeKernel({ name: kernelName });
+  }
+}
+
 function panelActions(
   app: JupyterFrontEnd,
   trans: TranslationBundle
@@ -133,11 +153,7 @@ function panelActions(
       });
       return result.button.accept;
     },
-    // A new env's kernelspec is not among those the page loaded: fetch them first.
-    openNotebook: (kernelName: string) =>
-      void app.serviceManager.kernelspecs
-        .refreshSpecs()
-        .then(() => app.commands.execute('notebook:create-new', { kernelName })),
+    openNotebook: (kernelName: string) => void openNotebook(app, kernelName),
     openConsole: (kernel: string) =>
       void app.serviceManager.kernelspecs.refreshSpecs().then(() =>
         app.commands.execute('console:create', {
