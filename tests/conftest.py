@@ -1,23 +1,89 @@
-"""Shared fixtures: an isolated envs dir, the service over it, and the real CLI."""
+"""Shared fixtures: an isolated envs dir, the service over it, and the real CLI.
+
+The session starts clean: package-manager settings of the developer's shell
+(``UV_*``, ``PIP_*``, ``CONDA_*``) are dropped and ``XDG_CACHE_HOME`` (hence
+uv's default cache and the project's default caches) points at a session temp
+dir.  Subprocesses started by tests inherit that.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from jupyter_userpkg.core.options import CondaOptions
+from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.transaction import walk_tree
 from tests.conda_channel import TestChannel, build_package, build_test_channel, index_channel
+from tests.localindex import LocalIndex, build_wheel
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+INHERITED = ("UV_", "PIP_", "CONDA_")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Nothing of the developer's package-manager settings reaches the tests."""
+    for key in list(os.environ):
+        if key.startswith(INHERITED) or key == "XDG_CACHE_HOME":
+            del os.environ[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """uv's default cache and the project's default caches: the session's own."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    yield cache
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def pin_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
+    """A loopback index of packages in known versions, for tests that need particular ones.
+
+    ``pinpkg`` 1.0, 1.1 and 2.0 (each needs ``pindep>=1.0``), ``pindep`` 1.0 and 2.0,
+    and ``six`` 1.16.0 (older than the base's six, so a layer can shadow it) and in
+    the base's version (asking for it drops the shadow).
+    """
+    wheels = tmp_path_factory.mktemp("pin-wheels")
+    for version in ("1.0", "1.1", "2.0"):
+        build_wheel(wheels, "pinpkg", version, requires=["pindep>=1.0"])
+    for version in ("1.0", "2.0"):
+        build_wheel(wheels, "pindep", version)
+    for version in {"1.16.0", importlib.metadata.version("six")}:
+        build_wheel(wheels, "six", version)
+    with LocalIndex(wheels) as index:
+        yield index
+
+
+@pytest.fixture
+def pinned_svc(
+    envs_dir: Path, conda_options: CondaOptions, pin_index: LocalIndex
+) -> UserPkgService:
+    """``svc`` whose only package index is ``pin_index``."""
+    return UserPkgService(
+        envs_dir,
+        base_python=sys.executable,
+        lock_timeout=600,
+        kernels_dir=envs_dir.parent / "kernels",
+        conda_options=conda_options,
+        uv_options=UvOptions(default_index=pin_index.url),
+    )
 
 
 @pytest.fixture
@@ -97,6 +163,13 @@ class CLI:
             PYTHONDONTWRITEBYTECODE="1",
         )
         return env
+
+    def configure(self, **settings: Any) -> None:
+        """Add ``UserPkg`` settings to this CLI's ``jupyter_userpkg_config.json``."""
+        path = self.home / "config" / "jupyter_userpkg_config.json"
+        config = json.loads(path.read_text())
+        config["UserPkg"].update(settings)
+        path.write_text(json.dumps(config))
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "jupyter_userpkg", *args]

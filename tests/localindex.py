@@ -13,24 +13,32 @@ import http.server
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 
-def build_wheel(directory: Path, name: str, version: str, *, padding: int = 0) -> Path:
-    """A pure-Python wheel of module ``name`` whose ``VERSION`` is ``version``.
+def build_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    *,
+    padding: int = 0,
+    requires: Sequence[str] = (),
+) -> Path:
+    """A pure-Python wheel of module ``name`` whose ``VERSION`` (and ``__version__``)
+    is ``version``, depending on the PEP 508 specs in ``requires``.
 
     ``padding`` bytes of incompressible data make the download take a while.
     """
     import os
 
     dist = f"{name}-{version}"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test package\n"
+    metadata += "".join(f"Requires-Dist: {spec}\n" for spec in requires)
     files: dict[str, bytes] = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
-        f"{dist}.dist-info/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test package\n"
-        ).encode(),
+        f"{name}/__init__.py": f"VERSION = {version!r}\n__version__ = VERSION\n".encode(),
+        f"{dist}.dist-info/METADATA": metadata.encode(),
         f"{dist}.dist-info/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),

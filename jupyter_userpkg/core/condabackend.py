@@ -392,9 +392,12 @@ def _sibling_text(line: str) -> tuple[int, str] | None:
 def _fetch_error(text: str, sources: list[str], options: CondaOptions) -> Exception:
     first = text.splitlines()[0] if text else "unknown error"
     if options.offline or ("cache" in text.lower() and "only" in text.lower()):
+        # The index is cached per package name, as far as earlier solves looked it up.
+        names = sorted(set(re.findall(r"shard for package '([^']+)' is not in the cache", text)))
+        which = f" for {', '.join(names)}" if names else ""
         return BackendUnavailable(
-            f"working offline, and the package index of {', '.join(sources)} is not cached; "
-            "connect to the network once to fetch it",
+            f"working offline, and the package index of {', '.join(sources)} is not cached"
+            f"{which}; connect to the network once to fetch it",
             details=text,
         )
     return BackendUnavailable(

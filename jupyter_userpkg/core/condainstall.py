@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .condabackend import package_cache, run
-from .condameta import installed_records
+from .condameta import installed_records, installed_versions
 from .errors import BackendUnavailable
 from .events import Reporter
 from .options import CondaOptions
@@ -37,6 +37,13 @@ def install(
     """
     import rattler
 
+    if options.offline:  # rattler would download what the caches lack: say so instead
+        missing = _not_cached(prefix, records, options)
+        if missing:
+            raise BackendUnavailable(
+                f"working offline, and the package cache does not hold {', '.join(missing)}; "
+                "connect to the network once, or turn offline mode off"
+            )
     prefix.mkdir(parents=True, exist_ok=True)
     reporter = _InstallReporter(links)
     try:
@@ -65,6 +72,25 @@ def install(
         if on_event is not None:
             with contextlib.suppress(Exception):  # progress never hides the outcome
                 reporter.drain(on_event)
+
+
+def _not_cached(
+    prefix: Path, records: Sequence[RepoDataRecord], options: CondaOptions
+) -> list[str]:
+    """``name-version-build`` of each record to link that no package cache holds."""
+    have = {
+        f"{name}-{version}-{build}"
+        for name, (version, build, _) in installed_versions(prefix).items()
+    }
+    caches = [Path(p) for p in options.shared_pkgs_dirs] + [options.pkgs()]
+    missing = []
+    for record in records:
+        key = f"{record.name.normalized}-{record.version}-{record.build}"
+        if key not in have and not any(
+            (cache / key / "info" / "index.json").is_file() for cache in caches
+        ):
+            missing.append(key)
+    return sorted(missing)
 
 
 class _InstallReporter:

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CLI, installed
+from tests.localindex import LocalIndex
 
 pytestmark = pytest.mark.slow
 
 
-def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
+def test_cli_tour(cli: CLI, tmp_path: Path, pin_index: LocalIndex) -> None:
     assert cli.json("envs") == []
     # Finding a package first: PyPI's names, ranked; then one package's details.
     found = cli.json("search", "slugify", "--pypi", "--limit", "3")
@@ -48,25 +49,28 @@ def test_cli_tour(cli: CLI, tmp_path: Path) -> None:
     assert "nothing to change" in out
     assert len(cli.json("history")) == 2  # type: ignore[arg-type]
 
-    cli("create", "tools", "--kind", "venv", "tabulate<0.10")
-    cli("update", "-n", "tools", "tabulate")  # pinned by the spec: nothing moves
-    cli("install", "-n", "tools", "tabulate")
-    upd = cli.json("update", "-n", "tools", "tabulate")
-    assert [c["action"] for c in upd["plan"]["changes"]] == ["change"]  # type: ignore[index]
+    # Versions that move: from a local index (the rest still comes from PyPI).
+    cli.configure(extra_index_urls=[pin_index.url])
+    cli("create", "tools", "--kind", "venv", "pinpkg<2")
+    cli("update", "-n", "tools", "pinpkg")  # pinned by the spec: nothing moves
+    cli("install", "-n", "tools", "pinpkg")
+    upd = cli.json("update", "-n", "tools", "pinpkg")
+    changes = upd["plan"]["changes"]  # type: ignore[index]
+    assert [(c["name"], c["action"], c["new"]) for c in changes] == [("pinpkg", "change", "2.0")]
     history = cli.json("history", "-n", "tools")
     assert [r["revision"] for r in history] == [0, 1, 2]  # type: ignore[union-attr, index]
     cli("rollback", "-n", "tools", "0")
-    assert installed(cli.envs_dir, "tools")["tabulate"].startswith("0.9")
+    assert installed(cli.envs_dir, "tools")["pinpkg"] == "1.1"
 
     req = tmp_path / "req.txt"
     cli("export", "-n", "tools", "-o", str(req))
-    assert "tabulate==0.9" in req.read_text()
+    assert "pinpkg==1.1" in req.read_text()
     env_yml = tmp_path / "environment.yml"
     cli("export", "-n", "tools", "--format", "environment", "-o", str(env_yml))
     cli("create", "copy", "--kind", "venv", "--from", str(env_yml))
     assert installed(cli.envs_dir, "copy") == installed(cli.envs_dir, "tools")
     lock = json.loads(cli("export", "-n", "copy", "--format", "lock", "--json").stdout)
-    assert 'name = "tabulate"' in lock["text"]
+    assert 'name = "pinpkg"' in lock["text"]
 
     doctor = cli.json("doctor")
     assert all(r["ok"] for r in doctor)  # type: ignore[union-attr, index]

@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,9 +19,18 @@ pytestmark = pytest.mark.slow
 RUNS = 24
 
 
-def _kill_after(cli: CLI, delay: float, *args: str) -> bool:
-    """Start the CLI, SIGKILL it after ``delay`` s; True if it was still running."""
+def _kill_after(cli: CLI, delay: float, *args: str, armed: Path | None = None) -> bool:
+    """Start the CLI, SIGKILL it ``delay`` s later; True if it was still running.
+
+    With ``armed`` (the env's journal), ``delay`` counts from when that file appears, so
+    the kill lands inside the change itself rather than while it is still being planned.
+    """
     proc = cli.popen(*args)
+    while armed is not None and not armed.exists():
+        if proc.poll() is not None:
+            proc.communicate()
+            return False
+        time.sleep(0.001)
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -88,15 +98,21 @@ def _fault_runs(cli: CLI, change: tuple[str, ...], base: str = "0") -> None:
     files = lambda state: {k: v for k, v in state.items() if not k.startswith(".userpkg")}  # noqa: E731
     assert files(env_state(cli.envs_dir, "f")) == files(old_state)
 
-    killed = outcomes_old = outcomes_new = 0
+    journal = cli.envs_dir / "f" / ".userpkg" / "txn" / "journal.json"
+    killed = outcomes_old = outcomes_new = mid_change = 0
     for i in range(RUNS):
         at_old = files(env_state(cli.envs_dir, "f")) == files(old_state)
         args = change if at_old else ("rollback", "-n", "f", base)
         delay = rng.uniform(0.0, duration * 1.5)
-        killed += _kill_after(cli, delay, *args)
+        if i % 2:  # every other run: counted from the moment the journal is armed
+            delay = 0.0 if i == 1 else delay / 10
+            killed += _kill_after(cli, delay, *args, armed=journal)
+        else:
+            killed += _kill_after(cli, delay, *args)
         # The next command touching the env recovers it (doctor here).
         report = cli.json("doctor", "-n", "f")
         assert report[0]["ok"], report  # type: ignore[index]
+        mid_change += report[0]["recovered"] is not None  # type: ignore[index]
         state = files(env_state(cli.envs_dir, "f"))
         assert state in (files(old_state), files(new_state)), f"run {i}: a half state"
         if state == files(new_state):
@@ -109,6 +125,8 @@ def _fault_runs(cli: CLI, change: tuple[str, ...], base: str = "0") -> None:
         assert [r["revision"] for r in history] == list(range(len(history)))  # type: ignore[union-attr, index]
         assert not (cli.envs_dir / "f" / ".userpkg" / "txn").exists()
     assert killed >= RUNS // 3, f"only {killed} of {RUNS} runs were killed mid-way"
+    # Some kill landed inside the change itself (its journal armed): doctor finished it.
+    assert mid_change, f"none of {killed} kills landed between the journal and its drop"
     # Early kills always leave the old revision; how many runs finish first
     # depends on the machine's load, so only the old outcome is certain.
     assert outcomes_old, (outcomes_old, outcomes_new)

@@ -1,4 +1,7 @@
-"""End-to-end behaviour of layer and venv envs against real uv and PyPI."""
+"""End-to-end behaviour of layer and venv envs against real uv and PyPI.
+
+Tests that need particular versions install from ``pin_index`` instead.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from jupyter_userpkg.core.errors import Declined, InvalidRequest
 from jupyter_userpkg.core.records import Plan
@@ -71,18 +75,19 @@ def test_layer_holds_base_versions(svc: UserPkgService, envs_dir: Path) -> None:
     assert proc.stdout.strip() == base_six
 
 
-def test_layer_shadows_base_only_when_named(svc: UserPkgService, envs_dir: Path) -> None:
+def test_layer_shadows_base_only_when_named(pinned_svc: UserPkgService, envs_dir: Path) -> None:
+    svc = pinned_svc  # its index has six 1.16.0, older than the base's
     base_six = importlib.metadata.version("six")
-    assert base_six >= "1.17"
+    assert Version(base_six) > Version("1.16.0")
     result = svc.change(install=["six<1.17"])
     assert [(c.name, c.action) for c in result.plan.changes] == [("six", "add")]
     assert any("shadow" in m for m in result.plan.messages)
     proc = run_python(envs_dir, "default", "import six; print(six.__version__)")
-    assert proc.stdout.strip().startswith("1.16")
+    assert proc.stdout.strip() == "1.16.0"
     # The base itself is untouched.
     assert importlib.metadata.version("six") == base_six
     # Asking for a version the base has drops the shadow.
-    svc.change(install=["six>=1.17"])
+    svc.change(install=[f"six>={base_six}"])
     assert "six" not in lock_versions(svc, "default")
 
 
@@ -96,21 +101,24 @@ def test_venv_is_isolated(svc: UserPkgService, envs_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["layer", "venv"])
-def test_update_moves_only_what_is_named(svc: UserPkgService, envs_dir: Path, kind: str) -> None:
-    svc.create("up", kernel=False, kind=kind, specs=["tabulate<0.10", "text-unidecode<1.3"])
+def test_update_moves_only_what_is_named(
+    pinned_svc: UserPkgService, envs_dir: Path, kind: str
+) -> None:
+    svc = pinned_svc
+    svc.create("up", kernel=False, kind=kind, specs=["pinpkg<2", "pindep<2"])
     old = lock_versions(svc, "up")
-    assert old["tabulate"].startswith("0.9")
+    assert old == {"pinpkg": "1.1", "pindep": "1.0"}
     # Relaxing the specs keeps what is installed (no needless moves).
-    result = svc.change("up", install=["tabulate", "text-unidecode"])
+    result = svc.change("up", install=["pinpkg", "pindep"])
     assert result.plan.changes == ()
     assert lock_versions(svc, "up") == old
     # update NAME moves that package only.
-    result = svc.change("up", update=["tabulate"])
-    assert [c.name for c in result.plan.changes] == ["tabulate"]
-    assert lock_versions(svc, "up")["text-unidecode"] == old["text-unidecode"]
+    result = svc.change("up", update=["pinpkg"])
+    assert [(c.name, c.new) for c in result.plan.changes] == [("pinpkg", "2.0")]
+    assert lock_versions(svc, "up")["pindep"] == old["pindep"]
     # update --all moves the rest.
     result = svc.change("up", update_all=True)
-    assert [c.name for c in result.plan.changes] == ["text-unidecode"]
+    assert [(c.name, c.new) for c in result.plan.changes] == [("pindep", "2.0")]
     assert installed(envs_dir, "up") == lock_versions(svc, "up")
 
 

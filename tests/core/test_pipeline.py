@@ -170,9 +170,10 @@ def test_no_kind_branches_outside_the_kinds() -> None:
     assert branches == []
 
 
-def test_a_listing_sees_an_env_made_again_under_its_name(svc: UserPkgService) -> None:
+def test_a_listing_sees_an_env_made_again_under_its_name(pinned_svc: UserPkgService) -> None:
     """A long-lived process keeps listed summaries: one deleted and made again is read anew."""
-    svc.create("x", kind="venv", kernel=False, specs=["tabulate==0.9.0"])
+    svc = pinned_svc
+    svc.create("x", kind="venv", kernel=False, specs=["pindep==1.0"])
     assert [(e.name, e.packages) for e in svc.list_envs()] == [("x", 1)]
     svc.delete("x")
     svc.create("x", kind="venv", kernel=False)

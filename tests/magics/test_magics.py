@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel
 from tests.conftest import env_state, installed
+from tests.localindex import LocalIndex
 from tests.magics.conftest import Kernel, start_kernel
 
 pytestmark = pytest.mark.slow
@@ -38,18 +40,30 @@ def test_notebook_install_then_import(userpkg_env: Path, tmp_path: Path) -> None
     assert set(installed(userpkg_env, "default")) == {"python-slugify", "text-unidecode"}
 
 
-def test_stale_modules_are_named_exactly(kernel: Kernel, userpkg_env: Path) -> None:
+def use_pin_index(config_dir: Path, index: LocalIndex) -> None:
+    """Kernels of this test find ``pin_index``'s packages there, the rest on PyPI."""
+    config_dir.mkdir(exist_ok=True)
+    (config_dir / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": {"extra_index_urls": [index.url]}})
+    )
+
+
+def test_stale_modules_are_named_exactly(
+    kernel: Kernel, userpkg_env: Path, tmp_path: Path, pin_index: LocalIndex
+) -> None:
+    use_pin_index(tmp_path / "config", pin_index)
     kernel.run("%load_ext jupyter_userpkg")
-    cell = kernel.run("%userpkg install 'tabulate<0.10'")
+    cell = kernel.run("%userpkg install 'pinpkg<1.1'")
     assert "Restart" not in cell.text  # nothing of it was imported
-    assert kernel.run("import tabulate; print(tabulate.__version__)").stdout.startswith("0.9")
-    cell = kernel.run("%userpkg install 'tabulate==0.10.0'")  # a release, not the newest
+    assert kernel.run("import pinpkg; print(pinpkg.__version__)").stdout.strip() == "1.0"
+    cell = kernel.run("%userpkg install 'pinpkg==1.1'")  # a release, not the newest
     assert not cell.stderr
     assert cell.text.splitlines()[-2:] == [
         "Restart the kernel to use the new versions of modules imported before:",
-        "  tabulate changed 0.9.0 -> 0.10.0 (imported: tabulate)",
+        "  pinpkg changed 1.0 -> 1.1 (imported: pinpkg)",
     ]
     # A base package, imported, then shadowed by the layer.
+    base_six = importlib.metadata.version("six")  # the kernel runs this interpreter
     kernel.run("import six")
     cell = kernel.run("%userpkg install 'six<1.17'")
     assert cell.text.splitlines()[-1] == (
@@ -57,7 +71,7 @@ def test_stale_modules_are_named_exactly(kernel: Kernel, userpkg_env: Path) -> N
     )
     cell = kernel.run("%userpkg remove six")
     assert cell.text.splitlines()[-1] == (
-        "  six 1.16.0 was removed; 1.17.0 from the base is used now (imported: six)"
+        f"  six 1.16.0 was removed; {base_six} from the base is used now (imported: six)"
     )
     # A change to something never imported says nothing about restarting.
     cell = kernel.run("%userpkg install python-slugify")
@@ -154,8 +168,9 @@ def test_interrupted_install_leaves_old_or_new(userpkg_env: Path, tmp_path: Path
 
 
 def test_magic_in_a_venv_kernel_runs_in_the_servers_python(
-    userpkg_env: Path, tmp_path: Path
+    userpkg_env: Path, tmp_path: Path, pin_index: LocalIndex
 ) -> None:
+    use_pin_index(tmp_path / "config", pin_index)
     kernels_dir = tmp_path / "data" / "kernels"
     svc = UserPkgService(userpkg_env, kernels_dir=kernels_dir)
     svc.create("iso", kind="venv")  # with ipykernel, hence a kernelspec
@@ -164,21 +179,19 @@ def test_magic_in_a_venv_kernel_runs_in_the_servers_python(
         assert k.run("import sys; print(sys.prefix)").stdout.strip() == str(userpkg_env / "iso")
         assert k.run("import tomlkit").errors  # isolated: the core's libraries are not here
         assert k.run("%load_ext jupyter_userpkg").errors == []
-        cell = k.run("%userpkg install 'tabulate<0.10'")
-        assert "Environment 'iso'" in cell.text and "+ tabulate" in cell.text, cell.stderr
-        assert k.run("import tabulate; print(tabulate.__version__)").stdout.startswith("0.9")
-        cell = k.run("%userpkg install 'tabulate==0.10.0'")
-        assert cell.text.splitlines()[-1] == (
-            "  tabulate changed 0.9.0 -> 0.10.0 (imported: tabulate)"
-        )
+        cell = k.run("%userpkg install 'pinpkg<1.1'")
+        assert "Environment 'iso'" in cell.text and "+ pinpkg" in cell.text, cell.stderr
+        assert k.run("import pinpkg; print(pinpkg.__version__)").stdout.strip() == "1.0"
+        cell = k.run("%userpkg install 'pinpkg==1.1'")
+        assert cell.text.splitlines()[-1] == "  pinpkg changed 1.0 -> 1.1 (imported: pinpkg)"
         cell = k.run("%userpkg install 'scipy>>1'")
         assert cell.errors == [] and cell.stderr.startswith("userpkg: error: ")
         assert len(cell.stderr.strip().splitlines()) == 1
-        assert "tabulate" in k.run("%userpkg list").stdout
+        assert "pinpkg" in k.run("%userpkg list").stdout
         listed = json.loads(k.run("%userpkg list --json  # as the CLI prints it").stdout)
-        assert {p["name"] for p in listed} >= {"tabulate", "ipykernel"}
+        assert {p["name"] for p in listed} >= {"pinpkg", "pindep", "ipykernel"}
         cell = k.run("%userpkg export --format lock")
-        assert cell.errors == [] and not cell.stderr and 'name = "tabulate"' in cell.stdout
+        assert cell.errors == [] and not cell.stderr and 'name = "pinpkg"' in cell.stdout
         assert not svc.store.exists("default")
     finally:
         k.kc.stop_channels()
