@@ -86,7 +86,7 @@ if SLOW:
 for key, value in settings.items():
     setattr(c.UserPkg, key, value)
 
-# The CLI that a notebook cell runs (`!jupyter userpkg ...`) reads the same
+# The CLI (a terminal's, or `!jupyter userpkg ...` in a notebook cell) reads the same
 # settings from jupyter_userpkg_config.json in the Jupyter config path, and
 # kernels inherit this process's environment.
 config_dir = root / "config"
