@@ -140,7 +140,8 @@ class EnvsHandler(UserPkgHandler):
     @authorized
     @mapped
     async def post(self) -> None:
-        args = bodies.create_command(self.body())
+        # An uploaded file is written to disk: off the event loop, as all file work.
+        args = await self.call(bodies.create_command, self.body())
         try:
             validate_env_name(args.name)
             if await self.call(self.service.store.exists, args.name):
