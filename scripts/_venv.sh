@@ -14,5 +14,8 @@ if [ "${USERPKG_INSTALL_ONCE:-0}" = 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")
 else
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".[$1]"
+    # The editable build runs `jlpm install` only when the lab extension is out of
+    # date; the tests also need package.json's Node tools (configurable-http-proxy).
+    out=$(PATH="$PWD/.venv/bin:$PATH" jlpm install 2>&1) || { echo "$out" >&2; exit 1; }
     echo "$wanted" > "$stamp"
 fi

@@ -1,0 +1,1 @@
+"""A real JupyterHub on loopback: users, their servers and kernels, through the proxy."""
