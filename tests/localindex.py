@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import os
 import threading
 import time
 import zipfile
@@ -25,17 +26,24 @@ def build_wheel(
     *,
     padding: int = 0,
     requires: Sequence[str] = (),
+    license_expression: str | None = None,
+    classifiers: Sequence[str] = (),
+    uploaded: float | None = None,
 ) -> Path:
     """A pure-Python wheel of module ``name`` whose ``VERSION`` (and ``__version__``)
     is ``version``, depending on the PEP 508 specs in ``requires``.
 
     ``padding`` bytes of incompressible data make the download take a while.
+    ``license_expression`` and ``classifiers`` go into its metadata; ``uploaded`` (epoch
+    seconds) is the upload time the index reports for it (PEP 700).
     """
-    import os
 
     dist = f"{name}-{version}"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test package\n"
     metadata += "".join(f"Requires-Dist: {spec}\n" for spec in requires)
+    if license_expression:
+        metadata += f"License-Expression: {license_expression}\n"
+    metadata += "".join(f"Classifier: {c}\n" for c in classifiers)
     files: dict[str, bytes] = {
         f"{name}/__init__.py": f"VERSION = {version!r}\n__version__ = VERSION\n".encode(),
         f"{dist}.dist-info/METADATA": metadata.encode(),
@@ -55,7 +63,23 @@ def build_wheel(
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
         for path, data in files.items():
             zf.writestr(path, data)
+    if uploaded is not None:
+        os.utime(wheel, (uploaded, uploaded))
     return wheel
+
+
+def wheel_metadata(wheel: Path) -> bytes:
+    """The METADATA of a wheel (what an index serves beside it, PEP 658)."""
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        return zf.read(name)
+
+
+def _norm(name: str) -> str:
+    """PEP 503: the one spelling of a project's name in index URLs."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _sha256(path: Path) -> str:
@@ -63,11 +87,17 @@ def _sha256(path: Path) -> str:
 
 
 class LocalIndex:
-    """Serves every wheel of ``directory`` as a PEP 503 simple index."""
+    """Serves every wheel of ``directory`` as a PEP 503 simple index.
 
-    def __init__(self, directory: Path) -> None:
+    With ``json`` set, project pages are PEP 691 JSON for clients that ask for it, with
+    each file's upload time (its mtime, PEP 700) and core metadata (PEP 658/714), as
+    PyPI serves them.  ``<wheel>.metadata`` is always served.
+    """
+
+    def __init__(self, directory: Path, *, json: bool = False) -> None:
         self.directory = directory
         self.slow = 0.0
+        self.json = json
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -87,14 +117,25 @@ class LocalIndex:
                     body = "".join(f'<a href="/simple/{n}/">{n}</a>\n' for n in names)
                     return self._send(f"<html><body>{body}</body></html>".encode(), "text/html")
                 if parts[:1] == ["simple"] and len(parts) == 2:
-                    wheels = [w for w in index.wheels() if w.name.split("-")[0] == parts[1]]
+                    wheels = [
+                        w for w in index.wheels() if _norm(w.name.split("-")[0]) == _norm(parts[1])
+                    ]
                     if not wheels:
                         return self._send(b"not found", "text/plain", 404)
+                    if index.json and "vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
+                        return self._send(
+                            index.project_json(parts[1], wheels),
+                            "application/vnd.pypi.simple.v1+json",
+                        )
                     links = "".join(
                         f'<a href="/files/{w.name}#sha256={_sha256(w)}">{w.name}</a>\n'
                         for w in wheels
                     )
                     return self._send(f"<html><body>{links}</body></html>".encode(), "text/html")
+                if parts[:1] == ["files"] and len(parts) == 2 and parts[1].endswith(".metadata"):
+                    wheel = index.directory / parts[1].removesuffix(".metadata")
+                    if wheel.is_file():
+                        return self._send(wheel_metadata(wheel), "text/plain")
                 if parts[:1] == ["files"] and len(parts) == 2:
                     path = index.directory / parts[1]
                     if path.is_file():
@@ -119,6 +160,26 @@ class LocalIndex:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def project_json(self, name: str, wheels: list[Path]) -> bytes:
+        import json
+        from datetime import UTC, datetime
+
+        files = []
+        for w in wheels:
+            meta = hashlib.sha256(wheel_metadata(w)).hexdigest()
+            uploaded = datetime.fromtimestamp(w.stat().st_mtime, UTC)
+            files.append(
+                {
+                    "filename": w.name,
+                    "url": f"/files/{w.name}",
+                    "hashes": {"sha256": _sha256(w)},
+                    "upload-time": uploaded.isoformat().replace("+00:00", "Z"),
+                    "core-metadata": {"sha256": meta},
+                }
+            )
+        body = {"meta": {"api-version": "1.1"}, "name": name, "files": files}
+        return json.dumps(body).encode()
 
     def wheels(self) -> Iterator[Path]:
         return iter(sorted(self.directory.glob("*.whl")))

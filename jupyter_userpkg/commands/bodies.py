@@ -161,6 +161,14 @@ def search_command(query: str | None, source: str | None, limit: str | None) -> 
     )
 
 
+def policy_command(check: str | None) -> argparse.Namespace:
+    """``GET policy?check=``: the ``policy`` command (``check``: 1/true or 0/false/empty)."""
+    text = (check or "").strip().lower()
+    if text not in ("", "0", "1", "false", "true"):
+        raise InvalidRequest("parameter 'check' must be true or false")
+    return argparse.Namespace(verb="policy", check=text in ("1", "true"), policy_file=None)
+
+
 def info_command(name: str, source: str | None) -> argparse.Namespace:
     """``GET packages/{name}?source=``: the ``info`` command."""
     return argparse.Namespace(verb="info", package=name, source=_source(source))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..core.events import ProgressFn
+    from ..core.policy import Policy
     from ..core.service import ConfirmFn, UserPkgService
 
 
@@ -119,6 +120,16 @@ def dispatch(
     if verb == "info":
         package = svc.info(args.package, source=args.source)
         return Outcome(verb, package.to_dict(), package)
+    if verb == "policy":
+        if args.policy_file and not args.check:
+            raise InvalidRequest("--policy FILE goes with --check")
+        if args.check:
+            candidate = _policy_file(Path(args.policy_file)) if args.policy_file else None
+            violations = svc.policy_check(candidate)
+            body = {"check": True, "violations": violations}
+            return Outcome(verb, body, body, ok=not violations)
+        described = svc.policy_info()
+        return Outcome(verb, described, described)
     if verb == "doctor":
         reports = svc.doctor(args.env, deep=args.deep)
         return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))
@@ -173,6 +184,21 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     ``exit_code``.
     """
     return as_user_error(exc).to_dict()
+
+
+def _policy_file(path: Path) -> Policy:
+    """A policy file an administrator wants to try (validated as the real one would be)."""
+    import json
+
+    from ..core.policy import PolicyError, from_data
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"{path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise PolicyError(f"{path} is not valid JSON: {exc}") from None
+    return from_data(data, str(path))
 
 
 def _write_output(path: Path, text: str) -> None:

@@ -35,6 +35,7 @@ VERBS = (
     "delete",
     "search",
     "info",
+    "policy",
     "doctor",
 )
 
@@ -197,6 +198,24 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
         )
         p.add_argument("package", metavar="PACKAGE")
         source_flags(p)
+
+    if want("policy"):
+        p = sub.add_parser(
+            "policy",
+            parents=[common],
+            help="the administrator's policy: what may be installed, and where it comes from",
+        )
+        p.add_argument(
+            "--check",
+            action="store_true",
+            help="list the environments that violate the policy, and why",
+        )
+        p.add_argument(
+            "--policy",
+            dest="policy_file",
+            metavar="FILE",
+            help="with --check: judge by this policy file instead (try one before deploying it)",
+        )
 
     if want("doctor"):
         p = sub.add_parser(

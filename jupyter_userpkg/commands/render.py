@@ -23,13 +23,14 @@ STATUS_WIDTH = 100
 INFO_VERSIONS = 12
 
 
-def render_text(outcome: Outcome) -> str:
-    """An outcome as a person reads it, ready to write as is."""
+def render_text(outcome: Outcome, prog: str = "jupyter userpkg") -> str:
+    """An outcome as a person reads it, ready to write as is; commands it suggests
+    start with ``prog`` (``%userpkg`` in a cell)."""
     verb, value, data = outcome.verb, outcome.value, outcome.data
     if verb in ("create", "install", "remove", "update", "rollback"):
         return _lines(result_lines(value))
     if verb == "envs":
-        return _lines(env_lines(value))
+        return _lines(env_lines(value, prog))
     if verb == "list":
         return _lines(package_lines(*value))
     if verb == "history":
@@ -44,6 +45,8 @@ def render_text(outcome: Outcome) -> str:
         return _lines(info_lines(value))
     if verb == "doctor":
         return _lines(doctor_lines(value))
+    if verb == "policy":
+        return _lines(policy_lines(value, prog))
     return ""  # pragma: no cover - the grammar knows no other verb
 
 
@@ -112,14 +115,75 @@ def result_lines(result: Result) -> list[str]:
     return lines
 
 
-def env_lines(envs: list[EnvInfo]) -> list[str]:
+def env_lines(envs: list[EnvInfo], prog: str = "jupyter userpkg") -> list[str]:
     if not envs:
-        return ["no environments yet; `jupyter userpkg install PKG` creates 'default'"]
+        return [f"no environments yet; `{prog} install PKG` creates 'default'"]
     lines = [f"{'name':<20} {'kind':<6} {'python':<7} {'packages':>8} {'revision':>8}  path"]
     for e in envs:
         lines.append(
             f"{e.name:<20} {e.kind:<6} {e.python:<7} {e.packages:>8} {e.revision:>8}  {e.path}"
         )
+    advised = [(e.name, a) for e in envs for a in e.advisories]
+    if advised:
+        lines.append("")
+        lines += advisory_lines(advised, prog)
+    return lines
+
+
+def advisory_lines(advised: list[tuple[str, dict[str, Any]]], prog: str) -> list[str]:
+    """``warning: env 'x' holds requests 2.30.0, blocked ...; fix: <prog> update ...``."""
+    lines = []
+    for env, a in advised:
+        what = f"{a['package']} {a['version']}".strip()
+        lines.append(f"warning: environment {env!r} holds {what}, {_because(a)}")
+        lines.append(f"  fix: {prog} {a['fix']}")
+    return lines
+
+
+def _because(a: dict[str, Any]) -> str:
+    text = f"blocked by the administrator's policy ({a['rule']})"
+    if a.get("reason"):
+        text += f": {a['reason']}"
+    if a.get("advisory"):
+        text += f" (advisory {a['advisory']})"
+    return text
+
+
+def policy_lines(value: dict[str, Any], prog: str) -> list[str]:
+    """``policy``: each rule set and where it came from; ``policy --check``: violations."""
+    if value.get("check"):
+        found = value["violations"]
+        if not found:
+            return ["every environment complies with the policy"]
+        lines = []
+        for entry in found:
+            where = f"environment {entry['env']!r}" if entry["env"] else "your environments"
+            for v in entry["violations"]:
+                what = f"{v['package']} {v['version']}".strip()
+                lines.append(f"{where}: {what + ': ' if what else ''}{_because(v)}")
+                lines.append(f"  fix: {prog} {v['fix']}")
+        return lines
+    policy, origins = value["policy"], value["origins"]
+    if not origins:
+        lines = ["no policy is set: every index, channel and package may be used"]
+    else:
+        lines = ["the administrator's policy:"]
+        for name in sorted(origins):
+            shown = policy[name]
+            if isinstance(shown, list):
+                shown = (
+                    ", ".join(
+                        " ".join(str(v) for v in item.values() if v)
+                        if isinstance(item, dict)
+                        else item
+                        for item in shown
+                    )
+                    or "(none)"
+                )
+            lines.append(f"  {name}: {shown}")
+            lines.append(f"    from {origins[name]}")
+    lines.append("looked for in: " + ", ".join(value["sources"]))
+    lines += [f"note: {n}" for n in value["notes"]]
     return lines
 
 

@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import cancel
+from . import cancel, policyenforce
 from .condameta import current_platform
 from .condaspecs import Restriction, spec_channel, spec_name, spec_restriction
 from .errors import BackendUnavailable, Cancelled, PackageNotFound, Unsatisfiable, UserPkgError
@@ -37,6 +37,8 @@ from .options import CondaOptions, private_dir
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, RepoDataRecord
+
+    from .policy import Policy
 
 T = TypeVar("T")
 #: Guards the module's process-wide state (the server calls in from many threads).
@@ -216,6 +218,7 @@ def solve(
     pinned: Sequence[RepoDataRecord] = (),
     refresh_all: bool = False,
     notes: list[str] | None = None,
+    policy: Policy | None = None,
 ) -> list[RepoDataRecord]:
     """Resolve ``specs`` over ``channels`` (URLs) into the records to install.
 
@@ -224,6 +227,9 @@ def solve(
     name or version no channel has, Unsatisfiable (with the solver's
     explanation) for specs that conflict, BackendUnavailable for channels that
     cannot be read.
+
+    With a ``policy``, what it refuses is kept from the solver's choices (see
+    :mod:`.policyenforce`) and nothing newer than its snapshot is a candidate.
     """
     import rattler
 
@@ -238,22 +244,42 @@ def solve(
         if all(res.admits(r) for res in restrictions if res.name == r.name.normalized)
     ]
 
+    exclude_newer = policy.snapshot_time if policy is not None else None
+    kept = frozenset((r.name.normalized, str(r.version)) for r in [*locked, *pinned])
+    if policy is not None and (policy.restricts_packages or policy.allowed_licenses):
+        policyenforce.check_conda_specs(
+            policy, specs, lambda names: _records_of(names, sources, options)
+        )
+
     def attempt(opts: CondaOptions) -> list[RepoDataRecord]:
         first = _restricted(restrictions, sources, opts)
-        return _unmarked(
-            run(
-                rattler.solve(
-                    [*first, *sources],
-                    list(specs),
-                    gateway=gateway(opts),
-                    platforms=platforms(),
-                    locked_packages=list(locked),
-                    pinned_packages=list(pinned),
-                    virtual_packages=virtual_packages(),
-                    timeout=datetime.timedelta(minutes=5),
+        constraints: list[str] = []
+        for _ in range(policyenforce.MAX_ROUNDS):
+            found = _unmarked(
+                run(
+                    rattler.solve(
+                        [*first, *sources],
+                        list(specs),
+                        gateway=gateway(opts),
+                        platforms=platforms(),
+                        locked_packages=list(locked),
+                        pinned_packages=list(pinned),
+                        virtual_packages=virtual_packages(),
+                        timeout=datetime.timedelta(minutes=5),
+                        exclude_newer=exclude_newer,
+                        constraints=[rattler.MatchSpec(c) for c in constraints] or None,
+                    )
                 )
             )
-        )
+            if policy is None or not (policy.restricts_packages or policy.allowed_licenses):
+                return found
+            more = policyenforce.conda_exclusions(
+                policy, found, lambda names: _records_of(names, sources, opts), kept
+            )
+            if not more:
+                return found
+            constraints += more
+        raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
 
     try:
         records = attempt(options)
@@ -337,6 +363,12 @@ def _unmarked(records: Sequence[RepoDataRecord]) -> list[RepoDataRecord]:
         else r
         for r in records
     ]
+
+
+def _records_of(names: list[str], sources: list[str], options: CondaOptions) -> list[Any]:
+    """Every record of ``names`` in ``sources`` (for the policy's judgements)."""
+    found = run(gateway(options).query(sources, platforms(), names, recursive=False))
+    return [r for channel in found for r in channel]
 
 
 def _spec_channels(specs: Iterable[MatchSpec], options: CondaOptions) -> list[str]:

@@ -34,6 +34,11 @@ class UserPkg(Configurable):
         help="Server: seconds between looks for envs changed outside the server (CLI, "
         "%userpkg in a kernel), which the server then announces as events; 0 turns it off.",
     ).tag(config=True)
+    policy_interval = Float(
+        60.0,
+        help="Server: seconds between reads of the administrator's policy (its files, its URL); "
+        "a changed policy applies from then on, without a restart. 0 turns it off.",
+    ).tag(config=True)
     lock_timeout = Float(
         300.0,
         help="Seconds a second writer waits for an environment's lock before EnvBusy.",
@@ -107,6 +112,13 @@ class UserPkg(Configurable):
         3600.0,
         help="Seconds a package's cached details (versions, summary, licence) are shown before "
         "they are fetched again.",
+    ).tag(config=True)
+
+    audit_log = Unicode(
+        "",
+        help="Where each applied change is recorded as a JSON line ({user} becomes the user's "
+        "name; empty: <envs_dir>/.audit.jsonl). An administrator's value is never replaced "
+        "by a user's.",
     ).tag(config=True)
 
     offline = Bool(False, help="Never use the network: solve and install from caches only.").tag(

@@ -38,11 +38,19 @@ class UvOptions:
     find_links: tuple[str, ...] = ()
     cache_dir: str = ""
     offline: bool = False
+    #: The policy's snapshot (ISO 8601): nothing uploaded later is a candidate.
+    exclude_newer: str = ""
+    #: The policy lets uv download a managed Python (``create --python X.Y``).
+    python_downloads: bool = False
 
     def args(self) -> list[str]:
         if self.cache_dir:
             private_dir(Path(self.cache_dir))  # before uv makes it, world-readable
-        out = ["--no-config", "--no-python-downloads", "--color", "never"]
+        out = ["--no-config", "--color", "never"]
+        if not self.python_downloads:
+            out.append("--no-python-downloads")
+        if self.exclude_newer:
+            out += ["--exclude-newer", self.exclude_newer]
         if self.default_index:
             out += ["--default-index", self.default_index]
         for url in self.extra_index_urls:
@@ -70,6 +78,8 @@ class CondaOptions:
     #: Seconds a channel's in-memory repodata is used before a conditional refresh.
     repodata_ttl: float = 300.0
     offline: bool = False
+    #: The policy's snapshot (ISO 8601): records built later are not candidates.
+    exclude_newer: str = ""
 
     def cache_root(self) -> Path:
         return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jupyter-userpkg"

@@ -19,7 +19,6 @@ commit is undone by the journal (see :mod:`.transaction`).
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import shutil
 import time
@@ -27,13 +26,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import cancel, kernels, kinds
+from .audit import user
 from .errors import (
     Declined,
     EnvBusy,
     EnvExists,
     InvalidEnvName,
+    PolicyDenied,
     TransactionFailed,
     UserPkgError,
 )
@@ -57,13 +59,6 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database entry (containers)
-        return str(os.getuid()) if hasattr(os, "getuid") else ""
-
-
 class Pipeline:
     """Runs changes through the steps above; holds no state of its own but settings."""
 
@@ -74,11 +69,13 @@ class Pipeline:
         lock_timeout: float,
         kernels_dir: Callable[[], os.PathLike[str] | str],
         checks: Sequence[CheckFn] = (),
+        audit: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.lock_timeout = lock_timeout
         self.kernels_dir = kernels_dir
         self.checks = tuple(checks)
+        self.audit = audit
 
     # ------------------------------------------------------------- the verbs
 
@@ -117,6 +114,7 @@ class Pipeline:
                 cancel.checkpoint()
                 with cancel.shielded():
                     self._commit(name, plan, 0)
+                    self._audit("create", name, plan, 0)
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
                 marker.unlink(missing_ok=True)
@@ -214,7 +212,8 @@ class Pipeline:
         return recover(self.ctx.store, env)
 
     def plan(self, kind: EnvKind, state: EnvState, command: str, solution: Solution) -> Plan:
-        """The solved change as a user sees it, then checked (the policy's hook)."""
+        """The solved change as a user sees it, then checked: by the administrator's policy
+        (also a rollback, which does not solve), then by the caller's checks."""
         changes, download, notes = kind.diff(self.ctx, state, solution)
         plan = Plan(
             state.name,
@@ -227,6 +226,17 @@ class Pipeline:
             tuple(notes),
             solution.conda_lock,
         )
+        if not self.ctx.policy.empty:
+            from . import policyenforce
+
+            channels = _new_channels(state.manifest, solution.manifest)
+            policyenforce.check_plan(self.ctx.policy, changes, channels, self.ctx.conda)
+            asked = solution.manifest.pypi.items() - state.manifest.pypi.items()
+            if asked and not command.startswith("rollback"):
+                # A request the solve may not have needed (the env holds it already).
+                from .pypipolicy import check_asked
+
+                check_asked(self.ctx.policy, self.ctx.uv, [text for _, text in asked])
         for check in self.checks:
             check(plan)
         return plan
@@ -268,6 +278,8 @@ class Pipeline:
             clock = time.perf_counter()
             with cancel.shielded():
                 self._commit(env, plan, new_rev)
+                action = "rollback" if plan.command.startswith("rollback") else "change"
+                self._audit(action, env, plan, new_rev)
         except BaseException as exc:
             if new_rev not in self.ctx.store.revisions(env):  # not committed: undo
                 with sigint_deferred():
@@ -288,6 +300,22 @@ class Pipeline:
             report("commit", f"revision {new_rev}")
         return Result(plan, new_rev, applied=True, timings=timings)
 
+    def _audit(self, action: str, env: str, plan: Plan | None, revision: int | None) -> None:
+        """One audit record of a committed change; a log that fails never undoes it."""
+        if self.audit is None:
+            return
+        entry = {
+            "time": now(),
+            "user": user(),
+            "env": env,
+            "action": action,
+            "revision": revision,
+            "command": plan.command if plan else "delete",
+            "changes": [c.to_dict() for c in plan.changes] if plan else [],
+        }
+        with contextlib.suppress(OSError):
+            self.audit(entry)
+
     def _commit(self, env: str, plan: Plan, revision: int) -> None:
         record = RevisionRecord(revision, now(), plan.command, plan.changes, user())
         conda_lock = plan.conda_lock_text
@@ -305,6 +333,13 @@ class Pipeline:
             )
         if store.exists(name):
             raise EnvExists(f"environment {name!r} already exists")
+        limit = self.ctx.policy.max_envs
+        if limit is not None and len(store.names()) >= limit:
+            raise PolicyDenied(
+                f"you have {len(store.names())} environments, the most the administrator's "
+                f"policy allows (max_envs: {limit}); delete one first "
+                "(jupyter userpkg delete NAME)"
+            )
         twin = next((e for e in store.names() if e.lower() == name.lower()), None)
         if twin is not None:  # kernelspec names (and some filesystems) ignore case
             raise EnvExists(
@@ -329,6 +364,7 @@ class Pipeline:
             trash.mkdir(exist_ok=True)
             target = trash / f"{name}-{os.urandom(4).hex()}"
             os.rename(store.prefix(name), target)
+            self._audit("delete", name, None, None)
             kernels.remove(Path(self.kernels_dir()), name, store.envs_dir)
             shutil.rmtree(target, ignore_errors=True)
 
@@ -366,13 +402,30 @@ class Pipeline:
         store = self.ctx.store
         kernels_dir = Path(self.kernels_dir())
         state = self.state(env)
-        extra = kinds.of(state.manifest).kernel_env(self.ctx, state)
+        kind = kinds.of(state.manifest)
+        extra = kind.kernel_env(self.ctx, state)
+        from . import envconfig
+
+        tools: dict[str, str] = {}
+        with contextlib.suppress(OSError):
+            tools = envconfig.write(self.ctx, store.prefix(env), conda=kind.name == "conda")
         if extra is None:
             return kernels.remove(kernels_dir, env, store.envs_dir)
         spec = kernels.kernelspec(
-            env, store.prefix(env), store.envs_dir, {"JUPYTER_USERPKG_ENV": env, **extra}
+            env, store.prefix(env), store.envs_dir, {"JUPYTER_USERPKG_ENV": env, **tools, **extra}
         )
         return kernels.write(kernels_dir, env, spec)
+
+
+def _new_channels(old: Any, new: Any) -> list[str]:
+    """Channels a plan brings in (env channels, ``channel::`` of specs) that ``old`` had not."""
+
+    def named(manifest: Any) -> set[str]:
+        found = set(manifest.channels)
+        found |= {t.split("::", 1)[0] for t in manifest.conda.values() if "::" in t}
+        return found
+
+    return sorted(named(new) - named(old))
 
 
 def empty_solution(state: EnvState) -> Solution:

@@ -160,6 +160,8 @@ class EnvInfo:
     packages: int
     revision: int
     python: str
+    #: What the env holds that the administrator's policy now refuses, with the fix.
+    advisories: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +172,7 @@ class EnvInfo:
             "packages": self.packages,
             "revision": self.revision,
             "python": self.python,
+            "advisories": list(self.advisories),
         }
 
 

@@ -21,6 +21,8 @@ class SearchHit:
     match: Literal["exact", "prefix", "substring"]
     version: str | None = None
     summary: str | None = None
+    #: Why the administrator's policy refuses it (rule, reason, advisory), if it does.
+    blocked: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +32,7 @@ class SearchHit:
             "version": self.version,
             "summary": self.summary,
             "match": self.match,
+            "blocked": self.blocked,
         }
 
 
@@ -70,6 +73,9 @@ class PackageInfo:
     #: conda only: the latest build's dependencies and subdir.
     depends: tuple[str, ...] = ()
     subdir: str | None = None
+    #: The policy's verdict on the package as a whole, and on single versions.
+    blocked: dict[str, str] | None = None
+    blocked_versions: dict[str, dict[str, str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -84,6 +90,8 @@ class PackageInfo:
             "requires_python": self.requires_python,
             "notes": list(self.notes),
             "offline": self.offline,
+            "blocked": self.blocked,
+            "blocked_versions": self.blocked_versions or {},
         }
         if self.source == "conda":
             out["depends"] = list(self.depends)

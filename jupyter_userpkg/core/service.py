@@ -24,18 +24,22 @@ from .errors import (
     EnvExists,
     InvalidRequest,
     InvalidSpec,
+    PolicyDenied,
     RevisionNotFound,
     UserPkgError,
 )
 from .names import DEFAULT_ENV, validate_env_name
 from .options import CondaOptions, SearchOptions, UvOptions
+from .policy import Policy
 from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecord
 from .store import EnvStore
 
 if TYPE_CHECKING:
+    from .audit import AuditLog
     from .events import ProgressFn
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
+    from .policysource import Loaded
     from .search import Sources
     from .searchrecords import PackageInfo, SearchResult
 
@@ -56,6 +60,9 @@ class UserPkgService:
         conda_options: CondaOptions | None = None,
         checks: Sequence[CheckFn] = (),
         search_options: SearchOptions | None = None,
+        policy: Policy | None = None,
+        audit_log: Path | str | None = None,
+        policy_notes: Sequence[str] = (),
     ) -> None:
         self.store = EnvStore(Path(envs_dir))
         self.base_python = base_python or sys.executable
@@ -68,6 +75,10 @@ class UserPkgService:
             offline=self.uv.offline or self.conda.offline
         )
         self._listed: dict[str, tuple[tuple[int, bool, int, int], EnvInfo]] = {}
+        #: The administrator's policy (see :mod:`.policy`), and what loading it noted.
+        self.policy = policy or Policy()
+        self.policy_notes = tuple(policy_notes)
+        self.audit_log = Path(audit_log) if audit_log else None
 
     # The pipeline, the kinds and the engines load on the first change: reading
     # verbs (``envs``) start in the time of any Jupyter command.
@@ -76,7 +87,7 @@ class UserPkgService:
     def ctx(self) -> Context:
         from .kinds.base import Context
 
-        return Context(self.store, self.base_python, self.uv, self.conda)
+        return Context(self.store, self.base_python, self.uv, self.conda, self.policy)
 
     @functools.cached_property
     def pipeline(self) -> Pipeline:
@@ -87,7 +98,13 @@ class UserPkgService:
             lock_timeout=self.lock_timeout,
             kernels_dir=lambda: self.kernels_dir,
             checks=self._checks,
+            audit=self._audit_log().record,
         )
+
+    def _audit_log(self) -> AuditLog:
+        from .audit import AuditLog, resolve, user
+
+        return AuditLog(self.audit_log or resolve("", self.store.envs_dir, user()))
 
     @property
     def kernels_dir(self) -> Path:
@@ -95,28 +112,52 @@ class UserPkgService:
         return self._kernels_dir or kernels.default_kernels_dir()
 
     @classmethod
-    def from_config(cls, config: Any) -> UserPkgService:
-        """Build from a :class:`~jupyter_userpkg.core.config.UserPkg` configurable."""
+    def from_config(cls, config: Any, loaded: Loaded | None = None) -> UserPkgService:
+        """Build from a :class:`~jupyter_userpkg.core.config.UserPkg` configurable, within
+        the administrator's policy (read now unless ``loaded``).
+
+        The policy's sources replace the configuration's: a user's config cannot
+        point at another index or channel than the administrator chose, nor move
+        the audit log.
+        """
+        from .audit import resolve, user
+        from .policysource import load
+
+        loaded = loaded or load()
+        policy, admin = loaded.policy, loaded.settings
+        indexes = policy.indexes or (
+            (config.default_index, *config.extra_index_urls)
+            if config.default_index
+            else ("", *config.extra_index_urls)
+        )
+        find_links = admin["find_links"][0] if "find_links" in admin else config.find_links
+        if policy.indexes and "find_links" not in admin:
+            find_links = ()  # a user's wheel directory is a source the policy did not choose
+        audit = admin["audit_log"][0] if "audit_log" in admin else config.audit_log
+        snapshot = policy.snapshot_time.isoformat() if policy.snapshot_time else ""
         return cls(
             config.envs_dir,
             base_python=config.base_python,
             lock_timeout=config.lock_timeout,
             kernels_dir=config.kernels_dir or None,
             uv_options=UvOptions(
-                default_index=config.default_index,
-                extra_index_urls=tuple(config.extra_index_urls),
-                find_links=tuple(config.find_links),
+                default_index=indexes[0],
+                extra_index_urls=tuple(indexes[1:]),
+                find_links=tuple(find_links),
                 cache_dir=config.uv_cache_dir,
                 offline=config.offline,
+                exclude_newer=snapshot,
+                python_downloads=policy.python_downloads,
             ),
             conda_options=CondaOptions(
-                channel_alias=config.channel_alias,
-                default_channels=tuple(config.default_channels),
+                channel_alias=policy.channel_alias or config.channel_alias,
+                default_channels=tuple(policy.channels or config.default_channels),
                 pkgs_dir=config.conda_pkgs_dir,
                 shared_pkgs_dirs=tuple(config.shared_pkgs_dirs),
                 repodata_cache_dir=config.repodata_cache_dir,
                 repodata_ttl=config.repodata_ttl,
                 offline=config.offline,
+                exclude_newer=snapshot,
             ),
             search_options=SearchOptions(
                 cache_dir=config.search_cache_dir,
@@ -124,6 +165,9 @@ class UserPkgService:
                 info_ttl=config.package_info_ttl,
                 offline=config.offline,
             ),
+            policy=policy,
+            audit_log=resolve(audit, Path(config.envs_dir), user()),
+            policy_notes=loaded.notes,
         )
 
     # ------------------------------------------------------------------ reading
@@ -187,6 +231,12 @@ class UserPkgService:
         kind, python = self.store.read_summary(name, revision)
         if kind not in kinds.KINDS:
             raise EnvDamaged(f"environment {name!r} names an unknown kind {kind!r}")
+        advisories: list[dict[str, Any]] = []
+        if self.policy.restricts_packages:
+            from . import policyview
+
+            held = policyview.held(self.store, name, revision)
+            advisories = policyview.advisories(self.policy, held, name)
         return EnvInfo(
             name=name,
             kind=kind,
@@ -195,6 +245,7 @@ class UserPkgService:
             packages=self.store.count_packages(name, revision),
             revision=revision,
             python=python,
+            advisories=tuple(advisories),
         )
 
     def packages(self, name: str | None = None) -> list[Package]:
@@ -257,6 +308,14 @@ class UserPkgService:
         if imported is not None and imported.kind is not None and imported.kind not in kinds.KINDS:
             raise InvalidSpec(f"{imported.source}: unknown environment kind {imported.kind!r}")
         chosen = kinds.get(kind or (imported.kind if imported else None) or kinds.DEFAULT_KIND)
+        if not self.policy.pypi and chosen.name != "conda":
+            raise PolicyDenied(
+                f"a {chosen.name} environment holds packages from PyPI, which the "
+                "administrator's policy does not allow (pypi: false); create a conda "
+                "environment instead (--kind conda)"
+            )
+        if imported is None:
+            specs = [*specs, *_policy_additions(self.policy, specs)]
         request = CreateRequest(
             name,
             python=python,
@@ -371,12 +430,69 @@ class UserPkgService:
     def search(self, query: str, *, source: str | None = None, limit: int = 50) -> SearchResult:
         """Packages whose names match ``query`` on PyPI (the configured index) and/or the
         default conda channels, ranked exact, prefix, substring (see :mod:`.search`)."""
+        from dataclasses import replace
+
         from .search import search
 
-        return search(query, self._sources(), source=source, limit=limit)
+        found = search(query, self._sources(), source=source, limit=limit)
+        if not self.policy.restricts_packages and self.policy.pypi:
+            return found
+        hits = []
+        for hit in found.results:
+            verdict = self.policy.package_verdict(hit.name, hit.source)
+            if verdict is None and hit.version:
+                verdict = self.policy.version_verdict(hit.name, hit.version, hit.source)
+            hits.append(replace(hit, blocked=verdict.to_dict() if verdict else None))
+        return replace(found, results=tuple(hits))
 
     def info(self, name: str, *, source: str | None = None) -> PackageInfo:
         """One package's versions, summary, licence...: PyPI first, then conda (or ``source``)."""
+        from dataclasses import replace
+
         from .search import info
 
-        return info(name, self._sources(), source=source)
+        found = info(name, self._sources(), source=source)
+        policy = self.policy
+        whole = policy.package_verdict(found.name, found.source)
+        versions = {}
+        for version in found.versions:
+            verdict = policy.version_verdict(found.name, version, found.source)
+            if verdict is not None and whole is None:
+                versions[version] = verdict.to_dict()
+        if whole is None and policy.allowed_licenses and found.license:
+            whole = policy.license_verdict(found.name, found.license)
+        return replace(found, blocked=whole.to_dict() if whole else None, blocked_versions=versions)
+
+    # ------------------------------------------------------------------ policy
+
+    def policy_info(self) -> dict[str, Any]:
+        """The effective policy, each part's origin, where policies are looked for."""
+        from .policysource import describe_sources
+        from .policyview import describe
+
+        return describe(self.policy, describe_sources(), self.policy_notes)
+
+    def policy_check(self, policy: Policy | None = None) -> list[dict[str, Any]]:
+        """Every env against ``policy`` (default: the effective one): what violates it,
+        why, and the fix (``policy --check``)."""
+        from .policyview import check_all
+
+        return check_all(policy or self.policy, self.store, self.conda.channel_alias)
+
+
+def _policy_additions(policy: Policy, specs: Iterable[str]) -> list[str]:
+    """The policy's required and default packages a new env gets, unless named already."""
+    import re
+
+    from .policy import normalize
+
+    def name_of(spec: str) -> str:
+        return normalize(re.split(r"[\s=<>!~\[;(]", spec.split("::")[-1].strip(), maxsplit=1)[0])
+
+    named = {name_of(s) for s in specs}
+    out = []
+    for spec in (*policy.required_packages, *policy.default_packages):
+        if name_of(spec) not in named:
+            named.add(name_of(spec))
+            out.append(spec)
+    return out

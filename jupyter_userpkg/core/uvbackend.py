@@ -43,10 +43,12 @@ def uv_bin() -> str:
 _DROPPED = ("UV_", "PIP_")
 
 
-def _env() -> dict[str, str]:
+def _env(python_downloads: bool = False) -> dict[str, str]:
     # Keep an activated venv or conda env of the caller out of uv's choices:
-    # every call names its interpreter explicitly.
-    return {"VIRTUAL_ENV": "", "CONDA_PREFIX": "", "UV_PYTHON_DOWNLOADS": "never"}
+    # every call names its interpreter explicitly.  Python downloads are the
+    # policy's to allow (``python_downloads``).
+    downloads = "automatic" if python_downloads else "never"
+    return {"VIRTUAL_ENV": "", "CONDA_PREFIX": "", "UV_PYTHON_DOWNLOADS": downloads}
 
 
 def _clean(text: str) -> str:
@@ -104,20 +106,15 @@ def _first_error(text: str) -> str:
     return _shorten(text.splitlines()[0] if text else "unknown error")
 
 
-def create_venv(prefix: Path, python: str) -> None:
-    """Create an empty venv at ``prefix`` (its final path: venvs are not relocatable)."""
+def create_venv(prefix: Path, python: str, *, python_downloads: bool = False) -> None:
+    """Create an empty venv at ``prefix`` (its final path: venvs are not relocatable).
+
+    ``python_downloads``: the policy lets uv fetch a managed Python it lacks.
+    """
+    downloads = [] if python_downloads else ["--no-python-downloads"]
     result = run(
-        [
-            uv_bin(),
-            "venv",
-            "--no-config",
-            "--no-python-downloads",
-            "--quiet",
-            "--python",
-            python,
-            str(prefix),
-        ],
-        env=_env(),
+        [uv_bin(), "venv", "--no-config", *downloads, "--quiet", "--python", python, str(prefix)],
+        env=_env(python_downloads),
         drop=_DROPPED,
     )
     if result.returncode != 0:

@@ -41,7 +41,7 @@ import threading
 from typing import Any
 
 # Both modules import only the standard library, as this one must.
-from ..commands.render import progress_text
+from ..commands.render import advisory_lines, progress_text
 from ..core.events import ProgressEvent
 from .stale import canonical, stale_after, top_level_modules
 
@@ -144,6 +144,16 @@ class BridgeBackend:
 
     def loaded(self) -> None:
         return None
+
+    def advisories(self) -> list[str]:
+        """What the policy now refuses in this kernel's env (asked of the server's Python)."""
+        if not self.env:
+            return []
+        reply = self.run("envs", lambda _event: None)
+        for env in reply.get("data") or []:
+            if isinstance(env, dict) and env.get("name") == self.env and env.get("advisories"):
+                return advisory_lines([(self.env, a) for a in env["advisories"]], "%userpkg")
+        return []
 
     def run(self, line: str, progress: Any) -> dict[str, Any]:
         # What this kernel imports from, before the change (for the stale report).
@@ -264,3 +274,18 @@ def load_ipython_extension(ipython: Any) -> None:
     magics = _magics_class()(ipython)
     ipython.register_magics(magics)
     magics.backend.loaded()
+    if not getattr(ipython, "_userpkg_advised", False):  # once per kernel, reloads included
+        ipython._userpkg_advised = True
+        warn(magics.backend)
+
+
+def warn(backend: Any) -> None:
+    """What the administrator's policy now refuses in this env (a security advisory, say),
+    with the command that fixes it."""
+    try:
+        lines = backend.advisories()
+    except Exception:  # a warning must never keep the magic from loading
+        return
+    if lines:
+        sys.stderr.write("".join(f"userpkg: {line}\n" for line in lines))
+        sys.stderr.flush()

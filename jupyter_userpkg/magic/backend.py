@@ -140,6 +140,16 @@ class LocalBackend:
         if self.host and self.host.env is None and self.svc.store.exists(DEFAULT_ENV):
             self.host.activate(DEFAULT_ENV)
 
+    def advisories(self) -> list[str]:
+        """What the policy now refuses in the env this kernel runs (or hosts), with the fix."""
+        from ..commands.render import advisory_lines
+
+        env = (self.host.target(None) if self.host else None) or DEFAULT_ENV
+        if not self.svc.store.exists(env):
+            return []
+        info = self.svc.env_info(env)
+        return advisory_lines([(env, a) for a in info.advisories], "%userpkg")
+
     def run(self, line: str, progress: ProgressFn | None, default_env: str | None = None) -> Reply:
         help_text = StringIO()
         try:
@@ -165,7 +175,7 @@ class LocalBackend:
         reply: Reply = {
             "verb": args.verb,
             "data": outcome.data,
-            "text": render_text(outcome),
+            "text": render_text(outcome, "%userpkg"),
             "stale": [],
             "result": args.verb in CHANGING,
         }

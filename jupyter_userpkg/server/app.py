@@ -11,7 +11,7 @@ from ..core.config import UserPkg, load_config_files
 from ..core.service import UserPkgService
 from .handlers import ROUTES
 from .jobs import JobManager
-from .watch import EnvWatcher
+from .watch import EnvWatcher, PolicyWatcher
 
 SCHEMAS = Path(__file__).parent / "schemas"
 JOB_EVENT = "https://events.jupyter.org/jupyter_userpkg/job/v1"
@@ -40,6 +40,21 @@ def setup_handlers(server_app: Any) -> None:
         logger.emit(schema_id=JOB_EVENT, data=data)
 
     jobs = JobManager(emit_job, on_finished=lambda job: watcher.poke(), log=server_app.log)
-    web_app.settings.update(userpkg_service=service, userpkg_jobs=jobs, userpkg_watcher=watcher)
+
+    def rebuild(loaded: Any) -> None:
+        new = UserPkgService.from_config(config, loaded)
+        web_app.settings["userpkg_service"] = watcher.service = new
+        server_app.log.info("jupyter-userpkg: the administrator's policy changed; applied")
+        watcher.poke()
+
+    policy = PolicyWatcher(
+        rebuild, lambda: web_app.settings["userpkg_service"], config.policy_interval
+    )
+    web_app.settings.update(
+        userpkg_service=service,
+        userpkg_jobs=jobs,
+        userpkg_watcher=watcher,
+        userpkg_policy_watcher=policy,
+    )
     base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
     web_app.add_handlers(".*$", [(url_path_join(base, path), cls) for path, cls in ROUTES])

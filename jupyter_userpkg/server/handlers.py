@@ -65,6 +65,7 @@ class UserPkgHandler(APIHandler):
     async def prepare(self, **kwargs: Any) -> None:
         await super().prepare(**kwargs)
         self.settings["userpkg_watcher"].start()
+        self.settings["userpkg_policy_watcher"].start()
 
     @property
     def service(self) -> UserPkgService:
@@ -267,6 +268,22 @@ class PackageInfoHandler(UserPkgHandler):
         self.send((await self.command(args)).data)
 
 
+class PolicyHandler(UserPkgHandler):
+    """``GET policy``: the effective policy, each part's origin; ``?check=1`` adds which
+    of the user's envs violate it."""
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self) -> None:
+        check = self.get_argument("check", "")
+        args = bodies.policy_command(check)
+        described = (await self.command(argparse.Namespace(**{**vars(args), "check": False}))).data
+        if args.check:
+            described = {**described, "violations": (await self.command(args)).data["violations"]}
+        self.send(described)
+
+
 class JobsHandler(UserPkgHandler):
     @web.authenticated
     @authorized
@@ -360,6 +377,7 @@ ROUTES: list[tuple[str, type[UserPkgHandler]]] = [
     (f"envs/{ENV}/rollback", RollbackHandler),
     ("search", SearchHandler),
     (r"packages/(?P<name>[^/]+)", PackageInfoHandler),
+    ("policy", PolicyHandler),
     ("jobs", JobsHandler),
     (f"jobs/{JOB}", JobHandler),
     (f"jobs/{JOB}/events", JobEventsHandler),

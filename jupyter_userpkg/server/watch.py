@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
+from ..core.policysource import Loaded
 from ..core.records import EnvInfo
 from ..core.service import UserPkgService
 
 #: What a client sees of an env in a listing.
-Stamp = tuple[int, str, str | None, int, str]
+Stamp = tuple[int, str, str | None, int, str, str]
 
 
 class EnvWatcher:
@@ -80,4 +82,52 @@ class EnvWatcher:
 
 
 def _stamp(info: EnvInfo) -> Stamp:
-    return (info.revision, info.kind, info.kernel, info.packages, info.python)
+    advised = json.dumps(info.advisories, sort_keys=True)  # the policy changed what it says
+    return (info.revision, info.kind, info.kernel, info.packages, info.python, advised)
+
+
+class PolicyWatcher:
+    """Reads the administrator's policy again every ``interval`` seconds; when it changed,
+    the server's service is rebuilt within the new one (jobs under way finish with the old).
+
+    So a version blocked today (a security advisory) is refused, and flagged in the
+    envs the user holds it in, without restarting the user's server.
+    """
+
+    def __init__(
+        self,
+        rebuild: Callable[[Loaded], None],
+        current: Callable[[], UserPkgService],
+        interval: float,
+    ) -> None:
+        self.rebuild, self.current, self.interval = rebuild, current, interval
+        self._timer: PeriodicCallback | None = None
+        self._busy = False
+
+    def start(self) -> None:
+        if self._timer is None and self.interval > 0:
+            self._timer = PeriodicCallback(self.poke, self.interval * 1000)
+            self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def poke(self) -> None:
+        if not self._busy:
+            self._busy = True
+            asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        from ..core.policysource import load
+
+        try:
+            loaded = await asyncio.to_thread(load)
+        except Exception:  # a policy that cannot be read now: keep enforcing the last one
+            return
+        finally:
+            self._busy = False
+        svc = self.current()
+        if loaded.policy != svc.policy or loaded.notes != svc.policy_notes:
+            self.rebuild(loaded)

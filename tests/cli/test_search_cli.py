@@ -65,6 +65,7 @@ def test_search_json(configured: CLI, index: SearchIndex, conda_channel: TestCha
                 "version": "1.5.0",
                 "summary": "A set of python modules for machine learning",
                 "match": "exact",
+                "blocked": None,
             },
             {
                 "name": "scikit-learn-extra",
@@ -73,6 +74,7 @@ def test_search_json(configured: CLI, index: SearchIndex, conda_channel: TestCha
                 "version": "0.3.0",
                 "summary": ("More estimators " * 20).strip(),
                 "match": "prefix",
+                "blocked": None,
             },
         ],
         "notes": [],
@@ -104,6 +106,8 @@ def test_info_json(configured: CLI, index: SearchIndex, conda_channel: TestChann
         "requires_python": ">=3.7",
         "notes": [],
         "offline": False,
+        "blocked": None,
+        "blocked_versions": {},
     }
     bar = configured.json("info", "bar")  # not on the index: the conda channel has it
     assert bar["source"] == "conda" and bar["channel"] == conda_channel.url  # type: ignore[index]

@@ -69,7 +69,8 @@ def test_config_files_user_before_system_and_py_before_json(
 ) -> None:
     """The admin guide: a directory earlier in the Jupyter config path (the user's) wins over
     a later one (the system's); in one directory, ``.py`` wins over ``.json``; a config file
-    wins over the environment variables, which set defaults only."""
+    wins over the environment variables, which set defaults only; the package sources set
+    in a system dir are the administrator's and no user file replaces them."""
     user, system = tmp_path / "user", tmp_path / "system"
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(user))
     monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
@@ -106,11 +107,13 @@ def test_config_files_user_before_system_and_py_before_json(
     assert config.extra_index_urls == ["https://extra.example.org/simple"]  # only the system's
     assert config.lock_timeout == 11
     assert config.envs_dir == str(tmp_path / "from-system")  # a file beats the variable
+    # But the package sources an administrator set in a system (or environment) dir are
+    # policy: the user's files do not replace them.
     uv = UserPkgService.from_config(config).uv
-    assert uv.default_index == "https://user-py.example.org/simple"
+    assert uv.default_index == "https://system.example.org/simple"
     args = uv.args()
     at = args.index("--default-index")
-    assert args[at + 1] == "https://user-py.example.org/simple"
+    assert args[at + 1] == "https://system.example.org/simple"
     assert args[args.index("--extra-index-url") + 1] == "https://extra.example.org/simple"
 
 

@@ -67,10 +67,13 @@ def jp_server_config(
 def test_the_servers_own_config_wins_over_the_shared_config_files(
     jp_serverapp: Any, tmp_path: Path, indexes: tuple[LocalIndex, LocalIndex, LocalIndex]
 ) -> None:
-    server_index, _, extra_index = indexes
+    server_index = indexes[0]
     service: UserPkgService = jp_serverapp.web_app.settings["userpkg_service"]
     assert service.uv.default_index == server_index.url  # jupyter_server_config.json
-    assert service.uv.extra_index_urls == (extra_index.url,)
+    # The system dir's index is the administrator's (policy): the user's extra index, which
+    # would add a source the administrator did not choose, is not used.
+    assert service.uv.extra_index_urls == ()
+    assert service.policy.origins["indexes"].endswith("jupyter_server_config.json")
     assert service.lock_timeout == 7  # only in jupyter_userpkg_config.json: it applies
     assert service.store.envs_dir == tmp_path / "envs"  # the command line
     # And uv really goes to the server's index: alpha 1.0 there, 2.0 on the other.

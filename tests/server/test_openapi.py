@@ -494,6 +494,13 @@ async def test_every_operation_answers_as_documented(
             "get", pkg, expect=404, params={"source": "conda"}, at={"name": "no-such-package"}
         )
 
+    # The administrator's policy (none here) and the envs that violate it.
+    _, policy = await check("get", API + "policy", expect=200)
+    assert policy["origins"] == {} and "violations" not in policy
+    _, checked = await check("get", API + "policy", expect=200, params={"check": "true"})
+    assert checked["violations"] == []
+    await check("get", API + "policy", expect=400, params={"check": "maybe"})
+
     # Errors, each as documented.
     await check("post", envs, expect=409, body={"name": "docs"})
     await check("post", envs, expect=400, body={"name": "x", "kindd": "venv"})

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..events import Reporter
+from ..policy import Policy
 from ..records import Change, Deferred, Package, Plan
 from ..store import EnvStore, Manifest
 
@@ -33,6 +34,8 @@ class Context:
     base_python: str
     uv: UvOptions
     conda: CondaOptions
+    #: The administrator's policy: what the solvers may choose (empty: anything).
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import condabackend, condainstall, condameta, condaspecs, uvbackend
+from .. import condabackend, condainstall, condameta, condaspecs, policyenforce, uvbackend
 from ..errors import InvalidRequest, InvalidSpec, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
@@ -91,6 +91,8 @@ class CondaKind:
             or list(ctx.conda.default_channels)
         )
         urls = list(dict.fromkeys(u for c in sources for u in condaspecs.channel_urls(c, alias)))
+        named = [t.split("::", 1)[0] for t in wanted if "::" in t]
+        policyenforce.check_channels(ctx.policy, [*sources, *named], ctx.conda)
         manifest = Manifest(
             request.name,
             self.name,
@@ -120,6 +122,8 @@ class CondaKind:
         use_pypi = request.pypi
         reqs = parse_pypi_specs(list(request.install)) if use_pypi else []
         specs = [] if use_pypi else condaspecs.parse_specs(request.install, ctx.conda.channel_alias)
+        named = [t.split("::", 1)[0] for t in request.install if "::" in t and not use_pypi]
+        policyenforce.check_channels(ctx.policy, named, ctx.conda)
         conda_remove, pypi_remove = _route_removals(state, remove, use_pypi)
         conda_update, pypi_update = _route_updates(state, update, use_pypi)
         new_manifest = (
@@ -390,6 +394,7 @@ def _solve_conda(
             locked=keep,
             refresh_all=bool(intent.conda_update or intent.update_all),
             notes=notes,
+            policy=ctx.policy,
         )
 
     records = solve(manifest)
@@ -449,6 +454,7 @@ def _solve_pypi(
         upgrade_packages=intent.pypi_update,
         python_version="" if same else major_minor(planned),
         held=held,
+        policy=ctx.policy,
     )
 
 

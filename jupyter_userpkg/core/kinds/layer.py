@@ -116,6 +116,7 @@ class LayerKind(VenvKind):
             upgrade=intent.upgrade_all,
             upgrade_packages=intent.upgrade,
             held=base,
+            policy=ctx.policy,
         )
 
     def diff(

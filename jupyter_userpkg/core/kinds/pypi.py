@@ -29,6 +29,12 @@ from .base import EMPTY_LOCK
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
+    from ..policy import Policy
+
+
+def _names(lock_text: str) -> list[tuple[str, str]]:
+    return [(p.name, p.version) for p in parse_lock(lock_text).values()]
+
 
 def solve_layer(
     python: str,
@@ -42,23 +48,25 @@ def solve_layer(
     upgrade_packages: Iterable[str] = (),
     python_version: str = "",
     held: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
 ) -> str:
     """Resolve the layer's requirements into its next lock (``EMPTY_LOCK`` for none).
 
     The current lock's versions are the solver's preferences, so only what must
     move moves.  ``held`` packages (name -> version: the base's, or conda's) are
-    pinned by the caller's constraints and left out of the result.
+    pinned by the caller's constraints and left out of the result.  Within a
+    ``policy``, refused packages are kept from uv's choices (:mod:`..pypipolicy`).
     """
     if not requirements:
         return EMPTY_LOCK
     constraints = list(constraints)
 
-    def compile_lock(reqs: Sequence[str]) -> str:
+    def compile_lock(reqs: Sequence[str], extra: Sequence[str] = ()) -> str:
         return uvbackend.compile_lock(
             python,
             list(reqs),
             options=options,
-            constraints=constraints,
+            constraints=[*constraints, *extra],
             preferences=current_lock if parse_lock(current_lock) else "",
             upgrade=upgrade,
             upgrade_packages=upgrade_packages,
@@ -67,7 +75,20 @@ def solve_layer(
         )
 
     try:
-        text = compile_lock(requirements)
+        if policy is None or policy.empty:
+            text = compile_lock(requirements)
+        else:
+            from .. import pypipolicy
+
+            text = pypipolicy.solve_within(
+                policy,
+                options,
+                requirements,
+                current_lock,
+                lambda extra: compile_lock(requirements, extra),
+                moving=[n for n, _ in _names(current_lock)] if upgrade else list(upgrade_packages),
+                held=held or {},
+            )
     except PackageNotFound as exc:
         raise _every_missing(exc, requirements, compile_lock) from None
     return drop_held(text, held) if held else text

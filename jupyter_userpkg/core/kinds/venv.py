@@ -95,7 +95,9 @@ class VenvKind:
 
     def prepare(self, ctx: Context, prefix: Path, intent: Intent) -> Intent:
         assert isinstance(intent, PyPIIntent)
-        uvbackend.create_venv(prefix, intent.python or ctx.base_python)
+        uvbackend.create_venv(
+            prefix, intent.python or ctx.base_python, python_downloads=ctx.uv.python_downloads
+        )
         info = uvbackend.python_info(str(uvbackend.env_python(prefix)))
         manifest = replace(intent.manifest, python=major_minor(str(info["version"])))
         return replace(intent, manifest=manifest.with_pypi(list(intent.reqs)))
@@ -166,6 +168,7 @@ class VenvKind:
             report=report,
             upgrade=intent.upgrade_all,
             upgrade_packages=intent.upgrade,
+            policy=ctx.policy,
         )
 
     def diff(

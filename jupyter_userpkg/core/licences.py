@@ -1,0 +1,105 @@
+"""Licences as packages declare them, compared with the policy's allowed ones.
+
+Packages state their licence in three ways: an SPDX expression (PEP 639's
+``License-Expression``, most conda recipes' ``license``), a trove classifier
+(``License :: OSI Approved :: MIT License``) or free text (``BSD 3-Clause``,
+``Apache 2.0``).  Each is reduced to SPDX identifiers before comparison; an
+expression is allowed when one of its ``OR`` alternatives has every ``AND``
+part allowed.  What cannot be read as a licence is not allowed: an
+administrator who lists licences wants to know, not to guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: Trove classifiers and common free-text spellings -> SPDX identifiers.
+_ALIASES = {
+    "mit license": "MIT",
+    "mit": "MIT",
+    "bsd license": "BSD-3-Clause",
+    "bsd": "BSD-3-Clause",
+    "new bsd": "BSD-3-Clause",
+    "bsd 3-clause": "BSD-3-Clause",
+    "bsd-3": "BSD-3-Clause",
+    "3-clause bsd": "BSD-3-Clause",
+    "bsd 2-clause": "BSD-2-Clause",
+    "simplified bsd": "BSD-2-Clause",
+    "apache software license": "Apache-2.0",
+    "apache 2.0": "Apache-2.0",
+    "apache license 2.0": "Apache-2.0",
+    "apache license, version 2.0": "Apache-2.0",
+    "apache 2": "Apache-2.0",
+    "apache": "Apache-2.0",
+    "python software foundation license": "PSF-2.0",
+    "psf": "PSF-2.0",
+    "mozilla public license 2.0 (mpl 2.0)": "MPL-2.0",
+    "isc license (iscl)": "ISC",
+    "gnu general public license v2 (gplv2)": "GPL-2.0-only",
+    "gnu general public license v3 (gplv3)": "GPL-3.0-only",
+    "gnu general public license v2 or later (gplv2+)": "GPL-2.0-or-later",
+    "gnu general public license v3 or later (gplv3+)": "GPL-3.0-or-later",
+    "gnu lesser general public license v3 (lgplv3)": "LGPL-3.0-only",
+    "gnu lesser general public license v2 or later (lgplv2+)": "LGPL-2.0-or-later",
+    "gnu affero general public license v3": "AGPL-3.0-only",
+    "gpl": "GPL-3.0-or-later",
+    "gplv3": "GPL-3.0-only",
+    "gpl-3": "GPL-3.0-only",
+    "gpl-2": "GPL-2.0-only",
+    "lgpl": "LGPL-3.0-or-later",
+    "public domain": "LicenseRef-Public-Domain",
+    "the unlicense (unlicense)": "Unlicense",
+    "zope public license": "ZPL-2.1",
+}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip()).lower()
+
+
+def identifiers(text: str) -> list[list[str]]:
+    """The licence as OR-alternatives of AND-ed SPDX identifiers (lower case)."""
+    text = text.strip()
+    if text.startswith("License ::"):
+        text = text.rsplit("::", 1)[-1]
+    alias = _ALIASES.get(_key(text))
+    if alias:
+        return [[alias.lower()]]
+    flat = re.sub(r"[()]", " ", text)
+    alternatives = []
+    for option in re.split(r"\s+or\s+|\s*/\s*", flat, flags=re.IGNORECASE):
+        parts = [p for p in re.split(r"\s+and\s+", option.strip(), flags=re.IGNORECASE) if p]
+        ids = []
+        for part in parts:
+            part = re.sub(r"\s+with\s+.*$", "", part.strip(), flags=re.IGNORECASE)
+            ids.append((_ALIASES.get(_key(part)) or part.replace(" ", "-")).lower())
+        if ids:
+            alternatives.append(ids)
+    return alternatives
+
+
+def allowed(text: str, allowed_ids: Iterable[str]) -> bool:
+    """Does the licence ``text`` fit the allowed SPDX identifiers?"""
+    wanted = {i.lower() for i in allowed_ids}
+    return any(all(i in wanted for i in option) for option in identifiers(text))
+
+
+def of_metadata(metadata: str) -> str | None:
+    """A wheel's licence from its core metadata: ``License-Expression``, else the
+    licence classifiers, else a one-line ``License`` field."""
+    from email.parser import HeaderParser
+
+    msg = HeaderParser().parsestr(metadata)
+    expression = msg.get("License-Expression")
+    if expression:
+        return str(expression).strip()
+    classifiers = [
+        str(c).rsplit("::", 1)[-1].strip()
+        for c in msg.get_all("Classifier") or []
+        if str(c).startswith("License ::") and str(c).count("::") >= 2
+    ]
+    if classifiers:
+        return " OR ".join(classifiers)
+    text = str(msg.get("License") or "").strip()
+    return text if text and "\n" not in text and len(text) < 80 else None

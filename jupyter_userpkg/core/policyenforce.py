@@ -1,0 +1,256 @@
+"""The policy where packages are chosen: before, during and after a solve.
+
+* Before: a request naming a refused package, or only refused versions, is
+  turned down with the rule, its reason and the nearest allowed version.
+* During: what the policy refuses is taken from the solver's choices.  The
+  engines take no filter, so the solve is repeated with constraints that
+  exclude exactly the refused versions of the packages it chose (usually no
+  repeat at all: a plan that holds nothing refused is final), so an unpinned
+  request ends on the newest allowed version.  The snapshot date goes to the
+  engines directly (uv's ``--exclude-newer``, rattler's ``exclude_newer``).
+* After: the pipeline's check step looks at the final plan once more (a
+  rollback does not solve; required packages must stay), see :func:`check_plan`.
+
+The helpers are given the engines' lookups as functions: nothing here runs one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .errors import PolicyDenied
+from .options import CondaOptions
+from .policy import Policy, Verdict, _pattern, normalize
+
+#: Rounds of "solve, exclude what is refused, solve again" before giving up.
+MAX_ROUNDS = 8
+
+
+def denied(what: str, verdict: Verdict, nearest: str | None = None) -> PolicyDenied:
+    """The error every front end shows: package, rule, reason, nearest allowed version."""
+    message = f"{what} is {verdict.because()}"
+    if nearest:
+        message += f"; the nearest allowed version is {nearest}"
+    return PolicyDenied(message, details=verdict.rule)
+
+
+def _sort_key(version: str) -> Any:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def nearest_allowed(
+    versions: Iterable[str], allowed: Callable[[str], bool], wanted: Sequence[str]
+) -> str | None:
+    """The allowed version closest to the ``wanted`` ones: the lowest above them, else
+    the highest below."""
+    ordered = sorted(set(versions), key=_sort_key)
+    if not ordered:
+        return None
+    top = max((_sort_key(w) for w in wanted), default=_sort_key(ordered[-1]))
+    above = [v for v in ordered if _sort_key(v) > top and allowed(v)]
+    if above:
+        return above[0]
+    below = [v for v in ordered if allowed(v)]
+    return below[-1] if below else None
+
+
+def check_names(policy: Policy, names: Iterable[str], source: str) -> None:
+    """Refuse a request for a package the policy refuses whatever its version."""
+    for name in names:
+        verdict = policy.package_verdict(name, source)
+        if verdict is not None:
+            raise denied(name, verdict)
+
+
+# ------------------------------------------------------------------ PyPI
+
+
+def check_requirements(
+    policy: Policy, requirements: Iterable[str], versions_of: Callable[[str], list[str]]
+) -> None:
+    """Before a PyPI solve: refused names, and pins only refused versions satisfy."""
+    from packaging.requirements import Requirement
+
+    reqs = [Requirement(r) for r in requirements]
+    check_names(policy, (r.name for r in reqs), "pypi")
+    for req in reqs:
+        if not req.specifier or not _has_version_rule(policy, req.name):
+            continue
+        offered = versions_of(req.name)
+        wanted = [v for v in offered if req.specifier.contains(v, prereleases=True)]
+        verdicts = [policy.version_verdict(req.name, v, "pypi") for v in wanted]
+        if wanted and all(verdicts):
+            ok = [v for v in offered if policy.version_verdict(req.name, v, "pypi") is None]
+            nearest = nearest_allowed(ok, lambda _v: True, wanted)
+            shown = f"{req.name} {wanted[0]}" if len(wanted) == 1 else f"{req.name}{req.specifier}"
+            first = verdicts[0]
+            assert first is not None
+            raise denied(shown, first, nearest)
+
+
+def _has_version_rule(policy: Policy, name: str) -> bool:
+    key = normalize(name)
+    return any(_pattern(r.name).fullmatch(key) for r in policy.blocked_versions)
+
+
+def pypi_exclusions(
+    policy: Policy,
+    chosen: Iterable[tuple[str, str]],
+    versions_of: Callable[[str], list[str]],
+    kept: frozenset[tuple[str, str]] = frozenset(),
+) -> list[str]:
+    """Constraints that keep uv off the refused versions it chose (none: the lock is fine).
+
+    A package refused as a whole cannot be excluded by a version: that is an
+    error naming it (it came in as a dependency of what was asked for).
+    ``kept`` (name, version) pairs are installed already and may stay.
+    """
+    out = []
+    for name, version in chosen:
+        if (normalize(name), version) in kept:
+            continue
+        verdict = policy.version_verdict(name, version, "pypi")
+        if verdict is None:
+            continue
+        if policy.package_verdict(name, "pypi") is not None:
+            raise denied(f"{name} (a dependency of the request)", verdict)
+        blocked = {version} | {
+            v for v in versions_of(name) if policy.version_verdict(name, v, "pypi") is not None
+        }
+        out.append(f"{name}" + ",".join(f"!={v}" for v in sorted(blocked, key=_sort_key)))
+    return out
+
+
+def check_pypi_licences(
+    policy: Policy, chosen: Iterable[tuple[str, str]], licence_of: Callable[[str, str], str | None]
+) -> None:
+    """Every package the plan adds must declare an allowed licence."""
+    if not policy.allowed_licenses:
+        return
+    for name, version in chosen:
+        verdict = policy.license_verdict(name, licence_of(name, version))
+        if verdict is not None:
+            raise denied(f"{name} {version}", verdict)
+
+
+# ------------------------------------------------------------------ conda
+
+
+def record_verdict(policy: Policy, record: Any) -> Verdict | None:
+    """A conda record's verdict: name, version and licence (repodata's ``license``)."""
+    name = record.name.normalized
+    verdict = policy.version_verdict(name, str(record.version), "conda")
+    if verdict is None and policy.allowed_licenses:
+        verdict = policy.license_verdict(name, getattr(record, "license", None))
+    return verdict
+
+
+def conda_exclusions(
+    policy: Policy,
+    records: Iterable[Any],
+    records_of: Callable[[list[str]], list[Any]],
+    kept: frozenset[tuple[str, str]] = frozenset(),
+) -> list[str]:
+    """MatchSpec constraints that keep the solver off every refused version it chose.
+
+    ``kept`` (name, version) pairs are installed and stay: a change to other
+    packages does not move them (``update NAME`` does; ``envs`` says so).
+    """
+    refused: dict[str, Verdict] = {}
+    for record in records:
+        if (record.name.normalized, str(record.version)) in kept:
+            continue
+        verdict = record_verdict(policy, record)
+        if verdict is not None:
+            name = record.name.normalized
+            if policy.package_verdict(name, "conda") is not None:
+                raise denied(f"{name} (a dependency of the request)", verdict)
+            refused.setdefault(name, verdict)
+    if not refused:
+        return []
+    by_name: dict[str, set[str]] = {n: set() for n in refused}
+    for record in records_of(sorted(refused)):
+        name = record.name.normalized
+        if name in by_name and record_verdict(policy, record) is not None:
+            by_name[name].add(str(record.version))
+    return [f"{name} " + ",".join(f"!={v}" for v in sorted(vs)) for name, vs in by_name.items()]
+
+
+def check_conda_specs(
+    policy: Policy, specs: Sequence[Any], records_of: Callable[[list[str]], list[Any]]
+) -> None:
+    """Before a conda solve: refused names, and specs only refused records satisfy."""
+    names = [s.name.normalized for s in specs if s.name is not None]
+    check_names(policy, names, "conda")
+    ruled = [n for n in names if _has_version_rule(policy, n) or policy.allowed_licenses]
+    if not ruled:
+        return
+    found = records_of(ruled)
+    for spec in specs:
+        if spec.name is None or spec.name.normalized not in ruled:
+            continue
+        own = [r for r in found if r.name.normalized == spec.name.normalized]
+        matching = [r for r in own if spec.matches(r)]
+        verdicts = [record_verdict(policy, r) for r in matching]
+        if matching and all(verdicts):
+            ok = {str(r.version) for r in own if record_verdict(policy, r) is None}
+            wanted = sorted({str(r.version) for r in matching}, key=_sort_key)
+            nearest = nearest_allowed(ok, lambda _v: True, wanted)
+            first = verdicts[0]
+            assert first is not None
+            what = f"{spec.name.normalized} {wanted[0]}" if len(wanted) == 1 else str(spec)
+            raise denied(what, first, nearest)
+
+
+# ------------------------------------------------------------------ plans
+
+
+def check_plan(
+    policy: Policy, changes: Iterable[Any], channels: Iterable[str], conda: CondaOptions
+) -> None:
+    """The final plan (also a rollback's): nothing refused comes in, nothing required goes,
+    no channel but the curated ones is newly used (``channels``: names or URLs)."""
+    required = {normalize(n) for n in policy.required_packages}
+    for change in changes:
+        if change.source == "base":
+            continue
+        if change.action == "remove":
+            if normalize(change.name) in required:
+                raise PolicyDenied(
+                    f"{change.name} is required in every environment by the administrator's "
+                    "policy (required_packages); it cannot be removed"
+                )
+            continue
+        verdict = policy.version_verdict(change.name, change.new or "", change.source)
+        if verdict is not None:
+            raise denied(f"{change.name} {change.new}", verdict)
+    channels = list(channels)
+    if channels and not policy.user_channels:
+        check_channels(policy, channels, conda)
+
+
+def check_channels(policy: Policy, channels: Iterable[str], conda: CondaOptions) -> None:
+    """Refuse a channel (name or URL) other than the curated ones, when users may not add any."""
+    if policy.user_channels:
+        return
+    from .condaspecs import channel_urls
+
+    curated = curated_urls(policy, conda.channel_alias)
+    for channel in channels:
+        for url in channel_urls(channel, conda.channel_alias):
+            verdict = policy.channel_verdict(url, curated)
+            if verdict is not None:
+                raise denied(f"channel {channel}", verdict)
+
+
+def curated_urls(policy: Policy, alias: str) -> list[str]:
+    """The policy's channels as URLs (names resolve against the effective alias)."""
+    from .condaspecs import channel_urls
+
+    return [u for c in policy.channels for u in channel_urls(c, policy.channel_alias or alias)]

@@ -1,0 +1,170 @@
+"""Where the administrator's policy comes from: places an ordinary user cannot change.
+
+* a policy file, ``jupyter_userpkg_policy.json``, in the environment and system
+  Jupyter config dirs (``<sys.prefix>/etc/jupyter``, ``/usr/local/etc/jupyter``,
+  ``/etc/jupyter``), read explicitly: never from the user's config dir, never
+  from ``JUPYTER_CONFIG_DIR`` or ``JUPYTER_CONFIG_PATH`` (which the user sets),
+  and whatever order jupyter_core would give them;
+* the source settings (``UserPkg.default_index``, ``extra_index_urls``,
+  ``find_links``, ``channel_alias``, ``default_channels``, ``audit_log``) an
+  administrator wrote in ``jupyter_userpkg_config`` or ``jupyter_server_config``
+  files in those dirs: these count as policy, so no user config replaces them;
+* a policy named by ``JUPYTER_USERPKG_POLICY_URL``, which a spawner sets: an
+  http(s) URL (fetched with httpx, kept in a cache; when it cannot be fetched,
+  the last good copy is used, with a note), a ``file://`` URL or a path.
+
+The URL's policy comes first, then the environment dirs, then the system dirs
+(:func:`.policy.merge`: each source can only tighten the others).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .policy import POLICY_FILE, Policy, PolicyError, from_data, merge
+
+POLICY_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
+
+#: ``UserPkg`` settings an administrator's config file turns into policy.
+ADMIN_SETTINGS = (
+    "default_index",
+    "extra_index_urls",
+    "find_links",
+    "channel_alias",
+    "default_channels",
+    "audit_log",
+)
+
+
+def admin_dirs() -> list[Path]:
+    """The environment and system Jupyter config dirs, most specific first."""
+    from jupyter_core import paths
+
+    dirs = [*paths.ENV_CONFIG_PATH, *paths.SYSTEM_CONFIG_PATH]
+    return [Path(d) for d in dict.fromkeys(dirs)]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The effective policy, the administrator's settings and what the user should know."""
+
+    policy: Policy
+    #: ``UserPkg`` settings from the administrator's config files (name -> (value, origin)).
+    settings: dict[str, tuple[Any, str]]
+    notes: tuple[str, ...] = ()
+
+
+def load(cache_dir: Path | None = None) -> Loaded:
+    """Read every source; a source that cannot be read is an error naming it."""
+    notes: list[str] = []
+    policies: list[Policy] = []
+    url = os.environ.get(POLICY_URL_VAR, "").strip()
+    if url:
+        policies.append(_from_url(url, cache_dir, notes))
+    settings: dict[str, tuple[Any, str]] = {}
+    for directory in admin_dirs():
+        path = directory / POLICY_FILE
+        if path.is_file():
+            policies.append(from_data(_read_json(path, str(path)), str(path)))
+        for name, value_origin in _admin_settings(directory).items():
+            settings.setdefault(name, value_origin)
+    policies.append(_from_settings(settings))
+    return Loaded(merge(policies), settings, tuple(notes))
+
+
+def _read_json(path: Path, origin: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"policy {origin} cannot be read: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"policy {origin} is not valid JSON: {exc}") from None
+
+
+def _admin_settings(directory: Path) -> dict[str, tuple[Any, str]]:
+    """The ``UserPkg`` source settings of the config files in one administrator's dir."""
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    found: dict[str, tuple[Any, str]] = {}
+    for stem in ("jupyter_userpkg_config", "jupyter_server_config"):
+        for ext, loader_cls in ((".json", JSONFileConfigLoader), (".py", PyFileConfigLoader)):
+            path = directory / (stem + ext)
+            if not path.is_file():
+                continue
+            loader: Any = loader_cls(path.name, path=str(directory))
+            section = loader.load_config().get("UserPkg", {})
+            for name in ADMIN_SETTINGS:
+                if name in section and name not in found:
+                    found[name] = (section[name], str(path))
+    return found
+
+
+def _from_settings(settings: dict[str, tuple[Any, str]]) -> Policy:
+    """The administrator's source settings as the policy fields they amount to."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    if "default_index" in settings or "extra_index_urls" in settings:
+        default, origin = settings.get("default_index", ("", ""))
+        extra, extra_origin = settings.get("extra_index_urls", ((), ""))
+        urls = [u for u in [default, *extra] if u]
+        if urls:
+            values["indexes"] = tuple(urls)
+            origins["indexes"] = origin or extra_origin
+    if settings.get("channel_alias", ("", ""))[0]:
+        values["channel_alias"], origins["channel_alias"] = settings["channel_alias"]
+    if "default_channels" in settings:
+        channels, origins["channels"] = settings["default_channels"]
+        values["channels"] = tuple(channels)
+        values["allow_user_channels"] = True  # a default, not a restriction
+    return replace(Policy(**values), origins=origins)
+
+
+def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
+    label = f"{POLICY_URL_VAR}={url}"
+    if url.startswith("file://") or "://" not in url:
+        path = Path(url.removeprefix("file://"))
+        return from_data(_read_json(path, label), url)
+    if not url.startswith(("http://", "https://")):
+        raise PolicyError(f"{label}: only http(s) and file URLs or paths can name a policy")
+    cache = _cache_file(url, cache_dir)
+    try:
+        import httpx
+
+        response = httpx.get(url, timeout=10.0, follow_redirects=True)
+        response.raise_for_status()
+        data = response.json()
+        policy = from_data(data, url)  # validated before it replaces the last good copy
+    except PolicyError:
+        raise
+    except Exception as exc:  # unreachable, an HTTP error, not JSON: the last good copy
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not cache.is_file():
+            raise PolicyError(
+                f"the administrator's policy at {url} cannot be fetched ({why}) and no copy "
+                "of it is kept here; try again when the network is back"
+            ) from None
+        notes.append(f"the policy at {url} cannot be fetched ({why}); using the copy kept here")
+        return from_data(_read_json(cache, url), url)
+    from .store import atomic_write
+
+    cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    atomic_write(cache, json.dumps(data))
+    return policy
+
+
+def _cache_file(url: str, cache_dir: Path | None) -> Path:
+    root = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return root / "jupyter-userpkg" / "policy" / f"{digest}.json"
+
+
+def describe_sources() -> list[str]:
+    """Where a policy is looked for, for ``policy`` to say (found or not)."""
+    places = [str(d / POLICY_FILE) for d in admin_dirs()]
+    url = os.environ.get(POLICY_URL_VAR)
+    return ([f"{POLICY_URL_VAR}={url}"] if url else []) + places

@@ -1,0 +1,153 @@
+"""The policy around a PyPI solve: what the index offers, and what a wheel declares.
+
+:func:`solve_within` wraps one ``uv pip compile``: it refuses requests the
+policy refuses (with the nearest allowed version), solves, and solves again
+with constraints excluding the refused versions uv chose, until the lock holds
+none; then it checks the licence of every package the lock adds.  With no
+package or licence rule it costs nothing but the one solve.
+
+Licences come from each wheel's core metadata: the index's PEP 658 metadata
+file beside the wheel, else the index's JSON API (PyPI has one), else the wheel
+itself when it is small.  A licence that cannot be found is not an allowed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tomllib
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from io import BytesIO
+from typing import Any
+
+from . import policyenforce
+from .errors import Unsatisfiable
+from .licences import of_metadata
+from .options import SearchOptions, UvOptions
+from .policy import Policy, normalize
+
+#: Largest wheel fetched whole just to read its licence.
+_WHOLE_WHEEL_LIMIT = 20 * 1024 * 1024
+
+
+def solve_within(
+    policy: Policy,
+    options: UvOptions,
+    requirements: Sequence[str],
+    current_lock: str,
+    solve: Callable[[list[str]], str],
+    *,
+    moving: Sequence[str] = (),
+    held: Mapping[str, str] | None = None,
+) -> str:
+    """``solve(extra_constraints)`` within the policy; its lock text.
+
+    Packages of ``current_lock`` may keep a version the policy now refuses
+    unless they are ``moving`` (named in ``update``): ``envs`` tells the user.
+    ``held`` packages (the base's, conda's) are not this layer's to judge.
+    """
+    if not (policy.restricts_packages or policy.allowed_licenses or not policy.pypi):
+        return solve([])
+    versions = _Versions(options)
+    policyenforce.check_requirements(policy, requirements, versions)
+    moved = {normalize(n) for n in moving}
+    old = {k: v for k, v in _chosen(current_lock) if k not in moved}
+    kept = frozenset(old.items()) | {(normalize(n), v) for n, v in (held or {}).items()}
+    extra: list[str] = []
+    for _ in range(policyenforce.MAX_ROUNDS):
+        text = solve(extra)
+        chosen = _chosen(text)
+        more = policyenforce.pypi_exclusions(policy, chosen, versions, kept)
+        if not more:
+            new = [(n, v) for n, v in chosen if old.get(n) != v]
+            policyenforce.check_pypi_licences(policy, new, _Licences(options, text))
+            return text
+        extra += more
+    raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
+
+
+def check_asked(policy: Policy, options: UvOptions, requirements: Sequence[str]) -> None:
+    """Refuse requirements only refused versions satisfy (the plan's check step)."""
+    policyenforce.check_requirements(policy, requirements, _Versions(options))
+
+
+def _chosen(lock_text: str) -> list[tuple[str, str]]:
+    if not lock_text.strip():
+        return []
+    packages = tomllib.loads(lock_text).get("packages", [])
+    return [(normalize(str(p["name"])), str(p.get("version", ""))) for p in packages]
+
+
+class _Versions:
+    """Every version the default index offers of a package (fetched fresh, once per solve)."""
+
+    def __init__(self, options: UvOptions) -> None:
+        self.options = options
+        self.known: dict[str, list[str]] = {}
+
+    def __call__(self, name: str) -> list[str]:
+        from .errors import PackageNotFound
+        from .pypiindex import PypiIndex, index_url
+
+        key = normalize(name)
+        if key not in self.known:
+            search = SearchOptions(info_ttl=0.0, offline=self.options.offline)
+            try:
+                info = PypiIndex(index_url(self.options), search).details(key)
+                self.known[key] = list(info.versions)
+            except PackageNotFound:
+                self.known[key] = []
+        return self.known[key]
+
+
+class _Licences:
+    """The licence a locked package's wheel declares (None: none found)."""
+
+    def __init__(self, options: UvOptions, lock_text: str) -> None:
+        self.options = options
+        self.urls: dict[tuple[str, str], list[str]] = {}
+        for pkg in tomllib.loads(lock_text).get("packages", []):
+            key = (normalize(str(pkg["name"])), str(pkg.get("version", "")))
+            wheels = [w.get("url") for w in pkg.get("wheels") or [] if isinstance(w, dict)]
+            self.urls[key] = [u for u in wheels if isinstance(u, str) and u.startswith("http")]
+
+    def __call__(self, name: str, version: str) -> str | None:
+        from .pypiindex import client
+
+        http = client()
+        for url in self.urls.get((name, version), [])[:1]:
+            with contextlib.suppress(Exception):
+                response = http.get(url + ".metadata")
+                if response.status_code == 200:
+                    return of_metadata(response.text)
+            found = self._json_api(name, version)
+            if found is not None:
+                return found
+            with contextlib.suppress(Exception):
+                head = http.head(url)
+                size = int(head.headers.get("content-length", "0"))
+                if 0 < size <= _WHOLE_WHEEL_LIMIT:
+                    return _wheel_licence(http.get(url).content)
+        return None
+
+    def _json_api(self, name: str, version: str) -> str | None:
+        from .pypiindex import PypiIndex, client, index_url
+        from .pypipages import license_of
+
+        api = PypiIndex(index_url(self.options), SearchOptions()).json_api(name)
+        if api is None:
+            return None
+        with contextlib.suppress(Exception):
+            response = client().get(api.removesuffix("/json") + f"/{version}/json")
+            if response.status_code == 200:
+                info: dict[str, Any] = response.json()["info"]
+                return license_of(info)
+        return None
+
+
+def _wheel_licence(data: bytes) -> str | None:
+    with zipfile.ZipFile(BytesIO(data)) as zf:
+        for member in zf.namelist():
+            if member.endswith(".dist-info/METADATA") and member.count("/") == 1:
+                return of_metadata(zf.read(member).decode("utf-8", "replace"))
+    return None

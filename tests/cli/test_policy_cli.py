@@ -1,0 +1,177 @@
+"""The policy in a terminal: where it is read from, what a user's config or environment
+cannot loosen, ``policy`` and ``policy --check``, and errors in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import site
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLI
+from tests.localindex import LocalIndex, build_wheel
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalIndex, LocalIndex]]:
+    """The curated index (clipol 1.0 and 2.0) and a rogue one (clipol 9.0)."""
+    good, rogue = tmp_path_factory.mktemp("good"), tmp_path_factory.mktemp("rogue")
+    for version in ("1.0", "2.0"):
+        build_wheel(good, "clipol", version)
+    build_wheel(rogue, "clipol", "9.0")
+    with LocalIndex(good) as g, LocalIndex(rogue) as r:
+        yield g, r
+
+
+def write_policy(path: Path, **data: Any) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_users_config_and_environment_cannot_loosen_the_policy(
+    cli: CLI,
+    indexes: tuple[LocalIndex, LocalIndex],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good, rogue = indexes
+    policy = write_policy(
+        tmp_path / "policy.json",
+        indexes=[good.url],
+        blocked_versions=[{"name": "clipol", "versions": "==2.0", "reason": "broken build"}],
+    )
+    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
+    # The user points their config, and the engines' own variables, at another index.
+    cli.configure(default_index=rogue.url, extra_index_urls=[rogue.url], find_links=[str(tmp_path)])
+    for var in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "PIP_INDEX_URL"):
+        monkeypatch.setenv(var, rogue.url)
+    # A user's own "policy" in their config dir is no policy.
+    write_policy(
+        Path(cli.env()["JUPYTER_CONFIG_DIR"]) / "jupyter_userpkg_policy.json", indexes=[rogue.url]
+    )
+    cli("create", "p", "--kind", "venv", "--no-kernel", "-y")
+    cli("install", "-n", "p", "clipol", "-y")
+    (pkg,) = [p for p in cli.json("list", "-n", "p") if p["name"] == "clipol"]  # type: ignore[union-attr]
+    assert pkg["version"] == "1.0"  # from the curated index, the blocked 2.0 passed over
+    refused = cli("install", "-n", "p", "clipol==2.0", "-y", check=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert "broken build" in refused.stderr and "nearest allowed version is 1.0" in refused.stderr
+    as_json = json.loads(
+        cli("install", "-n", "p", "clipol==2.0", "-y", "--json", check=False).stdout
+    )
+    assert as_json["code"] == "policy_denied"
+    shown = cli.json("policy")
+    assert shown["policy"]["indexes"] == [good.url]  # type: ignore[index]
+    assert shown["origins"]["indexes"] == str(policy)  # type: ignore[index]
+    text = cli("policy").stdout
+    assert "blocked_versions: clipol ==2.0 broken build" in text and f"from {policy}" in text
+
+
+def test_policy_check_tries_a_new_policy_first(
+    cli: CLI, indexes: tuple[LocalIndex, LocalIndex], tmp_path: Path
+) -> None:
+    good, _ = indexes
+    cli.configure(default_index=good.url)
+    cli("create", "old", "--kind", "venv", "--no-kernel", "-y", "clipol==2.0")
+    assert cli("policy", "--check").stdout == "every environment complies with the policy\n"
+    new = write_policy(
+        tmp_path / "new.json",
+        blocked_versions=[
+            {"name": "clipol", "versions": ">=2", "reason": "CVE-9", "advisory": "A-9"}
+        ],
+    )
+    found = cli("policy", "--check", "--policy", str(new), check=False)
+    assert found.returncode == 1
+    assert "environment 'old': clipol 2.0: blocked" in found.stdout and "CVE-9" in found.stdout
+    assert "fix: jupyter userpkg update clipol -n old" in found.stdout
+    # The envs list says nothing yet: the new policy is not in force.
+    assert "warning" not in cli("envs").stdout
+    bad = write_policy(
+        tmp_path / "bad.json", blocked_versions=[{"name": "clipol", "versions": "two"}]
+    )
+    refused = cli("policy", "--check", "--policy", str(bad), check=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "'two' (clipol) is not a version specifier" in refused.stderr
+
+
+def test_envs_warns_with_the_fix(
+    cli: CLI,
+    indexes: tuple[LocalIndex, LocalIndex],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good, _ = indexes
+    cli.configure(default_index=good.url)
+    cli("create", "old", "--kind", "venv", "--no-kernel", "-y", "clipol")
+    policy = write_policy(
+        tmp_path / "policy.json",
+        blocked_versions=[
+            {"name": "clipol", "versions": ">=2", "reason": "CVE-9", "advisory": "A-9"}
+        ],
+    )
+    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", f"file://{policy}")
+    out = cli("envs").stdout
+    assert "warning: environment 'old' holds clipol 2.0" in out and "A-9" in out
+    assert "fix: jupyter userpkg update clipol -n old" in out
+    cli("update", "clipol", "-n", "old", "-y")
+    assert "warning" not in cli("envs").stdout
+
+
+def test_a_broken_policy_is_one_line(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text("{not json")
+    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
+    out = cli("envs", check=False)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert (
+        out.stderr.startswith("jupyter-userpkg: error: policy") or "is not valid JSON" in out.stderr
+    )
+
+
+def test_the_environment_config_dir_is_the_administrators(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python environment of its own (its sys.prefix/etc/jupyter is an administrator's
+    dir): its policy applies; the same file in the user's config dir does not."""
+    prefix = tmp_path / "admin-env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
+    (purelib,) = [Path(p) for p in site.getsitepackages() if p.endswith("site-packages")][:1]
+    target = next(prefix.glob("lib/python*/site-packages"))
+    (target / "dev.pth").write_text(f"{purelib}\n{Path(__file__).parents[2]}\n")
+    admin = prefix / "etc" / "jupyter"
+    admin.mkdir(parents=True)
+    write_policy(admin / "jupyter_userpkg_policy.json", max_envs=1, blocked_packages=["evilpkg"])
+    monkeypatch.delenv("JUPYTER_USERPKG_POLICY_URL", raising=False)
+    env = {**cli.env(), "JUPYTER_PREFER_ENV_PATH": "0"}
+    write_policy(Path(env["JUPYTER_CONFIG_DIR"]) / "jupyter_userpkg_policy.json", max_envs=50)
+    python = prefix / "bin" / "python"
+    shown = subprocess.run(
+        [str(python), "-m", "jupyter_userpkg", "policy", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(shown.stdout)
+    assert data["policy"]["max_envs"] == 1
+    assert data["origins"]["max_envs"] == str(admin / "jupyter_userpkg_policy.json")
+    refused = subprocess.run(
+        [str(python), "-m", "jupyter_userpkg", "create", "e", "-y", "evilpkg"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "evilpkg is blocked" in refused.stderr
+    assert not (Path(env["JUPYTER_USERPKG_ENVS_DIR"]) / "e").exists()
+    assert os.environ.get("JUPYTER_USERPKG_POLICY_URL") is None

@@ -1,0 +1,257 @@
+"""The policy's rules, one by one: reading, merging, judging names, versions, licences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jupyter_core.paths
+import pytest
+
+from jupyter_userpkg.core import policysource
+from jupyter_userpkg.core.licences import allowed, of_metadata
+from jupyter_userpkg.core.policy import Policy, PolicyError, from_data, merge, normalize
+from jupyter_userpkg.core.policyenforce import nearest_allowed
+
+
+def policy(**data: Any) -> Policy:
+    return from_data(data, "test")
+
+
+@pytest.mark.parametrize(
+    ("written", "asked"),
+    [
+        ("Foo_Bar", "foo-bar"),
+        ("foo.bar", "FOO_BAR"),
+        ("foo--bar", "Foo.Bar"),
+        ("ruamel.yaml", "ruamel-yaml"),
+        ("tensorflow*", "TensorFlow_GPU"),
+        ("*-gpl", "readline.GPL"),
+    ],
+)
+def test_names_match_however_they_are_spelled(written: str, asked: str) -> None:
+    p = policy(blocked_packages=[{"name": written, "reason": "no"}])
+    for source in ("pypi", "conda"):
+        verdict = p.package_verdict(asked, source)
+        assert verdict is not None and verdict.reason == "no"
+    assert p.package_verdict("unrelated", "pypi") is None
+
+
+def test_normalize_is_pep_503() -> None:
+    assert normalize("Foo.__-Bar") == "foo-bar"
+
+
+@pytest.mark.parametrize(
+    ("rule", "version", "blocked"),
+    [
+        ("<2.31", "2.30.0", True),
+        ("<2.31", "2.31.0", False),
+        ("==1.0.2", "1.0.2", True),
+        ("==1.0.2", "1.0.20", False),
+        (">=1,<1.3", "1.2.9", True),
+        (">=1,<1.3", "1.3", False),
+        ("==2.0.0rc1", "2.0.0rc1", True),
+        ("==1.0.1a", "1.0.1a", True),  # a conda version PEP 440 would spell 1.0.1a0
+        ("===9.5.1_2", "9.5.1_2", True),  # not PEP 440 at all: only === names it
+        ("<10", "9.5.1_2", False),
+    ],
+)
+def test_blocked_versions(rule: str, version: str, blocked: bool) -> None:
+    p = policy(
+        blocked_versions=[
+            {"name": "requests", "versions": rule, "reason": "CVE-1", "advisory": "GHSA-1"}
+        ]
+    )
+    verdict = p.version_verdict("Requests", version, "pypi")
+    assert (verdict is not None) is blocked
+    if verdict is not None:
+        assert verdict.reason == "CVE-1" and verdict.advisory == "GHSA-1"
+        assert "requests" in verdict.rule and rule in verdict.rule
+        assert "CVE-1" in verdict.because() and "GHSA-1" in verdict.because()
+
+
+def test_a_rule_for_one_source_leaves_the_other() -> None:
+    p = policy(blocked_packages=[{"name": "six", "source": "conda"}])
+    assert p.package_verdict("six", "conda") is not None
+    assert p.package_verdict("six", "pypi") is None
+
+
+def test_allowed_packages_and_pypi_switch() -> None:
+    p = policy(allowed_packages=["numpy", "scipy*"])
+    assert p.package_verdict("numpy", "pypi") is None
+    assert p.package_verdict("SciPy-Stubs", "conda") is None
+    verdict = p.package_verdict("pandas", "pypi")
+    assert verdict is not None and verdict.rule == "allowed_packages"
+    no_pypi = policy(pypi=False)
+    assert no_pypi.package_verdict("numpy", "pypi") is not None
+    assert no_pypi.package_verdict("numpy", "conda") is None
+
+
+@pytest.mark.parametrize(
+    ("declared", "ok"),
+    [
+        ("MIT", True),
+        ("mit", True),
+        ("BSD-3-Clause", True),
+        ("BSD 3-Clause", True),
+        ("License :: OSI Approved :: BSD License", True),
+        ("MIT OR GPL-3.0-only", True),
+        ("MIT AND GPL-3.0-only", False),
+        ("(Apache-2.0 OR MIT) AND BSD-3-Clause", True),
+        ("GPL-3.0-only", False),
+        ("GPL-2.0-or-later WITH Classpath-exception-2.0", False),
+        ("Apache 2.0", True),
+        ("LGPL-2.1", False),
+        ("", False),
+    ],
+)
+def test_licences(declared: str, ok: bool) -> None:
+    allowed_ids = ["MIT", "BSD-3-Clause", "Apache-2.0"]
+    assert allowed(declared, allowed_ids) is ok
+    p = policy(allowed_licenses=allowed_ids)
+    verdict = p.license_verdict("pkg", declared or None)
+    assert (verdict is None) is ok
+    if verdict is not None:
+        assert verdict.rule == "allowed_licenses" and "MIT" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("metadata", "licence"),
+    [
+        ("Name: a\nLicense-Expression: MIT\nLicense: GPL\n", "MIT"),
+        ("Name: a\nClassifier: License :: OSI Approved :: MIT License\n", "MIT License"),
+        ("Name: a\nLicense: BSD\n", "BSD"),
+        ("Name: a\nClassifier: Programming Language :: Python\n", None),
+    ],
+)
+def test_licence_from_core_metadata(metadata: str, licence: str | None) -> None:
+    assert of_metadata(metadata) == licence
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"blocked_versions": [{"name": "x", "versions": "not a spec"}]}, "blocked_versions"),
+        ({"blocked_versions": [{"name": "x"}]}, "blocked_versions"),
+        ({"blocked_packages": [{"name": "x; rm -rf /"}]}, "blocked_packages"),
+        ({"blocked_packages": [{"name": "x", "why": "?"}]}, "blocked_packages"),
+        ({"indexes": ["ftp://example.org/simple"]}, "indexes"),
+        ({"indexes": "https://example.org/simple"}, "indexes"),
+        ({"snapshot": "last tuesday"}, "snapshot"),
+        ({"max_envs": 0}, "max_envs"),
+        ({"max_envs": True}, "max_envs"),
+        ({"pypi": "no"}, "pypi"),
+        ({"blocked": ["x"]}, "blocked"),
+        ({"default_packages": ["numpy --index-url http://x"]}, "default_packages"),
+    ],
+)
+def test_a_bad_policy_names_the_field(data: dict[str, Any], field: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        from_data(data, "/etc/jupyter/jupyter_userpkg_policy.json")
+    assert field in info.value.message
+    assert "/etc/jupyter/jupyter_userpkg_policy.json" in info.value.message
+
+
+def test_sources_only_tighten_one_another() -> None:
+    hub = from_data(
+        {
+            "indexes": ["https://mirror.example.org/simple"],
+            "blocked_packages": ["a"],
+            "allowed_licenses": ["MIT", "BSD-3-Clause"],
+            "max_envs": 5,
+            "snapshot": "2024-06-01",
+            "pypi": True,
+        },
+        "hub",
+    )
+    system = from_data(
+        {
+            "indexes": ["https://other.example.org/simple"],
+            "blocked_packages": ["b"],
+            "allowed_licenses": ["MIT", "GPL-3.0-only"],
+            "max_envs": 3,
+            "snapshot": "2025-01-01",
+            "pypi": False,
+        },
+        "system",
+    )
+    merged = merge([hub, system])
+    assert merged.indexes == ("https://mirror.example.org/simple",)  # the first source's
+    assert {r.name for r in merged.blocked_packages} == {"a", "b"}
+    assert merged.allowed_licenses == ("MIT",)
+    assert merged.max_envs == 3
+    assert merged.snapshot == "2024-06-01"
+    assert merged.pypi is False
+    assert merged.origins["max_envs"] == "hub; system"
+    assert merged.origins["indexes"] == "hub"
+
+
+def test_nearest_allowed_version() -> None:
+    versions = ["2.29.0", "2.30.0", "2.31.0", "2.32.3"]
+    ok = {"2.29.0", "2.31.0", "2.32.3"}
+    assert nearest_allowed(ok, lambda v: True, ["2.30.0"]) == "2.31.0"
+    assert nearest_allowed(versions, lambda v: v in {"2.29.0"}, ["2.30.0"]) == "2.29.0"
+    assert nearest_allowed([], lambda v: True, ["1"]) is None
+
+
+def test_admin_dirs_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy is read from the environment and system config dirs, never the user's."""
+    user, env, system = tmp_path / "user", tmp_path / "env", tmp_path / "system"
+    for d in (user, env, system):
+        d.mkdir()
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(user))
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(user))
+    monkeypatch.setenv("JUPYTER_PREFER_ENV_PATH", "0")
+    monkeypatch.delenv(policysource.POLICY_URL_VAR, raising=False)
+    monkeypatch.setattr(jupyter_core.paths, "ENV_CONFIG_PATH", [str(env)])
+    monkeypatch.setattr(jupyter_core.paths, "SYSTEM_CONFIG_PATH", [str(system)])
+    (user / "jupyter_userpkg_policy.json").write_text(json.dumps({"max_envs": 99}))
+    (env / "jupyter_userpkg_policy.json").write_text(json.dumps({"max_envs": 4}))
+    (system / "jupyter_userpkg_policy.json").write_text(
+        json.dumps({"blocked_packages": [{"name": "evil", "reason": "malware"}]})
+    )
+    (system / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": {"default_index": "https://mirror.example.org/simple"}})
+    )
+    (user / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": {"default_index": "https://evil.example.org/simple"}})
+    )
+    loaded = policysource.load()
+    assert loaded.policy.max_envs == 4
+    assert loaded.policy.origins["max_envs"] == str(env / "jupyter_userpkg_policy.json")
+    assert loaded.policy.package_verdict("EVIL", "pypi") is not None
+    assert loaded.policy.indexes == ("https://mirror.example.org/simple",)
+    assert str(user) not in json.dumps(loaded.policy.origins)
+
+
+def test_policy_url_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A policy URL that cannot be fetched: the last good copy, with a note; none: an error."""
+    import http.server
+    import threading
+
+    body = json.dumps({"max_envs": 2}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/policy.json"
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [])
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, url)
+    assert policysource.load(tmp_path).policy.max_envs == 2
+    server.shutdown()
+    server.server_close()
+    again = policysource.load(tmp_path)
+    assert again.policy.max_envs == 2
+    assert any("cannot be fetched" in n and "copy kept here" in n for n in again.notes)
+    with pytest.raises(PolicyError, match="cannot be fetched"):
+        policysource.load(tmp_path / "elsewhere")

@@ -1,0 +1,366 @@
+"""The policy on real engines: uv against a PyPI-style index on loopback, rattler against a
+conda channel the test builds.  Refused versions are kept from the solver's choices, refused
+requests fail with the rule, its reason and the nearest allowed version, and every refusal
+leaves the env as it was."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_userpkg.core.errors import PolicyDenied
+from jupyter_userpkg.core.options import CondaOptions, UvOptions
+from jupyter_userpkg.core.policy import Policy, from_data
+from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import TestChannel, build_package, index_channel
+from tests.conftest import env_state
+from tests.localindex import LocalIndex, build_wheel
+
+OLD = 1577836800.0  # 2020-01-01
+NEW = 1735689600.0  # 2025-01-01
+RULES: dict[str, Any] = {
+    "blocked_versions": [
+        {
+            "name": "polsec",
+            "versions": "==2.0",
+            "reason": "remote code execution",
+            "advisory": "PYSEC-1",
+        },
+        {"name": "consec", "versions": ">=2", "reason": "data loss", "advisory": "GHSA-2"},
+    ],
+    "blocked_packages": [{"name": "Pol_Evil", "reason": "malware"}],
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
+    wheels = tmp_path_factory.mktemp("policy-wheels")
+    for version in ("1.0", "2.0"):
+        build_wheel(wheels, "polsec", version, license_expression="MIT", uploaded=OLD)
+    build_wheel(
+        wheels, "polapp", "1.0", requires=["polsec>=1.0"], license_expression="MIT", uploaded=OLD
+    )
+    build_wheel(
+        wheels, "polbad", "1.0", requires=["pol_evil"], license_expression="MIT", uploaded=OLD
+    )
+    build_wheel(wheels, "pol_evil", "1.0", license_expression="MIT", uploaded=OLD)
+    build_wheel(wheels, "polgpl", "1.0", license_expression="GPL-3.0-only", uploaded=OLD)
+    build_wheel(
+        wheels,
+        "polclass",
+        "1.0",
+        classifiers=["License :: OSI Approved :: MIT License"],
+        uploaded=OLD,
+    )
+    build_wheel(wheels, "polnew", "1.0", license_expression="MIT", uploaded=OLD)
+    build_wheel(wheels, "polnew", "2.0", license_expression="MIT", uploaded=NEW)
+    with LocalIndex(wheels, json=True) as served:
+        yield served
+
+
+def service(envs_dir: Path, index: LocalIndex, conda: CondaOptions, **rules: Any) -> UserPkgService:
+    policy = from_data(rules, "test policy") if rules else Policy()
+    snapshot = policy.snapshot_time.isoformat() if policy.snapshot_time else ""
+    return UserPkgService(
+        envs_dir,
+        base_python=sys.executable,
+        lock_timeout=600,
+        kernels_dir=envs_dir.parent / "kernels",
+        uv_options=UvOptions(default_index=index.url, exclude_newer=snapshot),
+        conda_options=replace(conda, exclude_newer=snapshot),
+        policy=policy,
+    )
+
+
+def versions(svc: UserPkgService, env: str) -> dict[str, str]:
+    return {p.name: p.version for p in svc.packages(env) if p.source != "base"}
+
+
+def test_pypi_blocked_versions(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    svc = service(envs_dir, index, conda_options, **RULES)
+    svc.create("v", kind="venv", kernel=False)
+    # Unpinned: the newest allowed version; as a dependency too.
+    svc.change("v", install=["polsec"])
+    assert versions(svc, "v")["polsec"] == "1.0"
+    svc.change("v", install=["polapp"])
+    assert versions(svc, "v") == {"polsec": "1.0", "polapp": "1.0"}
+    before = env_state(envs_dir, "v")
+    # Asked for by version: refused, with the rule, the reason and the nearest allowed version.
+    with pytest.raises(PolicyDenied) as info:
+        svc.change("v", install=["polsec==2.0"])
+    message = info.value.message
+    assert "polsec 2.0" in message and "remote code execution" in message
+    assert "PYSEC-1" in message and "nearest allowed version is 1.0" in message
+    # A package refused as a whole, asked for or as a dependency; in any spelling.
+    for spec in ("POL.EVIL", "polbad"):
+        with pytest.raises(PolicyDenied, match="malware"):
+            svc.change("v", install=[spec])
+    # A dry run answers the same; and nothing of the env changed.
+    with pytest.raises(PolicyDenied):
+        svc.change("v", install=["polsec==2.0"], dry_run=True)
+    assert env_state(envs_dir, "v") == before
+
+
+def test_pypi_licences_and_snapshot(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    svc = service(
+        envs_dir,
+        index,
+        conda_options,
+        allowed_licenses=["MIT", "BSD-3-Clause"],
+        snapshot="2022-01-01",
+    )
+    svc.create("v", kind="venv", kernel=False)
+    before = env_state(envs_dir, "v")
+    with pytest.raises(PolicyDenied) as info:
+        svc.change("v", install=["polgpl"])
+    assert "polgpl 1.0" in info.value.message and "GPL-3.0-only" in info.value.message
+    assert env_state(envs_dir, "v") == before
+    svc.change("v", install=["polclass"])  # an MIT classifier is an MIT licence
+    # Nothing newer than the snapshot is visible: 2.0 was uploaded in 2025.
+    svc.change("v", install=["polnew"])
+    assert versions(svc, "v")["polnew"] == "1.0"
+
+
+def test_advisories_flow_down_and_update_fixes(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("v", kind="venv", kernel=False, specs=["polsec"])
+    assert versions(open_svc, "v")["polsec"] == "2.0"
+    assert open_svc.list_envs()[0].advisories == ()
+    svc = service(envs_dir, index, conda_options, **RULES)
+    (info,) = svc.list_envs()
+    (advisory,) = info.advisories
+    assert advisory["package"] == "polsec" and advisory["version"] == "2.0"
+    assert advisory["advisory"] == "PYSEC-1" and advisory["fix"] == "update polsec -n v"
+    # Another change leaves it where it is (the advisory stays)...
+    svc.change("v", install=["polnew"])
+    assert versions(svc, "v")["polsec"] == "2.0"
+    # ... the advised command moves it to the nearest allowed version.
+    result = svc.change("v", update=["polsec"])
+    assert [(c.name, c.old, c.new) for c in result.plan.changes] == [("polsec", "2.0", "1.0")]
+    assert svc.list_envs()[0].advisories == ()
+    check = svc.policy_check()
+    assert check == []
+
+
+def test_required_default_max_envs_and_audit(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    svc = service(
+        envs_dir,
+        index,
+        conda_options,
+        required_packages=["polsec"],
+        default_packages=["polnew"],
+        max_envs=2,
+    )
+    svc.create("a", kind="venv", kernel=False)
+    assert set(versions(svc, "a")) == {"polsec", "polnew"}
+    before = env_state(envs_dir, "a")
+    with pytest.raises(PolicyDenied, match="required in every environment"):
+        svc.change("a", remove=["polsec"])
+    assert env_state(envs_dir, "a") == before
+    svc.change("a", remove=["polnew"])  # a default package is the user's to remove
+    svc.create("b", kind="venv", kernel=False, specs=["polsec==1.0"])
+    assert versions(svc, "b")["polsec"] == "1.0"  # the user's spec, not a second one
+    with pytest.raises(PolicyDenied, match="max_envs: 2"):
+        svc.create("c", kind="venv", kernel=False)
+    assert not svc.store.exists("c")
+    svc.delete("b")
+    log = [json.loads(line) for line in (envs_dir / ".audit.jsonl").read_text().splitlines()]
+    assert [(e["env"], e["action"], e["revision"]) for e in log] == [
+        ("a", "create", 0),
+        ("a", "change", 1),
+        ("b", "create", 0),
+        ("b", "delete", None),
+    ]
+    assert [(c["name"], c["action"]) for c in log[1]["changes"]] == [("polnew", "remove")]
+    assert all(e["user"] and e["time"] for e in log)
+    assert (envs_dir / ".audit.jsonl").stat().st_mode & 0o077 == 0
+
+
+def test_env_files_point_tools_at_the_policys_index(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, tmp_path: Path
+) -> None:
+    """``uv pip`` run in the env's kernel reads uv.toml (UV_CONFIG_FILE): the curated index."""
+    svc = service(envs_dir, index, conda_options, indexes=[index.url], snapshot="2022-01-01")
+    svc.create("v", kind="layer", specs=["polsec==1.0"])  # its kernel: the base's ipykernel
+    prefix = svc.store.prefix("v")
+    assert f"index-url = {index.url}" in (prefix / "pip.conf").read_text()
+    spec = json.loads((envs_dir.parent / "kernels" / "userpkg-v" / "kernel.json").read_text())
+    config = spec["env"]["UV_CONFIG_FILE"]
+    assert config == str(prefix / "uv.toml")
+    from jupyter_userpkg.core.uvbackend import uv_bin
+
+    out = subprocess.run(
+        [
+            uv_bin(),
+            "pip",
+            "compile",
+            "-",
+            "--config-file",
+            config,
+            "--no-header",
+            "--cache-dir",
+            str(tmp_path / "uv-cache"),
+        ],
+        input="polnew\n",
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        check=True,
+    )
+    assert "polnew==1.0" in out.stdout  # from the curated index, within its snapshot
+
+
+# ------------------------------------------------------------------ conda
+
+
+@pytest.fixture(scope="module")
+def policy_channel(tmp_path_factory: pytest.TempPathFactory) -> TestChannel:
+    root = tmp_path_factory.mktemp("policy-channel")
+    path = root / "channel"
+    stamps = iter(range(1_600_000_000_000, 1_600_000_000_000 + 100_000, 1000))
+    for version in ("1.0", "2.0", "2.1"):
+        build_package(
+            path,
+            "consec",
+            version,
+            noarch="generic",
+            timestamp=next(stamps),
+            files={"share/consec/VERSION": version},
+        )
+    build_package(
+        path,
+        "conapp",
+        "1.0",
+        noarch="generic",
+        depends=["consec"],
+        timestamp=next(stamps),
+        files={"share/conapp/ok": "ok\n"},
+    )
+    for version, licence in (("1.0", "MIT"), ("2.0", "GPL-3.0-only")):
+        build_package(
+            path,
+            "conlic",
+            version,
+            noarch="generic",
+            license=licence,
+            timestamp=next(stamps),
+            files={"share/conlic/VERSION": version},
+        )
+    build_package(
+        path,
+        "congpl",
+        "1.0",
+        noarch="generic",
+        license="GPL-3.0-only",
+        timestamp=next(stamps),
+        files={"share/congpl/ok": "ok\n"},
+    )
+    build_package(
+        path,
+        "connew",
+        "1.0",
+        noarch="generic",
+        timestamp=1_600_000_000_000,
+        files={"share/connew/VERSION": "1.0"},
+    )
+    build_package(
+        path,
+        "connew",
+        "2.0",
+        noarch="generic",
+        timestamp=1_735_689_600_000,
+        files={"share/connew/VERSION": "2.0"},
+    )
+    index_channel(path)
+    published_when_built(path)
+    return TestChannel(path, path.as_uri())
+
+
+def published_when_built(channel: Path) -> None:
+    """A channel whose packages were published as they were built, over the years: each
+    record's ``indexed_timestamp`` (what rattler's ``exclude_newer`` reads) is its build's."""
+    for subdir in ("noarch", "linux-64"):
+        repodata = channel / subdir / "repodata.json"
+        data = json.loads(repodata.read_text())
+        for table in ("packages", "packages.conda"):
+            for record in data.get(table, {}).values():
+                record["indexed_timestamp"] = record["timestamp"]
+        repodata.write_text(json.dumps(data))
+        (channel / subdir / "repodata.json.zst").unlink(missing_ok=True)
+        (channel / subdir / "repodata_shards.msgpack.zst").unlink(missing_ok=True)
+        shutil.rmtree(channel / subdir / "shards", ignore_errors=True)
+
+
+def test_conda_rules(
+    envs_dir: Path,
+    index: LocalIndex,
+    conda_options: CondaOptions,
+    policy_channel: TestChannel,
+    conda_channel: TestChannel,
+) -> None:
+    svc = service(
+        envs_dir,
+        index,
+        conda_options,
+        **RULES,
+        allowed_licenses=["MIT"],
+        snapshot="2022-01-01",
+        channels=[policy_channel.url],
+    )
+    ch = [policy_channel.url]
+    svc.create("c", kind="conda", specs=["conapp", "conlic", "connew"], channels=ch)
+    got = versions(svc, "c")
+    # consec 2.x blocked (a dependency), conlic 2.0 GPL, connew 2.0 after the snapshot.
+    assert (got["consec"], got["conlic"], got["connew"]) == ("1.0", "1.0", "1.0")
+    before = env_state(envs_dir, "c")
+    with pytest.raises(PolicyDenied) as info:
+        svc.change("c", install=["consec >=2"])
+    assert "data loss" in info.value.message and "GHSA-2" in info.value.message
+    assert "nearest allowed version is 1.0" in info.value.message
+    with pytest.raises(PolicyDenied, match=r"GPL-3\.0-only"):
+        svc.change("c", install=["congpl"])
+    # Only the curated channel: another one is refused, as a -c or in a spec.
+    with pytest.raises(PolicyDenied, match="curated channels"):
+        svc.change("c", install=[f"{conda_channel.url}::bar"])
+    with pytest.raises(PolicyDenied, match="curated channels"):
+        svc.create("d", kind="conda", specs=["bar"], channels=[conda_channel.url])
+    assert not svc.store.exists("d")
+    assert env_state(envs_dir, "c") == before
+    # A conda env's prefix gets a .condarc naming the curated channel.
+    assert policy_channel.url in (svc.store.prefix("c") / ".condarc").read_text()
+
+
+def test_policy_check_before_a_rule_is_enforced(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, policy_channel: TestChannel
+) -> None:
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("c", kind="conda", specs=["consec 2.1"], channels=[policy_channel.url])
+    open_svc.create("v", kind="venv", kernel=False, specs=["polgpl"])
+    stricter = from_data({**RULES, "allowed_licenses": ["MIT"], "max_envs": 1}, "new.json")
+    found = open_svc.policy_check(stricter)
+    by_env = {entry["env"]: entry["violations"] for entry in found}
+    assert [v["rule"] for v in by_env[None]] == ["max_envs"]
+    (consec,) = by_env["c"]
+    assert (consec["package"], consec["version"], consec["fix"]) == (
+        "consec",
+        "2.1",
+        "update consec -n c",
+    )
+    (gpl,) = by_env["v"]
+    assert gpl["rule"] == "allowed_licenses" and "GPL-3.0-only" in gpl["reason"]
