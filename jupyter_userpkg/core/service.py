@@ -370,6 +370,10 @@ class UserPkgService:
             virtual = self._state(None)
             layer = kinds.default_kind()
             intent = layer.change_intent(self.ctx, virtual, request)
+            if not self.policy.empty and request.install:  # refused before anything is made
+                from .pypipolicy import check_asked
+
+                check_asked(self.policy, self.uv, intent.manifest.requirements())
             if dry_run and request.install:
                 preview = self.create(DEFAULT_ENV, kind=layer.name, specs=install, dry_run=True)
                 return Result(with_command(preview, intent.command).plan, None, applied=False)
