@@ -246,10 +246,10 @@ def solve(
 
     exclude_newer = policy.snapshot_time if policy is not None else None
     kept = frozenset((r.name.normalized, str(r.version)) for r in [*locked, *pinned])
-    if policy is not None and (policy.restricts_packages or policy.allowed_licenses):
-        policyenforce.check_conda_specs(
-            policy, specs, lambda names: _records_of(names, sources, options)
-        )
+    judged = policy is not None and bool(policy.restricts_packages or policy.allowed_licenses)
+    if policy is not None:  # a package refused whatever its version: no solve needed to say so
+        named = [s.name.normalized for s in specs if s.name is not None]
+        policyenforce.check_names(policy, named, "conda")
 
     def attempt(opts: CondaOptions) -> list[RepoDataRecord]:
         first = _restricted(restrictions, sources, opts)
@@ -282,25 +282,33 @@ def solve(
         raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
 
     try:
-        records = attempt(options)
-    except (Cancelled, UserPkgError):
-        raise
-    except Exception as exc:
-        if type(exc).__name__ == "SolverError" or options.offline:
-            raise _solve_error(exc, sources, specs, options) from None
-        # A channel cannot be reached: what is cached still serves, said so.
         try:
-            records = attempt(replace(options, offline=True))
+            records = attempt(options)
         except (Cancelled, UserPkgError):
             raise
-        except Exception:
-            raise _solve_error(exc, sources, specs, options) from None
-        if notes is not None:
-            notes.append(
-                f"could not reach {', '.join(sources)}; planned from the cached package index"
+        except Exception as exc:
+            if type(exc).__name__ == "SolverError" or options.offline:
+                raise _solve_error(exc, sources, specs, options) from None
+            # A channel cannot be reached: what is cached still serves, said so.
+            try:
+                records = attempt(replace(options, offline=True))
+            except (Cancelled, UserPkgError):
+                raise
+            except Exception:
+                raise _solve_error(exc, sources, specs, options) from None
+            if notes is not None:
+                notes.append(
+                    f"could not reach {', '.join(sources)}; planned from the cached package index"
+                )
+        finally:
+            _mark_fetched(options, sources)
+    except (Unsatisfiable, PackageNotFound):
+        if policy is not None and judged:
+            # Did the policy leave a request nothing to choose?  Then say which rule.
+            policyenforce.check_conda_specs(
+                policy, specs, lambda names: _records_of(names, sources, options)
             )
-    finally:
-        _mark_fetched(options, sources)
+        raise
     return list(records)
 
 

@@ -11,6 +11,7 @@ administrator who lists licences wants to know, not to guess.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -68,12 +69,12 @@ def identifiers(text: str) -> list[list[str]]:
         return [[alias.lower()]]
     flat = re.sub(r"[()]", " ", text)
     alternatives = []
-    for option in re.split(r"\s+or\s+|\s*/\s*", flat, flags=re.IGNORECASE):
+    for option in re.split(r"\s+or\s+", flat, flags=re.IGNORECASE):
         parts = [p for p in re.split(r"\s+and\s+", option.strip(), flags=re.IGNORECASE) if p]
         ids = []
         for part in parts:
             part = re.sub(r"\s+with\s+.*$", "", part.strip(), flags=re.IGNORECASE)
-            ids.append((_ALIASES.get(_key(part)) or part.replace(" ", "-")).lower())
+            ids.append(_canonical(part))
         if ids:
             alternatives.append(ids)
     return alternatives
@@ -81,8 +82,21 @@ def identifiers(text: str) -> list[list[str]]:
 
 def allowed(text: str, allowed_ids: Iterable[str]) -> bool:
     """Does the licence ``text`` fit the allowed SPDX identifiers?"""
-    wanted = {i.lower() for i in allowed_ids}
+    return _allowed(text, tuple(allowed_ids))
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed(text: str, allowed_ids: tuple[str, ...]) -> bool:
+    """:func:`allowed`, once per licence text: a channel has few of them, used again and again."""
+    if _key(text) in {_key(i) for i in allowed_ids}:  # as the administrator wrote it
+        return True
+    wanted = {_canonical(i) for i in allowed_ids}
     return any(all(i in wanted for i in option) for option in identifiers(text))
+
+
+def _canonical(licence: str) -> str:
+    """One allowed licence as :func:`identifiers` spells what packages declare."""
+    return (_ALIASES.get(_key(licence)) or licence.strip().replace(" ", "-")).lower()
 
 
 def of_metadata(metadata: str) -> str | None:

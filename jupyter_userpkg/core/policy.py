@@ -16,13 +16,17 @@ taken whole from the first source that sets them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 PackageSource = Literal["pypi", "conda"]
 
@@ -39,6 +43,7 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(text: str) -> re.Pattern[str]:
     """A glob over normalised names (``tensorflow*``, ``*-gpl``) as a regex."""
     parts = [".*" if c == "*" else "." if c == "?" else re.escape(c) for c in normalize(text)]
@@ -77,13 +82,19 @@ class VersionRule:
         return version_in(version, self.versions)
 
 
+@functools.lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet:
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(text)
+
+
 def version_in(version: str, specifier: str) -> bool:
     """Does ``version`` fall in ``specifier``?  Conda versions that PEP 440 cannot read
     match only an ``==`` naming them exactly."""
-    from packaging.specifiers import SpecifierSet
     from packaging.version import InvalidVersion, Version
 
-    spec = SpecifierSet(specifier)
+    spec = _specifier(specifier)
     try:
         return spec.contains(Version(version), prereleases=True)
     except InvalidVersion:
@@ -128,6 +139,8 @@ class Policy:
     blocked_versions: tuple[VersionRule, ...] = ()
     #: SPDX identifiers (``MIT``, ``BSD-3-Clause``); empty: any licence.
     allowed_licenses: tuple[str, ...] = ()
+    #: Package patterns the licence rule does not judge (reviewed apart, metapackages).
+    license_exceptions: tuple[str, ...] = ()
     required_packages: tuple[str, ...] = ()
     default_packages: tuple[str, ...] = ()
     #: Nothing published after this moment is visible (ISO 8601, UTC).
@@ -165,10 +178,41 @@ class Policy:
             _pattern(p).fullmatch(key) for p in self.allowed_packages
         ):
             return Verdict("allowed_packages", f"{name} is not among the allowed packages")
-        for rule in self.blocked_packages:
+        for rule in self.rules_for(key, "blocked_packages"):
             if rule.matches(key, source):
                 return Verdict(f"blocked_packages: {rule.name}", rule.reason)
         return None
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, tuple[dict[str, list[Any]], list[Any], re.Pattern[str] | None]]:
+        """Each rule list as (exact name -> rules, rules with wildcards, one regex of all
+        the wildcards): a policy of a thousand rules judges a package with one lookup and
+        one match."""
+        out: dict[str, tuple[dict[str, list[Any]], list[Any], re.Pattern[str] | None]] = {}
+        for kind in ("blocked_packages", "blocked_versions"):
+            exact: dict[str, list[Any]] = {}
+            globs: list[Any] = []
+            for rule in getattr(self, kind):
+                if "*" in rule.name or "?" in rule.name:
+                    globs.append(rule)
+                else:
+                    exact.setdefault(normalize(rule.name), []).append(rule)
+            either = "|".join(f"(?:{_pattern(r.name).pattern})" for r in globs)
+            out[kind] = (exact, globs, re.compile(either) if globs else None)
+        return out
+
+    @functools.cached_property
+    def memo(self) -> dict[Any, Verdict | None]:
+        """Verdicts already reached (a policy never changes: they stay true)."""
+        return {}
+
+    def rules_for(self, key: str, kind: str) -> list[Any]:
+        """The rules of ``kind`` that may name ``key`` (a normalised name)."""
+        exact, globs, either = self._by_name[kind]
+        found = list(exact.get(key, ()))
+        if either is not None and either.fullmatch(key):
+            found += [r for r in globs if _pattern(r.name).fullmatch(key)]
+        return found
 
     def version_verdict(self, name: str, version: str, source: str) -> Verdict | None:
         """Is this version refused (by its package's rule or a version rule)?"""
@@ -176,7 +220,7 @@ class Policy:
         if found is not None:
             return found
         key = normalize(name)
-        for rule in self.blocked_versions:
+        for rule in self.rules_for(key, "blocked_versions"):
             if rule.matches(key, version, source):
                 return Verdict(
                     f"blocked_versions: {rule.name} {rule.versions}", rule.reason, rule.advisory
@@ -187,9 +231,12 @@ class Policy:
         """Is this licence (an SPDX expression, a classifier or free text) refused?"""
         if not self.allowed_licenses:
             return None
+        key = normalize(name)
+        if any(_pattern(p).fullmatch(key) for p in self.license_exceptions):
+            return None
         from .licences import allowed
 
-        if license_text and allowed(license_text, self.allowed_licenses):
+        if license_text and allowed(license_text, tuple(self.allowed_licenses)):
             return None
         shown = license_text or "no licence"
         return Verdict(
@@ -256,6 +303,7 @@ _STRING_LISTS = (
     "channels",
     "allowed_packages",
     "allowed_licenses",
+    "license_exceptions",
     "required_packages",
     "default_packages",
 )
@@ -286,7 +334,7 @@ def from_data(data: object, origin: str) -> Policy:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise bad(f"{key!r} must be a list of non-empty strings")
             values[key] = tuple(value)
-    for key in ("allowed_packages", "required_packages"):
+    for key in ("allowed_packages", "required_packages", "license_exceptions"):
         for name in values.get(key, ()):
             if not _NAME_RE.fullmatch(name):
                 raise bad(f"{key!r}: {name!r} is not a package name or pattern")
@@ -382,7 +430,7 @@ def merge(policies: Iterable[Policy]) -> Policy:
                     continue
                 if name in ("pypi", "python_downloads", "allow_user_channels"):
                     theirs = mine and theirs
-                elif name in ("allowed_packages", "allowed_licenses"):
+                elif name in ("allowed_packages", "allowed_licenses", "license_exceptions"):
                     wanted = {normalize(v) for v in theirs}
                     theirs = tuple(v for v in mine if normalize(v) in wanted)
                 elif name == "max_envs":

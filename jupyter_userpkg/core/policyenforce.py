@@ -96,7 +96,7 @@ def check_requirements(
 
 def _has_version_rule(policy: Policy, name: str) -> bool:
     key = normalize(name)
-    return any(_pattern(r.name).fullmatch(key) for r in policy.blocked_versions)
+    return any(_pattern(r.name).fullmatch(key) for r in policy.rules_for(key, "blocked_versions"))
 
 
 def pypi_exclusions(
@@ -143,12 +143,18 @@ def check_pypi_licences(
 
 
 def record_verdict(policy: Policy, record: Any) -> Verdict | None:
-    """A conda record's verdict: name, version and licence (repodata's ``license``)."""
-    name = record.name.normalized
-    verdict = policy.version_verdict(name, str(record.version), "conda")
-    if verdict is None and policy.allowed_licenses:
-        verdict = policy.license_verdict(name, getattr(record, "license", None))
-    return verdict
+    """A conda record's verdict: name, version and licence (repodata's ``license``).
+
+    Judged once per (name, version, licence) for the policy's life: a solve repeats them.
+    """
+    key = (record.name.normalized, str(record.version), getattr(record, "license", None))
+    memo = policy.memo
+    if key not in memo:
+        verdict = policy.version_verdict(key[0], key[1], "conda")
+        if verdict is None and policy.allowed_licenses:
+            verdict = policy.license_verdict(key[0], key[2])
+        memo[key] = verdict
+    return memo[key]
 
 
 def conda_exclusions(
@@ -185,24 +191,23 @@ def conda_exclusions(
 def check_conda_specs(
     policy: Policy, specs: Sequence[Any], records_of: Callable[[list[str]], list[Any]]
 ) -> None:
-    """Before a conda solve: refused names, and specs only refused records satisfy."""
+    """Refused names, and specs only refused records satisfy (after a solve that failed)."""
     names = [s.name.normalized for s in specs if s.name is not None]
     check_names(policy, names, "conda")
-    ruled = [n for n in names if _has_version_rule(policy, n) or policy.allowed_licenses]
-    if not ruled:
-        return
-    found = records_of(ruled)
+    by_name: dict[str, list[Any]] = {}
+    for record in records_of(names):
+        by_name.setdefault(record.name.normalized, []).append(record)
     for spec in specs:
-        if spec.name is None or spec.name.normalized not in ruled:
+        own = by_name.get(spec.name.normalized, []) if spec.name is not None else []
+        refused = {id(r): record_verdict(policy, r) for r in own}
+        if not any(refused.values()):
             continue
-        own = [r for r in found if r.name.normalized == spec.name.normalized]
         matching = [r for r in own if spec.matches(r)]
-        verdicts = [record_verdict(policy, r) for r in matching]
-        if matching and all(verdicts):
-            ok = {str(r.version) for r in own if record_verdict(policy, r) is None}
+        if matching and all(refused[id(r)] for r in matching):
+            ok = {str(r.version) for r in own if refused[id(r)] is None}
             wanted = sorted({str(r.version) for r in matching}, key=_sort_key)
             nearest = nearest_allowed(ok, lambda _v: True, wanted)
-            first = verdicts[0]
+            first = refused[id(matching[0])]
             assert first is not None
             what = f"{spec.name.normalized} {wanted[0]}" if len(wanted) == 1 else str(spec)
             raise denied(what, first, nearest)

@@ -1,0 +1,131 @@
+"""What the administrator's policy costs a conda plan: 2018 repodata, 1,000 blocked patterns
+and a licence rule, plan time with and without the policy, side by side.
+
+Both sides are ``condabackend.solve`` (the engine's plan step) over the same warm gateway
+and local ``file://`` channels of ``../shared/data/repodata-2018``; bare ``rattler.solve``
+is beside them as the floor.  The policy blocks 1,000 package patterns (900 names of the
+repodata that the plans do not use, 100 globs) and allows only the licences these plans'
+packages declare (a few records without one are the rule's exceptions), so the plan is the same with and without it: the difference is the cost
+of judging every candidate.  A second policy also blocks the newest numpy, so the plan
+must exclude it and solve once more (the price of a refused version the solver chose).
+
+Medians of ``--runs`` runs (after one warm-up), alternating the sides within each run.
+
+    python benchmarks/bench_policy.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import rattler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_conda import DATA, PLATFORMS, REQUESTS, Loop
+
+from jupyter_userpkg.core import condabackend, condaspecs
+from jupyter_userpkg.core.options import CondaOptions
+from jupyter_userpkg.core.policy import Policy, from_data
+
+
+def names_in(channel: Path) -> list[str]:
+    found: set[str] = set()
+    for subdir in PLATFORMS:
+        data = json.loads((channel / subdir / "repodata.json").read_text())
+        found |= {r["name"] for r in data.get("packages", {}).values()}
+    return sorted(found)
+
+
+def make_policy(used: set[str], licences: set[str], extra: dict[str, Any]) -> Policy:
+    unused = [
+        n for n in names_in(DATA / "defaults-2018") + names_in(DATA / "r-2018") if n not in used
+    ]
+    blocked: list[Any] = [{"name": n, "reason": "not reviewed"} for n in unused[:900]]
+    blocked += [{"name": f"zz-blocked-{i}-*", "reason": "not reviewed"} for i in range(100)]
+    rules = {
+        "blocked_packages": blocked,
+        "allowed_licenses": sorted(licences),
+        # 2018's repodata has a few records without a licence (metapackages, a build of
+        # numpy-base): the administrator reviewed them apart.
+        "license_exceptions": ["blas", "numpy-base", "libxcb", "gst*"],
+    }
+    return from_data({**rules, **extra}, "bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    loop = Loop()
+    work = Path(tempfile.mkdtemp(prefix="bench-policy-"))
+    options = CondaOptions(repodata_cache_dir=str(work / "ours"), pkgs_dir=str(work / "pkgs"))
+    bare_gw = rattler.Gateway(cache_dir=work / "bare")
+    virtual = condabackend.virtual_packages()
+    print(f"plan time, warm gateway, 2018 repodata (ms, median of {runs})")
+    print(
+        f"  {'request':<34} {'pkgs':>4} {'bare':>8} {'no policy':>9} {'policy':>8} {'ratio':>6}"
+        f" | {'+ a blocked numpy':>17} {'ratio':>6}"
+    )
+    for label, channels, texts in REQUESTS:
+        urls = [c.resolve().as_uri() for c in channels]
+        specs = condaspecs.parse_specs(texts, options.channel_alias)
+        plain = condabackend.solve(urls, specs, options=options)  # warms the gateway
+        used = {r.name.normalized for r in plain}
+        licences = {r.license for r in plain if r.license} | {"MIT"}
+        policy = make_policy(used, licences, {})
+        numpy = next((str(r.version) for r in plain if r.name.normalized == "numpy"), None)
+        newest = (
+            {"blocked_versions": [{"name": "numpy", "versions": f"=={numpy}", "reason": "bench"}]}
+            if numpy
+            else {}
+        )
+        harder = make_policy(used, licences, newest)
+        with_policy = condabackend.solve(urls, specs, options=options, policy=policy)
+        assert [str(r) for r in with_policy] == [str(r) for r in plain], "the plan changed"
+
+        def bare(urls: list[str] = urls, texts: list[str] = texts) -> Any:
+            return loop.run(
+                rattler.solve(
+                    urls, texts, gateway=bare_gw, platforms=PLATFORMS, virtual_packages=virtual
+                )
+            )
+
+        def ours(p: Policy | None, urls: list[str] = urls, specs: Any = specs) -> Any:
+            return condabackend.solve(urls, specs, options=options, policy=p)
+
+        sides = {
+            "bare": bare,
+            "none": lambda: ours(None),
+            "policy": lambda p=policy: ours(p),
+            "harder": lambda p=harder: ours(p),
+        }
+        for fn in sides.values():
+            fn()  # warm-up
+        times: dict[str, list[float]] = {k: [] for k in sides}
+        for _ in range(runs):
+            for key, fn in sides.items():
+                start = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - start)
+        med = {k: statistics.median(v) * 1000 for k, v in times.items()}
+        harder_text = (
+            f"{med['harder']:15.1f}ms {med['harder'] / med['none']:5.2f}x"
+            if numpy
+            else (f"{'(no numpy)':>17} {'':>6}")
+        )
+        print(
+            f"  {label:<34} {len(plain):>4} {med['bare']:7.1f} {med['none']:9.1f}"
+            f" {med['policy']:8.1f} {med['policy'] / med['none']:5.2f}x | {harder_text}"
+        )
+    print("  ratio: with the policy / without; target <= 1.3x (the same plan either way)")
+
+
+if __name__ == "__main__":
+    main()
