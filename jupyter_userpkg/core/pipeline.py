@@ -231,6 +231,9 @@ class Pipeline:
 
             channels = _new_channels(state.manifest, solution.manifest)
             policyenforce.check_plan(self.ctx.policy, changes, channels, self.ctx.conda)
+            from .pypipolicy import check_licences
+
+            check_licences(self.ctx.policy, self.ctx.uv, changes, solution.pypi_lock)
             asked = solution.manifest.pypi.items() - state.manifest.pypi.items()
             if asked and not command.startswith("rollback"):
                 # A request the solve may not have needed (the env holds it already).

@@ -40,7 +40,7 @@ def solve_within(
     moving: Sequence[str] = (),
     held: Mapping[str, str] | None = None,
 ) -> str:
-    """``solve(extra_constraints)`` within the policy; its lock text.
+    """``solve(extra_constraints)`` within the policy's package and version rules.
 
     Packages of ``current_lock`` may keep a version the policy now refuses
     unless they are ``moving`` (named in ``update``): ``envs`` tells the user.
@@ -59,11 +59,25 @@ def solve_within(
         chosen = _chosen(text)
         more = policyenforce.pypi_exclusions(policy, chosen, versions, kept)
         if not more:
-            new = [(n, v) for n, v in chosen if old.get(n) != v]
-            policyenforce.check_pypi_licences(policy, new, _Licences(options, text))
-            return text
+            return text  # licences: the plan's check step (:func:`check_licences`)
         extra += more
     raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
+
+
+def check_licences(
+    policy: Policy, options: UvOptions, changes: Sequence[Any], lock_text: str
+) -> None:
+    """Every PyPI package a plan adds or moves declares an allowed licence (also when the
+    plan installs a lock exactly, or rolls back)."""
+    if not policy.allowed_licenses:
+        return
+    new = [
+        (normalize(c.name), str(c.new))
+        for c in changes
+        if c.source == "pypi" and c.action != "remove" and c.new
+    ]
+    if new:
+        policyenforce.check_pypi_licences(policy, new, _Licences(options, lock_text))
 
 
 def check_asked(policy: Policy, options: UvOptions, requirements: Sequence[str]) -> None:

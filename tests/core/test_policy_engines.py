@@ -364,3 +364,24 @@ def test_policy_check_before_a_rule_is_enforced(
     )
     (gpl,) = by_env["v"]
     assert gpl["rule"] == "allowed_licenses" and "GPL-3.0-only" in gpl["reason"]
+
+
+def test_files_given_to_create_from_are_judged_too(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, tmp_path: Path
+) -> None:
+    """A lock installed exactly is not solved: its packages are judged all the same."""
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("src", kind="venv", kernel=False, specs=["polgpl", "polsec==2.0"])
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(open_svc.export("src", "lock"))
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("polsec\n")
+    strict = service(envs_dir, index, conda_options, allowed_licenses=["MIT"], **RULES)
+    with pytest.raises(PolicyDenied, match="polsec 2.0"):
+        strict.create("copy", from_file=str(lock), kind="venv")
+    licences_only = service(envs_dir, index, conda_options, allowed_licenses=["MIT"])
+    with pytest.raises(PolicyDenied, match=r"polgpl 1\.0 .*GPL-3\.0-only"):
+        licences_only.create("copy", from_file=str(lock), kind="venv")
+    assert not strict.store.exists("copy")
+    strict.create("fromreqs", from_file=str(reqs), kind="venv", kernel=False)
+    assert versions(strict, "fromreqs")["polsec"] == "1.0"
