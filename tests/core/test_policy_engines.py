@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_userpkg.core.errors import PolicyDenied
+from jupyter_userpkg.core.errors import PolicyDenied, UserPkgError
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.policy import Policy, from_data
 from jupyter_userpkg.core.service import UserPkgService
@@ -377,7 +377,7 @@ def test_files_given_to_create_from_are_judged_too(
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("polsec\n")
     strict = service(envs_dir, index, conda_options, allowed_licenses=["MIT"], **RULES)
-    with pytest.raises(PolicyDenied, match="polsec 2.0"):
+    with pytest.raises(PolicyDenied, match=r"polsec 2\.0"):
         strict.create("copy", from_file=str(lock), kind="venv")
     licences_only = service(envs_dir, index, conda_options, allowed_licenses=["MIT"])
     with pytest.raises(PolicyDenied, match=r"polgpl 1\.0 .*GPL-3\.0-only"):
@@ -385,3 +385,45 @@ def test_files_given_to_create_from_are_judged_too(
     assert not strict.store.exists("copy")
     strict.create("fromreqs", from_file=str(reqs), kind="venv", kernel=False)
     assert versions(strict, "fromreqs")["polsec"] == "1.0"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "pol_evil @ https://example.org/pol_evil-1.0-py3-none-any.whl",
+        "git+https://example.org/pol_evil.git@v1",
+        "./pol_evil-1.0-py3-none-any.whl",
+        "/tmp/pol_evil",
+        "--index-url=https://example.org/simple",
+        "polsec --extra-index-url https://example.org/simple",
+        "polsec\n--find-links /tmp",
+        "Pol-Evil",
+        "POL.EVIL[extra]>=0",
+    ],
+)
+def test_a_rule_cannot_be_dodged(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, spec: str
+) -> None:
+    svc = service(envs_dir, index, conda_options, **RULES)
+    svc.create("v", kind="venv", kernel=False)
+    before = env_state(envs_dir, "v")
+    with pytest.raises(UserPkgError) as info:
+        svc.change("v", install=[spec])
+    assert info.value.code in ("invalid_spec", "policy_denied")
+    assert env_state(envs_dir, "v") == before
+
+
+def test_managed_pythons_only_when_the_policy_allows(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    from jupyter_userpkg.core.config import UserPkg
+    from jupyter_userpkg.core.policysource import Loaded
+
+    config = UserPkg()
+    config.envs_dir = str(envs_dir)
+    closed = UserPkgService.from_config(config, Loaded(Policy(), {}))
+    assert "--no-python-downloads" in closed.uv.args()
+    opened = UserPkgService.from_config(
+        config, Loaded(from_data({"python_downloads": True}, "test"), {})
+    )
+    assert "--no-python-downloads" not in opened.uv.args()
