@@ -1,9 +1,13 @@
 """Shared fixtures: an isolated envs dir, the service over it, and the real CLI.
 
 The session starts clean: package-manager settings of the developer's shell
-(``UV_*``, ``PIP_*``, ``CONDA_*``) are dropped and ``XDG_CACHE_HOME`` (hence
-uv's default cache and the project's default caches) points at a session temp
-dir.  Subprocesses started by tests inherit that.
+(``UV_*``, ``PIP_*``, ``CONDA_*``) and a policy URL are dropped, ``XDG_CACHE_HOME``
+(hence uv's default cache and the project's default caches) and the Jupyter
+config, data and runtime dirs point at session temp dirs, and
+``JUPYTER_CONFIG_PATH`` is cleared.  Subprocesses started by tests inherit that.
+What no variable can move, the administrator's config dirs (the environment's
+and the system's), must hold no settings of this project: the session stops,
+saying which file, if one does.
 """
 
 from __future__ import annotations
@@ -30,13 +34,49 @@ from tests.localindex import LocalIndex, build_wheel
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 INHERITED = ("UV_", "PIP_", "CONDA_")
+DROPPED = (
+    "XDG_CACHE_HOME",
+    "JUPYTER_USERPKG_POLICY_URL",
+    "JUPYTER_CONFIG_PATH",
+    "JUPYTER_PREFER_ENV_PATH",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Nothing of the developer's package-manager settings reaches the tests."""
+    """Nothing of the developer's package-manager or Jupyter settings reaches the tests."""
     for key in list(os.environ):
-        if key.startswith(INHERITED) or key == "XDG_CACHE_HOME":
+        if key.startswith(INHERITED) or key in DROPPED:
             del os.environ[key]
+    from jupyter_core import paths
+
+    for directory in [*paths.ENV_CONFIG_PATH, *paths.SYSTEM_CONFIG_PATH]:
+        for name in (
+            "jupyter_userpkg_policy.json",
+            "jupyter_userpkg_config.json",
+            "jupyter_userpkg_config.py",
+        ):
+            if (Path(directory) / name).exists():
+                pytest.exit(
+                    f"{Path(directory) / name} is an administrator's setting of jupyter-userpkg "
+                    "that every test would see: move it away while the tests run",
+                    returncode=4,
+                )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's Jupyter config, data and runtime dirs: the session's own (empty) ones."""
+    root = tmp_path_factory.mktemp("jupyter-home")
+    names = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")
+    previous = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ[name] = str(root / name.lower())
+    yield root
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -97,6 +97,8 @@ class LocalIndex:
     def __init__(self, directory: Path, *, json: bool = False) -> None:
         self.directory = directory
         self.slow = 0.0
+        #: Seconds each core-metadata file takes to serve (a solve that takes a while).
+        self.metadata_delay = 0.0
         self.json = json
         index = self
 
@@ -134,6 +136,7 @@ class LocalIndex:
                     return self._send(f"<html><body>{links}</body></html>".encode(), "text/html")
                 if parts[:1] == ["files"] and len(parts) == 2 and parts[1].endswith(".metadata"):
                     wheel = index.directory / parts[1].removesuffix(".metadata")
+                    time.sleep(index.metadata_delay)
                     if wheel.is_file():
                         return self._send(wheel_metadata(wheel), "text/plain")
                 if parts[:1] == ["files"] and len(parts) == 2:

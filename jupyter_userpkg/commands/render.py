@@ -243,6 +243,9 @@ def search_lines(found: SearchResult, width: int | None = None) -> list[str]:
             if summary and room >= 12 and cut >= 12:
                 row += "  " + (summary if len(summary) <= cut else summary[: cut - 1] + "…")
             lines.append(row.rstrip())
+        for h in found.results:
+            if h.blocked:
+                lines.append(f"{h.name} ({h.source}): {_because(h.blocked)}")
     lines += [f"note: {n}" for n in found.notes]
     return lines
 
@@ -262,12 +265,17 @@ def info_lines(pkg: PackageInfo) -> list[str]:
         ("subdir", pkg.subdir),
         ("depends", ", ".join(pkg.depends) if pkg.depends else None),
     ]
-    shown = list(pkg.versions[:INFO_VERSIONS])
+    refused = pkg.blocked_versions or {}
+    shown = [f"{v} (blocked)" if v in refused else v for v in pkg.versions[:INFO_VERSIONS]]
     if len(pkg.versions) > INFO_VERSIONS:
         shown.append(f"... ({len(pkg.versions)} in all)")
     fields.append(("versions", ", ".join(shown) if shown else "none available"))
     label_w = max(len(label) for label, value in fields if value)
     lines += [f"  {label + ':':<{label_w + 2}}{value}" for label, value in fields if value]
+    if pkg.blocked:
+        lines.append(f"{pkg.name} is {_because(pkg.blocked)}")
+    for version, verdict in refused.items():
+        lines.append(f"{pkg.name} {version} is {_because(verdict)}")
     lines += [f"note: {n}" for n in pkg.notes]
     return lines
 

@@ -175,3 +175,23 @@ def test_the_environment_config_dir_is_the_administrators(
     assert refused.returncode != 0 and "evilpkg is blocked" in refused.stderr
     assert not (Path(env["JUPYTER_USERPKG_ENVS_DIR"]) / "e").exists()
     assert os.environ.get("JUPYTER_USERPKG_POLICY_URL") is None
+
+
+def test_info_marks_what_is_blocked(
+    cli: CLI,
+    indexes: tuple[LocalIndex, LocalIndex],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good, _ = indexes
+    policy = write_policy(
+        tmp_path / "policy.json",
+        indexes=[good.url],
+        blocked_versions=[{"name": "clipol", "versions": "==2.0", "reason": "broken build"}],
+    )
+    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
+    cli.configure(search_cache_dir=str(tmp_path / "search"))
+    out = cli("info", "clipol", "--pypi").stdout
+    assert "versions:" in out and "2.0 (blocked)" in out
+    rule = "(blocked_versions: clipol ==2.0): broken build"
+    assert f"clipol 2.0 is blocked by the administrator's policy {rule}" in out

@@ -15,7 +15,7 @@ from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel
 from tests.conftest import env_state, installed
-from tests.localindex import LocalIndex
+from tests.localindex import LocalIndex, build_wheel
 from tests.magics.conftest import Kernel, start_kernel
 
 pytestmark = pytest.mark.slow
@@ -122,49 +122,61 @@ def test_magic_in_an_env_kernel_targets_that_env(userpkg_env: Path, tmp_path: Pa
 
 
 def test_interrupted_install_leaves_old_or_new(userpkg_env: Path, tmp_path: Path) -> None:
-    """Interrupt the kernel while the magic resolves, and while it installs."""
+    """Interrupt the kernel while the magic resolves, and while it installs.
+
+    The index serves its metadata slowly (the solve takes a second) and its wheels slowly
+    (the install's download takes seconds), so each interrupt lands in its phase.
+    """
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "magslow", "1.0")
+    build_wheel(wheels, "magslow", "2.0", padding=3_000_000)
+    build_wheel(wheels, "magdep", "1.0", padding=1_000_000)
     config = tmp_path / "config"
     config.mkdir()
-    for attempt, phase in enumerate(("userpkg: solve", "userpkg: install")):
-        cache = tmp_path / f"cold-cache-{attempt}"  # cold: the install takes a while
-        (config / "jupyter_userpkg_config.json").write_text(
-            json.dumps({"UserPkg": {"uv_cache_dir": str(cache)}})
-        )
-        k = start_kernel()
-        try:
-            k.run("%load_ext jupyter_userpkg")
-            if attempt == 0:
-                k.run("%userpkg install 'tabulate<0.10'")
-            svc = UserPkgService(userpkg_env)
-            old = installed(userpkg_env, "default")
-            before = env_state(userpkg_env, "default")
-            msg_id = k.kc.execute("%userpkg install docutils 'tabulate>=0.10'")
-            said, interrupted = "", False
-            while True:  # watch the cell's output; interrupt when it reaches the phase
-                msg = k.kc.get_iopub_msg(timeout=120)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                kind, content = msg["msg_type"], msg["content"]
-                text = str(content.get("data", {}).get("text/plain", ""))
-                if not interrupted and text.startswith(phase):
-                    k.km.interrupt_kernel()
-                    interrupted = True
-                if kind == "stream":
-                    said += content["text"]
-                if kind == "error":
-                    said += "Traceback"
-                if kind == "status" and content["execution_state"] == "idle":
-                    break
-            assert interrupted, f"never saw {phase!r}"
-            assert "Traceback" not in said
-            assert said == "userpkg: error: interrupted; the environment was left unchanged\n"
-            assert svc.doctor("default")[0]["ok"]
-            assert installed(userpkg_env, "default") == old
-            files = lambda state: {p: h for p, h in state.items() if not p.startswith(".")}  # noqa: E731
-            assert files(env_state(userpkg_env, "default")) == files(before)
-        finally:
-            k.kc.stop_channels()
-            k.km.shutdown_kernel(now=True)
+    with LocalIndex(wheels, json=True) as index:
+        for attempt, phase in enumerate(("userpkg: solve", "userpkg: install")):
+            cache = tmp_path / f"cold-cache-{attempt}"
+            (config / "jupyter_userpkg_config.json").write_text(
+                json.dumps({"UserPkg": {"uv_cache_dir": str(cache), "default_index": index.url}})
+            )
+            k = start_kernel()
+            try:
+                k.run("%load_ext jupyter_userpkg")
+                if attempt == 0:
+                    k.run("%userpkg install 'magslow<2'")
+                index.metadata_delay, index.slow = 1.0, 0.1
+                svc = UserPkgService(userpkg_env)
+                old = installed(userpkg_env, "default")
+                before = env_state(userpkg_env, "default")
+                msg_id = k.kc.execute("%userpkg install magdep 'magslow>=2'")
+                said, interrupted = "", False
+                while True:  # watch the cell's output; interrupt when it reaches the phase
+                    msg = k.kc.get_iopub_msg(timeout=120)
+                    if msg["parent_header"].get("msg_id") != msg_id:
+                        continue
+                    kind, content = msg["msg_type"], msg["content"]
+                    text = str(content.get("data", {}).get("text/plain", ""))
+                    if not interrupted and text.startswith(phase):
+                        k.km.interrupt_kernel()
+                        interrupted = True
+                    if kind == "stream":
+                        said += content["text"]
+                    if kind == "error":
+                        said += "Traceback"
+                    if kind == "status" and content["execution_state"] == "idle":
+                        break
+                index.metadata_delay, index.slow = 0.0, 0.0
+                assert interrupted, f"never saw {phase!r}"
+                assert "Traceback" not in said
+                assert said == "userpkg: error: interrupted; the environment was left unchanged\n"
+                assert svc.doctor("default")[0]["ok"]
+                assert installed(userpkg_env, "default") == old
+                files = lambda state: {p: h for p, h in state.items() if not p.startswith(".")}  # noqa: E731
+                assert files(env_state(userpkg_env, "default")) == files(before)
+            finally:
+                k.kc.stop_channels()
+                k.km.shutdown_kernel(now=True)
 
 
 def test_magic_in_a_venv_kernel_runs_in_the_servers_python(

@@ -67,9 +67,12 @@ def test_killed_mid_job_the_next_request_recovers(tmp_path: Path) -> None:
                     and any(e["phase"] in ("download", "install", "remove") for e in j["events"])
                 ),
             )
-            time.sleep(0.5)
+            journal = envs / "a" / ".userpkg" / "txn"
+            deadline = time.monotonic() + 60
+            while not journal.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)  # the journal is armed: the change is in flight
             server.kill()
-            assert (envs / "a" / ".userpkg" / "txn").exists()  # the change was in flight
+            assert journal.exists()  # killed mid-change, not after it
             index.slow = 0
         finally:
             server.stop()
