@@ -164,6 +164,11 @@ def policy_lines(value: dict[str, Any], prog: str) -> list[str]:
                 lines.append(f"  fix: {prog} {v['fix']}")
         return lines
     policy, origins = value["policy"], value["origins"]
+    if value.get("error"):
+        lines = [f"the administrator's policy cannot be read: {value['error']}"]
+        lines.append("nothing can be installed until it is fixed; reading environments works")
+        lines.append("looked for in: " + ", ".join(value["sources"]))
+        return lines
     if not origins:
         lines = ["no policy is set: every index, channel and package may be used"]
     else:

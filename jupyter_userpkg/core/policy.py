@@ -148,6 +148,9 @@ class Policy:
     max_envs: int | None = None
     #: May uv download a managed Python for ``create --python``?
     python_downloads: bool = False
+    #: Why the administrator's policy could not be read: then every package is refused
+    #: (fail closed) until it is fixed; reading envs still works.
+    error: str = ""
     #: Where each field came from (field -> a path or URL), for ``policy``.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -163,7 +166,9 @@ class Policy:
 
     @property
     def restricts_packages(self) -> bool:
-        return bool(self.allowed_packages or self.blocked_packages or self.blocked_versions)
+        return bool(
+            self.allowed_packages or self.blocked_packages or self.blocked_versions or self.error
+        )
 
     @property
     def snapshot_time(self) -> datetime | None:
@@ -172,6 +177,10 @@ class Policy:
     def package_verdict(self, name: str, source: str) -> Verdict | None:
         """Is the package as a whole refused (whatever its version)?"""
         key = normalize(name)
+        if self.error:
+            return Verdict(
+                "unreadable", f"{self.error}; nothing can be installed until it is fixed"
+            )
         if source == "pypi" and not self.pypi:
             return Verdict("pypi: false", "packages from PyPI are not allowed here")
         if self.allowed_packages and not any(
@@ -257,7 +266,7 @@ class Policy:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name == "origins":
+            if f.name in ("origins", "error"):
                 continue
             value = getattr(self, f.name)
             if isinstance(value, tuple):
@@ -317,7 +326,7 @@ def from_data(data: object, origin: str) -> Policy:
 
     if not isinstance(data, dict):
         raise bad("must be a JSON object")
-    known = {f.name for f in fields(Policy)} - {"origins"}
+    known = {f.name for f in fields(Policy)} - {"origins", "error"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise bad(f"unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})")

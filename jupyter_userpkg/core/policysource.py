@@ -60,7 +60,15 @@ class Loaded:
 
 
 def load(cache_dir: Path | None = None) -> Loaded:
-    """Read every source; a source that cannot be read is an error naming it."""
+    """Read every source.  One that cannot be read fails closed: the policy then refuses
+    every package, saying which file and why, and reading envs goes on."""
+    try:
+        return _load(cache_dir)
+    except PolicyError as exc:
+        return Loaded(Policy(error=exc.message), {}, (exc.message,))
+
+
+def _load(cache_dir: Path | None) -> Loaded:
     notes: list[str] = []
     policies: list[Policy] = []
     url = os.environ.get(POLICY_URL_VAR, "").strip()

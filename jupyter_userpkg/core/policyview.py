@@ -72,6 +72,7 @@ def describe(policy: Policy, places: list[str], notes: Iterable[str]) -> dict[st
         "origins": dict(policy.origins),
         "sources": places,
         "notes": list(notes),
+        "error": policy.error or None,
     }
 
 

@@ -126,17 +126,30 @@ def test_envs_warns_with_the_fix(
     assert "warning" not in cli("envs").stdout
 
 
-def test_a_broken_policy_is_one_line(
-    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_broken_policy_fails_closed(
+    cli: CLI,
+    indexes: tuple[LocalIndex, LocalIndex],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A policy that cannot be read refuses every package (one line naming the file and
+    why); reading envs goes on, and `policy` says what is wrong."""
+    good, _ = indexes
+    cli.configure(default_index=good.url)
+    cli("create", "e", "--kind", "venv", "--no-kernel", "-y")
     policy = tmp_path / "policy.json"
-    policy.write_text("{not json")
+    policy.write_text('{"blocked_versions": [{"name": "clipol", "versions": "two"}]}')
     monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
-    out = cli("envs", check=False)
-    assert out.returncode != 0 and "Traceback" not in out.stderr
-    assert (
-        out.stderr.startswith("jupyter-userpkg: error: policy") or "is not valid JSON" in out.stderr
-    )
+    assert [e["name"] for e in cli.json("envs")] == ["e"]  # type: ignore[index]
+    out = cli("install", "-n", "e", "clipol", "-y", check=False)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1
+    assert str(policy) in out.stderr and "'two' (clipol) is not a version specifier" in out.stderr
+    assert "nothing can be installed until it is fixed" in out.stderr
+    assert "not a version specifier" in cli("policy").stdout
+    policy.write_text("{not json")
+    out = cli("install", "-n", "e", "clipol", "-y", check=False)
+    assert out.returncode == 1 and "is not valid JSON" in out.stderr
 
 
 def test_the_environment_config_dir_is_the_administrators(

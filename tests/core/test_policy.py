@@ -253,5 +253,8 @@ def test_policy_url_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     again = policysource.load(tmp_path)
     assert again.policy.max_envs == 2
     assert any("cannot be fetched" in n and "copy kept here" in n for n in again.notes)
-    with pytest.raises(PolicyError, match="cannot be fetched"):
-        policysource.load(tmp_path / "elsewhere")
+    # Never fetched, and no copy: every package is refused until it can be (fail closed).
+    closed = policysource.load(tmp_path / "elsewhere")
+    assert "cannot be fetched" in closed.policy.error and closed.notes
+    verdict = closed.policy.package_verdict("anything", "conda")
+    assert verdict is not None and "nothing can be installed" in verdict.reason
