@@ -167,6 +167,7 @@ def test_search_result_shape_with_versions_and_summaries(
         "version": "0.22.0",
         "summary": "Image processing",
         "match": "prefix",
+        "blocked": None,  # no policy here
     }
     learn = next(r for r in found["results"] if r["name"] == "scikit-learn")
     assert learn["version"] == "1.5.0"
@@ -204,6 +205,8 @@ def test_info_from_the_json_api(tmp_path: Path, index: SearchIndex) -> None:
         "requires_python": ">=3.9",
         "notes": [],
         "offline": False,
+        "blocked": None,
+        "blocked_versions": {},
     }
     assert svc.info("licensed-by-field").license == "BSD-3-Clause"
     by_classifier = svc.info("licensed_by_classifier")
@@ -363,6 +366,7 @@ def test_conda_search_and_info(
             "version": "2.0",
             "summary": None,
             "match": "exact",
+            "blocked": None,
         }
     ]
     assert [(h.name, h.match) for h in svc.search("FOO", source="conda").results] == [
@@ -386,6 +390,8 @@ def test_conda_search_and_info(
         "requires_python": None,
         "notes": [],
         "offline": False,
+        "blocked": None,
+        "blocked_versions": {},
         "depends": ["libfoo >=2"],
         "subdir": "noarch",
     }
