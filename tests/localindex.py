@@ -177,6 +177,7 @@ class LocalIndex:
                     "filename": w.name,
                     "url": f"/files/{w.name}",
                     "hashes": {"sha256": _sha256(w)},
+                    "size": w.stat().st_size,
                     "upload-time": uploaded.isoformat().replace("+00:00", "Z"),
                     "core-metadata": {"sha256": meta},
                 }

@@ -341,3 +341,31 @@ def test_a_conda_plan_says_what_comes_from_the_package_cache(
     assert (
         "2 conda packages come from the package cache: nothing to download" in again.plan.messages
     )
+
+
+def test_a_plan_says_what_comes_from_uvs_cache(
+    envs_dir: Path, conda_options: CondaOptions, tmp_path: Path
+) -> None:
+    """A rollback to packages uv has cached downloads nothing, and its plan says so."""
+    from tests.localindex import LocalIndex, build_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for version in ("1.0", "2.0"):
+        build_wheel(wheels, "cachedpkg", version, padding=200_000)
+    # The index serves core metadata (PEP 658), as PyPI does: the solve downloads no wheel.
+    with LocalIndex(wheels, json=True) as index:
+        svc = UserPkgService(
+            envs_dir,
+            kernels_dir=tmp_path / "kernels",
+            conda_options=conda_options,
+            uv_options=UvOptions(default_index=index.url, cache_dir=str(tmp_path / "uv-cache")),
+        )
+        svc.create("c", kind="venv", kernel=False)
+        first = svc.change("c", install=["cachedpkg==1.0"]).plan
+        assert first.download_bytes > 200_000 and not any("cache" in m for m in first.messages)
+        svc.change("c", install=["cachedpkg==2.0"])
+        back = svc.rollback(1, "c", dry_run=True).plan
+        assert [(c.name, c.new) for c in back.changes] == [("cachedpkg", "1.0")]
+        assert back.download_bytes == 0
+        assert "1 PyPI package from uv's cache: nothing to download" in back.messages

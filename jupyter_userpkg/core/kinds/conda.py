@@ -199,11 +199,14 @@ class CondaKind:
                 cached += 1
             elif now is not None:
                 download += now.size
-        pypi_changes, pypi_download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
+        pypi_changes, pypi_download, pypi_notes = pypi.diff_locks(
+            state.pypi_lock, solution.pypi_lock, ctx.uv
+        )
         notes = [*solution.notes, *pypi.marker_notes(solution.manifest)]
         if cached:
             what = "package comes" if cached == 1 else "packages come"
             notes.append(f"{cached} conda {what} from the package cache: nothing to download")
+        notes += pypi_notes
         return changes + pypi_changes, download + pypi_download, notes
 
     # ---------------------------------------------------------------- applying

@@ -152,11 +152,15 @@ class Timer:
         return time.perf_counter() - self.started
 
 
-def diff_locks(old_text: str, new_text: str) -> tuple[list[Change], int]:
-    """The PyPI layer's changes between two locks, and the bytes to download."""
+def diff_locks(
+    old_text: str, new_text: str, options: UvOptions | None = None
+) -> tuple[list[Change], int, list[str]]:
+    """The PyPI layer's changes between two locks, the bytes to download, and a note
+    naming how many packages come from uv's cache instead (with ``options``)."""
     old, new = parse_lock(old_text), parse_lock(new_text)
     changes: list[Change] = []
-    download = 0
+    download = cached = 0
+    wheels = uv_cached_wheels(options) if options is not None else None
     for name in sorted(set(old) | set(new)):
         before = old[name].version if name in old else None
         after = new[name].version if name in new else None
@@ -165,8 +169,44 @@ def diff_locks(old_text: str, new_text: str) -> tuple[list[Change], int]:
         action: Action = "add" if before is None else "remove" if after is None else "change"
         changes.append(Change(name, action, before, after, "pypi"))
         if after is not None:
-            download += new[name].size
-    return changes, download
+            if wheels is not None and wheels(name, after):
+                cached += 1
+            else:
+                download += new[name].size
+    notes = []
+    if cached:
+        what = "package" if cached == 1 else "packages"
+        rest = "" if download else ": nothing to download"
+        notes.append(f"{cached} PyPI {what} from uv's cache{rest}")
+    return changes, download, notes
+
+
+def uv_cached_wheels(options: UvOptions) -> Callable[[str, str], bool] | None:
+    """Whether uv's cache holds a wheel of (name, version), looked up by its layout
+    (``wheels-v*/<index>/<name>/<version>-<tag>``; None when there is no cache to read).
+
+    A guess about uv's private layout that errs one way only: a wheel it cannot see
+    is counted as a download, as before.
+    """
+    import os
+
+    root = Path(options.cache_dir) if options.cache_dir else None
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = (Path(xdg) if xdg else Path.home() / ".cache") / "uv"
+    buckets = sorted(root.glob("wheels-v*"))
+    if not buckets:
+        return None
+    bucket = buckets[-1]
+    dirs = [bucket / "pypi", *(bucket / "index").glob("*")]
+
+    def holds(name: str, version: str) -> bool:
+        # The unpacked wheel: a link to its archive (beside it, the metadata of wheels
+        # only resolved, never downloaded, as .msgpack files).
+        key = canonical_name(name)
+        return any(entry.is_dir() for d in dirs for entry in (d / key).glob(f"{version}-*"))
+
+    return holds
 
 
 def already_satisfied(

@@ -174,8 +174,8 @@ class VenvKind:
     def diff(
         self, ctx: Context, state: EnvState, solution: Solution
     ) -> tuple[list[Change], int, list[str]]:
-        changes, download = pypi.diff_locks(state.pypi_lock, solution.pypi_lock)
-        notes = pypi.marker_notes(solution.manifest)
+        changes, download, notes = pypi.diff_locks(state.pypi_lock, solution.pypi_lock, ctx.uv)
+        notes += pypi.marker_notes(solution.manifest)
         if changes:  # only a plan with changes runs the installer, which removes these
             notes += pypi.stray_dists(
                 ctx.store.prefix(state.name), state.pypi_lock, solution.pypi_lock
