@@ -10,8 +10,9 @@
   administrator wrote in ``jupyter_userpkg_config`` or ``jupyter_server_config``
   files in those dirs: these count as policy, so no user config replaces them;
 * a policy named by ``JUPYTER_USERPKG_POLICY_URL``, which a spawner sets: an
-  http(s) URL (fetched with httpx, kept in a cache; when it cannot be fetched,
-  the last good copy is used, with a note), a ``file://`` URL or a path.
+  http(s) URL (fetched with httpx at most every ``FRESH`` seconds, kept in a
+  cache; when it cannot be fetched, the last good copy is used, with a note), a
+  ``file://`` URL or a path.
 
 The URL's policy comes first, then the environment dirs, then the system dirs
 (:func:`.policy.merge`: each source can only tighten the others).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from typing import Any
 from .policy import POLICY_FILE, Policy, PolicyError, from_data, merge
 
 POLICY_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
+#: Seconds a policy fetched from its URL is used before it is fetched again.
+FRESH = 30.0
 
 #: ``UserPkg`` settings an administrator's config file turns into policy.
 ADMIN_SETTINGS = (
@@ -140,6 +144,11 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
     if not url.startswith(("http://", "https://")):
         raise PolicyError(f"{label}: only http(s) and file URLs or paths can name a policy")
     cache = _cache_file(url, cache_dir)
+    try:  # fetched a moment ago (the previous command): that copy is the policy
+        if time.time() - cache.stat().st_mtime < FRESH:
+            return from_data(_read_json(cache, url), url)
+    except (OSError, PolicyError):
+        pass
     try:
         import httpx
 

@@ -248,6 +248,7 @@ def test_policy_url_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(policysource, "admin_dirs", lambda: [])
     monkeypatch.setenv(policysource.POLICY_URL_VAR, url)
     assert policysource.load(tmp_path).policy.max_envs == 2
+    monkeypatch.setattr(policysource, "FRESH", 0.0)  # from now on, always fetched again
     server.shutdown()
     server.server_close()
     again = policysource.load(tmp_path)
