@@ -20,7 +20,11 @@ import {
   TranslationBundle
 } from '@jupyterlab/translation';
 
+import * as React from 'react';
+
 import { splitList } from './components/CreateForm';
+
+import { PolicyView } from './components/PolicyView';
 
 import { downloadFile } from './download';
 
@@ -50,6 +54,7 @@ export namespace CommandIDs {
   export const refresh = 'userpkg:refresh';
   export const install = 'userpkg:install';
   export const exportEnv = 'userpkg:export';
+  export const policy = 'userpkg:policy';
 }
 
 /**
@@ -160,7 +165,13 @@ function panelActions(
           kernelPreference: { name: kernel }
         })
       ),
-    download: downloadFile
+    download: downloadFile,
+    showPolicy: answer =>
+      void showDialog({
+        title: trans.__("The administrator's policy"),
+        body: React.createElement(PolicyView, { trans, answer }),
+        buttons: [Dialog.okButton({ label: trans.__('Close') })]
+      })
   };
 }
 
@@ -221,6 +232,10 @@ function addCommands(
       show();
       await model.planChange({ install: specs });
     }
+  });
+  app.commands.addCommand(CommandIDs.policy, {
+    label: trans.__("Show the administrator's policy"),
+    execute: () => panel.showPolicy()
   });
   app.commands.addCommand(CommandIDs.exportEnv, {
     label: trans.__('Export the environment…'),

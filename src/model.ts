@@ -2,6 +2,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { JobTracker, IJobTrackerOptions } from './jobtracker';
 
+import { parseFix } from './policy';
+
 import { asError } from './request';
 
 import { SearchModel } from './searchmodel';
@@ -24,6 +26,7 @@ import {
   DEFAULT_ENV,
   ENV_EVENT_SCHEMA,
   ExportFormat,
+  IAdvisory,
   IChange,
   IChangeRequest,
   ICreateEnvRequest,
@@ -33,6 +36,7 @@ import {
   IJob,
   IJobBusEvent,
   IPackage,
+  IPolicyAnswer,
   IResult,
   IRevision,
   JOB_EVENT_SCHEMA,
@@ -76,6 +80,27 @@ export class UserPkgModel {
   }
   get packages(): IPackage[] {
     return this._packages;
+  }
+  /** What the selected env holds that the administrator's policy refuses. */
+  get advisories(): IAdvisory[] {
+    return this.selectedEnv?.advisories ?? [];
+  }
+  /** The advisories of each env that has some. */
+  get advisoriesByEnv(): Record<string, IAdvisory[]> {
+    const found: Record<string, IAdvisory[]> = {};
+    for (const env of this._envs) {
+      if (env.advisories && env.advisories.length > 0) {
+        found[env.name] = env.advisories;
+      }
+    }
+    return found;
+  }
+  /** The policy as last read (`loadPolicy`). */
+  get policy(): IPolicyAnswer | null {
+    return this._policy;
+  }
+  get policyLoading(): boolean {
+    return this._policyLoading;
   }
   get history(): IRevision[] {
     return this._history;
@@ -224,6 +249,41 @@ export class UserPkgModel {
       const plan = await this.service.plan(env, request);
       return { kind: 'change', env, request, plan };
     });
+  }
+
+  /**
+   * Plan the fix of an advisory (`update NAME -n ENV`, `remove NAME -n ENV`)
+   * as the change it names, in its env; the plan shows as any other, to be
+   * applied or discarded. Whether a fix can be planned: see `parseFix`.
+   */
+  async planFix(advisory: IAdvisory): Promise<void> {
+    const fix = parseFix(advisory.fix);
+    if (!fix) {
+      return;
+    }
+    if (fix.env !== null && fix.env !== this._selected) {
+      await this.select(fix.env);
+    }
+    await this.planChange(fix.request);
+  }
+
+  /**
+   * Read the administrator's policy (`GET policy`); null when it cannot be
+   * read (the error shows).
+   */
+  async loadPolicy(check = false): Promise<IPolicyAnswer | null> {
+    this._policyLoading = true;
+    this._emit();
+    try {
+      this._policy = await this.service.policy(check);
+      return this._policy;
+    } catch (reason) {
+      this._error = asError(reason);
+      return null;
+    } finally {
+      this._policyLoading = false;
+      this._emit();
+    }
   }
 
   /**
@@ -472,4 +532,6 @@ export class UserPkgModel {
   private _refreshing: Promise<void> | null = null;
   private _refreshAgain = false;
   private _sourceEnv: string | null = null;
+  private _policy: IPolicyAnswer | null = null;
+  private _policyLoading = false;
 }

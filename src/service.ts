@@ -13,6 +13,7 @@ import {
   IPackage,
   IPackageInfo,
   IPlan,
+  IPolicyAnswer,
   IRevision,
   ISearchResult,
   SearchSource
@@ -156,6 +157,14 @@ export class UserPkgService {
     return this._json<IPackageInfo>(
       `packages/${encodeURIComponent(name)}${query}`
     );
+  }
+
+  /**
+   * `GET policy`: the administrator's policy, where each rule came from;
+   * with `check`, also the environments that violate it.
+   */
+  policy(check = false): Promise<IPolicyAnswer> {
+    return this._json<IPolicyAnswer>(check ? 'policy?check=true' : 'policy');
   }
 
   /**

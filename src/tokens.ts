@@ -41,6 +41,11 @@ export type ExportFormat = 'requirements' | 'environment' | 'lock';
 export type SearchSource = 'pypi' | 'conda';
 
 /**
+ * The machine code of a change the administrator's policy refuses.
+ */
+export const POLICY_DENIED = 'policy_denied';
+
+/**
  * `GET health`.
  */
 export interface IHealth {
@@ -64,6 +69,62 @@ export interface IEnv {
   revision: number;
   /** Python version `X.Y`, or "". */
   python?: string;
+  /** What it holds that the administrator's policy now refuses. */
+  advisories?: IAdvisory[];
+}
+
+/**
+ * Why the administrator's policy refuses a package or a version.
+ */
+export interface IVerdict {
+  /** The policy's rule, as written (`blocked_versions: requests <2.31`). */
+  rule: string;
+  /** Its reason; may be empty. */
+  reason: string;
+  /** An advisory id (`PYSEC-2023-74`); may be empty. */
+  advisory: string;
+}
+
+/**
+ * A package an environment holds that the policy now refuses, with the
+ * command that fixes it.
+ */
+export interface IAdvisory extends IVerdict {
+  package: string;
+  version: string;
+  /** `pypi` or `conda` (empty for a rule about the environment itself). */
+  source: string;
+  /** The command without the program's name: `update requests -n analysis`. */
+  fix: string;
+}
+
+/**
+ * The environments that violate the policy (`GET policy?check=true`).
+ */
+export interface IPolicyViolations {
+  /** Null for a rule about all of them (`max_envs`). */
+  env: string | null;
+  violations: IAdvisory[];
+}
+
+/**
+ * `GET policy`: the effective policy and where each part came from.
+ */
+export interface IPolicyAnswer {
+  /** Every rule, an unset one with its default. */
+  policy: Record<string, unknown>;
+  /** Each rule that is set, and the file or URL it came from. */
+  origins: Record<string, string>;
+  /** Where policies are looked for (found or not). */
+  sources: string[];
+  notes: string[];
+  /**
+   * Why the policy cannot be read; until it is fixed, every package is
+   * refused. Null when it was read.
+   */
+  error?: string | null;
+  /** With `check=true`. */
+  violations?: IPolicyViolations[];
 }
 
 /**
@@ -218,6 +279,8 @@ export interface ISearchHit {
   version: string | null;
   summary: string | null;
   match: 'exact' | 'prefix' | 'substring';
+  /** Why the policy refuses it (its newest version, or the package); null: it does not. */
+  blocked?: IVerdict | null;
 }
 
 /**
@@ -249,6 +312,10 @@ export interface IPackageInfo {
   offline: boolean;
   depends?: string[];
   subdir?: string | null;
+  /** Why the policy refuses the package as a whole; null: it does not. */
+  blocked?: IVerdict | null;
+  /** The versions the policy refuses (the package itself being allowed). */
+  blocked_versions?: Record<string, IVerdict>;
 }
 
 /**

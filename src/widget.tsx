@@ -6,6 +6,7 @@ import type { Message } from '@lumino/messaging';
 
 import * as React from 'react';
 
+import { Advisories } from './components/Advisories';
 import { CreateForm } from './components/CreateForm';
 import { EnvActions } from './components/EnvActions';
 import { EnvHeader } from './components/EnvHeader';
@@ -21,7 +22,12 @@ import { Tabs } from './components/Tabs';
 
 import { PendingChange, Tab, UserPkgModel } from './model';
 
-import { ExportFormat, IChangeRequest, IExportedFile } from './tokens';
+import {
+  ExportFormat,
+  IChangeRequest,
+  IExportedFile,
+  IPolicyAnswer
+} from './tokens';
 
 /**
  * What the panel asks of the application.
@@ -32,6 +38,8 @@ export interface IPanelActions {
   openNotebook(kernel: string): void;
   openConsole(kernel: string): void;
   download(file: IExportedFile): void;
+  /** Show the administrator's policy. */
+  showPolicy(answer: IPolicyAnswer): void;
 }
 
 /**
@@ -67,6 +75,16 @@ export class UserPkgPanel extends ReactWidget {
       this._actions.download(await this.model.exportEnv(format));
     } catch (reason) {
       this.model.reportError(reason);
+    }
+  }
+
+  /**
+   * Read the administrator's policy and show it.
+   */
+  async showPolicy(): Promise<void> {
+    const answer = await this.model.loadPolicy();
+    if (answer) {
+      this._actions.showPolicy(answer);
     }
   }
 
@@ -113,6 +131,7 @@ function PanelView(props: {
   const env = model.selectedEnv;
   const kernel = model.activeKernel;
   const change = (request: IChangeRequest) => void model.planChange(request);
+  const showPolicy = () => void props.panel.showPolicy();
   const onDelete = async (name: string) => {
     if (await actions.confirmDelete(name)) {
       await model.deleteEnv(name);
@@ -138,10 +157,13 @@ function PanelView(props: {
         notebookEnv={model.notebookEnv}
         busy={busy}
         loading={model.loading}
+        advisories={model.advisoriesByEnv}
+        policyLoading={model.policyLoading}
         onSelect={name => void model.select(name)}
         onCreate={() => model.setCreateOpen(true)}
         onDelete={name => void onDelete(name)}
         onRefresh={() => void model.refresh()}
+        onPolicy={showPolicy}
       />
       {model.createOpen && (
         <CreateForm
@@ -151,9 +173,23 @@ function PanelView(props: {
           onCancel={() => model.setCreateOpen(false)}
         />
       )}
+      {env && (
+        <Advisories
+          trans={trans}
+          env={env.name}
+          advisories={model.advisories}
+          busy={busy}
+          onFix={advisory => void model.planFix(advisory)}
+        />
+      )}
       <div className="jp-userpkg-messages" aria-live="assertive">
         {model.error && (
-          <ErrorView trans={trans} error={model.error} onDismiss={() => model.dismissError()} />
+          <ErrorView
+            trans={trans}
+            error={model.error}
+            onDismiss={() => model.dismissError()}
+            onShowPolicy={showPolicy}
+          />
         )}
       </div>
       {job && <JobProgress trans={trans} job={job} onCancel={() => void model.cancelJob()} />}
@@ -206,6 +242,7 @@ function PanelView(props: {
             trans={trans}
             packages={model.packages}
             busy={busy}
+            advisories={model.advisories}
             onRemove={name => change({ remove: [name] })}
             onUpdate={name => change({ update: [name] })}
             onUpdateAll={() => change({ update_all: true })}
@@ -225,7 +262,12 @@ function PanelView(props: {
             onPick={hit => void search.showInfo(hit)}
           >
             {search.error && (
-              <ErrorView trans={trans} error={search.error} onDismiss={() => search.dismissError()} />
+              <ErrorView
+                trans={trans}
+                error={search.error}
+                onDismiss={() => search.dismissError()}
+                onShowPolicy={showPolicy}
+              />
             )}
             {search.info && (
               <PackageInfo

@@ -14,6 +14,11 @@ each server one of its own); without it a new temporary directory is made.
 it also serves a local index (``slow_index.py``) whose package
 ``userpkg-slow-demo`` downloads slowly, so that a test can cancel an install
 while it runs.
+
+``USERPKG_UI_POLICY_INDEX=1`` starts the third server (port 8890): its PyPI
+index is a local one (``policy_index.py``) whose packages the administrator's
+policy of ``policy.json`` judges; playwright.config.js gives that server the
+policy through ``JUPYTER_USERPKG_POLICY_URL``, and the other servers none.
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ EXCLUDE_NEWER = "2026-10-01T00:00:00Z"
 """PyPI as it was then: uv ignores newer uploads (see uv.toml below)."""
 
 SLOW = os.environ.get("USERPKG_UI_SLOW_INDEX") == "1"
+POLICY = os.environ.get("USERPKG_UI_POLICY_INDEX") == "1"
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 configure_jupyter_server(c)
 c.ServerApp.allow_root = True
-c.ServerApp.port = 8889 if SLOW else 8888
+c.ServerApp.port = 8889 if SLOW else 8890 if POLICY else 8888
 c.ServerApp.log_level = "WARN"  # the test report shows the servers' warnings and errors
 
 run_dir = os.environ.get("USERPKG_UI_RUN_DIR")
@@ -82,6 +88,13 @@ if SLOW:
     index = SlowIndex(root / "wheels")
     index.start()
     settings["extra_index_urls"] = [index.url]
+
+if POLICY:
+    from policy_index import PolicyIndex
+
+    policy_index = PolicyIndex(root / "policy-wheels")
+    policy_index.start()
+    settings["default_index"] = policy_index.url
 
 for key, value in settings.items():
     setattr(c.UserPkg, key, value)

@@ -1,9 +1,12 @@
 /**
  * Playwright configuration of the browser tests of the Packages panel.
  *
- * Two Jupyter servers run for the tests (see jupyter_server_test_config.py):
- * the main one on port 8888, and on port 8889 one that also serves a local,
- * deliberately slow package index (for the test that cancels an install).
+ * Three Jupyter servers run for the tests (see jupyter_server_test_config.py):
+ * the main one on port 8888; on port 8889 one that also serves a local,
+ * deliberately slow package index (for the test that cancels an install);
+ * on port 8890 one under the administrator's policy of policy.json, whose
+ * PyPI index is a local one of the packages that policy judges (for the
+ * policy test). Only that server has a policy.
  * Each gets a fresh directory under the run directory for its environments,
  * kernelspecs and caches.
  */
@@ -24,7 +27,7 @@ const runDir = process.env.USERPKG_UI_RUN_DIR;
 
 const reuse = process.env.USERPKG_UI_REUSE_SERVER === '1';
 
-function server(script, port, dir) {
+function server(script, port, dir, extraEnv = {}) {
   return {
     command: `jlpm ${script}`,
     url: `http://localhost:${port}/lab`,
@@ -37,7 +40,10 @@ function server(script, port, dir) {
       USERPKG_UI_RUN_DIR: path.join(runDir, dir),
       // Nothing of the user's own Jupyter configuration and data.
       JUPYTER_CONFIG_DIR: path.join(runDir, dir, 'jupyter-config'),
-      JUPYTER_DATA_DIR: path.join(runDir, dir, 'data')
+      JUPYTER_DATA_DIR: path.join(runDir, dir, 'data'),
+      // No administrator's policy but the one a server is given here.
+      JUPYTER_USERPKG_POLICY_URL: '',
+      ...extraEnv
     }
   };
 }
@@ -75,5 +81,11 @@ module.exports = {
       ]
     }
   },
-  webServer: [server('start', 8888, 'main'), server('start:slow-index', 8889, 'slow')]
+  webServer: [
+    server('start', 8888, 'main'),
+    server('start:slow-index', 8889, 'slow'),
+    server('start:policy', 8890, 'policy', {
+      JUPYTER_USERPKG_POLICY_URL: path.join(__dirname, 'policy.json')
+    })
+  ]
 };

@@ -77,6 +77,7 @@ export class FakeService {
   search = jest.fn();
   packageInfo = jest.fn();
   exportEnv = jest.fn();
+  policy = jest.fn();
 
   asService(): UserPkgService {
     return this as unknown as UserPkgService;

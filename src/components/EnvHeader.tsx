@@ -4,12 +4,17 @@ import {
   addIcon,
   Button,
   deleteIcon,
+  IOptionProps,
   refreshIcon
 } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
-import { DEFAULT_ENV, IEnv } from '../tokens';
+import { policyIcon } from '../icons';
+
+import { DEFAULT_ENV, IAdvisory, IEnv } from '../tokens';
+
+import { AdvisoryMark, advisoriesTooltip } from './Advisories';
 
 import { Select } from './controls';
 
@@ -29,10 +34,40 @@ export interface IEnvHeaderProps {
   notebookKernel: string | null;
   busy: boolean;
   loading: boolean;
+  /** The advisories of each env that has some (the env list marks them). */
+  advisories?: Record<string, IAdvisory[]>;
+  /** Whether the policy is being read. */
+  policyLoading?: boolean;
   onSelect: (env: string) => void;
   onCreate: () => void;
   onDelete: (env: string) => void;
   onRefresh: () => void;
+  /** Show the administrator's policy. */
+  onPolicy?: () => void;
+}
+
+/**
+ * The env list's options: an env with advisories is marked with their count,
+ * and lists them in its tooltip.
+ */
+export function envOptions(
+  trans: TranslationBundle,
+  names: string[],
+  advisories: Record<string, IAdvisory[]> = {}
+): IOptionProps[] {
+  return names.map(name => {
+    const found = advisories[name] ?? [];
+    if (found.length === 0) {
+      return { value: name, label: name };
+    }
+    const option = {
+      value: name,
+      label: trans.__('%1 ⚠ %2', name, found.length),
+      title: advisoriesTooltip(trans, found),
+      'data-advisories': String(found.length)
+    };
+    return option as IOptionProps;
+  });
 }
 
 /**
@@ -51,8 +86,12 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
           id={selectId}
           className="jp-userpkg-env-select"
           value={selected}
-          options={props.envNames}
+          options={envOptions(trans, props.envNames, props.advisories)}
           onChange={props.onSelect}
+        />
+        <AdvisoryMark
+          trans={trans}
+          advisories={props.advisories?.[selected] ?? []}
         />
         <Button
           className="jp-userpkg-create-button"
@@ -86,6 +125,19 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
         >
           <refreshIcon.react tag="span" />
         </Button>
+        {props.onPolicy && (
+          <Button
+            className="jp-userpkg-policy-button"
+            minimal
+            small
+            title={trans.__("The administrator's policy")}
+            aria-label={trans.__("The administrator's policy")}
+            aria-busy={props.policyLoading ?? false}
+            onClick={props.onPolicy}
+          >
+            <policyIcon.react tag="span" />
+          </Button>
+        )}
       </div>
       <p className="jp-userpkg-current-env">{currentText(props)}</p>
       <p className="jp-userpkg-env-summary">{summaryText(props)}</p>

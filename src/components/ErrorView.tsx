@@ -4,7 +4,7 @@ import { Button, closeIcon } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
-import { IError } from '../tokens';
+import { IError, POLICY_DENIED } from '../tokens';
 
 /**
  * Properties of the error view.
@@ -13,18 +13,35 @@ export interface IErrorViewProps {
   trans: TranslationBundle;
   error: IError;
   onDismiss: () => void;
+  /** Show the administrator's policy (offered with a policy refusal). */
+  onShowPolicy?: () => void;
 }
 
 /**
  * An error in one line, with its longer explanation (the solver's) folded
- * underneath.
+ * underneath. A refusal of the administrator's policy says so, with the rule
+ * and the way to the policy.
  */
 export function ErrorView(props: IErrorViewProps): JSX.Element {
   const { trans, error } = props;
+  const policy = error.code === POLICY_DENIED;
   return (
-    <div className="jp-userpkg-error" role="alert" data-code={error.code}>
+    <div
+      className={`jp-userpkg-error${policy ? ' jp-mod-policy' : ''}`}
+      role="alert"
+      data-code={error.code}
+    >
       <div className="jp-userpkg-header-row">
-        <p className="jp-userpkg-error-message">{error.message}</p>
+        {policy ? (
+          <div className="jp-userpkg-error-text">
+            <p className="jp-userpkg-error-title">
+              {trans.__("Refused by the administrator's policy")}
+            </p>
+            <p className="jp-userpkg-error-message">{error.message}</p>
+          </div>
+        ) : (
+          <p className="jp-userpkg-error-message">{error.message}</p>
+        )}
         <Button
           minimal
           small
@@ -36,11 +53,30 @@ export function ErrorView(props: IErrorViewProps): JSX.Element {
           <closeIcon.react tag="span" />
         </Button>
       </div>
-      {error.details && (
+      {error.details && !policy && (
         <details className="jp-userpkg-error-details">
           <summary>{trans.__('Why')}</summary>
           <pre>{error.details}</pre>
         </details>
+      )}
+      {policy && (error.details || props.onShowPolicy) && (
+        <div className="jp-userpkg-toolbar jp-userpkg-error-policy">
+          {error.details && (
+            <span className="jp-userpkg-error-rule">
+              {trans.__('Rule: %1', error.details)}
+            </span>
+          )}
+          {props.onShowPolicy && (
+            <Button
+              className="jp-userpkg-error-show-policy"
+              minimal
+              small
+              onClick={props.onShowPolicy}
+            >
+              {trans.__('Show the policy')}
+            </Button>
+          )}
+        </div>
       )}
     </div>
   );

@@ -4,7 +4,9 @@ import { Button, closeIcon } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
-import { IPackageInfo } from '../tokens';
+import { allowedVersions, verdictText } from '../policy';
+
+import { IPackageInfo, IVerdict } from '../tokens';
 
 import { channelName, Select } from './controls';
 
@@ -30,6 +32,23 @@ export function installSpec(name: string, version: string): string {
 }
 
 /**
+ * The blocked versions of a package, those of one rule together, newest
+ * first as the versions come.
+ */
+export function groupByRule(
+  blocked: Record<string, IVerdict>
+): Array<{ versions: string[]; verdict: IVerdict }> {
+  const groups = new Map<string, { versions: string[]; verdict: IVerdict }>();
+  for (const [version, verdict] of Object.entries(blocked)) {
+    const key = `${verdict.rule}\n${verdict.reason}\n${verdict.advisory}`;
+    const group = groups.get(key) ?? { versions: [], verdict };
+    group.versions.push(version);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/**
  * A package's summary, licence, home page and versions, with a version to
  * pick and install.
  */
@@ -43,18 +62,33 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
         ? channelName(info.channel)
         : 'conda'
       : 'PyPI';
+  const blocked = info.blocked ? verdictText(trans, info.blocked) : null;
+  const blockedGroups = groupByRule(info.blocked_versions ?? {});
+  const installedVerdict =
+    props.installed !== null ? info.blocked_versions?.[props.installed] : undefined;
   const options = [
     { value: '', label: trans.__('newest allowed') },
-    ...info.versions.map(v => ({ value: v, label: v }))
+    ...allowedVersions(info).map(v => ({ value: v, label: v }))
   ];
   return (
     <section
       className="jp-userpkg-package-info"
       aria-label={trans.__('Package %1', info.name)}
       data-package={info.name}
+      data-blocked={blocked ? 'true' : undefined}
     >
       <div className="jp-userpkg-header-row">
-        <h3 className="jp-userpkg-section-title">{info.name}</h3>
+        <h3 className="jp-userpkg-section-title">
+          {info.name}
+          {blocked && (
+            <>
+              {' '}
+              <span className="jp-userpkg-blocked-badge" title={blocked}>
+                {trans.__('blocked')}
+              </span>
+            </>
+          )}
+        </h3>
         <Button
           minimal
           small
@@ -67,6 +101,11 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
         </Button>
       </div>
       {info.summary && <p className="jp-userpkg-info-summary">{info.summary}</p>}
+      {blocked && (
+        <p className="jp-userpkg-blocked-notice" role="note">
+          {trans.__('%1 is %2.', info.name, blocked)}
+        </p>
+      )}
       <dl className="jp-userpkg-info-fields">
         <dt>{trans.__('From')}</dt>
         <dd>{where}</dd>
@@ -95,7 +134,43 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
         {props.installed && (
           <>
             <dt>{trans.__('Installed')}</dt>
-            <dd>{props.installed}</dd>
+            <dd className="jp-userpkg-info-installed">
+              {props.installed}
+              {(installedVerdict || info.blocked) && (
+                <>
+                  {' '}
+                  <span
+                    className="jp-userpkg-blocked-badge"
+                    title={verdictText(trans, installedVerdict ?? info.blocked!)}
+                  >
+                    {trans.__('blocked')}
+                  </span>
+                </>
+              )}
+            </dd>
+          </>
+        )}
+        {blockedGroups.length > 0 && (
+          <>
+            <dt>{trans.__('Blocked versions')}</dt>
+            <dd>
+              <ul className="jp-userpkg-blocked-versions">
+                {blockedGroups.map(({ versions, verdict }) => (
+                  <li
+                    key={versions.join(' ')}
+                    className="jp-userpkg-blocked-version"
+                    data-versions={versions.join(' ')}
+                    title={verdictText(trans, verdict)}
+                  >
+                    <span className="jp-userpkg-blocked-version-number">
+                      {versions.join(', ')}
+                    </span>
+                    {verdict.reason && `: ${verdict.reason}`}
+                    {verdict.advisory && ` (${verdict.advisory})`}
+                  </li>
+                ))}
+              </ul>
+            </dd>
           </>
         )}
       </dl>
@@ -111,12 +186,14 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
           className="jp-userpkg-version-select"
           value={version}
           options={options}
+          disabled={blocked !== null}
           onChange={setVersion}
         />
         <Button
           className="jp-userpkg-install-button jp-mod-accept"
           small
-          disabled={props.busy}
+          disabled={props.busy || blocked !== null}
+          title={blocked ?? undefined}
           onClick={() => props.onInstall(installSpec(info.name, version))}
         >
           {trans.__('Install')}

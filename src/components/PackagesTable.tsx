@@ -4,7 +4,11 @@ import { Button } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
-import { IPackage } from '../tokens';
+import { warningIcon } from '../icons';
+
+import { normalize, verdictText } from '../policy';
+
+import { IAdvisory, IPackage } from '../tokens';
 
 import { channelName, TextInput } from './controls';
 
@@ -15,6 +19,8 @@ export interface IPackagesTableProps {
   trans: TranslationBundle;
   packages: IPackage[];
   busy: boolean;
+  /** The env's advisories: their packages are marked. */
+  advisories?: IAdvisory[];
   onRemove: (name: string) => void;
   onUpdate: (name: string) => void;
   onUpdateAll: () => void;
@@ -65,6 +71,13 @@ export function PackagesTable(props: IPackagesTableProps): JSX.Element {
     () => filterPackages(packages, deferred),
     [packages, deferred]
   );
+  const advised = React.useMemo(() => {
+    const found = new Map<string, IAdvisory>();
+    for (const advisory of props.advisories ?? []) {
+      found.set(`${advisory.source}:${normalize(advisory.package)}`, advisory);
+    }
+    return found;
+  }, [props.advisories]);
   const filterId = 'jp-userpkg-filter';
   return (
     <div className="jp-userpkg-packages-pane">
@@ -113,6 +126,7 @@ export function PackagesTable(props: IPackagesTableProps): JSX.Element {
             <PackageRow
               key={`${pkg.source}:${pkg.name}`}
               pkg={pkg}
+              advisory={advised.get(`${pkg.source}:${normalize(pkg.name)}`)}
               trans={trans}
               busy={busy}
               onRemove={props.onRemove}
@@ -127,6 +141,7 @@ export function PackagesTable(props: IPackagesTableProps): JSX.Element {
 
 const PackageRow = React.memo(function PackageRow(props: {
   pkg: IPackage;
+  advisory?: IAdvisory;
   trans: TranslationBundle;
   busy: boolean;
   onRemove: (name: string) => void;
@@ -139,9 +154,22 @@ const PackageRow = React.memo(function PackageRow(props: {
       className="jp-userpkg-package-row"
       data-package={pkg.name}
       data-source={pkg.source}
+      data-blocked={props.advisory ? 'true' : undefined}
     >
       <td className="jp-userpkg-package-name">{pkg.name}</td>
-      <td className="jp-userpkg-package-version">{pkg.version}</td>
+      <td className="jp-userpkg-package-version">
+        {pkg.version}
+        {props.advisory && (
+          <span
+            className="jp-userpkg-package-blocked"
+            role="img"
+            title={verdictText(trans, props.advisory)}
+            aria-label={verdictText(trans, props.advisory)}
+          >
+            <warningIcon.react tag="span" />
+          </span>
+        )}
+      </td>
       <td
         className="jp-userpkg-package-source"
         title={pkg.channel ?? pkg.index ?? undefined}

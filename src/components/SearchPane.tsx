@@ -2,6 +2,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import * as React from 'react';
 
+import { verdictText } from '../policy';
+
 import { ISearchHit, ISearchResult, SearchSource } from '../tokens';
 
 import { Select, TextInput } from './controls';
@@ -78,29 +80,41 @@ export function SearchPane(props: ISearchPaneProps): JSX.Element {
         className="jp-userpkg-search-results"
         aria-label={trans.__('Search results')}
       >
-        {(result?.results ?? []).map(hit => (
-          <li key={`${hit.source}:${hit.name}`}>
-            <button
-              type="button"
-              className="jp-userpkg-search-result"
-              data-package={hit.name}
-              data-source={hit.source}
-              aria-pressed={props.selected === hit.name}
-              onClick={() => props.onPick(hit)}
-            >
-              <span className="jp-userpkg-search-name">{hit.name}</span>
-              {hit.version && (
-                <span className="jp-userpkg-search-version">{hit.version}</span>
-              )}
-              <span className="jp-userpkg-search-where">
-                {hit.source === 'pypi' ? 'PyPI' : 'conda'}
-              </span>
-              {hit.summary && (
-                <span className="jp-userpkg-search-summary">{hit.summary}</span>
-              )}
-            </button>
-          </li>
-        ))}
+        {(result?.results ?? []).map(hit => {
+          const blocked = hit.blocked ? verdictText(trans, hit.blocked) : null;
+          return (
+            <li key={`${hit.source}:${hit.name}`}>
+              <button
+                type="button"
+                className={`jp-userpkg-search-result${blocked ? ' jp-mod-blocked' : ''}`}
+                data-package={hit.name}
+                data-source={hit.source}
+                data-blocked={blocked ? 'true' : undefined}
+                aria-pressed={props.selected === hit.name}
+                onClick={() => props.onPick(hit)}
+              >
+                <span className="jp-userpkg-search-name">{hit.name}</span>
+                {hit.version && (
+                  <span className="jp-userpkg-search-version">{hit.version}</span>
+                )}
+                <span className="jp-userpkg-search-where">
+                  {hit.source === 'pypi' ? 'PyPI' : 'conda'}
+                </span>
+                {blocked && (
+                  <span className="jp-userpkg-blocked-badge" title={blocked}>
+                    {trans.__('blocked')}
+                  </span>
+                )}
+                {hit.summary && (
+                  <span className="jp-userpkg-search-summary">{hit.summary}</span>
+                )}
+                {blocked && (
+                  <span className="jp-userpkg-search-blocked">{blocked}</span>
+                )}
+              </button>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

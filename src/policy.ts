@@ -1,0 +1,185 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import {
+  IAdvisory,
+  IChangeRequest,
+  IPackageInfo,
+  IPolicyAnswer,
+  IVerdict
+} from './tokens';
+
+/**
+ * An advisory's fix (`update requests -n analysis`) as the panel applies it.
+ */
+export interface IFix {
+  verb: 'update' | 'remove' | 'install';
+  names: string[];
+  /** The env it names; null: the selected one. */
+  env: string | null;
+  /** The change as `POST envs/{env}/plan` takes it. */
+  request: IChangeRequest;
+}
+
+const FIX_VERBS = ['update', 'remove', 'install'];
+
+/**
+ * Read a fix command (without the program's name). A command the panel does
+ * not apply as a change (`delete ENV`, `doctor -n ENV`, an option it does not
+ * know) is null: the panel shows it for the user to run.
+ */
+export function parseFix(fix: string): IFix | null {
+  const words = fix.trim().split(/\s+/).filter(Boolean);
+  const verb = words.shift();
+  if (!verb || !FIX_VERBS.includes(verb)) {
+    return null;
+  }
+  const names: string[] = [];
+  let env: string | null = null;
+  let pypi = false;
+  while (words.length > 0) {
+    const word = words.shift() as string;
+    if (word === '-n' || word === '--name') {
+      const value = words.shift();
+      if (!value) {
+        return null;
+      }
+      env = value;
+    } else if (word.startsWith('--name=')) {
+      env = word.slice('--name='.length);
+    } else if (word === '--pypi') {
+      pypi = true;
+    } else if (word === '-y' || word === '--yes') {
+      continue;
+    } else if (word.startsWith('-')) {
+      return null;
+    } else {
+      names.push(word);
+    }
+  }
+  if (names.length === 0 || env === '') {
+    return null;
+  }
+  const request: IChangeRequest =
+    verb === 'update'
+      ? { update: names }
+      : verb === 'remove'
+        ? { remove: names }
+        : { install: names };
+  if (pypi) {
+    request.pypi = true;
+  }
+  return { verb: verb as IFix['verb'], names, env, request };
+}
+
+/**
+ * Why the policy refuses something, in one line:
+ * `blocked by the administrator's policy (rule): reason (advisory X)`.
+ */
+export function verdictText(trans: TranslationBundle, verdict: IVerdict): string {
+  let text = trans.__("blocked by the administrator's policy (%1)", verdict.rule);
+  if (verdict.reason) {
+    text = trans.__('%1: %2', text, verdict.reason);
+  }
+  if (verdict.advisory) {
+    text = trans.__('%1 (advisory %2)', text, verdict.advisory);
+  }
+  return text;
+}
+
+/**
+ * The versions a version picker offers: those the policy does not refuse,
+ * none at all when it refuses the package.
+ */
+export function allowedVersions(info: IPackageInfo): string[] {
+  if (info.blocked) {
+    return [];
+  }
+  const blocked = info.blocked_versions ?? {};
+  return info.versions.filter(version => !(version in blocked));
+}
+
+/**
+ * The advisories about one package, by its name (compared the PyPI way).
+ */
+export function advisoriesOf(
+  advisories: IAdvisory[],
+  name: string
+): IAdvisory[] {
+  const key = normalize(name);
+  return advisories.filter(a => normalize(a.package) === key);
+}
+
+/**
+ * A package name as PyPI and conda compare it.
+ */
+export function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/**
+ * A rule that is set, with its value in lines and where it came from.
+ */
+export interface IPolicyRule {
+  name: string;
+  values: string[];
+  origin: string;
+}
+
+/**
+ * The rules an answer of `GET policy` says are set, in the policy's order.
+ */
+export function policyRules(answer: IPolicyAnswer): IPolicyRule[] {
+  const origins = answer.origins ?? {};
+  const known = Object.keys(answer.policy ?? {});
+  const names = [
+    ...known.filter(name => name in origins),
+    ...Object.keys(origins).filter(name => !known.includes(name))
+  ];
+  return names.map(name => ({
+    name,
+    values: ruleValues(answer.policy?.[name]),
+    origin: origins[name]
+  }));
+}
+
+/**
+ * A rule's value as lines of text: one per list item.
+ */
+export function ruleValues(value: unknown): string[] {
+  if (value === null || value === undefined || value === '') {
+    return [];
+  }
+  if (Array.isArray(value)) {
+    return value.map(item => ruleItem(item));
+  }
+  return [ruleItem(value)];
+}
+
+function ruleItem(item: unknown): string {
+  if (item === null || item === undefined) {
+    return '';
+  }
+  if (typeof item !== 'object') {
+    return String(item);
+  }
+  const fields = item as Record<string, unknown>;
+  const text = (key: string) =>
+    typeof fields[key] === 'string' || typeof fields[key] === 'number'
+      ? String(fields[key])
+      : '';
+  let line = [text('name'), text('versions')].filter(Boolean).join(' ');
+  if (text('source')) {
+    line += ` [${text('source')}]`;
+  }
+  if (text('reason')) {
+    line += `: ${text('reason')}`;
+  }
+  if (text('advisory')) {
+    line += ` (${text('advisory')})`;
+  }
+  const others = Object.keys(fields).filter(
+    key => !['name', 'versions', 'source', 'reason', 'advisory'].includes(key)
+  );
+  const rest = others.map(key => `${key} ${ruleItem(fields[key])}`);
+  return [line.trim(), ...rest].filter(Boolean).join(', ');
+}
