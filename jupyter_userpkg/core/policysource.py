@@ -145,7 +145,7 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
         raise PolicyError(f"{label}: only http(s) and file URLs or paths can name a policy")
     cache = _cache_file(url, cache_dir)
     try:  # fetched a moment ago (the previous command): that copy is the policy
-        if time.time() - cache.stat().st_mtime < FRESH:
+        if 0 <= time.time() - cache.stat().st_mtime < FRESH:  # a future mtime is not fresh
             return from_data(_read_json(cache, url), url)
     except (OSError, PolicyError):
         pass
