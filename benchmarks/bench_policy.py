@@ -5,9 +5,10 @@ Both sides are ``condabackend.solve`` (the engine's plan step) over the same war
 and local ``file://`` channels of ``../shared/data/repodata-2018``; bare ``rattler.solve``
 is beside them as the floor.  The policy blocks 1,000 package patterns (900 names of the
 repodata that the plans do not use, 100 globs) and allows only the licences these plans'
-packages declare (a few records without one are the rule's exceptions), so the plan is the same with and without it: the difference is the cost
-of judging every candidate.  A second policy also blocks the newest numpy, so the plan
-must exclude it and solve once more (the price of a refused version the solver chose).
+packages declare (a few records without one are the rule's exceptions), so the plan is
+the same with and without it: the difference is the cost of judging every candidate.
+A second policy also blocks the newest numpy, so the plan must exclude it and solve once
+more (the price of a refused version the solver chose).
 
 Medians of ``--runs`` runs (after one warm-up), alternating the sides within each run.
 
