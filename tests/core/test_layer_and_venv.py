@@ -37,7 +37,9 @@ def test_layer_install_import_remove(svc: UserPkgService, envs_dir: Path) -> Non
     result = svc.change(install=["python-slugify"])
     added = {c.name for c in result.plan.changes if c.action == "add"}
     assert added == {"python-slugify", "text-unidecode"}
-    assert result.plan.download_bytes > 0
+    # What uv downloads is counted; what the session's uv cache already holds is said.
+    from_cache = any("from uv's cache" in m for m in result.plan.messages)
+    assert result.plan.download_bytes > 0 or from_cache, result.plan.messages
     # The new package imports with the env's own python, next to the base's packages.
     proc = run_python(
         envs_dir,
