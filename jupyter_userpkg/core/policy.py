@@ -183,9 +183,7 @@ class Policy:
             )
         if source == "pypi" and not self.pypi:
             return Verdict("pypi: false", "packages from PyPI are not allowed here")
-        if self.allowed_packages and not any(
-            _pattern(p).fullmatch(key) for p in self.allowed_packages
-        ):
+        if self.allowed_packages and not any(matches(p, key) for p in self.allowed_packages):
             return Verdict("allowed_packages", f"{name} is not among the allowed packages")
         for rule in self.rules_for(key, "blocked_packages"):
             if rule.matches(key, source):
@@ -241,7 +239,7 @@ class Policy:
         if not self.allowed_licenses:
             return None
         key = normalize(name)
-        if any(_pattern(p).fullmatch(key) for p in self.license_exceptions):
+        if any(matches(p, key) for p in self.license_exceptions):
             return None
         from .licences import allowed
 
@@ -363,7 +361,10 @@ def from_data(data: object, origin: str) -> Policy:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(\s*[=<>!~,.*0-9A-Za-z ]*)?", spec):
             raise bad(f"'default_packages': {spec!r} is not a package spec")
     policy = Policy(**values)
-    return replace(policy, origins={k: origin for k in data})
+    # What a document leaves out of these still says something: no managed Python
+    # downloads, and (when it curates channels) no channels of the user's own.
+    said = set(data) | {"python_downloads"}
+    return replace(policy, origins={k: origin for k in said})
 
 
 def _source(item: dict[str, Any], bad: Any, key: str) -> PackageSource | None:
@@ -424,32 +425,95 @@ def _version_rules(items: object, bad: Any) -> list[VersionRule]:
 # ------------------------------------------------------------------ merging
 
 _FIRST_WINS = ("indexes", "channels", "channel_alias")
+#: What an allow-list is when the sources' lists have nothing in common: it allows nothing.
+NOTHING = "(none)"
 
 
 def merge(policies: Iterable[Policy]) -> Policy:
-    """Combine sources, most authoritative first: each can only tighten the others."""
+    """Combine sources, most authoritative first: each can only tighten the others.
+
+    Allow-lists meet (a name must be allowed by every source that lists; an empty list
+    lists nothing); whether users may add channels is judged per source with its own
+    default (a source that curates channels and says nothing refuses them); a licence
+    exception holds only if every source with a licence rule makes it.
+    """
+    sources = list(policies)
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
-    for p in policies:
+
+    def take(name: str, value: Any, origin: str) -> None:
+        origins[name] = f"{origins[name]}; {origin}" if name in origins else origin
+        values[name] = value
+
+    for p in sources:
         for name in p.origins:
+            if name in ("allow_user_channels", "license_exceptions"):
+                continue  # judged across the sources below
             theirs = getattr(p, name)
+            if name in ("allowed_packages", "allowed_licenses") and not theirs:
+                continue  # an empty allow-list restricts nothing
             if name in values:
                 mine = values[name]
                 if name in _FIRST_WINS:
                     continue
-                if name in ("pypi", "python_downloads", "allow_user_channels"):
+                if name in ("pypi", "python_downloads"):
                     theirs = mine and theirs
-                elif name in ("allowed_packages", "allowed_licenses", "license_exceptions"):
-                    wanted = {normalize(v) for v in theirs}
-                    theirs = tuple(v for v in mine if normalize(v) in wanted)
+                elif name == "allowed_packages":
+                    theirs = meet(mine, theirs)
+                elif name == "allowed_licenses":
+                    wanted = {v.lower() for v in theirs}
+                    theirs = tuple(v for v in mine if v.lower() in wanted) or (NOTHING,)
                 elif name == "max_envs":
                     theirs = min(mine, theirs)
                 elif name == "snapshot":
                     theirs = min(mine, theirs, key=parse_time)
                 else:  # blocks and package lists add up
                     theirs = tuple(dict.fromkeys((*mine, *theirs)))
-                origins[name] = f"{origins[name]}; {p.origins[name]}"
-            else:
-                origins[name] = p.origins[name]
-            values[name] = theirs
+            take(name, theirs, p.origins[name])
+    channels = [p for p in sources if {"channels", "allow_user_channels"} & set(p.origins)]
+    for p in channels:
+        said = p.origins.get("allow_user_channels") or p.origins["channels"]
+        take(
+            "allow_user_channels", values.get("allow_user_channels", True) and p.user_channels, said
+        )
+    rules = [p for p in sources if p.allowed_licenses and "allowed_licenses" in p.origins]
+    if rules and all(p.license_exceptions for p in rules):
+        exceptions = rules[0].license_exceptions
+        for p in rules[1:]:
+            exceptions = meet(exceptions, p.license_exceptions)
+        for p in rules:
+            origins["license_exceptions"] = "; ".join(
+                filter(None, [origins.get("license_exceptions"), p.origins["license_exceptions"]])
+            )
+        values["license_exceptions"] = exceptions
     return Policy(**values, origins=origins)
+
+
+def _glob(text: str) -> bool:
+    return "*" in text or "?" in text or "&" in text
+
+
+def meet(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
+    """The names two lists of patterns both match, as patterns: a name one list holds and
+    the other matches; two different globs as one pattern both must match (``a*&*b``);
+    ``NOTHING`` when they share no name."""
+    out: list[str] = []
+    for a in mine:
+        for b in theirs:
+            if normalize(a) == normalize(b):
+                out.append(a)
+            elif not _glob(a):
+                if matches(b, normalize(a)):
+                    out.append(a)
+            elif not _glob(b):
+                if matches(a, normalize(b)):
+                    out.append(b)
+            else:
+                out.append(f"{a}&{b}")
+    return tuple(dict.fromkeys(out)) or (NOTHING,)
+
+
+def matches(pattern: str, key: str) -> bool:
+    """Does a pattern of an allow-list (globs joined by ``&`` must all match) match a
+    normalised name?"""
+    return all(_pattern(part).fullmatch(key) for part in pattern.split("&"))

@@ -1,21 +1,27 @@
 """Where the administrator's policy comes from: places an ordinary user cannot change.
 
 * a policy file, ``jupyter_userpkg_policy.json``, in the environment and system
-  Jupyter config dirs (``<sys.prefix>/etc/jupyter``, ``/usr/local/etc/jupyter``,
-  ``/etc/jupyter``), read explicitly: never from the user's config dir, never
-  from ``JUPYTER_CONFIG_DIR`` or ``JUPYTER_CONFIG_PATH`` (which the user sets),
+  Jupyter config dirs (``etc/jupyter`` of the Python environment jupyter-userpkg
+  is installed in, ``/usr/local/etc/jupyter``, ``/etc/jupyter``), read
+  explicitly: never from the user's config dir, never from ``JUPYTER_CONFIG_DIR``
+  or ``JUPYTER_CONFIG_PATH`` (which the user sets), never from the prefix of a
+  user's own env (a kernel of a layer env runs with the layer as ``sys.prefix``),
   and whatever order jupyter_core would give them;
 * the source settings (``UserPkg.default_index``, ``extra_index_urls``,
   ``find_links``, ``channel_alias``, ``default_channels``, ``audit_log``) an
   administrator wrote in ``jupyter_userpkg_config`` or ``jupyter_server_config``
   files in those dirs: these count as policy, so no user config replaces them;
 * a policy named by ``JUPYTER_USERPKG_POLICY_URL``, which a spawner sets: an
-  http(s) URL (fetched with httpx at most every ``FRESH`` seconds, kept in a
-  cache; when it cannot be fetched, the last good copy is used, with a note), a
-  ``file://`` URL or a path.
+  http(s) URL (fetched with httpx at most every ``FRESH`` seconds by one process;
+  when it cannot be fetched, the last good copy kept on disk is used, with a
+  note), a ``file://`` URL or a path.
 
-The URL's policy comes first, then the environment dirs, then the system dirs
-(:func:`.policy.merge`: each source can only tighten the others).
+The policy files come first, then the administrator's settings, then the URL's
+policy (:func:`.policy.merge`: each source can only tighten the others, and the
+source settings are taken from the first that sets them).  So a URL, which a
+user can also set in their own shell, never replaces what the administrator's
+files say; and the copy of it kept in the user's cache, which the user can
+write, is read only when the URL cannot be fetched.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +38,8 @@ from typing import Any
 from .policy import POLICY_FILE, Policy, PolicyError, from_data, merge
 
 POLICY_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
+#: The file by which a layer env sees its base's packages (written by the layer kind).
+LAYER_PTH = "_userpkg_base.pth"
 #: Seconds a policy fetched from its URL is used before it is fetched again.
 FRESH = 30.0
 
@@ -46,11 +55,45 @@ ADMIN_SETTINGS = (
 
 
 def admin_dirs() -> list[Path]:
-    """The environment and system Jupyter config dirs, most specific first."""
+    """The environment and system Jupyter config dirs, most specific first.
+
+    The environment dir is that of the Python environment this package is
+    installed in (the server's), not ``sys.prefix``: in a kernel of a layer env,
+    ``sys.prefix`` is the user's own env, whose ``etc/jupyter`` the user writes.
+    """
     from jupyter_core import paths
 
-    dirs = [*paths.ENV_CONFIG_PATH, *paths.SYSTEM_CONFIG_PATH]
+    env = list(paths.ENV_CONFIG_PATH)
+    installed = install_prefix() if _in_layer() else None
+    if installed is not None:
+        mine = str(Path(sys.prefix) / "etc" / "jupyter")
+        env = [str(installed / "etc" / "jupyter") if d == mine else d for d in env]
+    dirs = [*env, *paths.SYSTEM_CONFIG_PATH]
     return [Path(d) for d in dict.fromkeys(dirs)]
+
+
+def _in_layer() -> bool:
+    """Is this interpreter a layer env's (one that sees the base's packages through
+    the layer's ``.pth`` file)?"""
+    prefix = Path(sys.prefix)
+    return any(prefix.glob(f"lib*/python*/site-packages/{LAYER_PTH}"))
+
+
+def install_prefix() -> Path | None:
+    """The prefix of the Python environment whose site-packages holds this package's
+    distribution (an editable install's too), or None when none is found."""
+    for entry in sys.path:
+        site = Path(entry)
+        if site.name not in ("site-packages", "dist-packages"):
+            continue
+        try:
+            found = any(site.glob("jupyter_userpkg-*.dist-info"))
+        except OSError:
+            continue
+        if found:
+            lib = site.parent.parent  # <prefix>/lib/pythonX.Y/site-packages
+            return lib.parent if lib.name in ("lib", "lib64") else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,9 +118,6 @@ def load(cache_dir: Path | None = None) -> Loaded:
 def _load(cache_dir: Path | None) -> Loaded:
     notes: list[str] = []
     policies: list[Policy] = []
-    url = os.environ.get(POLICY_URL_VAR, "").strip()
-    if url:
-        policies.append(_from_url(url, cache_dir, notes))
     settings: dict[str, tuple[Any, str]] = {}
     for directory in admin_dirs():
         path = directory / POLICY_FILE
@@ -86,6 +126,9 @@ def _load(cache_dir: Path | None) -> Loaded:
         for name, value_origin in _admin_settings(directory).items():
             settings.setdefault(name, value_origin)
     policies.append(_from_settings(settings))
+    url = os.environ.get(POLICY_URL_VAR, "").strip()
+    if url:
+        policies.append(_from_url(url, cache_dir, notes))
     return Loaded(merge(policies), settings, tuple(notes))
 
 
@@ -133,6 +176,7 @@ def _from_settings(settings: dict[str, tuple[Any, str]]) -> Policy:
         channels, origins["channels"] = settings["default_channels"]
         values["channels"] = tuple(channels)
         values["allow_user_channels"] = True  # a default, not a restriction
+        origins["allow_user_channels"] = origins["channels"]
     return replace(Policy(**values), origins=origins)
 
 
@@ -144,34 +188,49 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
     if not url.startswith(("http://", "https://")):
         raise PolicyError(f"{label}: only http(s) and file URLs or paths can name a policy")
     cache = _cache_file(url, cache_dir)
-    try:  # fetched a moment ago (the previous command): that copy is the policy
-        if 0 <= time.time() - cache.stat().st_mtime < FRESH:  # a future mtime is not fresh
-            return from_data(_read_json(cache, url), url)
-    except (OSError, PolicyError):
-        pass
-    try:
-        import httpx
+    fetched = _FETCHED.get(url)
+    if fetched is not None and 0 <= time.monotonic() - fetched[0] < FRESH:
+        return fetched[1]  # this process fetched it a moment ago
+    import httpx
 
+    try:
         response = httpx.get(url, timeout=10.0, follow_redirects=True)
-        response.raise_for_status()
-        data = response.json()
-        policy = from_data(data, url)  # validated before it replaces the last good copy
-    except PolicyError:
-        raise
-    except Exception as exc:  # unreachable, an HTTP error, not JSON: the last good copy
+    except httpx.HTTPError as exc:  # unreachable: the last good copy, with a note
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if not cache.is_file():
-            raise PolicyError(
-                f"the administrator's policy at {url} cannot be fetched ({why}) and no copy "
-                "of it is kept here; try again when the network is back"
-            ) from None
-        notes.append(f"the policy at {url} cannot be fetched ({why}); using the copy kept here")
-        return from_data(_read_json(cache, url), url)
+        return _last_good(url, cache, why, notes)
+    if response.status_code >= 500:  # the server is there but failing: as unreachable
+        return _last_good(url, cache, f"HTTP {response.status_code}", notes)
+    if response.status_code != 200:  # it answered: there is no policy there (fail closed)
+        raise PolicyError(
+            f"the administrator's policy at {url} answers HTTP {response.status_code}; "
+            "ask the administrator to fix the policy URL"
+        )
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise PolicyError(f"policy {url} is not valid JSON: {exc}") from None
+    policy = from_data(data, url)  # validated before it replaces the last good copy
     from .store import atomic_write
 
     cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(cache, json.dumps(data))
+    _FETCHED[url] = (time.monotonic(), policy)
     return policy
+
+
+#: URL -> (when, policy) fetched by this process: kept in memory, not on disk, so a
+#: copy the user edited in their cache is never taken for a fresh one.
+_FETCHED: dict[str, tuple[float, Policy]] = {}
+
+
+def _last_good(url: str, cache: Path, why: str, notes: list[str]) -> Policy:
+    if not cache.is_file():
+        raise PolicyError(
+            f"the administrator's policy at {url} cannot be fetched ({why}) and no copy "
+            "of it is kept here; try again when the network is back"
+        )
+    notes.append(f"the policy at {url} cannot be fetched ({why}); using the copy kept here")
+    return from_data(_read_json(cache, url), url)
 
 
 def _cache_file(url: str, cache_dir: Path | None) -> Path:
@@ -184,4 +243,4 @@ def describe_sources() -> list[str]:
     """Where a policy is looked for, for ``policy`` to say (found or not)."""
     places = [str(d / POLICY_FILE) for d in admin_dirs()]
     url = os.environ.get(POLICY_URL_VAR)
-    return ([f"{POLICY_URL_VAR}={url}"] if url else []) + places
+    return places + ([f"{POLICY_URL_VAR}={url}"] if url else [])

@@ -259,3 +259,158 @@ def test_policy_url_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "cannot be fetched" in closed.policy.error and closed.notes
     verdict = closed.policy.package_verdict("anything", "conda")
     assert verdict is not None and "nothing can be installed" in verdict.reason
+
+
+def _doc(data: dict[str, Any], origin: str) -> Policy:
+    return from_data(data, origin)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "allowed", "refused"),
+    [
+        (["numpy*"], ["numpy", "pandas"], ["numpy"], ["numpy-extra", "pandas"]),
+        (["numpy"], ["num*"], ["numpy"], ["numba"]),
+        (["sci*"], ["*py"], ["scipy"], ["scikit-learn", "numpy"]),
+        (["numpy"], ["scipy"], [], ["numpy", "scipy", "anything"]),  # nothing in common
+        (["numpy*"], [], ["numpy"], ["pandas"]),  # an empty list does not cancel the other
+    ],
+)
+def test_allow_lists_meet(
+    first: list[str], second: list[str], allowed: list[str], refused: list[str]
+) -> None:
+    """A name is allowed only if every source that lists names allows it, globs or not."""
+    merged = merge(
+        [_doc({"allowed_packages": first}, "a"), _doc({"allowed_packages": second}, "b")]
+    )
+    for name in allowed:
+        assert merged.package_verdict(name, "pypi") is None, name
+    for name in refused:
+        assert merged.package_verdict(name, "pypi") is not None, name
+
+
+def test_implied_defaults_count_in_a_merge() -> None:
+    """A source that curates channels and says nothing else refuses the user's channels,
+    whatever a later source says; one that says nothing of managed Pythons refuses them."""
+    curated = _doc({"channels": ["https://conda.example.org/main"]}, "admin")
+    loose = _doc({"allow_user_channels": True, "python_downloads": True}, "url")
+    merged = merge([curated, loose])
+    assert merged.user_channels is False
+    assert merged.python_downloads is False
+    assert merge([loose]).python_downloads is True
+    # An administrator's default_channels setting is a default, not a restriction.
+    settings = policysource._from_settings({"default_channels": (["main"], "/etc/jupyter/x")})
+    assert merge([_doc({"max_envs": 3}, "admin"), settings]).user_channels is True
+    assert merge([curated, settings]).user_channels is False
+
+
+def test_licence_exceptions_of_a_weaker_source_do_not_apply() -> None:
+    strict = _doc({"allowed_licenses": ["MIT"]}, "admin")
+    weak = _doc({"allowed_licenses": ["MIT"], "license_exceptions": ["libgcc*"]}, "url")
+    merged = merge([strict, weak])
+    assert merged.license_verdict("libgcc-ng", "GPL-3.0-only") is not None
+    both = merge([_doc({"allowed_licenses": ["MIT"], "license_exceptions": ["lib*"]}, "a"), weak])
+    assert both.license_verdict("libgcc-ng", "GPL-3.0-only") is None
+    assert both.license_verdict("libfoo", "GPL-3.0-only") is not None
+    nothing = merge([strict, _doc({"allowed_licenses": ["BSD-3-Clause"]}, "url")])
+    assert nothing.license_verdict("six", "MIT") is not None  # no licence in common
+
+
+def test_the_url_cannot_replace_the_administrators_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``JUPYTER_USERPKG_POLICY_URL`` (which a user can set in their own shell) only tightens
+    what the administrator's files say; their source settings stay."""
+    admin = tmp_path / "admin"
+    admin.mkdir()
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [admin])
+    (admin / "jupyter_userpkg_policy.json").write_text(
+        json.dumps({"indexes": ["https://mirror.example.org/simple"], "max_envs": 5})
+    )
+    url = tmp_path / "mine.json"
+    mine = {"indexes": ["https://evil.example.org/simple"], "max_envs": 9}
+    url.write_text(json.dumps({**mine, "snapshot": "2024-01-01"}))
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, str(url))
+    policy = policysource.load(tmp_path / "cache").policy
+    assert policy.indexes == ("https://mirror.example.org/simple",)
+    assert policy.max_envs == 5
+    assert policy.snapshot == "2024-01-01"  # tightening is taken from any source
+    assert policysource.describe_sources()[-1].startswith(policysource.POLICY_URL_VAR)
+
+
+def _serve(answers: list[tuple[int, bytes]]) -> tuple[str, Any]:
+    """A loopback HTTP server answering GETs with ``answers[0]`` (a list the test edits)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            status, body = answers[0]
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/policy.json", server
+
+
+def test_an_edited_cache_copy_is_not_taken_for_the_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy kept in the user's cache is read only when the URL cannot be fetched: an
+    edited copy with a fresh time does not replace the administrator's policy."""
+    answers = [(200, json.dumps({"blocked_packages": ["evil"]}).encode())]
+    url, server = _serve(answers)
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [])
+    monkeypatch.setattr(policysource, "_FETCHED", {})
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, url)
+    assert policysource.load(tmp_path).policy.package_verdict("evil", "pypi") is not None
+    cache = policysource._cache_file(url, tmp_path)
+    cache.write_text("{}")  # the user loosens the copy and keeps it fresh
+    policysource._FETCHED.clear()  # a new process (the next CLI command)
+    assert policysource.load(tmp_path).policy.package_verdict("evil", "pypi") is not None
+    assert json.loads(cache.read_text()) == {"blocked_packages": ["evil"]}
+    # An answer that is not a policy fails closed instead of falling back to the copy.
+    monkeypatch.setattr(policysource, "FRESH", 0.0)
+    answers[0] = (404, b"not found")
+    gone = policysource.load(tmp_path)
+    assert "HTTP 404" in gone.policy.error
+    answers[0] = (200, b"<html>")
+    assert "not valid JSON" in policysource.load(tmp_path).policy.error
+    answers[0] = (503, b"")  # the server failing is as unreachable: the last good copy
+    kept = policysource.load(tmp_path)
+    assert not kept.policy.error and any("HTTP 503" in n for n in kept.notes)
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_layer_kernel_reads_the_servers_config_dir(tmp_path: Path) -> None:
+    """In a kernel of a layer env, ``sys.prefix`` is the user's own env: the environment
+    config dir the policy is read from is that of the env this package is installed in."""
+    import site
+    import subprocess
+    import sys
+
+    from jupyter_userpkg.core import uvbackend
+    from jupyter_userpkg.core.kinds.layer import write_base_pth
+
+    layer = tmp_path / "layer"
+    uvbackend.create_venv(layer, sys.executable)
+    write_base_pth(layer, tuple(site.getsitepackages()))
+    (layer / "etc" / "jupyter").mkdir(parents=True)
+    (layer / "etc" / "jupyter" / "jupyter_userpkg_policy.json").write_text("{}")
+    code = (
+        "import json, sys; from jupyter_userpkg.core import policysource as s;"
+        "print(json.dumps([sys.prefix, [str(d) for d in s.admin_dirs()]]))"
+    )
+    out = subprocess.run(
+        [str(uvbackend.env_python(layer)), "-c", code], capture_output=True, text=True, check=True
+    )
+    prefix, dirs = json.loads(out.stdout)
+    assert Path(prefix) == layer
+    assert str(layer / "etc" / "jupyter") not in dirs
+    assert dirs[0] == str(Path(sys.prefix) / "etc" / "jupyter")
