@@ -251,6 +251,8 @@ def solve(
         named = [s.name.normalized for s in specs if s.name is not None]
         policyenforce.check_names(policy, named, "conda")
 
+    reasons: policyenforce.Reasons = {}
+
     def attempt(opts: CondaOptions) -> list[RepoDataRecord]:
         first = _restricted(restrictions, sources, opts)
         constraints: list[str] = []
@@ -274,7 +276,7 @@ def solve(
             if policy is None or not (policy.restricts_packages or policy.allowed_licenses):
                 return found
             more = policyenforce.conda_exclusions(
-                policy, found, lambda names: _records_of(names, sources, opts), kept
+                policy, found, lambda names: _records_of(names, sources, opts), kept, reasons
             )
             if not more:
                 return found
@@ -302,12 +304,14 @@ def solve(
                 )
         finally:
             _mark_fetched(options, sources)
-    except (Unsatisfiable, PackageNotFound):
+    except (Unsatisfiable, PackageNotFound) as exc:
         if policy is not None and judged:
             # Did the policy leave a request nothing to choose?  Then say which rule.
             policyenforce.check_conda_specs(
                 policy, specs, lambda names: _records_of(names, sources, options)
             )
+        if reasons:  # or a dependency, once its refused versions were excluded
+            raise policyenforce.refused_in_solve(reasons, exc) from None
         raise
     return list(records)
 

@@ -60,6 +60,12 @@ def write(ctx: Context, prefix: Path, conda: bool) -> dict[str, str]:
     Returns the kernel variables that point tools at them.  A file the user
     wrote themselves (without our header) is left alone.
     """
+    if ctx.policy.error:  # the policy cannot be read now: the files stay as they were
+        kept = prefix / "uv.toml"
+        with contextlib.suppress(OSError):
+            if HEADER in kept.read_text(encoding="utf-8").split("\n", 1)[0]:
+                return {"UV_CONFIG_FILE": str(kept)}
+        return {}
     wanted = texts(ctx, conda)
     for name in FILES:
         path = prefix / name

@@ -87,6 +87,7 @@ class Pipeline:
         dry_run: bool,
         report: Reporter,
         confirm: ConfirmFn | None = None,
+        audit: bool = True,
     ) -> Result:
         """A new env at revision 0; on any failure nothing of it is left."""
         store, name = self.ctx.store, request.name
@@ -114,7 +115,8 @@ class Pipeline:
                 cancel.checkpoint()
                 with cancel.shielded():
                     self._commit(name, plan, 0)
-                    self._audit("create", name, plan, 0)
+                    if audit:
+                        self._audit("create", name, plan, 0)
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
                 marker.unlink(missing_ok=True)
@@ -356,7 +358,7 @@ class Pipeline:
             )
         store.creating_marker(name).parent.mkdir(parents=True, exist_ok=True)
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, *, audit: bool = True) -> None:
         """Remove an env and its kernelspec; readers see it go at once, in one rename."""
         store = self.ctx.store
         self.sweep()
@@ -367,7 +369,8 @@ class Pipeline:
             trash.mkdir(exist_ok=True)
             target = trash / f"{name}-{os.urandom(4).hex()}"
             os.rename(store.prefix(name), target)
-            self._audit("delete", name, None, None)
+            if audit:
+                self._audit("delete", name, None, None)
             kernels.remove(Path(self.kernels_dir()), name, store.envs_dir)
             shutil.rmtree(target, ignore_errors=True)
 

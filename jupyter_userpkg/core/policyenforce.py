@@ -19,12 +19,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .errors import PolicyDenied
+from .errors import PolicyDenied, UserPkgError
 from .options import CondaOptions
 from .policy import Policy, Verdict, _pattern, normalize
 
-#: Rounds of "solve, exclude what is refused, solve again" before giving up.
-MAX_ROUNDS = 8
+#: Rounds of "solve, exclude what is refused, solve again" before giving up.  Each
+#: round excludes every refused version of every package chosen so far, so a round
+#: only repeats when the solver turns to packages it had not chosen before.
+MAX_ROUNDS = 32
+
+#: name -> (version, verdict): what the rounds excluded, for the error when nothing else fits.
+Reasons = dict[str, tuple[str, Verdict]]
+
+
+def refused_in_solve(reasons: Reasons, why: UserPkgError) -> PolicyDenied:
+    """No solution within the policy once the refused versions are excluded: say which
+    rule took them, then the solver's explanation."""
+    said = "; ".join(f"{n} {v} is {verdict.because()}" for n, (v, verdict) in reasons.items())
+    rules = ", ".join(dict.fromkeys(verdict.rule for _, verdict in reasons.values()))
+    details = "\n".join(filter(None, [why.message, why.details]))
+    return PolicyDenied(
+        f"no solution within the administrator's policy: {said}", details=f"{rules}\n{details}"
+    )
 
 
 def denied(what: str, verdict: Verdict, nearest: str | None = None) -> PolicyDenied:
@@ -104,6 +120,7 @@ def pypi_exclusions(
     chosen: Iterable[tuple[str, str]],
     versions_of: Callable[[str], list[str]],
     kept: frozenset[tuple[str, str]] = frozenset(),
+    reasons: Reasons | None = None,
 ) -> list[str]:
     """Constraints that keep uv off the refused versions it chose (none: the lock is fine).
 
@@ -120,6 +137,8 @@ def pypi_exclusions(
             continue
         if policy.package_verdict(name, "pypi") is not None:
             raise denied(f"{name} (a dependency of the request)", verdict)
+        if reasons is not None:
+            reasons.setdefault(name, (version, verdict))
         blocked = {version} | {
             v for v in versions_of(name) if policy.version_verdict(name, v, "pypi") is not None
         }
@@ -162,6 +181,7 @@ def conda_exclusions(
     records: Iterable[Any],
     records_of: Callable[[list[str]], list[Any]],
     kept: frozenset[tuple[str, str]] = frozenset(),
+    reasons: Reasons | None = None,
 ) -> list[str]:
     """MatchSpec constraints that keep the solver off every refused version it chose.
 
@@ -178,6 +198,8 @@ def conda_exclusions(
             if policy.package_verdict(name, "conda") is not None:
                 raise denied(f"{name} (a dependency of the request)", verdict)
             refused.setdefault(name, verdict)
+            if reasons is not None:
+                reasons.setdefault(name, (str(record.version), verdict))
     if not refused:
         return []
     by_name: dict[str, set[str]] = {n: set() for n in refused}

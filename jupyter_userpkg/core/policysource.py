@@ -26,6 +26,7 @@ write, is read only when the URL cannot be fetched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -112,19 +113,23 @@ def load(cache_dir: Path | None = None) -> Loaded:
     try:
         return _load(cache_dir)
     except PolicyError as exc:
-        return Loaded(Policy(error=exc.message), {}, (exc.message,))
+        # The administrator's source settings still hold (no user config replaces them).
+        settings: dict[str, tuple[Any, str]] = {}
+        with contextlib.suppress(PolicyError):
+            settings = _settings(admin_dirs())
+        policy = replace(_from_settings(settings), error=exc.message)
+        return Loaded(policy, settings, (exc.message,))
 
 
 def _load(cache_dir: Path | None) -> Loaded:
     notes: list[str] = []
     policies: list[Policy] = []
-    settings: dict[str, tuple[Any, str]] = {}
-    for directory in admin_dirs():
+    dirs = admin_dirs()
+    for directory in dirs:
         path = directory / POLICY_FILE
         if path.is_file():
             policies.append(from_data(_read_json(path, str(path)), str(path)))
-        for name, value_origin in _admin_settings(directory).items():
-            settings.setdefault(name, value_origin)
+    settings = _settings(dirs)
     policies.append(_from_settings(settings))
     url = os.environ.get(POLICY_URL_VAR, "").strip()
     if url:
@@ -141,6 +146,15 @@ def _read_json(path: Path, origin: str) -> Any:
         raise PolicyError(f"policy {origin} is not valid JSON: {exc}") from None
 
 
+def _settings(dirs: list[Path]) -> dict[str, tuple[Any, str]]:
+    """The administrator's source settings, the most specific dir's first."""
+    settings: dict[str, tuple[Any, str]] = {}
+    for directory in dirs:
+        for name, value_origin in _admin_settings(directory).items():
+            settings.setdefault(name, value_origin)
+    return settings
+
+
 def _admin_settings(directory: Path) -> dict[str, tuple[Any, str]]:
     """The ``UserPkg`` source settings of the config files in one administrator's dir."""
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
@@ -152,7 +166,11 @@ def _admin_settings(directory: Path) -> dict[str, tuple[Any, str]]:
             if not path.is_file():
                 continue
             loader: Any = loader_cls(path.name, path=str(directory))
-            section = loader.load_config().get("UserPkg", {})
+            try:
+                section = loader.load_config().get("UserPkg", {})
+            except Exception as exc:  # a broken admin config: fail closed, saying where
+                why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise PolicyError(f"{path} cannot be read: {why}") from None
             for name in ADMIN_SETTINGS:
                 if name in section and name not in found:
                     found[name] = (section[name], str(path))

@@ -49,19 +49,72 @@ def solve_within(
     if not (policy.restricts_packages or policy.allowed_licenses or not policy.pypi):
         return solve([])
     versions = _Versions(options)
-    policyenforce.check_requirements(policy, requirements, versions)
     moved = {normalize(n) for n in moving}
     old = {k: v for k, v in _chosen(current_lock) if k not in moved}
+    # A request the env already satisfies stays as it is, even if the policy now refuses
+    # what it holds (``envs`` says so, ``update`` fixes it): only new ones are judged.
+    policyenforce.check_requirements(policy, _unsettled(requirements, old), versions)
     kept = frozenset(old.items()) | {(normalize(n), v) for n, v in (held or {}).items()}
     extra: list[str] = []
+    reasons: policyenforce.Reasons = {}
     for _ in range(policyenforce.MAX_ROUNDS):
-        text = solve(extra)
+        try:
+            text = solve(extra)
+        except Unsatisfiable as exc:
+            if reasons:  # nothing fits once the refused versions are out: say which rule
+                raise policyenforce.refused_in_solve(reasons, exc) from None
+            raise
         chosen = _chosen(text)
-        more = policyenforce.pypi_exclusions(policy, chosen, versions, kept)
+        more = policyenforce.pypi_exclusions(policy, chosen, versions, kept, reasons)
         if not more:
             return text  # licences: the plan's check step (:func:`check_licences`)
         extra += more
     raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
+
+
+def _unsettled(requirements: Sequence[str], held: Mapping[str, str]) -> list[str]:
+    """The requirements the env's held versions do not satisfy already."""
+    from packaging.requirements import Requirement
+
+    out = []
+    for text in requirements:
+        req = Requirement(text)
+        version = held.get(normalize(req.name))
+        if version is None or not req.specifier.contains(version, prereleases=True):
+            out.append(text)
+    return out
+
+
+def repin_refused(
+    policy: Policy, options: UvOptions, requests: Mapping[str, str], names: Sequence[str]
+) -> list[str]:
+    """``update NAME`` of a request that asks only for versions the policy now refuses
+    (``requests==2.30.0`` once 2.30.0 is blocked): the request pinned to the nearest
+    allowed version instead, so the advised fix works.  Other requests are left alone."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    if not policy.restricts_packages:
+        return []
+    versions = _Versions(options)
+    out = []
+    for name in names:
+        text = requests.get(normalize(name)) or requests.get(name)
+        if not text:
+            continue
+        req = Requirement(text)
+        if not req.specifier:
+            continue
+        offered = versions(req.name)
+        wanted = [v for v in offered if req.specifier.contains(v, prereleases=True)]
+        if not wanted or any(policy.version_verdict(req.name, v, "pypi") is None for v in wanted):
+            continue
+        ok = [v for v in offered if policy.version_verdict(req.name, v, "pypi") is None]
+        nearest = policyenforce.nearest_allowed(ok, lambda _v: True, wanted)
+        if nearest is not None:
+            req.specifier = SpecifierSet(f"=={nearest}")
+            out.append(str(req))
+    return out
 
 
 def check_licences(

@@ -290,6 +290,7 @@ class UserPkgService:
         channels: Iterable[str] = (),
         pypi_specs: Iterable[str] = (),
         confirm: ConfirmFn | None = None,
+        audit: bool = True,
     ) -> Result:
         """Create an env; with specs or ``from_file``, install them in the same revision 0.
 
@@ -326,12 +327,17 @@ class UserPkgService:
             kernel=kernel,
         )
         return self.pipeline.create(
-            chosen, request, dry_run=dry_run, report=Reporter(progress), confirm=confirm
+            chosen,
+            request,
+            dry_run=dry_run,
+            report=Reporter(progress),
+            confirm=confirm,
+            audit=audit,
         )
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, *, audit: bool = True) -> None:
         """Remove an env and its kernelspec."""
-        self.pipeline.delete(validate_env_name(name))
+        self.pipeline.delete(validate_env_name(name), audit=audit)
 
     def change(
         self,
@@ -381,7 +387,8 @@ class UserPkgService:
                 plan = self.pipeline.plan(layer, virtual, intent.command, empty_solution(virtual))
                 return Result(plan, None, applied=False)
             with contextlib.suppress(EnvExists):  # another process made it first
-                self.create(DEFAULT_ENV, kind=layer.name)
+                # Made for this change, it is logged with it (and not at all if it fails).
+                self.create(DEFAULT_ENV, kind=layer.name, audit=False)
                 created_default = True
         env = self.require(target)
         try:
@@ -392,7 +399,7 @@ class UserPkgService:
             # A first change that failed leaves no trace: not even the default env.
             if created_default and self.store.revisions(env) == [0]:
                 with contextlib.suppress(UserPkgError, OSError), cancel.shielded():
-                    self.delete(env)
+                    self.delete(env, audit=False)
             raise
 
     def rollback(
@@ -479,9 +486,13 @@ class UserPkgService:
     def policy_check(self, policy: Policy | None = None) -> list[dict[str, Any]]:
         """Every env against ``policy`` (default: the effective one): what violates it,
         why, and the fix (``policy --check``)."""
+        from .policy import PolicyError
         from .policyview import check_all
 
-        return check_all(policy or self.policy, self.store, self.conda.channel_alias)
+        judged = policy or self.policy
+        if judged.error:  # no envs can be judged against a policy that cannot be read
+            raise PolicyError(f"{judged.error}; environments cannot be checked against it")
+        return check_all(judged, self.store, self.conda.channel_alias)
 
 
 def _policy_additions(policy: Policy, specs: Iterable[str]) -> list[str]:

@@ -414,3 +414,41 @@ def test_a_layer_kernel_reads_the_servers_config_dir(tmp_path: Path) -> None:
     assert Path(prefix) == layer
     assert str(layer / "etc" / "jupyter") not in dirs
     assert dirs[0] == str(Path(sys.prefix) / "etc" / "jupyter")
+
+
+def test_an_unreadable_policy_keeps_the_administrators_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A policy file that cannot be read refuses every package; the administrator's
+    index still holds (no user config takes its place) and the env's files stay."""
+    from jupyter_userpkg.core import envconfig
+    from jupyter_userpkg.core.kinds.base import Context
+    from jupyter_userpkg.core.options import CondaOptions, UvOptions
+    from jupyter_userpkg.core.store import EnvStore
+
+    admin = tmp_path / "admin"
+    admin.mkdir()
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [admin])
+    monkeypatch.delenv(policysource.POLICY_URL_VAR, raising=False)
+    (admin / "jupyter_userpkg_policy.json").write_text("{broken")
+    mirror = "https://mirror.example.org/simple"
+    (admin / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": {"default_index": mirror}})
+    )
+    loaded = policysource.load(tmp_path / "cache")
+    assert "not valid JSON" in loaded.policy.error
+    assert loaded.settings["default_index"][0] == mirror
+    assert loaded.policy.indexes == (mirror,)
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    written = f"# {envconfig.HEADER}\nindex-url = {json.dumps(mirror)}\n"
+    (prefix / "uv.toml").write_text(written)
+    ctx = Context(EnvStore(tmp_path / "envs"), "", UvOptions(), CondaOptions(), loaded.policy)
+    assert envconfig.write(ctx, prefix, conda=False) == {"UV_CONFIG_FILE": str(prefix / "uv.toml")}
+    assert (prefix / "uv.toml").read_text() == written
+    # A broken administrator's config file fails closed too, saying which file.
+    (admin / "jupyter_userpkg_config.py").write_text("c.UserPkg.default_index = (")
+    (admin / "jupyter_userpkg_config.json").unlink()
+    (admin / "jupyter_userpkg_policy.json").write_text("{}")
+    broken = policysource.load(tmp_path / "cache")
+    assert "jupyter_userpkg_config.py" in broken.policy.error

@@ -427,3 +427,76 @@ def test_managed_pythons_only_when_the_policy_allows(
         config, Loaded(from_data({"python_downloads": True}, "test"), {})
     )
     assert "--no-python-downloads" not in opened.uv.args()
+
+
+def test_a_pin_the_policy_now_refuses(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    """A request pinned to a version blocked since: other changes go on (the advisory
+    stays), and the advised ``update`` moves the pin to the nearest allowed version."""
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("v", kind="venv", kernel=False, specs=["polsec==2.0"])
+    svc = service(envs_dir, index, conda_options, **RULES)
+    svc.change("v", install=["polclass"])
+    assert versions(svc, "v") == {"polsec": "2.0", "polclass": "1.0"}
+    (advisory,) = svc.env_info("v").advisories
+    assert advisory["fix"] == "update polsec -n v"
+    result = svc.change("v", update=["polsec"])
+    assert [(c.name, c.old, c.new) for c in result.plan.changes] == [("polsec", "2.0", "1.0")]
+    assert svc.store.read_manifest("v", result.revision or 0).pypi["polsec"] == "polsec==1.0"
+    assert svc.env_info("v").advisories == ()
+
+
+def test_an_unreadable_policy_still_lets_a_package_go(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    """Fail closed means nothing comes in, not that nothing can be removed; and no check
+    of the envs is made against a policy that cannot be read."""
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("v", kind="venv", kernel=False, specs=["polsec", "polclass"])
+    closed = UserPkgService(
+        envs_dir,
+        base_python=sys.executable,
+        lock_timeout=600,
+        kernels_dir=envs_dir.parent / "kernels",
+        uv_options=UvOptions(default_index=index.url),
+        conda_options=conda_options,
+        policy=Policy(error="policy /etc/jupyter/x.json is not valid JSON"),
+    )
+    closed.change("v", remove=["polclass"])
+    assert versions(closed, "v") == {"polsec": "2.0"}
+    with pytest.raises(PolicyDenied, match="nothing can be installed"):
+        closed.change("v", install=["polnew"])
+    with pytest.raises(UserPkgError, match="cannot be checked"):
+        closed.policy_check()
+
+
+def test_a_dependency_left_without_allowed_versions(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    """Every version of a dependency blocked: the refusal names the rule and its reason,
+    not a bare "unsatisfiable"; the env is as it was."""
+    rule = {"name": "polsec", "versions": ">=1", "reason": "unmaintained", "advisory": "X-1"}
+    svc = service(envs_dir, index, conda_options, blocked_versions=[rule])
+    svc.create("v", kind="venv", kernel=False)
+    before = env_state(envs_dir, "v")
+    with pytest.raises(PolicyDenied) as info:
+        svc.change("v", install=["polapp"])
+    assert "no solution within the administrator's policy" in info.value.message
+    assert "polsec" in info.value.message and "unmaintained" in info.value.message
+    assert "polapp" in (info.value.details or "")  # then the solver's explanation
+    assert env_state(envs_dir, "v") == before
+
+
+def test_a_refused_first_change_leaves_no_audit_record(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    svc = service(envs_dir, index, conda_options, **RULES)
+    with pytest.raises(PolicyDenied, match="malware"):
+        svc.change(install=["polbad"])  # refused at the dependency, during the solve
+    assert not svc.store.exists("default")
+    audit = envs_dir / ".audit.jsonl"
+    assert not audit.exists() or audit.read_text() == ""
+    svc.change(install=["polclass"])
+    log = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(e["env"], e["action"], e["revision"]) for e in log] == [("default", "change", 1)]

@@ -115,6 +115,11 @@ class VenvKind:
             self.base(state.manifest),
         )
         manifest = state.manifest.with_pypi(reqs).without_pypi(remove)
+        if update and not ctx.policy.empty:  # a pin the policy now refuses: its nearest
+            from ..pypipolicy import repin_refused
+
+            repinned = repin_refused(ctx.policy, ctx.uv, manifest.pypi, update)
+            manifest = manifest.with_pypi(parse_pypi_specs(repinned))
         return PyPIIntent(
             manifest,
             request.command(),
