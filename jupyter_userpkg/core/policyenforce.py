@@ -276,8 +276,37 @@ def check_channels(policy: Policy, channels: Iterable[str], conda: CondaOptions)
                 raise denied(f"channel {channel}", verdict)
 
 
-def curated_urls(policy: Policy, alias: str) -> list[str]:
-    """The policy's channels as URLs (names resolve against the effective alias)."""
-    from .condaspecs import channel_urls
+def curated_urls(policy: Policy, alias: str = "") -> list[str]:
+    """The policy's channels as URLs.  Names resolve against the policy's alias (else
+    conda's default one), never a user's: a user's ``channel_alias`` cannot make a
+    curated name stand for another server.  (``alias`` is not used; kept for callers.)"""
+    from .condaspecs import DEFAULT_CHANNEL_ALIAS, channel_urls
 
-    return [u for c in policy.channels for u in channel_urls(c, policy.channel_alias or alias)]
+    resolve = policy.channel_alias or DEFAULT_CHANNEL_ALIAS
+    return [u for c in policy.channels for u in channel_urls(c, resolve)]
+
+
+def check_conda_records(policy: Policy, records: Iterable[Any], changed: set[str]) -> None:
+    """The conda records a plan brings in (``changed`` names), however it came to them
+    (a solve, an imported lock, a rollback, ``channel::`` or ``[channel=]`` in a spec):
+    each from a curated channel when users may not add any, none refused (licence
+    included), none published after the snapshot."""
+    curated = None if policy.user_channels else curated_urls(policy)
+    snapshot = policy.snapshot_time
+    for record in records:
+        name = record.name.normalized
+        if name not in changed:
+            continue
+        what = f"{name} {record.version}"
+        channel = str(record.channel or "").rstrip("/")
+        verdict = policy.channel_verdict(channel, curated) if curated is not None else None
+        if verdict is not None:
+            raise denied(f"{what} (from {channel})", verdict)
+        verdict = record_verdict(policy, record)
+        if verdict is not None:
+            raise denied(what, verdict)
+        when = getattr(record, "timestamp", None)
+        if snapshot is not None and when is not None and when > snapshot:
+            raise denied(
+                what, Verdict("snapshot", f"published after the snapshot date {policy.snapshot}")
+            )

@@ -500,3 +500,48 @@ def test_a_refused_first_change_leaves_no_audit_record(
     svc.change(install=["polclass"])
     log = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [(e["env"], e["action"], e["revision"]) for e in log] == [("default", "change", 1)]
+
+
+def test_conda_records_are_judged_however_a_plan_came_to_them(
+    envs_dir: Path,
+    index: LocalIndex,
+    conda_options: CondaOptions,
+    policy_channel: TestChannel,
+    conda_channel: TestChannel,
+) -> None:
+    """A rollback installs records without a solve; a ``[channel=...]`` spec names its own
+    channel; a user's ``channel_alias`` could make a curated name another server: each is
+    judged by the policy all the same, and a refusal leaves the env as it was."""
+    ch = [policy_channel.url]
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("c", kind="conda", specs=["conlic 1.0", "connew 1.0"], channels=ch)
+    open_svc.change("c", install=["conlic 2.0", "connew 2.0"])  # GPL, after the snapshot
+    open_svc.change("c", install=["conlic 1.0", "connew 1.0"])
+    before = env_state(envs_dir, "c")
+    licensed = service(envs_dir, index, conda_options, allowed_licenses=["MIT"])
+    with pytest.raises(PolicyDenied, match=r"conlic 2\.0 .*GPL-3\.0-only"):
+        licensed.rollback(1, "c")
+    dated = service(envs_dir, index, conda_options, snapshot="2022-01-01")
+    with pytest.raises(PolicyDenied, match=r"connew 2\.0 .*snapshot"):
+        dated.rollback(1, "c")
+    assert env_state(envs_dir, "c") == before
+    licensed.rollback(0, "c")  # what the policy allows rolls back as before
+
+    curated = service(envs_dir, index, conda_options, channels=ch)
+    with pytest.raises(PolicyDenied, match="curated channels"):
+        curated.change("c", install=[f"bar[channel={conda_channel.url}]"])
+    # Curated by name, without an alias of the policy's: the user's alias is not used.
+    named = from_data({"channels": ["channel"]}, "test policy")
+    alias = policy_channel.path.parent.as_uri() + "/"
+    by_name = UserPkgService(
+        envs_dir,
+        base_python=sys.executable,
+        lock_timeout=600,
+        kernels_dir=envs_dir.parent / "kernels",
+        uv_options=UvOptions(default_index=index.url),
+        conda_options=replace(conda_options, channel_alias=alias),
+        policy=named,
+    )
+    with pytest.raises(PolicyDenied, match="curated channels"):
+        by_name.create("d", kind="conda", specs=["conlic"], channels=["channel"])
+    assert not by_name.store.exists("d")

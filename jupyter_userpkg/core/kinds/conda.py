@@ -199,6 +199,10 @@ class CondaKind:
                 cached += 1
             elif now is not None:
                 download += now.size
+        if changes and not ctx.policy.empty:  # however the plan came to these records
+            added = {c.name for c in changes if c.action != "remove"}
+            records = condameta.records_of(solution.conda_lock)
+            policyenforce.check_conda_records(ctx.policy, records, added)
         pypi_changes, pypi_download, pypi_notes = pypi.diff_locks(
             state.pypi_lock, solution.pypi_lock, ctx.uv
         )
