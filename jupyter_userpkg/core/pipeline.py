@@ -235,7 +235,7 @@ class Pipeline:
             policyenforce.check_plan(self.ctx.policy, changes, channels, self.ctx.conda)
             from .pypipolicy import check_licences
 
-            check_licences(self.ctx.policy, self.ctx.uv, changes, solution.pypi_lock)
+            check_licences(self.ctx.policy, self.ctx.uv, changes)
             asked = solution.manifest.pypi.items() - state.manifest.pypi.items()
             if asked and not command.startswith("rollback"):
                 # A request the solve may not have needed (the env holds it already).

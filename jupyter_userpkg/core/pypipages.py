@@ -141,8 +141,9 @@ def file_version(filename: str, key: str) -> str | None:
     return None
 
 
-def _page_files(response: httpx.Response) -> list[dict[str, Any]]:
-    """A project page's files as PEP 691 has them: filename, yanked, requires-python."""
+def page_files(response: httpx.Response) -> list[dict[str, Any]]:
+    """A project page's files as PEP 691 has them: filename, url (as written: relative
+    to the page or absolute), yanked, requires-python."""
     if _is_json(response):
         return list(response.json()["files"])
     files = []
@@ -151,6 +152,7 @@ def _page_files(response: httpx.Response) -> list[dict[str, Any]]:
         files.append(
             {
                 "filename": html.unescape(text).strip(),
+                "url": html.unescape(found.get("href", "")),
                 "yanked": "data-yanked" in found,
                 "requires-python": html.unescape(found.get("data-requires-python", "")) or None,
             }
@@ -161,7 +163,7 @@ def _page_files(response: httpx.Response) -> list[dict[str, Any]]:
 def from_project_page(response: httpx.Response, key: str, name: str, index: str) -> PackageInfo:
     """Details from a PEP 691 (or PEP 503) project page: versions and requires-python only."""
     by_version: dict[str, list[dict[str, Any]]] = {}
-    for f in _page_files(response):
+    for f in page_files(response):
         version = file_version(str(f.get("filename", "")), key)
         if version is not None:
             by_version.setdefault(version, []).append(f)

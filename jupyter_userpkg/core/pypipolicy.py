@@ -117,9 +117,7 @@ def repin_refused(
     return out
 
 
-def check_licences(
-    policy: Policy, options: UvOptions, changes: Sequence[Any], lock_text: str
-) -> None:
+def check_licences(policy: Policy, options: UvOptions, changes: Sequence[Any]) -> None:
     """Every PyPI package a plan adds or moves declares an allowed licence (also when the
     plan installs a lock exactly, or rolls back)."""
     if not policy.allowed_licenses:
@@ -130,7 +128,7 @@ def check_licences(
         if c.source == "pypi" and c.action != "remove" and c.new
     ]
     if new:
-        policyenforce.check_pypi_licences(policy, new, _Licences(options, lock_text))
+        policyenforce.check_pypi_licences(policy, new, _Licences(options))
 
 
 def check_asked(policy: Policy, options: UvOptions, requirements: Sequence[str]) -> None:
@@ -168,21 +166,20 @@ class _Versions:
 
 
 class _Licences:
-    """The licence a locked package's wheel declares (None: none found)."""
+    """The licence a package's wheel declares (None: none found).
 
-    def __init__(self, options: UvOptions, lock_text: str) -> None:
+    The wheel is the one the policy's index lists for that version, never a URL the
+    lock names: an imported lock could point at a wheel whose metadata says anything.
+    """
+
+    def __init__(self, options: UvOptions) -> None:
         self.options = options
-        self.urls: dict[tuple[str, str], list[str]] = {}
-        for pkg in tomllib.loads(lock_text).get("packages", []):
-            key = (normalize(str(pkg["name"])), str(pkg.get("version", "")))
-            wheels = [w.get("url") for w in pkg.get("wheels") or [] if isinstance(w, dict)]
-            self.urls[key] = [u for u in wheels if isinstance(u, str) and u.startswith("http")]
 
     def __call__(self, name: str, version: str) -> str | None:
         from .pypiindex import client
 
         http = client()
-        for url in self.urls.get((name, version), [])[:1]:
+        for url in self._index_wheels(name, version)[:1]:
             with contextlib.suppress(Exception):
                 response = http.get(url + ".metadata")
                 if response.status_code == 200:
@@ -195,7 +192,28 @@ class _Licences:
                 size = int(head.headers.get("content-length", "0"))
                 if 0 < size <= _WHOLE_WHEEL_LIMIT:
                     return _wheel_licence(http.get(url).content)
-        return None
+            return None
+        return self._json_api(name, version)
+
+    def _index_wheels(self, name: str, version: str) -> list[str]:
+        """The index's own wheel URLs of (name, version), from its project page."""
+        from urllib.parse import urldefrag, urljoin
+
+        from .pypiindex import _ACCEPT, client, index_url
+        from .pypipages import file_version, page_files
+
+        page = f"{index_url(self.options).rstrip('/')}/{name}/"
+        try:
+            response = client().get(page, headers={"Accept": _ACCEPT}, follow_redirects=True)
+            files = page_files(response) if response.status_code == 200 else []
+        except Exception:  # unreachable or unreadable: no wheel of the index's to read
+            return []
+        out = []
+        for f in files:
+            filename, href = str(f.get("filename", "")), str(f.get("url") or "")
+            if filename.endswith(".whl") and href and file_version(filename, name) == version:
+                out.append(urldefrag(urljoin(str(response.url), href))[0])
+        return out
 
     def _json_api(self, name: str, version: str) -> str | None:
         from .pypiindex import PypiIndex, client, index_url

@@ -545,3 +545,20 @@ def test_conda_records_are_judged_however_a_plan_came_to_them(
     with pytest.raises(PolicyDenied, match="curated channels"):
         by_name.create("d", kind="conda", specs=["conlic"], channels=["channel"])
     assert not by_name.store.exists("d")
+
+
+def test_a_lock_cannot_vouch_for_a_licence(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, tmp_path: Path
+) -> None:
+    """An imported lock whose wheel URL for a GPL package points at an MIT package's wheel:
+    the licence is read from the wheel the index lists for that version, not the lock's."""
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("src", kind="venv", kernel=False, specs=["polgpl"])
+    text = open_svc.export("src", "lock")
+    assert "polgpl-1.0-py3-none-any.whl" in text
+    forged = tmp_path / "pylock.toml"
+    forged.write_text(text.replace("polgpl-1.0-py3-none-any.whl", "polclass-1.0-py3-none-any.whl"))
+    strict = service(envs_dir, index, conda_options, allowed_licenses=["MIT"])
+    with pytest.raises(PolicyDenied, match=r"polgpl 1\.0 .*GPL-3\.0-only"):
+        strict.create("copy", from_file=str(forged), kind="venv")
+    assert not strict.store.exists("copy")
