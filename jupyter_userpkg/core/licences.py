@@ -67,17 +67,71 @@ def identifiers(text: str) -> list[list[str]]:
     alias = _ALIASES.get(_key(text))
     if alias:
         return [[alias.lower()]]
-    flat = re.sub(r"[()]", " ", text)
-    alternatives = []
-    for option in re.split(r"\s+or\s+", flat, flags=re.IGNORECASE):
-        parts = [p for p in re.split(r"\s+and\s+", option.strip(), flags=re.IGNORECASE) if p]
-        ids = []
-        for part in parts:
-            part = re.sub(r"\s+with\s+.*$", "", part.strip(), flags=re.IGNORECASE)
-            ids.append(_canonical(part))
-        if ids:
-            alternatives.append(ids)
-    return alternatives
+    try:
+        return _Expression(text).parse()
+    except ValueError:  # not an expression: not a licence anyone can check
+        return []
+
+
+class _Expression:
+    """An SPDX expression (or free text) as OR-alternatives of AND-ed identifiers.
+
+    ``WITH`` binds tightest (the exception is dropped: it only adds permissions),
+    then ``AND``, then ``OR``; parentheses group.  Words next to each other are one
+    identifier (``Apache License 2.0``), looked up among the aliases.
+    """
+
+    _OPERATORS = ("and", "or", "with", "(", ")")
+
+    def __init__(self, text: str) -> None:
+        self.tokens = re.findall(r"\(|\)|[^\s()]+", text)
+        self.pos = 0
+
+    def parse(self) -> list[list[str]]:
+        result = self._or()
+        if self.pos != len(self.tokens):
+            raise ValueError("unexpected text after the expression")
+        return result
+
+    def _peek(self) -> str:
+        return self.tokens[self.pos].lower() if self.pos < len(self.tokens) else ""
+
+    def _or(self) -> list[list[str]]:
+        out = self._and()
+        while self._peek() == "or":
+            self.pos += 1
+            out = out + self._and()
+        return out
+
+    def _and(self) -> list[list[str]]:
+        out = self._atom()
+        while self._peek() == "and":
+            self.pos += 1
+            right = self._atom()
+            out = [a + b for a in out for b in right]
+        return out
+
+    def _atom(self) -> list[list[str]]:
+        if self._peek() == "(":
+            self.pos += 1
+            inner = self._or()
+            if self._peek() != ")":
+                raise ValueError("unbalanced parentheses")
+            self.pos += 1
+            return inner
+        words = self._words()
+        if self._peek() == "with":
+            self.pos += 1
+            self._words()
+        return [[_canonical(" ".join(words))]]
+
+    def _words(self) -> list[str]:
+        start = self.pos
+        while self.pos < len(self.tokens) and self._peek() not in self._OPERATORS:
+            self.pos += 1
+        if self.pos == start:
+            raise ValueError("a licence identifier is missing")
+        return self.tokens[start : self.pos]
 
 
 def allowed(text: str, allowed_ids: Iterable[str]) -> bool:

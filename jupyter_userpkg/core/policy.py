@@ -79,7 +79,7 @@ class VersionRule:
             return False
         if not _pattern(self.name).fullmatch(key):
             return False
-        return version_in(version, self.versions)
+        return version_in(version, self.versions, source)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -89,16 +89,34 @@ def _specifier(text: str) -> SpecifierSet:
     return SpecifierSet(text)
 
 
-def version_in(version: str, specifier: str) -> bool:
-    """Does ``version`` fall in ``specifier``?  Conda versions that PEP 440 cannot read
-    match only an ``==`` naming them exactly."""
+def version_in(version: str, specifier: str, source: str = "pypi") -> bool:
+    """Does ``version`` fall in ``specifier``?  A conda version is compared by conda's
+    rules (rattler's), which read ``1.0.1_2`` and ``2.0a``; a version neither can read
+    falls in any range (a block is never dodged by a spelling), and in ``==`` only
+    when named exactly."""
     from packaging.version import InvalidVersion, Version
 
+    if source == "conda":
+        found = _conda_version_in(version, specifier)
+        if found is not None:
+            return found
     spec = _specifier(specifier)
     try:
         return spec.contains(Version(version), prereleases=True)
     except InvalidVersion:
-        return any(s.operator in ("==", "===") and s.version == version for s in spec)
+        if all(s.operator in ("==", "===") for s in spec):
+            return any(s.version == version for s in spec)
+        return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _conda_version_in(version: str, specifier: str) -> bool | None:
+    try:
+        import rattler
+
+        return bool(rattler.VersionSpec(specifier).matches(rattler.Version(version)))
+    except Exception:  # not a spec or version conda reads: PEP 440's answer
+        return None
 
 
 @dataclass(frozen=True)

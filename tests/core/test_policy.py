@@ -54,7 +54,8 @@ def test_normalize_is_pep_503() -> None:
         ("==2.0.0rc1", "2.0.0rc1", True),
         ("==1.0.1a", "1.0.1a", True),  # a conda version PEP 440 would spell 1.0.1a0
         ("===9.5.1_2", "9.5.1_2", True),  # not PEP 440 at all: only === names it
-        ("<10", "9.5.1_2", False),
+        ("<10", "9.5.1_2", True),  # unreadable: in every range (never dodged by a spelling)
+        ("==9.5.1", "9.5.1_2", False),
     ],
 )
 def test_blocked_versions(rule: str, version: str, blocked: bool) -> None:
@@ -69,6 +70,22 @@ def test_blocked_versions(rule: str, version: str, blocked: bool) -> None:
         assert verdict.reason == "CVE-1" and verdict.advisory == "GHSA-1"
         assert "requests" in verdict.rule and rule in verdict.rule
         assert "CVE-1" in verdict.because() and "GHSA-1" in verdict.because()
+
+
+@pytest.mark.parametrize(
+    ("rule", "version", "blocked"),
+    [
+        ("<2.0", "1.9.1_a", True),  # conda's own version rules, not PEP 440's
+        (">=1.1,<1.2", "1.1.1_2", True),
+        ("<1.1", "1.1.1_2", False),
+        ("==1.0.1a", "1.0.1a", True),
+        ("!=1.0", "1.0", False),
+        ("<2021.1", "2020.12.1", True),
+    ],
+)
+def test_blocked_conda_versions(rule: str, version: str, blocked: bool) -> None:
+    p = policy(blocked_versions=[{"name": "openssl", "versions": rule, "source": "conda"}])
+    assert (p.version_verdict("openssl", version, "conda") is not None) is blocked
 
 
 def test_a_rule_for_one_source_leaves_the_other() -> None:
@@ -104,6 +121,11 @@ def test_allowed_packages_and_pypi_switch() -> None:
         ("Apache 2.0", True),
         ("LGPL-2.1", False),
         ("", False),
+        ("GPL-3.0-only AND (Apache-2.0 OR MIT)", False),  # the GPL part is always there
+        ("MIT AND (GPL-3.0-only OR BSD-3-Clause)", True),
+        ("((MIT))", True),
+        ("(MIT OR", False),
+        ("MIT AND", False),
     ],
 )
 def test_licences(declared: str, ok: bool) -> None:
