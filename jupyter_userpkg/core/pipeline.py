@@ -233,6 +233,9 @@ class Pipeline:
 
             channels = _new_channels(state.manifest, solution.manifest)
             policyenforce.check_plan(self.ctx.policy, changes, channels, self.ctx.conda)
+            if self.ctx.policy.required_packages:
+                have = _names_after(solution)
+                policyenforce.check_required(self.ctx.policy, changes, have, state.revision < 0)
             from .pypipolicy import check_licences
 
             check_licences(self.ctx.policy, self.ctx.uv, changes)
@@ -421,6 +424,19 @@ class Pipeline:
             env, store.prefix(env), store.envs_dir, {"JUPYTER_USERPKG_ENV": env, **tools, **extra}
         )
         return kernels.write(kernels_dir, env, spec)
+
+
+def _names_after(solution: Solution) -> set[str]:
+    """Every package name the env holds after a plan: its locks' and, for an env over a
+    base interpreter, the base's."""
+    from .condameta import packages_of
+    from .kinds.layer import base_packages
+    from .store import parse_lock
+
+    names = set(parse_lock(solution.pypi_lock)) | set(packages_of(solution.conda_lock))
+    if solution.manifest.base_site:
+        names |= set(base_packages(solution.manifest.base_site))
+    return names
 
 
 def _new_channels(old: Any, new: Any) -> list[str]:

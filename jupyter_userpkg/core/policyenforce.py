@@ -241,18 +241,11 @@ def check_conda_specs(
 def check_plan(
     policy: Policy, changes: Iterable[Any], channels: Iterable[str], conda: CondaOptions
 ) -> None:
-    """The final plan (also a rollback's): nothing refused comes in, nothing required goes,
-    no channel but the curated ones is newly used (``channels``: names or URLs)."""
-    required = {normalize(n) for n in policy.required_packages}
+    """The final plan (also a rollback's): nothing refused comes in, no channel but the
+    curated ones is newly used (``channels``: names or URLs).  Required packages:
+    :func:`check_required`."""
     for change in changes:
-        if change.source == "base":
-            continue
-        if change.action == "remove":
-            if normalize(change.name) in required:
-                raise PolicyDenied(
-                    f"{change.name} is required in every environment by the administrator's "
-                    "policy (required_packages); it cannot be removed"
-                )
+        if change.source == "base" or change.action == "remove":
             continue
         verdict = policy.version_verdict(change.name, change.new or "", change.source)
         if verdict is not None:
@@ -260,6 +253,33 @@ def check_plan(
     channels = list(channels)
     if channels and not policy.user_channels:
         check_channels(policy, channels, conda)
+
+
+def check_required(
+    policy: Policy, changes: Iterable[Any], have: Iterable[str], creating: bool
+) -> None:
+    """The env after the plan (``have``: every name it can import, a layer's base too)
+    holds each required package: a new env must have them all, a change must not take
+    one away.  An env that lacked one before the rule is told by ``policy --check``."""
+    present = {normalize(n) for n in have}
+    removed = {normalize(c.name) for c in changes if c.action == "remove"}
+    missing = [
+        n
+        for n in policy.required_packages
+        if normalize(n) not in present and (creating or normalize(n) in removed)
+    ]
+    if not missing:
+        return
+    names = ", ".join(missing)
+    if creating:
+        raise PolicyDenied(
+            f"{names} {'is' if len(missing) == 1 else 'are'} required in every environment by "
+            f"the administrator's policy (required_packages); add {names} to what you create"
+        )
+    raise PolicyDenied(
+        f"{names} {'is' if len(missing) == 1 else 'are'} required in every environment by "
+        "the administrator's policy (required_packages); it cannot be removed"
+    )
 
 
 def check_channels(policy: Policy, channels: Iterable[str], conda: CondaOptions) -> None:
@@ -310,3 +330,19 @@ def check_conda_records(policy: Policy, records: Iterable[Any], changed: set[str
             raise denied(
                 what, Verdict("snapshot", f"published after the snapshot date {policy.snapshot}")
             )
+
+
+def policy_additions(policy: Policy, specs: Iterable[str]) -> list[str]:
+    """The policy's required and default packages a new env gets, unless named already."""
+    import re
+
+    def name_of(spec: str) -> str:
+        return normalize(re.split(r"[\s=<>!~\[;(]", spec.split("::")[-1].strip(), maxsplit=1)[0])
+
+    named = {name_of(s) for s in specs}
+    out = []
+    for spec in (*policy.required_packages, *policy.default_packages):
+        if name_of(spec) not in named:
+            named.add(name_of(spec))
+            out.append(spec)
+    return out

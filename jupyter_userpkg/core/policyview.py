@@ -104,6 +104,11 @@ def check_env(
                 verdict = Verdict("channels", f"{url} is not a curated channel")
                 found.append(_entry("(channel)", url, "conda", verdict, f"delete {env}"))
     names = {normalize(n) for n, _, _ in packages}
+    base_site = store.read_manifest(env, revision).base_site
+    if base_site and policy.required_packages:  # a layer imports its base's packages too
+        from .kinds.layer import base_packages
+
+        names |= {normalize(n) for n in base_packages(base_site)}
     for required in policy.required_packages:
         if normalize(required) not in names:
             verdict = Verdict("required_packages", f"{required} must be in every environment")

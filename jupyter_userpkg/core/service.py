@@ -11,6 +11,7 @@ read package indexes, not envs (:mod:`.search`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -315,8 +316,15 @@ class UserPkgService:
                 "administrator's policy does not allow (pypi: false); create a conda "
                 "environment instead (--kind conda)"
             )
+        from .policyenforce import policy_additions
+
         if imported is None:
-            specs = [*specs, *_policy_additions(self.policy, specs)]
+            specs = [*specs, *policy_additions(self.policy, specs)]
+        elif imported.lock_text is None and imported.conda_lock_text is None:
+            # A file to solve from gets the required packages (a lock must hold them).
+            asked = [*specs, *imported.conda_specs, *map(str, imported.requirements)]
+            required = dataclasses.replace(self.policy, default_packages=())
+            specs = [*specs, *policy_additions(required, asked)]
         request = CreateRequest(
             name,
             python=python,
@@ -493,21 +501,3 @@ class UserPkgService:
         if judged.error:  # no envs can be judged against a policy that cannot be read
             raise PolicyError(f"{judged.error}; environments cannot be checked against it")
         return check_all(judged, self.store, self.conda.channel_alias)
-
-
-def _policy_additions(policy: Policy, specs: Iterable[str]) -> list[str]:
-    """The policy's required and default packages a new env gets, unless named already."""
-    import re
-
-    from .policy import normalize
-
-    def name_of(spec: str) -> str:
-        return normalize(re.split(r"[\s=<>!~\[;(]", spec.split("::")[-1].strip(), maxsplit=1)[0])
-
-    named = {name_of(s) for s in specs}
-    out = []
-    for spec in (*policy.required_packages, *policy.default_packages):
-        if name_of(spec) not in named:
-            named.add(name_of(spec))
-            out.append(spec)
-    return out

@@ -562,3 +562,28 @@ def test_a_lock_cannot_vouch_for_a_licence(
     with pytest.raises(PolicyDenied, match=r"polgpl 1\.0 .*GPL-3\.0-only"):
         strict.create("copy", from_file=str(forged), kind="venv")
     assert not strict.store.exists("copy")
+
+
+def test_required_packages_in_files_and_layers(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, tmp_path: Path
+) -> None:
+    """A file to solve from gets the required packages; a lock must hold them; a layer
+    whose base provides one has it (``policy --check`` agrees)."""
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("src", kind="venv", kernel=False, specs=["polclass"])
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(open_svc.export("src", "lock"))
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("polclass\n")
+    svc = service(envs_dir, index, conda_options, required_packages=["polsec"])
+    svc.create("fromreqs", from_file=str(reqs), kind="venv", kernel=False)
+    assert set(versions(svc, "fromreqs")) == {"polclass", "polsec"}
+    with pytest.raises(PolicyDenied, match="polsec is required in every environment"):
+        svc.create("fromlock", from_file=str(lock), kind="venv")
+    assert not svc.store.exists("fromlock")
+    # The base interpreter of a layer has packaging: a layer has it without holding it.
+    base = service(envs_dir, index, conda_options, required_packages=["packaging"])
+    base.create("lay", kind="layer", kernel=False, specs=["polclass"])
+    assert "packaging" not in versions(base, "lay")
+    assert [e for e in base.policy_check() if e["env"] == "lay"] == []
+    assert sorted(e["env"] for e in base.policy_check()) == ["fromreqs", "src"]  # venvs: none
