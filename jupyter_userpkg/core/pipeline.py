@@ -445,7 +445,7 @@ def _new_channels(old: Any, new: Any) -> list[str]:
     def named(manifest: Any) -> set[str]:
         found = set(manifest.channels)
         found |= {t.split("::", 1)[0] for t in manifest.conda.values() if "::" in t}
-        return found
+        return found - {"*"}  # any of the env's channels
 
     return sorted(named(new) - named(old))
 

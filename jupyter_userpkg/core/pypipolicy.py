@@ -48,6 +48,7 @@ def solve_within(
     """
     if not (policy.restricts_packages or policy.allowed_licenses or not policy.pypi):
         return solve([])
+    licences = _Licences(options) if policy.allowed_licenses else None
     versions = _Versions(options)
     moved = {normalize(n) for n in moving}
     old = {k: v for k, v in _chosen(current_lock) if k not in moved}
@@ -66,10 +67,32 @@ def solve_within(
             raise
         chosen = _chosen(text)
         more = policyenforce.pypi_exclusions(policy, chosen, versions, kept, reasons)
+        if not more and licences is not None:  # steered off a licence the policy refuses
+            more = _licence_exclusions(policy, chosen, licences, kept, reasons)
         if not more:
-            return text  # licences: the plan's check step (:func:`check_licences`)
+            return text  # the plan's check step judges licences again (:func:`check_licences`)
         extra += more
     raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
+
+
+def _licence_exclusions(
+    policy: Policy,
+    chosen: Sequence[tuple[str, str]],
+    licences: Callable[[str, str], str | None],
+    kept: frozenset[tuple[str, str]],
+    reasons: policyenforce.Reasons,
+) -> list[str]:
+    """``name!=version`` for each chosen version whose licence the policy refuses (an
+    older release under another licence may be allowed)."""
+    out = []
+    for name, version in chosen:
+        if (name, version) in kept:
+            continue
+        verdict = policy.license_verdict(name, licences(name, version))
+        if verdict is not None:
+            reasons.setdefault(name, (version, verdict))
+            out.append(f"{name}!={version}")
+    return out
 
 
 def _unsettled(requirements: Sequence[str], held: Mapping[str, str]) -> list[str]:
@@ -165,6 +188,10 @@ class _Versions:
         return self.known[key]
 
 
+#: (index, name, version) -> the licence its wheel declares (None: none found).
+_LICENCES: dict[tuple[str, str, str], str] = {}
+
+
 class _Licences:
     """The licence a package's wheel declares (None: none found).
 
@@ -176,6 +203,19 @@ class _Licences:
         self.options = options
 
     def __call__(self, name: str, version: str) -> str | None:
+        """Found once per index, package and version for this process (a release's
+        metadata does not change)."""
+        from .pypiindex import index_url
+
+        key = (index_url(self.options), name, version)
+        if key not in _LICENCES:
+            found = self._lookup(name, version)
+            if found is None:  # none found may be the network's doing: asked again next time
+                return None
+            _LICENCES[key] = found
+        return _LICENCES[key]
+
+    def _lookup(self, name: str, version: str) -> str | None:
         from .pypiindex import client
 
         http = client()

@@ -60,6 +60,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
         classifiers=["License :: OSI Approved :: MIT License"],
         uploaded=OLD,
     )
+    build_wheel(wheels, "polmix", "1.0", license_expression="MIT", uploaded=OLD)
+    build_wheel(wheels, "polmix", "2.0", license_expression="GPL-3.0-only", uploaded=OLD)
     build_wheel(wheels, "polnew", "1.0", license_expression="MIT", uploaded=OLD)
     build_wheel(wheels, "polnew", "2.0", license_expression="MIT", uploaded=NEW)
     with LocalIndex(wheels, json=True) as served:
@@ -587,3 +589,36 @@ def test_required_packages_in_files_and_layers(
     assert "packaging" not in versions(base, "lay")
     assert [e for e in base.policy_check() if e["env"] == "lay"] == []
     assert sorted(e["env"] for e in base.policy_check()) == ["fromreqs", "src"]  # venvs: none
+
+
+def test_an_unpinned_request_is_steered_off_a_refused_licence(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
+) -> None:
+    """polmix 2.0 is GPL, 1.0 MIT: with only MIT allowed, ``install polmix`` gets 1.0."""
+    svc = service(envs_dir, index, conda_options, allowed_licenses=["MIT"])
+    svc.create("v", kind="venv", kernel=False)
+    svc.change("v", install=["polmix"])
+    assert versions(svc, "v")["polmix"] == "1.0"
+    with pytest.raises(PolicyDenied, match=r"polmix 2\.0 .*GPL-3\.0-only"):
+        svc.change("v", install=["polmix==2.0"])
+
+
+def test_any_channel_and_a_conda_env_without_pypi(
+    envs_dir: Path,
+    index: LocalIndex,
+    conda_options: CondaOptions,
+    policy_channel: TestChannel,
+    conda_channel: TestChannel,
+) -> None:
+    """``*::name`` is any of the env's (curated) channels, not a channel of its own; with
+    ``pypi: false`` a conda env whose channels lack ipykernel gets no kernel, and nothing
+    from PyPI."""
+    svc = service(envs_dir, index, conda_options, channels=[policy_channel.url])
+    svc.create("c", kind="conda", kernel=False, specs=["conlic 1.0"], channels=[policy_channel.url])
+    svc.change("c", install=["*::connew"])
+    assert "connew" in versions(svc, "c")
+    closed = service(envs_dir, index, conda_options, pypi=False)
+    result = closed.create("p", kind="conda", specs=["pyfoo"], channels=[conda_channel.url])
+    assert not [p for p in closed.packages("p") if p.source == "pypi"]
+    assert any("gets no kernel" in m for m in result.plan.messages)
+    assert not (closed.kernels_dir / "userpkg-p").exists()

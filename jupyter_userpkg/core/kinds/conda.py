@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,7 +92,7 @@ class CondaKind:
             or list(ctx.conda.default_channels)
         )
         urls = list(dict.fromkeys(u for c in sources for u in condaspecs.channel_urls(c, alias)))
-        named = [t.split("::", 1)[0] for t in wanted if "::" in t]
+        named = _spec_channels(wanted)
         policyenforce.check_channels(ctx.policy, [*sources, *named], ctx.conda)
         manifest = Manifest(
             request.name,
@@ -122,7 +123,7 @@ class CondaKind:
         use_pypi = request.pypi
         reqs = parse_pypi_specs(list(request.install)) if use_pypi else []
         specs = [] if use_pypi else condaspecs.parse_specs(request.install, ctx.conda.channel_alias)
-        named = [t.split("::", 1)[0] for t in request.install if "::" in t and not use_pypi]
+        named = [c for c in _spec_channels(request.install) if not use_pypi]
         policyenforce.check_channels(ctx.policy, named, ctx.conda)
         conda_remove, pypi_remove = _route_removals(state, remove, use_pypi)
         conda_update, pypi_update = _route_updates(state, update, use_pypi)
@@ -336,6 +337,11 @@ class CondaKind:
         return {"CONDA_PREFIX": str(ctx.store.prefix(state.name)), **bridge_env(ctx)}
 
 
+def _spec_channels(texts: Iterable[str]) -> list[str]:
+    """Channels named in specs (``chan::pkg``); ``*`` is any of the env's, not one."""
+    return [c for t in texts if "::" in t and (c := t.split("::", 1)[0].strip()) != "*"]
+
+
 def _route_removals(
     state: EnvState, names: list[str], use_pypi: bool
 ) -> tuple[list[str], list[str]]:
@@ -412,6 +418,11 @@ def _solve_conda(
         if "ipykernel" in condabackend.query_names(urls, ctx.conda):
             manifest = manifest.with_conda({"ipykernel": "ipykernel"})
             records = solve(manifest)
+        elif not ctx.policy.pypi:  # not from PyPI either: an env without a kernel, said so
+            notes.append(
+                "its channels have no ipykernel and the administrator's policy allows no "
+                "PyPI packages: the environment gets no kernel"
+            )
         elif "ipykernel" not in manifest.pypi:
             manifest = manifest.with_pypi(parse_pypi_specs(["ipykernel"]))
     return manifest, condameta.SolvedLock(records, urls)
