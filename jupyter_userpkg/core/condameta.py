@@ -337,3 +337,29 @@ def current_platform() -> str:
     from rattler.platform import Platform
 
     return str(Platform.current())
+
+
+def check_imported_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]) -> None:
+    """An imported conda lock must be a lock file rattler reads, with packages for this platform.
+
+    It comes from another party: read in full, never through the shortcuts the
+    env's own locks take.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(conda_lock) if conda_lock.strip() else {}
+        if not isinstance(data, dict) or not isinstance(data.get("packages") or [], list):
+            raise ValueError("not a conda lock")
+        locked = parse_lock(conda_lock)
+        lock_records(conda_lock)
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"{source}: {exc.message}") from None
+    except Exception:
+        raise InvalidSpec(f"{source}: its conda lock is not valid") from None
+    for spec in conda_specs:
+        name = re.split(r"[\s=<>!~\[]", spec.split("::")[-1].strip())[0]
+        if name and name not in locked:
+            raise InvalidSpec(
+                f"{source}: {name} is asked for but is not among the lock's conda packages"
+            )

@@ -7,11 +7,7 @@ this channel) allowed, and if not, which rule says so and why.  Enforcement
 lives where the engines are driven (:mod:`.policyenforce`); nothing here
 imports an engine.
 
-Several sources only ever tighten one another (:func:`merge`): a block in any
-of them blocks, an allow-list is the intersection of theirs, a yes/no is yes
-only if every source says yes, the snapshot is the earliest and ``max_envs``
-the smallest.  The source settings (PyPI indexes, channels, channel alias) are
-taken whole from the first source that sets them.
+Several sources only ever tighten one another (:func:`.policysource.merge`).
 """
 
 from __future__ import annotations
@@ -438,97 +434,6 @@ def _version_rules(items: object, bad: Any) -> list[VersionRule]:
         source = _source(item, bad, "blocked_versions")
         out.append(VersionRule(name, versions, texts[0], texts[1], source))
     return out
-
-
-# ------------------------------------------------------------------ merging
-
-_FIRST_WINS = ("indexes", "channels", "channel_alias")
-#: What an allow-list is when the sources' lists have nothing in common: it allows nothing.
-NOTHING = "(none)"
-
-
-def merge(policies: Iterable[Policy]) -> Policy:
-    """Combine sources, most authoritative first: each can only tighten the others.
-
-    Allow-lists meet (a name must be allowed by every source that lists; an empty list
-    lists nothing); whether users may add channels is judged per source with its own
-    default (a source that curates channels and says nothing refuses them); a licence
-    exception holds only if every source with a licence rule makes it.
-    """
-    sources = list(policies)
-    values: dict[str, Any] = {}
-    origins: dict[str, str] = {}
-
-    def take(name: str, value: Any, origin: str) -> None:
-        origins[name] = f"{origins[name]}; {origin}" if name in origins else origin
-        values[name] = value
-
-    for p in sources:
-        for name in p.origins:
-            if name in ("allow_user_channels", "license_exceptions"):
-                continue  # judged across the sources below
-            theirs = getattr(p, name)
-            if name in ("allowed_packages", "allowed_licenses") and not theirs:
-                continue  # an empty allow-list restricts nothing
-            if name in values:
-                mine = values[name]
-                if name in _FIRST_WINS:
-                    continue
-                if name in ("pypi", "python_downloads"):
-                    theirs = mine and theirs
-                elif name == "allowed_packages":
-                    theirs = meet(mine, theirs)
-                elif name == "allowed_licenses":
-                    wanted = {v.lower() for v in theirs}
-                    theirs = tuple(v for v in mine if v.lower() in wanted) or (NOTHING,)
-                elif name == "max_envs":
-                    theirs = min(mine, theirs)
-                elif name == "snapshot":
-                    theirs = min(mine, theirs, key=parse_time)
-                else:  # blocks and package lists add up
-                    theirs = tuple(dict.fromkeys((*mine, *theirs)))
-            take(name, theirs, p.origins[name])
-    channels = [p for p in sources if {"channels", "allow_user_channels"} & set(p.origins)]
-    for p in channels:
-        said = p.origins.get("allow_user_channels") or p.origins["channels"]
-        take(
-            "allow_user_channels", values.get("allow_user_channels", True) and p.user_channels, said
-        )
-    rules = [p for p in sources if p.allowed_licenses and "allowed_licenses" in p.origins]
-    if rules and all(p.license_exceptions for p in rules):
-        exceptions = rules[0].license_exceptions
-        for p in rules[1:]:
-            exceptions = meet(exceptions, p.license_exceptions)
-        for p in rules:
-            origins["license_exceptions"] = "; ".join(
-                filter(None, [origins.get("license_exceptions"), p.origins["license_exceptions"]])
-            )
-        values["license_exceptions"] = exceptions
-    return Policy(**values, origins=origins)
-
-
-def _glob(text: str) -> bool:
-    return "*" in text or "?" in text or "&" in text
-
-
-def meet(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
-    """The names two lists of patterns both match, as patterns: a name one list holds and
-    the other matches; two different globs as one pattern both must match (``a*&*b``);
-    ``NOTHING`` when they share no name."""
-    out: list[str] = []
-    for a in mine:
-        for b in theirs:
-            if normalize(a) == normalize(b):
-                out.append(a)
-            elif not _glob(a):
-                if matches(b, normalize(a)):
-                    out.append(a)
-            elif not _glob(b):
-                if matches(a, normalize(b)):
-                    out.append(b)
-            else:
-                out.append(f"{a}&{b}")
-    return tuple(dict.fromkeys(out)) or (NOTHING,)
 
 
 def matches(pattern: str, key: str) -> bool:

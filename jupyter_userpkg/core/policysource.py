@@ -17,7 +17,7 @@
   note), a ``file://`` URL or a path.
 
 The policy files come first, then the administrator's settings, then the URL's
-policy (:func:`.policy.merge`: each source can only tighten the others, and the
+policy (:func:`merge`: each source can only tighten the others, and the
 source settings are taken from the first that sets them).  So a URL, which a
 user can also set in their own shell, never replaces what the administrator's
 files say; and the copy of it kept in the user's cache, which the user can
@@ -32,11 +32,12 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .policy import POLICY_FILE, Policy, PolicyError, from_data, merge
+from .policy import POLICY_FILE, Policy, PolicyError, from_data, matches, normalize, parse_time
 
 POLICY_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
 #: The file by which a layer env sees its base's packages (written by the layer kind).
@@ -262,3 +263,94 @@ def describe_sources() -> list[str]:
     places = [str(d / POLICY_FILE) for d in admin_dirs()]
     url = os.environ.get(POLICY_URL_VAR)
     return places + ([f"{POLICY_URL_VAR}={url}"] if url else [])
+
+
+# ------------------------------------------------------------------ merging
+
+_FIRST_WINS = ("indexes", "channels", "channel_alias")
+#: What an allow-list is when the sources' lists have nothing in common: it allows nothing.
+NOTHING = "(none)"
+
+
+def merge(policies: Iterable[Policy]) -> Policy:
+    """Combine sources, most authoritative first: each can only tighten the others.
+
+    Allow-lists meet (a name must be allowed by every source that lists; an empty list
+    lists nothing); whether users may add channels is judged per source with its own
+    default (a source that curates channels and says nothing refuses them); a licence
+    exception holds only if every source with a licence rule makes it.
+    """
+    sources = list(policies)
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+
+    def take(name: str, value: Any, origin: str) -> None:
+        origins[name] = f"{origins[name]}; {origin}" if name in origins else origin
+        values[name] = value
+
+    for p in sources:
+        for name in p.origins:
+            if name in ("allow_user_channels", "license_exceptions"):
+                continue  # judged across the sources below
+            theirs = getattr(p, name)
+            if name in ("allowed_packages", "allowed_licenses") and not theirs:
+                continue  # an empty allow-list restricts nothing
+            if name in values:
+                mine = values[name]
+                if name in _FIRST_WINS:
+                    continue
+                if name in ("pypi", "python_downloads"):
+                    theirs = mine and theirs
+                elif name == "allowed_packages":
+                    theirs = meet(mine, theirs)
+                elif name == "allowed_licenses":
+                    wanted = {v.lower() for v in theirs}
+                    theirs = tuple(v for v in mine if v.lower() in wanted) or (NOTHING,)
+                elif name == "max_envs":
+                    theirs = min(mine, theirs)
+                elif name == "snapshot":
+                    theirs = min(mine, theirs, key=parse_time)
+                else:  # blocks and package lists add up
+                    theirs = tuple(dict.fromkeys((*mine, *theirs)))
+            take(name, theirs, p.origins[name])
+    channels = [p for p in sources if {"channels", "allow_user_channels"} & set(p.origins)]
+    for p in channels:
+        said = p.origins.get("allow_user_channels") or p.origins["channels"]
+        take(
+            "allow_user_channels", values.get("allow_user_channels", True) and p.user_channels, said
+        )
+    rules = [p for p in sources if p.allowed_licenses and "allowed_licenses" in p.origins]
+    if rules and all(p.license_exceptions for p in rules):
+        exceptions = rules[0].license_exceptions
+        for p in rules[1:]:
+            exceptions = meet(exceptions, p.license_exceptions)
+        for p in rules:
+            origins["license_exceptions"] = "; ".join(
+                filter(None, [origins.get("license_exceptions"), p.origins["license_exceptions"]])
+            )
+        values["license_exceptions"] = exceptions
+    return Policy(**values, origins=origins)
+
+
+def _glob(text: str) -> bool:
+    return "*" in text or "?" in text or "&" in text
+
+
+def meet(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
+    """The names two lists of patterns both match, as patterns: a name one list holds and
+    the other matches; two different globs as one pattern both must match (``a*&*b``);
+    ``NOTHING`` when they share no name."""
+    out: list[str] = []
+    for a in mine:
+        for b in theirs:
+            if normalize(a) == normalize(b):
+                out.append(a)
+            elif not _glob(a):
+                if matches(b, normalize(a)):
+                    out.append(a)
+            elif not _glob(b):
+                if matches(a, normalize(b)):
+                    out.append(b)
+            else:
+                out.append(f"{a}&{b}")
+    return tuple(dict.fromkeys(out)) or (NOTHING,)

@@ -11,8 +11,9 @@ import pytest
 
 from jupyter_userpkg.core import policysource
 from jupyter_userpkg.core.licences import allowed, of_metadata
-from jupyter_userpkg.core.policy import Policy, PolicyError, from_data, merge, normalize
+from jupyter_userpkg.core.policy import Policy, PolicyError, from_data, normalize
 from jupyter_userpkg.core.policyenforce import nearest_allowed
+from jupyter_userpkg.core.policysource import merge
 
 
 def policy(**data: Any) -> Policy:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import condabackend, condainstall, condameta, condaspecs, policyenforce, uvbackend
-from ..errors import InvalidRequest, InvalidSpec, PackageNotFound
+from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
 from ..records import Action, Change, Package, Plan
@@ -73,7 +73,9 @@ class CondaKind:
                     "a lock is installed exactly as it is: create the environment from it "
                     "first, then install more packages"
                 )
-            _check_conda_lock(imported.source, imported.conda_lock_text, imported.conda_specs)
+            condameta.check_imported_lock(
+                imported.source, imported.conda_lock_text, imported.conda_specs
+            )
         if imported is not None:
             imported.refuse_unlocked()  # its conda packages were counted when it was read
         python = request.python
@@ -474,32 +476,6 @@ def _solve_pypi(
         held=held,
         policy=ctx.policy,
     )
-
-
-def _check_conda_lock(source: str, conda_lock: str, conda_specs: tuple[str, ...]) -> None:
-    """An imported conda lock must be a lock file rattler reads, with packages for this platform.
-
-    It comes from another party: read in full, never through the shortcuts the
-    env's own locks take.
-    """
-    import yaml
-
-    try:
-        data = yaml.safe_load(conda_lock) if conda_lock.strip() else {}
-        if not isinstance(data, dict) or not isinstance(data.get("packages") or [], list):
-            raise ValueError("not a conda lock")
-        locked = condameta.parse_lock(conda_lock)
-        condameta.lock_records(conda_lock)
-    except InvalidSpec as exc:
-        raise InvalidSpec(f"{source}: {exc.message}") from None
-    except Exception:
-        raise InvalidSpec(f"{source}: its conda lock is not valid") from None
-    for spec in conda_specs:
-        name = re.split(r"[\s=<>!~\[]", spec.split("::")[-1].strip())[0]
-        if name and name not in locked:
-            raise InvalidSpec(
-                f"{source}: {name} is asked for but is not among the lock's conda packages"
-            )
 
 
 def _python_moves(prefix: Path, plan: Plan) -> bool:
