@@ -276,7 +276,7 @@ def solve(
             if policy is None or not (policy.restricts_packages or policy.allowed_licenses):
                 return found
             more = policyenforce.conda_exclusions(
-                policy, found, lambda names: _records_of(names, sources, opts), kept, reasons
+                policy, found, lambda names: records_of(names, sources, opts), kept, reasons
             )
             if not more:
                 return found
@@ -308,7 +308,7 @@ def solve(
         if policy is not None and judged:
             # Did the policy leave a request nothing to choose?  Then say which rule.
             policyenforce.check_conda_specs(
-                policy, specs, lambda names: _records_of(names, sources, options)
+                policy, specs, lambda names: records_of(names, sources, options)
             )
         if reasons:  # or a dependency, once its refused versions were excluded
             raise policyenforce.refused_in_solve(reasons, exc) from None
@@ -377,7 +377,7 @@ def _unmarked(records: Sequence[RepoDataRecord]) -> list[RepoDataRecord]:
     ]
 
 
-def _records_of(names: list[str], sources: list[str], options: CondaOptions) -> list[Any]:
+def records_of(names: list[str], sources: list[str], options: CondaOptions) -> list[Any]:
     """Every record of ``names`` in ``sources`` (for the policy's judgements)."""
     found = run(gateway(options).query(sources, platforms(), names, recursive=False))
     return [r for channel in found for r in channel]

@@ -235,6 +235,34 @@ def check_conda_specs(
             raise denied(what, first, nearest)
 
 
+def repin_conda(
+    policy: Policy,
+    requests: dict[str, str],
+    names: Iterable[str],
+    records_of: Callable[[list[str]], list[Any]],
+    parse: Callable[[str], Any],
+) -> dict[str, str]:
+    """``update NAME`` of a conda request that matches only records the policy now refuses
+    (``consec 2.1`` once 2.x is blocked): the request pinned to the nearest allowed
+    version instead (its channel kept), so the advised fix works."""
+    out: dict[str, str] = {}
+    for name in names:
+        text = requests.get(name)
+        if not text:
+            continue
+        spec = parse(text)
+        own = [r for r in records_of([name]) if r.name.normalized == name]
+        matching = [r for r in own if spec.matches(r)]
+        if not matching or any(record_verdict(policy, r) is None for r in matching):
+            continue
+        ok = {str(r.version) for r in own if record_verdict(policy, r) is None}
+        nearest = nearest_allowed(ok, lambda _v: True, [str(r.version) for r in matching])
+        if nearest is not None:
+            channel = text.split("::", 1)[0] + "::" if "::" in text else ""
+            out[name] = f"{channel}{name} =={nearest}"
+    return out
+
+
 # ------------------------------------------------------------------ plans
 
 

@@ -622,3 +622,21 @@ def test_any_channel_and_a_conda_env_without_pypi(
     assert not [p for p in closed.packages("p") if p.source == "pypi"]
     assert any("gets no kernel" in m for m in result.plan.messages)
     assert not (closed.kernels_dir / "userpkg-p").exists()
+
+
+def test_a_conda_pin_the_policy_now_refuses(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, policy_channel: TestChannel
+) -> None:
+    """As for PyPI: other changes go on, the advised ``update`` moves the pin."""
+    ch = [policy_channel.url]
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("c", kind="conda", kernel=False, specs=["consec 2.1"], channels=ch)
+    svc = service(envs_dir, index, conda_options, **RULES)
+    svc.change("c", install=["conlic 1.0"])
+    assert versions(svc, "c")["consec"] == "2.1"
+    (advisory,) = svc.env_info("c").advisories
+    assert advisory["fix"] == "update consec -n c"
+    result = svc.change("c", update=["consec"])
+    assert [(c.name, c.old, c.new) for c in result.plan.changes] == [("consec", "2.1", "1.0")]
+    assert svc.store.read_manifest("c", result.revision or 0).conda["consec"] == "consec ==1.0"
+    assert svc.env_info("c").advisories == ()

@@ -412,6 +412,16 @@ def _solve_conda(
             policy=ctx.policy,
         )
 
+    if intent.conda_update and ctx.policy.restricts_packages:  # a pin refused since
+        manifest = manifest.with_conda(
+            policyenforce.repin_conda(
+                ctx.policy,
+                dict(manifest.conda),
+                intent.conda_update,
+                lambda names: condabackend.records_of(names, urls, ctx.conda),
+                lambda text: condaspecs.parse_specs([text], ctx.conda.channel_alias)[0],
+            )
+        )
     records = solve(manifest)
     solved = {r.name.normalized for r in records}
     # A new env with Python gets a kernel: ipykernel from its channels if they
