@@ -29,8 +29,9 @@ if [ "$status" -eq 5 ]; then
 fi
 
 echo "== browser tests (ui-tests: Galata and Debian's chromium)"
-# Their own invocation: Playwright starts two Jupyter servers (ports 8888 and
-# 8889) and drives /usr/bin/chromium; snapshots are compared with
+# Their own invocation: Playwright starts three Jupyter servers (ports 8888, 8889
+# with a slow local index, and 8890 under an administrator's policy) and drives
+# /usr/bin/chromium; snapshots are compared with
 # ui-tests/tests/*-snapshots/ (`jlpm test:update` in ui-tests/ renews them and
 # the user guide's docs/images/panel-*.png).
 ui_status=0

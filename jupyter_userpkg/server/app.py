@@ -8,6 +8,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from ..core.config import UserPkg, load_config_files
+from ..core.policysource import Loaded, load
 from ..core.service import UserPkgService
 from .handlers import ROUTES
 from .jobs import JobManager
@@ -25,7 +26,8 @@ def setup_handlers(server_app: Any) -> None:
     merged = load_config_files()
     merged.merge(server_app.config)
     config = UserPkg(config=merged)
-    service = UserPkgService.from_config(config)
+    loaded = load()
+    service = UserPkgService.from_config(config, loaded)
 
     logger = server_app.event_logger
     for schema in ("job.yaml", "env.yaml"):
@@ -41,20 +43,21 @@ def setup_handlers(server_app: Any) -> None:
 
     jobs = JobManager(emit_job, on_finished=lambda job: watcher.poke(), log=server_app.log)
 
-    def rebuild(loaded: Any) -> None:
+    def rebuild(loaded: Loaded) -> None:
         new = UserPkgService.from_config(config, loaded)
         web_app.settings["userpkg_service"] = watcher.service = new
         server_app.log.info("jupyter-userpkg: the administrator's policy changed; applied")
         watcher.poke()
 
-    policy = PolicyWatcher(
-        rebuild, lambda: web_app.settings["userpkg_service"], config.policy_interval
-    )
+    policy = PolicyWatcher(rebuild, loaded, config.policy_interval)
     web_app.settings.update(
         userpkg_service=service,
         userpkg_jobs=jobs,
         userpkg_watcher=watcher,
         userpkg_policy_watcher=policy,
     )
+    # The loop may not run yet: the watcher starts on it, before any request (a request
+    # starting it again changes nothing), and reads the policy one interval later.
+    server_app.io_loop.add_callback(policy.start)
     base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
     web_app.add_handlers(".*$", [(url_path_join(base, path), cls) for path, cls in ROUTES])

@@ -93,10 +93,14 @@ class UserPkgHandler(APIHandler):
         self.finish(json.dumps(data))
 
     def submit(self, env: str, verb: str, args: argparse.Namespace, command: str) -> None:
-        """Start a job running ``args``; answer 202 with the job and its ``Location``."""
-        svc = self.service
+        """Start a job running ``args``; answer 202 with the job and its ``Location``.
+
+        The job runs with the service current when it starts, not when it was queued: a
+        policy read again in between applies to it."""
+        settings = self.settings
 
         def work(progress: Any, confirm: Any) -> Outcome:
+            svc: UserPkgService = settings["userpkg_service"]
             try:
                 return dispatch(svc, args, progress=progress, confirm=confirm)
             except UserPkgError as exc:

@@ -88,23 +88,26 @@ def _stamp(info: EnvInfo) -> Stamp:
 
 class PolicyWatcher:
     """Reads the administrator's policy again every ``interval`` seconds; when it changed,
-    the server's service is rebuilt within the new one (jobs under way finish with the old).
+    the server's service is rebuilt within the new one.
 
     So a version blocked today (a security advisory) is refused, and flagged in the
-    envs the user holds it in, without restarting the user's server.
+    envs the user holds it in, without restarting the user's server.  What is compared
+    is all that was read: the rules and their origins, the notes, and the administrator's
+    source settings (``find_links`` and ``audit_log`` change no rule but change the
+    service).  Jobs under way finish with the service they started with; a queued job
+    takes the one current when it starts (``handlers.UserPkgHandler.submit``).
     """
 
-    def __init__(
-        self,
-        rebuild: Callable[[Loaded], None],
-        current: Callable[[], UserPkgService],
-        interval: float,
-    ) -> None:
-        self.rebuild, self.current, self.interval = rebuild, current, interval
+    def __init__(self, rebuild: Callable[[Loaded], None], loaded: Loaded, interval: float) -> None:
+        self.rebuild, self.interval = rebuild, interval
+        #: What the current service was built from.
+        self.loaded = loaded
         self._timer: PeriodicCallback | None = None
-        self._busy = False
+        self._reading: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Read every ``interval`` seconds from now on (idempotent; the first read one
+        interval from now)."""
         if self._timer is None and self.interval > 0:
             self._timer = PeriodicCallback(self.poke, self.interval * 1000)
             self._timer.start()
@@ -115,9 +118,9 @@ class PolicyWatcher:
             self._timer = None
 
     def poke(self) -> None:
-        if not self._busy:
-            self._busy = True
-            asyncio.get_running_loop().create_task(self._read())
+        """Read now, unless a read is under way."""
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
         from ..core.policysource import load
@@ -126,8 +129,7 @@ class PolicyWatcher:
             loaded = await asyncio.to_thread(load)
         except Exception:  # a policy that cannot be read now: keep enforcing the last one
             return
-        finally:
-            self._busy = False
-        svc = self.current()
-        if loaded.policy != svc.policy or loaded.notes != svc.policy_notes:
-            self.rebuild(loaded)
+        # Policies compare without their origins: a rule moved to another file counts too.
+        if loaded != self.loaded or loaded.policy.origins != self.loaded.policy.origins:
+            self.rebuild(loaded)  # should it fail, the next read tries again
+            self.loaded = loaded
