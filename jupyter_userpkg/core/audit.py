@@ -5,8 +5,9 @@ appended as ``{"time", "user", "env", "action", "revision", "command",
 "changes"}`` to ``UserPkg.audit_log`` (an administrator's setting, like the
 sources; ``{user}`` in it becomes the user's name).  The default is
 ``<envs dir>/.audit.jsonl``, private to the user like the envs themselves.
-The log is written after the commit and never undoes one: a log that cannot
-be written is reported by ``doctor``, not by the change.
+The log is written after the commit and never undoes one: a record that
+cannot be written is lost (the change stands).  The ``default`` env made for
+a first change is logged with that change, not as a ``create`` of its own.
 """
 
 from __future__ import annotations

@@ -375,10 +375,7 @@ def from_data(data: object, origin: str) -> Policy:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(\s*[=<>!~,.*0-9A-Za-z ]*)?", spec):
             raise bad(f"'default_packages': {spec!r} is not a package spec")
     policy = Policy(**values)
-    # What a document leaves out of these still says something: no managed Python
-    # downloads, and (when it curates channels) no channels of the user's own.
-    said = set(data) | {"python_downloads"}
-    return replace(policy, origins={k: origin for k in said})
+    return replace(policy, origins={k: origin for k in data})
 
 
 def _source(item: dict[str, Any], bad: Any, key: str) -> PackageSource | None:

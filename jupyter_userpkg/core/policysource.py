@@ -124,18 +124,29 @@ def load(cache_dir: Path | None = None) -> Loaded:
 
 def _load(cache_dir: Path | None) -> Loaded:
     notes: list[str] = []
-    policies: list[Policy] = []
     dirs = admin_dirs()
-    for directory in dirs:
-        path = directory / POLICY_FILE
-        if path.is_file():
-            policies.append(from_data(_read_json(path, str(path)), str(path)))
+    files = [
+        from_data(_read_json(d / POLICY_FILE, str(d / POLICY_FILE)), str(d / POLICY_FILE))
+        for d in dirs
+        if (d / POLICY_FILE).is_file()
+    ]
     settings = _settings(dirs)
-    policies.append(_from_settings(settings))
     url = os.environ.get(POLICY_URL_VAR, "").strip()
-    if url:
-        policies.append(_from_url(url, cache_dir, notes))
-    return Loaded(merge(policies), settings, tuple(notes))
+    fetched = [_from_url(url, cache_dir, notes)] if url else []
+    merged = merge([*files, _from_settings(settings), *fetched])
+    return Loaded(_no_downloads_unless_all_say(merged, [*files, *fetched]), settings, tuple(notes))
+
+
+def _no_downloads_unless_all_say(merged: Policy, documents: list[Policy]) -> Policy:
+    """A policy document that leaves ``python_downloads`` out says no (its default): managed
+    Pythons only when every document allows them."""
+    if merged.python_downloads and not all(d.python_downloads for d in documents):
+        silent = [next(iter(d.origins.values()), "") for d in documents if not d.python_downloads]
+        said = "; ".join(filter(None, silent))
+        return replace(
+            merged, python_downloads=False, origins={**merged.origins, "python_downloads": said}
+        )
+    return merged
 
 
 def _read_json(path: Path, origin: str) -> Any:

@@ -318,7 +318,6 @@ def test_implied_defaults_count_in_a_merge() -> None:
     loose = _doc({"allow_user_channels": True, "python_downloads": True}, "url")
     merged = merge([curated, loose])
     assert merged.user_channels is False
-    assert merged.python_downloads is False
     assert merge([loose]).python_downloads is True
     # An administrator's default_channels setting is a default, not a restriction.
     settings = policysource._from_settings({"default_channels": (["main"], "/etc/jupyter/x")})
@@ -475,3 +474,23 @@ def test_an_unreadable_policy_keeps_the_administrators_settings(
     (admin / "jupyter_userpkg_policy.json").write_text("{}")
     broken = policysource.load(tmp_path / "cache")
     assert "jupyter_userpkg_config.py" in broken.policy.error
+
+
+def test_a_policy_file_that_says_nothing_of_managed_pythons_says_no(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = tmp_path / "admin"
+    admin.mkdir()
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [admin])
+    (admin / "jupyter_userpkg_policy.json").write_text(json.dumps({"max_envs": 5}))
+    url = tmp_path / "url.json"
+    url.write_text(json.dumps({"python_downloads": True}))
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, str(url))
+    loaded = policysource.load(tmp_path / "cache").policy
+    assert loaded.python_downloads is False
+    assert loaded.origins["python_downloads"] == str(admin / "jupyter_userpkg_policy.json")
+    (admin / "jupyter_userpkg_policy.json").write_text(json.dumps({"python_downloads": True}))
+    assert policysource.load(tmp_path / "cache").policy.python_downloads is True
+    (admin / "jupyter_userpkg_policy.json").write_text("{}")  # says nothing: no policy shown
+    monkeypatch.delenv(policysource.POLICY_URL_VAR)
+    assert not policysource.load(tmp_path / "cache").policy.origins

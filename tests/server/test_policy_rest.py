@@ -47,7 +47,6 @@ async def test_policy_over_rest(api: Api, policy_file: Path, local_index: LocalI
     assert shown["origins"] == {
         "blocked_versions": str(policy_file),
         "blocked_packages": str(policy_file),
-        "python_downloads": str(policy_file),  # left out: no managed Python downloads
     }
     assert shown["policy"]["blocked_packages"] == [{"name": "slowpkg", "reason": "too slow"}]
     await api.run("POST", "envs", body={"name": "r", "kind": "venv", "kernel": False})
