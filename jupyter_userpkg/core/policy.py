@@ -107,10 +107,12 @@ def version_in(version: str, specifier: str, source: str = "pypi") -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _conda_version_in(version: str, specifier: str) -> bool | None:
+    # PEP 440's ``==2.*`` is conda's ``2.*`` (conda reads ``==2.*`` as exactly 2).
+    conda = ",".join(re.sub(r"^==\s*(.*\*)$", r"\1", part.strip()) for part in specifier.split(","))
     try:
         import rattler
 
-        return bool(rattler.VersionSpec(specifier).matches(rattler.Version(version)))
+        return bool(rattler.VersionSpec(conda).matches(rattler.Version(version)))
     except Exception:  # not a spec or version conda reads: PEP 440's answer
         return None
 

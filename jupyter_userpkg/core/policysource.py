@@ -45,6 +45,9 @@ LAYER_PTH = "_userpkg_base.pth"
 #: Seconds a policy fetched from its URL is used before it is fetched again.
 FRESH = 30.0
 
+#: System config dirs read always (jupyter_core's own list depends on the caller's env).
+SYSTEM_DIRS = ("/usr/local/etc/jupyter", "/etc/jupyter")
+
 #: ``UserPkg`` settings an administrator's config file turns into policy.
 ADMIN_SETTINGS = (
     "default_index",
@@ -66,11 +69,14 @@ def admin_dirs() -> list[Path]:
     from jupyter_core import paths
 
     env = list(paths.ENV_CONFIG_PATH)
-    installed = install_prefix() if _in_layer() else None
-    if installed is not None:
+    if _in_layer():  # the user's own env: the server env's dir instead, or none
         mine = str(Path(sys.prefix) / "etc" / "jupyter")
-        env = [str(installed / "etc" / "jupyter") if d == mine else d for d in env]
-    dirs = [*env, *paths.SYSTEM_CONFIG_PATH]
+        installed = install_prefix()
+        server = [str(installed / "etc" / "jupyter")] if installed is not None else []
+        env = [e for d in env for e in (server if d == mine else [d])]
+    # SYSTEM_CONFIG_PATH follows the caller's JUPYTER_PLATFORM_DIRS / XDG_CONFIG_DIRS:
+    # the usual system dirs are read whatever those say.
+    dirs = [*env, *paths.SYSTEM_CONFIG_PATH, *SYSTEM_DIRS]
     return [Path(d) for d in dict.fromkeys(dirs)]
 
 
@@ -225,10 +231,13 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
 
     try:
         response = httpx.get(url, timeout=10.0, follow_redirects=True)
+    except httpx.InvalidURL as exc:
+        raise PolicyError(f"{label}: not a URL a policy can be fetched from ({exc})") from None
     except httpx.HTTPError as exc:  # unreachable: the last good copy, with a note
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _last_good(url, cache, why, notes)
-    if response.status_code >= 500:  # the server is there but failing: as unreachable
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        # the server is there but failing or busy: as unreachable
         return _last_good(url, cache, f"HTTP {response.status_code}", notes)
     if response.status_code != 200:  # it answered: there is no policy there (fail closed)
         raise PolicyError(
@@ -242,8 +251,14 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
     policy = from_data(data, url)  # validated before it replaces the last good copy
     from .store import atomic_write
 
-    cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write(cache, json.dumps(data))
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(cache, json.dumps(data))
+    except OSError as exc:
+        notes.append(
+            f"the policy fetched from {url} cannot be kept at {cache} ({exc.strerror or exc}); "
+            "it is used, but no copy serves when the URL cannot be reached"
+        )
     _FETCHED[url] = (time.monotonic(), policy)
     return policy
 

@@ -82,6 +82,10 @@ def test_blocked_versions(rule: str, version: str, blocked: bool) -> None:
         ("==1.0.1a", "1.0.1a", True),
         ("!=1.0", "1.0", False),
         ("<2021.1", "2020.12.1", True),
+        ("==2.*", "2.5", True),  # PEP 440's prefix match, which conda spells 2.*
+        ("==1.2.*", "1.2.3", True),
+        ("==1.2.*", "1.3", False),
+        ("!=2.*", "2.0", False),
     ],
 )
 def test_blocked_conda_versions(rule: str, version: str, blocked: bool) -> None:
@@ -494,3 +498,36 @@ def test_a_policy_file_that_says_nothing_of_managed_pythons_says_no(
     (admin / "jupyter_userpkg_policy.json").write_text("{}")  # says nothing: no policy shown
     monkeypatch.delenv(policysource.POLICY_URL_VAR)
     assert not policysource.load(tmp_path / "cache").policy.origins
+
+
+def test_the_system_dirs_are_read_whatever_the_callers_environment_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "fake"))
+    dirs = [str(d) for d in policysource.admin_dirs()]
+    assert "/etc/jupyter" in dirs and "/usr/local/etc/jupyter" in dirs
+
+
+def test_a_policy_url_that_is_no_url_or_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [])
+    monkeypatch.setattr(policysource, "_FETCHED", {})
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, "http://[::1")
+    assert "not a URL" in policysource.load(tmp_path).policy.error
+    answers = [(200, json.dumps({"max_envs": 2}).encode())]
+    url, server = _serve(answers)
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, url)
+    # A cache that cannot be written: the policy applies, with a note.
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    unkept = policysource.load(blocked)
+    assert unkept.policy.max_envs == 2 and any("cannot be kept" in n for n in unkept.notes)
+    monkeypatch.setattr(policysource, "FRESH", 0.0)
+    policysource.load(tmp_path)  # fetched again, and kept this time
+    answers[0] = (429, b"slow down")
+    busy = policysource.load(tmp_path)
+    assert busy.policy.max_envs == 2 and any("HTTP 429" in n for n in busy.notes)
+    server.shutdown()
+    server.server_close()
