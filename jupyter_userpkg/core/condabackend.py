@@ -24,7 +24,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -219,6 +219,7 @@ def solve(
     refresh_all: bool = False,
     notes: list[str] | None = None,
     policy: Policy | None = None,
+    asked: Collection[str] | None = None,
 ) -> list[RepoDataRecord]:
     """Resolve ``specs`` over ``channels`` (URLs) into the records to install.
 
@@ -229,7 +230,9 @@ def solve(
     cannot be read.
 
     With a ``policy``, what it refuses is kept from the solver's choices (see
-    :mod:`.policyenforce`) and nothing newer than its snapshot is a candidate.
+    :mod:`.policyenforce`) and nothing newer than its snapshot is a candidate;
+    ``asked`` names the specs that are new (None: all), the only ones judged by
+    name: a request the env holds already stays, even if refused since.
     """
     import rattler
 
@@ -247,9 +250,9 @@ def solve(
     exclude_newer = policy.snapshot_time if policy is not None else None
     kept = frozenset((r.name.normalized, str(r.version)) for r in [*locked, *pinned])
     judged = policy is not None and bool(policy.restricts_packages or policy.allowed_licenses)
+    new = [s for s in specs if s.name is not None and (asked is None or s.name.normalized in asked)]
     if policy is not None:  # a package refused whatever its version: no solve needed to say so
-        named = [s.name.normalized for s in specs if s.name is not None]
-        policyenforce.check_names(policy, named, "conda")
+        policyenforce.check_names(policy, [s.name.normalized for s in new], "conda")
 
     reasons: policyenforce.Reasons = {}
 
@@ -308,7 +311,7 @@ def solve(
         if policy is not None and judged:
             # Did the policy leave a request nothing to choose?  Then say which rule.
             policyenforce.check_conda_specs(
-                policy, specs, lambda names: records_of(names, sources, options)
+                policy, new, lambda names: records_of(names, sources, options)
             )
         if reasons:  # or a dependency, once its refused versions were excluded
             raise policyenforce.refused_in_solve(reasons, exc) from None

@@ -334,30 +334,57 @@ def curated_urls(policy: Policy, alias: str = "") -> list[str]:
     return [u for c in policy.channels for u in channel_urls(c, resolve)]
 
 
-def check_conda_records(policy: Policy, records: Iterable[Any], changed: set[str]) -> None:
+def check_conda_records(
+    policy: Policy,
+    records: Iterable[Any],
+    changed: set[str],
+    served: Callable[[list[str], list[str]], list[Any]],
+) -> None:
     """The conda records a plan brings in (``changed`` names), however it came to them
-    (a solve, an imported lock, a rollback, ``channel::`` or ``[channel=]`` in a spec):
-    each from a curated channel when users may not add any, none refused (licence
-    included), none published after the snapshot."""
+    (a solve, an imported lock, a rollback, a channel named in a spec): each from a
+    curated channel when users may not add any, none refused (licence included), none
+    published after the snapshot.
+
+    A lock's own words about a package (its channel, licence, date, version) are not
+    taken: each record is judged as its channel serves it (``served(names, channels)``:
+    the channel's repodata records), found by the file its URL names, so a hand-edited
+    lock cannot vouch for what it installs.
+    """
+    mine = [r for r in records if r.name.normalized in changed]
     curated = None if policy.user_channels else curated_urls(policy)
-    snapshot = policy.snapshot_time
-    for record in records:
-        name = record.name.normalized
-        if name not in changed:
-            continue
-        what = f"{name} {record.version}"
-        channel = str(record.channel or "").rstrip("/")
+    by_channel: dict[str, list[Any]] = {}
+    for record in mine:
+        channel = str(record.url).rsplit("/", 2)[0]  # <channel>/<subdir>/<file>
         verdict = policy.channel_verdict(channel, curated) if curated is not None else None
         if verdict is not None:
-            raise denied(f"{what} (from {channel})", verdict)
-        verdict = record_verdict(policy, record)
-        if verdict is not None:
-            raise denied(what, verdict)
-        when = getattr(record, "timestamp", None)
-        if snapshot is not None and when is not None and when > snapshot:
-            raise denied(
-                what, Verdict("snapshot", f"published after the snapshot date {policy.snapshot}")
-            )
+            raise denied(f"{record.name.normalized} {record.version} (from {channel})", verdict)
+        by_channel.setdefault(channel, []).append(record)
+    snapshot = policy.snapshot_time
+    for channel, wanted in by_channel.items():
+        names = sorted({r.name.normalized for r in wanted})
+        try:
+            index = {(r.subdir, r.file_name): r for r in served(names, [channel])}
+        except Exception as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PolicyDenied(
+                f"{', '.join(names)} cannot be checked against the administrator's policy: "
+                f"{channel} cannot be read ({why}); try again when it can"
+            ) from None
+        for record in wanted:
+            real = index.get((record.subdir, record.file_name))
+            what = f"{record.name.normalized} {record.version}"
+            if real is None or (record.sha256 and real.sha256 and record.sha256 != real.sha256):
+                raise PolicyDenied(
+                    f"{what} ({record.file_name}) is not a package {channel} serves, so the "
+                    "administrator's policy cannot judge it; install it from its channel"
+                )
+            verdict = record_verdict(policy, real)
+            if verdict is not None:
+                raise denied(f"{real.name.normalized} {real.version}", verdict)
+            when = real.timestamp
+            if snapshot is not None and when is not None and when > snapshot:
+                rule = Verdict("snapshot", f"published after the snapshot date {policy.snapshot}")
+                raise denied(f"{real.name.normalized} {real.version}", rule)
 
 
 def policy_additions(policy: Policy, specs: Iterable[str]) -> list[str]:

@@ -640,3 +640,79 @@ def test_a_conda_pin_the_policy_now_refuses(
     assert [(c.name, c.old, c.new) for c in result.plan.changes] == [("consec", "2.1", "1.0")]
     assert svc.store.read_manifest("c", result.revision or 0).conda["consec"] == "consec ==1.0"
     assert svc.env_info("c").advisories == ()
+
+
+def test_a_conda_lock_cannot_vouch_for_its_packages(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, policy_channel: TestChannel
+) -> None:
+    """A lock edited to say a GPL package is MIT, or that a package is older than it is:
+    each package is judged as its channel serves it."""
+    ch = [policy_channel.url]
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create("src", kind="conda", kernel=False, specs=["conlic 2.0"], channels=ch)
+    text = open_svc.export("src", "lock")
+    assert text.count("GPL-3.0-only") == 1 and "  subdir: noarch\n" in text
+    lock = envs_dir.parent / "forged.toml"
+    lock.write_text(text.replace("GPL-3.0-only", "MIT"))
+    strict = service(envs_dir, index, conda_options, allowed_licenses=["MIT"])
+    with pytest.raises(PolicyDenied, match=r"conlic 2\.0 .*GPL-3\.0-only"):
+        strict.create("copy", from_file=str(lock), kind="conda")
+    assert not strict.store.exists("copy")
+    # A version rule judges the version the channel serves under that file name.
+    blocked = service(
+        envs_dir,
+        index,
+        conda_options,
+        blocked_versions=[{"name": "conlic", "versions": "==2.0", "reason": "bad"}],
+    )
+    lock.write_text(text.replace("  subdir: noarch\n", "  subdir: noarch\n  version: '1.0'\n"))
+    with pytest.raises(PolicyDenied, match=r"conlic 2\.0 .*bad"):
+        blocked.create("copy", from_file=str(lock), kind="conda")
+    assert not blocked.store.exists("copy")
+
+
+def test_conda_requests_held_already_are_not_judged_again(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, policy_channel: TestChannel
+) -> None:
+    """A conda env under a policy that cannot be read, or that refuses a package it holds:
+    removing and other changes go on; a PyPI pin in it is moved by ``update``."""
+    ch = [policy_channel.url]
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create(
+        "c", kind="conda", kernel=False, specs=["conlic 1.0", "connew 1.0"], channels=ch
+    )
+    refusing = service(
+        envs_dir, index, conda_options, blocked_packages=[{"name": "conlic", "reason": "gone"}]
+    )
+    refusing.change("c", install=["conapp"])
+    refusing.change("c", remove=["connew"])
+    assert set(versions(refusing, "c")) >= {"conlic", "conapp", "consec"}
+    closed = UserPkgService(
+        envs_dir,
+        base_python=sys.executable,
+        lock_timeout=600,
+        kernels_dir=envs_dir.parent / "kernels",
+        uv_options=UvOptions(default_index=index.url),
+        conda_options=conda_options,
+        policy=Policy(error="policy /etc/jupyter/x.json is not valid JSON"),
+    )
+    closed.change("c", remove=["conapp"])
+    assert "conapp" not in versions(closed, "c")
+
+
+def test_a_pypi_pin_in_a_conda_env_is_moved_by_update(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, conda_channel: TestChannel
+) -> None:
+    open_svc = service(envs_dir, index, conda_options)
+    open_svc.create(
+        "cp",
+        kind="conda",
+        kernel=False,
+        specs=["python"],
+        pypi_specs=["polsec==2.0"],
+        channels=[conda_channel.url],
+    )
+    svc = service(envs_dir, index, conda_options, **RULES)
+    result = svc.change("cp", update=["polsec"])
+    assert [(c.name, c.old, c.new) for c in result.plan.changes] == [("polsec", "2.0", "1.0")]
+    assert svc.store.read_manifest("cp", result.revision or 0).pypi["polsec"] == "polsec==1.0"

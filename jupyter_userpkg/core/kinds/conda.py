@@ -135,6 +135,11 @@ class CondaKind:
             .with_pypi(reqs)
             .without_pypi(pypi_remove)
         )
+        if pypi_update and not ctx.policy.empty:  # a PyPI pin refused since: its nearest
+            from ..pypipolicy import repin_refused
+
+            fixed = repin_refused(ctx.policy, ctx.uv, new_manifest.pypi, pypi_update)
+            new_manifest = new_manifest.with_pypi(parse_pypi_specs(fixed))
         return CondaIntent(
             new_manifest,
             request.command(pypi_flag=use_pypi),
@@ -205,7 +210,8 @@ class CondaKind:
         if changes and not ctx.policy.empty:  # however the plan came to these records
             added = {c.name for c in changes if c.action != "remove"}
             records = condameta.records_of(solution.conda_lock)
-            policyenforce.check_conda_records(ctx.policy, records, added)
+            served = lambda names, urls: condabackend.records_of(names, urls, ctx.conda)  # noqa: E731
+            policyenforce.check_conda_records(ctx.policy, records, added, served)
         pypi_changes, pypi_download, pypi_notes = pypi.diff_locks(
             state.pypi_lock, solution.pypi_lock, ctx.uv
         )
@@ -401,6 +407,8 @@ def _solve_conda(
         if not intent.update_all and r.name.normalized not in intent.conda_update
     ]
 
+    held, moving = state.manifest.conda, set(intent.conda_update)
+
     def solve(wanted: Manifest) -> list[Any]:
         return condabackend.solve(
             urls,
@@ -410,6 +418,7 @@ def _solve_conda(
             refresh_all=bool(intent.conda_update or intent.update_all),
             notes=notes,
             policy=ctx.policy,
+            asked={n for n, t in wanted.conda.items() if held.get(n) != t} | moving,
         )
 
     if intent.conda_update and ctx.policy.restricts_packages:  # a pin refused since
