@@ -72,7 +72,10 @@ def solve_within(
         if not more:
             return text  # the plan's check step judges licences again (:func:`check_licences`)
         extra += more
-    raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
+    why = Unsatisfiable("no solution holds only packages the administrator's policy allows")
+    if reasons:
+        raise policyenforce.refused_in_solve(reasons, why)
+    raise why
 
 
 def _licence_exclusions(
@@ -84,6 +87,8 @@ def _licence_exclusions(
 ) -> list[str]:
     """``name!=version`` for each chosen version whose licence the policy refuses (an
     older release under another licence may be allowed)."""
+    if isinstance(licences, _Licences):
+        licences.prefetch([c for c in chosen if c not in kept])
     out = []
     for name, version in chosen:
         if (name, version) in kept:
@@ -151,7 +156,9 @@ def check_licences(policy: Policy, options: UvOptions, changes: Sequence[Any]) -
         if c.source == "pypi" and c.action != "remove" and c.new
     ]
     if new:
-        policyenforce.check_pypi_licences(policy, new, _Licences(options))
+        licences = _Licences(options)
+        licences.prefetch(new)
+        policyenforce.check_pypi_licences(policy, new, licences)
 
 
 def check_asked(policy: Policy, options: UvOptions, requirements: Sequence[str]) -> None:
@@ -195,19 +202,23 @@ _LICENCES: dict[tuple[str, str, str], str] = {}
 class _Licences:
     """The licence a package's wheel declares (None: none found).
 
-    The wheel is the one the policy's index lists for that version, never a URL the
-    lock names: an imported lock could point at a wheel whose metadata says anything.
+    The wheel is one the policy's indexes list for that version (the default index,
+    then the extra ones, as uv asks them), never a URL a lock names: an imported lock
+    could point at a wheel whose metadata says anything.  Per index: its JSON API
+    for that version (one request, on PyPI), else the wheel's PEP 658 metadata, else
+    the wheel itself when it is small.
     """
 
     def __init__(self, options: UvOptions) -> None:
+        from .pypiindex import index_url
+
         self.options = options
+        self.indexes = list(dict.fromkeys([index_url(options), *options.extra_index_urls]))
 
     def __call__(self, name: str, version: str) -> str | None:
         """Found once per index, package and version for this process (a release's
         metadata does not change)."""
-        from .pypiindex import index_url
-
-        key = (index_url(self.options), name, version)
+        key = (self.indexes[0], name, version)
         if key not in _LICENCES:
             found = self._lookup(name, version)
             if found is None:  # none found may be the network's doing: asked again next time
@@ -215,59 +226,71 @@ class _Licences:
             _LICENCES[key] = found
         return _LICENCES[key]
 
+    def prefetch(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Look up many packages side by side (a new env's dependencies, say)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo = [p for p in dict.fromkeys(pairs) if (self.indexes[0], *p) not in _LICENCES]
+        if len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(lambda pair: self(*pair), todo))
+
     def _lookup(self, name: str, version: str) -> str | None:
         from .pypiindex import client
 
         http = client()
-        for url in self._index_wheels(name, version)[:1]:
-            with contextlib.suppress(Exception):
-                response = http.get(url + ".metadata")
-                if response.status_code == 200:
-                    return of_metadata(response.text)
-            found = self._json_api(name, version)
+        for index in self.indexes:
+            found = _json_api(index, name, version)
             if found is not None:
                 return found
-            with contextlib.suppress(Exception):
-                head = http.head(url)
-                size = int(head.headers.get("content-length", "0"))
-                if 0 < size <= _WHOLE_WHEEL_LIMIT:
-                    return _wheel_licence(http.get(url).content)
-            return None
-        return self._json_api(name, version)
-
-    def _index_wheels(self, name: str, version: str) -> list[str]:
-        """The index's own wheel URLs of (name, version), from its project page."""
-        from urllib.parse import urldefrag, urljoin
-
-        from .pypiindex import _ACCEPT, client, index_url
-        from .pypipages import file_version, page_files
-
-        page = f"{index_url(self.options).rstrip('/')}/{name}/"
-        try:
-            response = client().get(page, headers={"Accept": _ACCEPT}, follow_redirects=True)
-            files = page_files(response) if response.status_code == 200 else []
-        except Exception:  # unreachable or unreadable: no wheel of the index's to read
-            return []
-        out = []
-        for f in files:
-            filename, href = str(f.get("filename", "")), str(f.get("url") or "")
-            if filename.endswith(".whl") and href and file_version(filename, name) == version:
-                out.append(urldefrag(urljoin(str(response.url), href))[0])
-        return out
-
-    def _json_api(self, name: str, version: str) -> str | None:
-        from .pypiindex import PypiIndex, client, index_url
-        from .pypipages import license_of
-
-        api = PypiIndex(index_url(self.options), SearchOptions()).json_api(name)
-        if api is None:
-            return None
-        with contextlib.suppress(Exception):
-            response = client().get(api.removesuffix("/json") + f"/{version}/json")
-            if response.status_code == 200:
-                info: dict[str, Any] = response.json()["info"]
-                return license_of(info)
+            for url in _index_wheels(index, name, version)[:1]:
+                with contextlib.suppress(Exception):
+                    response = http.get(url + ".metadata")
+                    if response.status_code == 200:
+                        return of_metadata(response.text)
+                with contextlib.suppress(Exception):
+                    head = http.head(url)
+                    size = int(head.headers.get("content-length", "0"))
+                    if 0 < size <= _WHOLE_WHEEL_LIMIT:
+                        return _wheel_licence(http.get(url).content)
         return None
+
+
+def _index_wheels(index: str, name: str, version: str) -> list[str]:
+    """An index's own wheel URLs of (name, version), from its project page."""
+    from urllib.parse import urldefrag, urljoin
+
+    from .pypiindex import _ACCEPT, client
+    from .pypipages import file_version, page_files
+
+    page = f"{index.rstrip('/')}/{name}/"
+    try:
+        response = client().get(page, headers={"Accept": _ACCEPT}, follow_redirects=True)
+        files = page_files(response) if response.status_code == 200 else []
+    except Exception:  # unreachable or unreadable: no wheel of this index's to read
+        return []
+    out = []
+    for f in files:
+        filename, href = str(f.get("filename", "")), str(f.get("url") or "")
+        if filename.endswith(".whl") and href and file_version(filename, name) == version:
+            out.append(urldefrag(urljoin(str(response.url), href))[0])
+    return out
+
+
+def _json_api(index: str, name: str, version: str) -> str | None:
+    """The licence an index's JSON API gives for one release (None: no API, or none)."""
+    from .pypiindex import PypiIndex, client
+    from .pypipages import license_of
+
+    api = PypiIndex(index, SearchOptions()).json_api(name)
+    if api is None:
+        return None
+    with contextlib.suppress(Exception):
+        response = client().get(api.removesuffix("/json") + f"/{version}/json")
+        if response.status_code == 200:
+            info: dict[str, Any] = response.json()["info"]
+            return license_of(info)
+    return None
 
 
 def _wheel_licence(data: bytes) -> str | None:

@@ -716,3 +716,27 @@ def test_a_pypi_pin_in_a_conda_env_is_moved_by_update(
     result = svc.change("cp", update=["polsec"])
     assert [(c.name, c.old, c.new) for c in result.plan.changes] == [("polsec", "2.0", "1.0")]
     assert svc.store.read_manifest("cp", result.revision or 0).pypi["polsec"] == "polsec==1.0"
+
+
+def test_licences_of_packages_from_an_extra_index(
+    envs_dir: Path, index: LocalIndex, conda_options: CondaOptions, tmp_path: Path
+) -> None:
+    """A package the default index lacks comes from an extra one: its licence is read there."""
+    wheels = tmp_path / "extra-wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "polextra", "1.0", license_expression="MIT", uploaded=OLD)
+    build_wheel(wheels, "polextragpl", "1.0", license_expression="GPL-3.0-only", uploaded=OLD)
+    with LocalIndex(wheels, json=True) as extra:
+        svc = UserPkgService(
+            envs_dir,
+            base_python=sys.executable,
+            lock_timeout=600,
+            kernels_dir=envs_dir.parent / "kernels",
+            uv_options=UvOptions(default_index=index.url, extra_index_urls=(extra.url,)),
+            conda_options=conda_options,
+            policy=from_data({"allowed_licenses": ["MIT"]}, "test policy"),
+        )
+        svc.create("v", kind="venv", kernel=False, specs=["polextra", "polclass"])
+        assert set(versions(svc, "v")) == {"polextra", "polclass"}
+        with pytest.raises(PolicyDenied, match=r"polextragpl 1\.0 .*GPL-3\.0-only"):
+            svc.change("v", install=["polextragpl"])
