@@ -2,8 +2,12 @@
 and a licence rule, plan time with and without the policy, side by side.
 
 Both sides are ``condabackend.solve`` (the engine's plan step) over the same warm gateway
-and local ``file://`` channels of ``../shared/data/repodata-2018``; bare ``rattler.solve``
-is beside them as the floor.  The policy blocks 1,000 package patterns (900 names of the
+and local ``file://`` channels of ``../shared/data/repodata-2018``, the policy's side with
+the plan's check of every record the solve chose (``policyenforce.check_conda_records``);
+bare ``rattler.solve`` is beside them as the floor.  "lock check" is that check for a
+lock installed exactly or a rollback, which do not solve: each record is looked up as its
+channel serves it.
+The policy blocks 1,000 package patterns (900 names of the
 repodata that the plans do not use, 100 globs) and allows only the licences these plans'
 packages declare (a few records without one are the rule's exceptions), so the plan is
 the same with and without it: the difference is the cost of judging every candidate.
@@ -31,7 +35,7 @@ import rattler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_conda import DATA, PLATFORMS, REQUESTS, Loop
 
-from jupyter_userpkg.core import condabackend, condaspecs
+from jupyter_userpkg.core import condabackend, condaspecs, policyenforce
 from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.policy import Policy, from_data
 
@@ -72,8 +76,12 @@ def main() -> None:
     print(f"plan time, warm gateway, 2018 repodata (ms, median of {runs})")
     print(
         f"  {'request':<34} {'pkgs':>4} {'bare':>8} {'no policy':>9} {'policy':>8} {'ratio':>6}"
-        f" | {'+ a blocked numpy':>17} {'ratio':>6}"
+        f" | {'+ a blocked numpy':>17} {'ratio':>6} | {'lock check':>10}"
     )
+
+    def served(names: list[str], channels: list[str]) -> list[Any]:
+        return condabackend.records_of(names, channels, options)
+
     for label, channels, texts in REQUESTS:
         urls = [c.resolve().as_uri() for c in channels]
         specs = condaspecs.parse_specs(texts, options.channel_alias)
@@ -99,13 +107,23 @@ def main() -> None:
             )
 
         def ours(p: Policy | None, urls: list[str] = urls, specs: Any = specs) -> Any:
-            return condabackend.solve(urls, specs, options=options, policy=p)
+            records = condabackend.solve(urls, specs, options=options, policy=p)
+            if p is not None:  # the plan's check of what the solve chose
+                names = {r.name.normalized for r in records}
+                policyenforce.check_conda_records(p, records, names, None)
+            return records
+
+        def lock_check(p: Policy = policy, records: Any = plain) -> None:
+            # A lock installed exactly (or a rollback): no solve, each record looked up.
+            names = {r.name.normalized for r in records}
+            policyenforce.check_conda_records(p, records, names, served)
 
         sides = {
             "bare": bare,
             "none": lambda: ours(None),
             "policy": lambda p=policy: ours(p),
             "harder": lambda p=harder: ours(p),
+            "lock": lock_check,
         }
         for fn in sides.values():
             fn()  # warm-up
@@ -124,8 +142,10 @@ def main() -> None:
         print(
             f"  {label:<34} {len(plain):>4} {med['bare']:7.1f} {med['none']:9.1f}"
             f" {med['policy']:8.1f} {med['policy'] / med['none']:5.2f}x | {harder_text}"
+            f" | {med['lock']:8.1f}ms"
         )
     print("  ratio: with the policy / without; target <= 1.3x (the same plan either way)")
+    print("  lock check: judging a lock's records as their channels serve them (no solve)")
 
 
 if __name__ == "__main__":

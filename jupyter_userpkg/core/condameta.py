@@ -214,9 +214,14 @@ class SolvedLock:
     applied, never for a dry run.
     """
 
-    def __init__(self, records: Sequence[RepoDataRecord], channels: Sequence[str]) -> None:
+    def __init__(
+        self, records: Sequence[RepoDataRecord], channels: Sequence[str], *, solved: bool = True
+    ) -> None:
         self.records = list(records)
         self.channels = list(channels)
+        #: The records are the channels' own, as this process's solve chose them (not read
+        #: from a lock another party wrote).
+        self.solved = solved
 
     @functools.cached_property
     def packages(self) -> dict[str, CondaLocked]:

@@ -338,7 +338,7 @@ def check_conda_records(
     policy: Policy,
     records: Iterable[Any],
     changed: set[str],
-    served: Callable[[list[str], list[str]], list[Any]],
+    served: Callable[[list[str], list[str]], list[Any]] | None,
 ) -> None:
     """The conda records a plan brings in (``changed`` names), however it came to them
     (a solve, an imported lock, a rollback, a channel named in a spec): each from a
@@ -348,7 +348,8 @@ def check_conda_records(
     A lock's own words about a package (its channel, licence, date, version) are not
     taken: each record is judged as its channel serves it (``served(names, channels)``:
     the channel's repodata records), found by the file its URL names, so a hand-edited
-    lock cannot vouch for what it installs.
+    lock cannot vouch for what it installs.  ``served`` None: the records are the
+    channels' own already (this process's solve chose them), judged as they are.
     """
     mine = [r for r in records if r.name.normalized in changed]
     curated = None if policy.user_channels else curated_urls(policy)
@@ -363,7 +364,8 @@ def check_conda_records(
     for channel, wanted in by_channel.items():
         names = sorted({r.name.normalized for r in wanted})
         try:
-            index = {(r.subdir, r.file_name): r for r in served(names, [channel])}
+            own = wanted if served is None else served(names, [channel])
+            index = {(r.subdir, r.file_name): r for r in own}
         except Exception as exc:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PolicyDenied(

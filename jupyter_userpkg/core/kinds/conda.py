@@ -11,6 +11,7 @@ import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +161,9 @@ class CondaKind:
             pypi_lock = pypi.strip_tool_table(intent.pypi_lock_text or EMPTY_LOCK)
             # Written anew from the records rattler read (this platform's), not copied.
             records = condameta.lock_records(intent.conda_lock_text)
-            conda_lock = condameta.SolvedLock(records, manifest.channels) if records else ""
+            conda_lock = (
+                condameta.SolvedLock(records, manifest.channels, solved=False) if records else ""
+            )
             manifest = replace(manifest, python=_python_of(conda_lock))
             return Solution(manifest, pypi_lock, conda_lock)
         timer = pypi.Timer()
@@ -210,7 +213,9 @@ class CondaKind:
         if changes and not ctx.policy.empty:  # however the plan came to these records
             added = {c.name for c in changes if c.action != "remove"}
             records = condameta.records_of(solution.conda_lock)
-            served = lambda names, urls: condabackend.records_of(names, urls, ctx.conda)  # noqa: E731
+            lock = solution.conda_lock
+            trusted = isinstance(lock, condameta.SolvedLock) and lock.solved
+            served = None if trusted else partial(condabackend.records_of, options=ctx.conda)
             policyenforce.check_conda_records(ctx.policy, records, added, served)
         pypi_changes, pypi_download, pypi_notes = pypi.diff_locks(
             state.pypi_lock, solution.pypi_lock, ctx.uv
