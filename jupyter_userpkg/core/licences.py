@@ -159,15 +159,24 @@ def of_metadata(metadata: str) -> str | None:
     from email.parser import HeaderParser
 
     msg = HeaderParser().parsestr(metadata)
-    expression = msg.get("License-Expression")
-    if expression:
+    return of_fields(
+        msg.get("License-Expression"), msg.get_all("Classifier") or [], msg.get("License")
+    )
+
+
+def of_fields(expression: object, classifiers: Iterable[object], text: object) -> str | None:
+    """The licence from core metadata's fields (or the JSON API's ``license_expression``,
+    ``classifiers`` and ``license``), judged the same way whichever way they came."""
+    if expression and str(expression).strip():
         return str(expression).strip()
-    classifiers = [
+    classified = [
         str(c).rsplit("::", 1)[-1].strip()
-        for c in msg.get_all("Classifier") or []
+        for c in classifiers
         if str(c).startswith("License ::") and str(c).count("::") >= 2
     ]
-    if classifiers:
-        return " OR ".join(classifiers)
-    text = str(msg.get("License") or "").strip()
-    return text if text and "\n" not in text and len(text) < 80 else None
+    if classified:
+        return " OR ".join(dict.fromkeys(classified))
+    field = str(text or "").strip()
+    if field.upper() in ("UNKNOWN", "NONE"):
+        return None
+    return field if field and "\n" not in field and len(field) < 80 else None

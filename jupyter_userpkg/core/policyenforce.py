@@ -275,7 +275,8 @@ def check_plan(
     for change in changes:
         if change.source == "base" or change.action == "remove":
             continue
-        verdict = policy.version_verdict(change.name, change.new or "", change.source)
+        version = (change.new or "").split(" (", 1)[0]  # "1.0 (build)": a rebuild of 1.0
+        verdict = policy.version_verdict(change.name, version, change.source)
         if verdict is not None:
             raise denied(f"{change.name} {change.new}", verdict)
     channels = list(channels)
@@ -347,15 +348,17 @@ def check_conda_records(
 
     A lock's own words about a package (its channel, licence, date, version) are not
     taken: each record is judged as its channel serves it (``served(names, channels)``:
-    the channel's repodata records), found by the file its URL names, so a hand-edited
-    lock cannot vouch for what it installs.  ``served`` None: the records are the
+    the channel's repodata records), found by the URL it is downloaded from, so a
+    hand-edited lock cannot vouch for what it installs.  ``served`` None: the records are the
     channels' own already (this process's solve chose them), judged as they are.
     """
     mine = [r for r in records if r.name.normalized in changed]
     curated = None if policy.user_channels else curated_urls(policy)
     by_channel: dict[str, list[Any]] = {}
     for record in mine:
-        channel = str(record.url).rsplit("/", 2)[0]  # <channel>/<subdir>/<file>
+        # The channel the record names (a lock's word is checked below: the channel must
+        # serve exactly the file the record's URL names), else the URL's own.
+        channel = str(record.channel or str(record.url).rsplit("/", 2)[0]).rstrip("/")
         verdict = policy.channel_verdict(channel, curated) if curated is not None else None
         if verdict is not None:
             raise denied(f"{record.name.normalized} {record.version} (from {channel})", verdict)
@@ -365,7 +368,7 @@ def check_conda_records(
         names = sorted({r.name.normalized for r in wanted})
         try:
             own = wanted if served is None else served(names, [channel])
-            index = {(r.subdir, r.file_name): r for r in own}
+            index = {str(r.url): r for r in own}
         except Exception as exc:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PolicyDenied(
@@ -373,7 +376,7 @@ def check_conda_records(
                 f"{channel} cannot be read ({why}); try again when it can"
             ) from None
         for record in wanted:
-            real = index.get((record.subdir, record.file_name))
+            real = index.get(str(record.url))
             what = f"{record.name.normalized} {record.version}"
             if real is None or (record.sha256 and real.sha256 and record.sha256 != real.sha256):
                 raise PolicyDenied(
@@ -383,7 +386,7 @@ def check_conda_records(
             verdict = record_verdict(policy, real)
             if verdict is not None:
                 raise denied(f"{real.name.normalized} {real.version}", verdict)
-            when = real.timestamp
+            when = getattr(real, "indexed_timestamp", None) or real.timestamp  # as the solver
             if snapshot is not None and when is not None and when > snapshot:
                 rule = Verdict("snapshot", f"published after the snapshot date {policy.snapshot}")
                 raise denied(f"{real.name.normalized} {real.version}", rule)

@@ -139,8 +139,18 @@ def _load(cache_dir: Path | None) -> Loaded:
     settings = _settings(dirs)
     url = os.environ.get(POLICY_URL_VAR, "").strip()
     fetched = [_from_url(url, cache_dir, notes)] if url else []
-    merged = merge([*files, _from_settings(settings), *fetched])
+    admin = [*files, _from_settings(settings)]
+    if any("channels" in p.origins for p in admin):
+        # The administrator's channel names resolve through their alias or conda's
+        # default, never one from the URL (which a user can set in their own shell).
+        fetched = [_without(p, "channel_alias") for p in fetched]
+    merged = merge([*admin, *fetched])
     return Loaded(_no_downloads_unless_all_say(merged, [*files, *fetched]), settings, tuple(notes))
+
+
+def _without(policy: Policy, name: str) -> Policy:
+    origins = {k: v for k, v in policy.origins.items() if k != name}
+    return replace(policy, **{name: getattr(Policy(), name)}, origins=origins)
 
 
 def _no_downloads_unless_all_say(merged: Policy, documents: list[Policy]) -> Policy:
@@ -231,7 +241,7 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
 
     try:
         response = httpx.get(url, timeout=10.0, follow_redirects=True)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError, IDNA: a host that is none
         raise PolicyError(f"{label}: not a URL a policy can be fetched from ({exc})") from None
     except httpx.HTTPError as exc:  # unreachable: the last good copy, with a note
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

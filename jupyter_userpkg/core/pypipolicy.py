@@ -195,33 +195,39 @@ class _Versions:
         return self.known[key]
 
 
-#: (index, name, version) -> the licence its wheel declares (None: none found).
-_LICENCES: dict[tuple[str, str, str], str] = {}
+#: (indexes, name, version) -> the licence its wheel declares.
+_LICENCES: dict[tuple[tuple[str, ...], str, str], str] = {}
+
+
+class _Unreachable(Exception):
+    """An index did not answer (the network, not the package)."""
 
 
 class _Licences:
     """The licence a package's wheel declares (None: none found).
 
-    The wheel is one the policy's indexes list for that version (the default index,
-    then the extra ones, as uv asks them), never a URL a lock names: an imported lock
-    could point at a wheel whose metadata says anything.  Per index: its JSON API
-    for that version (one request, on PyPI), else the wheel's PEP 658 metadata, else
-    the wheel itself when it is small.
+    The wheel is one the policy's indexes list for that version, in the order uv asks
+    them (the extra indexes, then the default one: uv takes a package from the first
+    index that has it), never a URL a lock names: an imported lock could point at a
+    wheel whose metadata says anything.  Per index: its JSON API for that release (one
+    request, on PyPI), else the wheel's PEP 658 metadata, else the wheel itself when it
+    is small.  When no index can be reached, that is said, not taken for "no licence".
     """
 
     def __init__(self, options: UvOptions) -> None:
         from .pypiindex import index_url
 
         self.options = options
-        self.indexes = list(dict.fromkeys([index_url(options), *options.extra_index_urls]))
+        order = [*options.extra_index_urls, index_url(options)]
+        self.indexes = tuple(dict.fromkeys(order))
 
     def __call__(self, name: str, version: str) -> str | None:
-        """Found once per index, package and version for this process (a release's
-        metadata does not change)."""
-        key = (self.indexes[0], name, version)
+        """Found once per package and version for this process (a release's metadata
+        does not change)."""
+        key = (self.indexes, name, version)
         if key not in _LICENCES:
             found = self._lookup(name, version)
-            if found is None:  # none found may be the network's doing: asked again next time
+            if found is None:
                 return None
             _LICENCES[key] = found
         return _LICENCES[key]
@@ -230,35 +236,61 @@ class _Licences:
         """Look up many packages side by side (a new env's dependencies, say)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        todo = [p for p in dict.fromkeys(pairs) if (self.indexes[0], *p) not in _LICENCES]
+        todo = [p for p in dict.fromkeys(pairs) if (self.indexes, *p) not in _LICENCES]
         if len(todo) > 1:
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(lambda pair: self(*pair), todo))
 
     def _lookup(self, name: str, version: str) -> str | None:
-        from .pypiindex import client
+        from .errors import BackendUnavailable
 
-        http = client()
-        for index in self.indexes:
-            found = _json_api(index, name, version)
-            if found is not None:
-                return found
-            for url in _index_wheels(index, name, version)[:1]:
-                with contextlib.suppress(Exception):
-                    response = http.get(url + ".metadata")
-                    if response.status_code == 200:
-                        return of_metadata(response.text)
-                with contextlib.suppress(Exception):
-                    head = http.head(url)
-                    size = int(head.headers.get("content-length", "0"))
-                    if 0 < size <= _WHOLE_WHEEL_LIMIT:
-                        return _wheel_licence(http.get(url).content)
+        why = "working offline" if self.options.offline else ""
+        answered = False
+        for index in () if self.options.offline else self.indexes:
+            try:
+                found, listed = _from_index(index, name, version)
+            except _Unreachable as exc:
+                why = str(exc)
+                continue
+            answered = True
+            if found is not None or listed:
+                return found  # the first index that has the release decides, as for uv
+        if not answered:
+            raise BackendUnavailable(
+                f"the licence of {name} {version} cannot be checked against the "
+                f"administrator's policy ({why}); try again when the package index "
+                "can be reached"
+            )
         return None
+
+
+def _from_index(index: str, name: str, version: str) -> tuple[str | None, bool]:
+    """(licence, whether the index lists the release) from one index."""
+    from .pypiindex import client
+
+    found = _json_api(index, name, version)
+    if found is not None:
+        return found, True
+    http = client()
+    wheels = _index_wheels(index, name, version)
+    for url in wheels[:1]:
+        with contextlib.suppress(Exception):
+            response = http.get(url + ".metadata")
+            if response.status_code == 200:
+                return of_metadata(response.text), True
+        with contextlib.suppress(Exception):
+            head = http.head(url)
+            size = int(head.headers.get("content-length", "0"))
+            if 0 < size <= _WHOLE_WHEEL_LIMIT:
+                return _wheel_licence(http.get(url).content), True
+    return None, bool(wheels)
 
 
 def _index_wheels(index: str, name: str, version: str) -> list[str]:
     """An index's own wheel URLs of (name, version), from its project page."""
     from urllib.parse import urldefrag, urljoin
+
+    import httpx
 
     from .pypiindex import _ACCEPT, client
     from .pypipages import file_version, page_files
@@ -266,8 +298,13 @@ def _index_wheels(index: str, name: str, version: str) -> list[str]:
     page = f"{index.rstrip('/')}/{name}/"
     try:
         response = client().get(page, headers={"Accept": _ACCEPT}, follow_redirects=True)
+    except httpx.TransportError as exc:
+        raise _Unreachable(f"{index} cannot be reached: {exc}") from None
+    if response.status_code >= 500:
+        raise _Unreachable(f"{index} answers HTTP {response.status_code}")
+    try:
         files = page_files(response) if response.status_code == 200 else []
-    except Exception:  # unreachable or unreadable: no wheel of this index's to read
+    except Exception:  # a page that cannot be read lists nothing
         return []
     out = []
     for f in files:
@@ -278,9 +315,10 @@ def _index_wheels(index: str, name: str, version: str) -> list[str]:
 
 
 def _json_api(index: str, name: str, version: str) -> str | None:
-    """The licence an index's JSON API gives for one release (None: no API, or none)."""
+    """The licence an index's JSON API gives for one release (None: no API, or none),
+    read as core metadata is (:func:`.licences.of_fields`)."""
+    from .licences import of_fields
     from .pypiindex import PypiIndex, client
-    from .pypipages import license_of
 
     api = PypiIndex(index, SearchOptions()).json_api(name)
     if api is None:
@@ -289,7 +327,9 @@ def _json_api(index: str, name: str, version: str) -> str | None:
         response = client().get(api.removesuffix("/json") + f"/{version}/json")
         if response.status_code == 200:
             info: dict[str, Any] = response.json()["info"]
-            return license_of(info)
+            return of_fields(
+                info.get("license_expression"), info.get("classifiers") or [], info.get("license")
+            )
     return None
 
 

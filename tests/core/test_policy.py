@@ -531,3 +531,37 @@ def test_a_policy_url_that_is_no_url_or_busy(
     assert busy.policy.max_envs == 2 and any("HTTP 429" in n for n in busy.notes)
     server.shutdown()
     server.server_close()
+
+
+def test_a_weaker_source_cannot_move_the_curated_channels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The administrator curates conda-forge by name, without an alias: a policy URL the
+    user set cannot make that name another server."""
+    from jupyter_userpkg.core.policyenforce import curated_urls
+
+    admin = tmp_path / "admin"
+    admin.mkdir()
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [admin])
+    (admin / "jupyter_userpkg_policy.json").write_text(json.dumps({"channels": ["conda-forge"]}))
+    url = tmp_path / "mine.json"
+    url.write_text(json.dumps({"channel_alias": "https://attacker.example.org/"}))
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, str(url))
+    policy = policysource.load(tmp_path / "cache").policy
+    assert curated_urls(policy) == ["https://conda.anaconda.org/conda-forge"]
+    # The administrator's own alias (in any of their sources) does apply.
+    (admin / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": {"channel_alias": "https://mirror.example.org/"}})
+    )
+    policy = policysource.load(tmp_path / "cache").policy
+    assert curated_urls(policy) == ["https://mirror.example.org/conda-forge"]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://a..b/p.json", "https://xn--/p"])
+def test_a_policy_url_with_no_host_fails_closed(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [])
+    monkeypatch.setenv(policysource.POLICY_URL_VAR, url)
+    loaded = policysource.load(tmp_path)
+    assert "not a URL" in loaded.policy.error or "cannot be fetched" in loaded.policy.error

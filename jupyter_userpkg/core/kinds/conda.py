@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import condabackend, condainstall, condameta, condaspecs, policyenforce, uvbackend
-from ..errors import InvalidRequest, PackageNotFound
+from ..errors import Cancelled, InvalidRequest, PackageNotFound, UserPkgError
 from ..events import Reporter
 from ..exports import environment_export, lock_export
 from ..records import Action, Change, Package, Plan
@@ -215,7 +215,7 @@ class CondaKind:
             records = condameta.records_of(solution.conda_lock)
             lock = solution.conda_lock
             trusted = isinstance(lock, condameta.SolvedLock) and lock.solved
-            served = None if trusted else partial(condabackend.records_of, options=ctx.conda)
+            served = None if trusted else partial(_served, ctx.conda)
             policyenforce.check_conda_records(ctx.policy, records, added, served)
         pypi_changes, pypi_download, pypi_notes = pypi.diff_locks(
             state.pypi_lock, solution.pypi_lock, ctx.uv
@@ -348,6 +348,18 @@ class CondaKind:
         if not has:
             return None
         return {"CONDA_PREFIX": str(ctx.store.prefix(state.name)), **bridge_env(ctx)}
+
+
+def _served(options: Any, names: list[str], channels: list[str]) -> list[Any]:
+    """The records ``channels`` serve of ``names``, as fresh as a solve would read them
+    (from the cached index when a channel cannot be reached)."""
+    try:
+        condabackend.refresh(options, channels)
+        return condabackend.records_of(names, channels, options)
+    except (Cancelled, UserPkgError):
+        raise
+    except Exception:
+        return condabackend.records_of(names, channels, replace(options, offline=True))
 
 
 def _spec_channels(texts: Iterable[str]) -> list[str]:
