@@ -68,15 +68,32 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
         yield served
 
 
-def service(envs_dir: Path, index: LocalIndex, conda: CondaOptions, **rules: Any) -> UserPkgService:
-    policy = from_data(rules, "test policy") if rules else Policy()
+#: A policy that could not be read: every package refused (fail closed).
+CLOSED = Policy(error="policy /etc/jupyter/x.json is not valid JSON")
+
+
+def service(
+    envs_dir: Path,
+    index: LocalIndex | None,
+    conda: CondaOptions,
+    *,
+    policy: Policy | None = None,
+    uv: UvOptions | None = None,
+    **rules: Any,
+) -> UserPkgService:
+    """A service on ``index`` (or ``uv``'s indexes) within ``policy``, or the rules given."""
+    if policy is None:
+        policy = from_data(rules, "test policy") if rules else Policy()
     snapshot = policy.snapshot_time.isoformat() if policy.snapshot_time else ""
+    if uv is None:
+        assert index is not None
+        uv = UvOptions(default_index=index.url)
     return UserPkgService(
         envs_dir,
         base_python=sys.executable,
         lock_timeout=600,
         kernels_dir=envs_dir.parent / "kernels",
-        uv_options=UvOptions(default_index=index.url, exclude_newer=snapshot),
+        uv_options=replace(uv, exclude_newer=snapshot),
         conda_options=replace(conda, exclude_newer=snapshot),
         policy=policy,
     )
@@ -456,15 +473,7 @@ def test_an_unreadable_policy_still_lets_a_package_go(
     of the envs is made against a policy that cannot be read."""
     open_svc = service(envs_dir, index, conda_options)
     open_svc.create("v", kind="venv", kernel=False, specs=["polsec", "polclass"])
-    closed = UserPkgService(
-        envs_dir,
-        base_python=sys.executable,
-        lock_timeout=600,
-        kernels_dir=envs_dir.parent / "kernels",
-        uv_options=UvOptions(default_index=index.url),
-        conda_options=conda_options,
-        policy=Policy(error="policy /etc/jupyter/x.json is not valid JSON"),
-    )
+    closed = service(envs_dir, index, conda_options, policy=CLOSED)
     closed.change("v", remove=["polclass"])
     assert versions(closed, "v") == {"polsec": "2.0"}
     with pytest.raises(PolicyDenied, match="nothing can be installed"):
@@ -535,15 +544,7 @@ def test_conda_records_are_judged_however_a_plan_came_to_them(
     # Curated by name, without an alias of the policy's: the user's alias is not used.
     named = from_data({"channels": ["channel"]}, "test policy")
     alias = policy_channel.path.parent.as_uri() + "/"
-    by_name = UserPkgService(
-        envs_dir,
-        base_python=sys.executable,
-        lock_timeout=600,
-        kernels_dir=envs_dir.parent / "kernels",
-        uv_options=UvOptions(default_index=index.url),
-        conda_options=replace(conda_options, channel_alias=alias),
-        policy=named,
-    )
+    by_name = service(envs_dir, index, replace(conda_options, channel_alias=alias), policy=named)
     with pytest.raises(PolicyDenied, match="curated channels"):
         by_name.create("d", kind="conda", specs=["conlic"], channels=["channel"])
     assert not by_name.store.exists("d")
@@ -687,15 +688,7 @@ def test_conda_requests_held_already_are_not_judged_again(
     refusing.change("c", install=["conapp"])
     refusing.change("c", remove=["connew"])
     assert set(versions(refusing, "c")) >= {"conlic", "conapp", "consec"}
-    closed = UserPkgService(
-        envs_dir,
-        base_python=sys.executable,
-        lock_timeout=600,
-        kernels_dir=envs_dir.parent / "kernels",
-        uv_options=UvOptions(default_index=index.url),
-        conda_options=conda_options,
-        policy=Policy(error="policy /etc/jupyter/x.json is not valid JSON"),
-    )
+    closed = service(envs_dir, index, conda_options, policy=CLOSED)
     closed.change("c", remove=["conapp"])
     assert "conapp" not in versions(closed, "c")
 
@@ -727,15 +720,8 @@ def test_licences_of_packages_from_an_extra_index(
     build_wheel(wheels, "polextra", "1.0", license_expression="MIT", uploaded=OLD)
     build_wheel(wheels, "polextragpl", "1.0", license_expression="GPL-3.0-only", uploaded=OLD)
     with LocalIndex(wheels, json=True) as extra:
-        svc = UserPkgService(
-            envs_dir,
-            base_python=sys.executable,
-            lock_timeout=600,
-            kernels_dir=envs_dir.parent / "kernels",
-            uv_options=UvOptions(default_index=index.url, extra_index_urls=(extra.url,)),
-            conda_options=conda_options,
-            policy=from_data({"allowed_licenses": ["MIT"]}, "test policy"),
-        )
+        uv = UvOptions(default_index=index.url, extra_index_urls=(extra.url,))
+        svc = service(envs_dir, None, conda_options, uv=uv, allowed_licenses=["MIT"])
         svc.create("v", kind="venv", kernel=False, specs=["polextra", "polclass"])
         assert set(versions(svc, "v")) == {"polextra", "polclass"}
         with pytest.raises(PolicyDenied, match=r"polextragpl 1\.0 .*GPL-3\.0-only"):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,27 +16,11 @@ from jupyter_userpkg.core import pypipolicy
 from jupyter_userpkg.core.errors import BackendUnavailable, PolicyDenied
 from jupyter_userpkg.core.licences import allowed, of_fields
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
-from jupyter_userpkg.core.policy import from_data
-from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import build_package, index_channel
 from tests.core.test_policy_engines import OLD, index, service, versions
 from tests.localindex import LocalIndex, build_wheel
 
 __all__ = ["index"]  # the module's index fixture, shared
-
-
-def venv_service(
-    envs_dir: Path, conda: CondaOptions, uv: UvOptions, **rules: object
-) -> UserPkgService:
-    return UserPkgService(
-        envs_dir,
-        base_python=sys.executable,
-        lock_timeout=600,
-        kernels_dir=envs_dir.parent / "kernels",
-        uv_options=uv,
-        conda_options=conda,
-        policy=from_data(rules, "test policy"),
-    )
 
 
 def test_a_rebuild_of_an_allowed_version_is_allowed(
@@ -75,7 +58,7 @@ def test_the_licence_is_read_where_uv_takes_the_package(
     build_wheel(second, "polshared", "1.0", license_expression="GPL-3.0-only", uploaded=OLD)
     with LocalIndex(first, json=True) as default, LocalIndex(second, json=True) as extra:
         uv = UvOptions(default_index=default.url, extra_index_urls=(extra.url,))
-        svc = venv_service(envs_dir, conda_options, uv, allowed_licenses=["MIT"])
+        svc = service(envs_dir, None, conda_options, uv=uv, allowed_licenses=["MIT"])
         with pytest.raises(PolicyDenied, match=r"polshared 1\.0 .*GPL-3\.0-only"):
             svc.create("v", kind="venv", kernel=False, specs=["polshared"])
     assert not svc.store.exists("v")
@@ -90,13 +73,12 @@ def test_an_index_that_cannot_be_reached_is_not_a_package_without_licence(
     cache = tmp_path / "uv-cache"
     with LocalIndex(wheels, json=True) as served:
         uv = UvOptions(default_index=served.url, cache_dir=str(cache))
-        venv_service(envs_dir, conda_options, uv, allowed_licenses=["MIT"]).create(
+        service(envs_dir, None, conda_options, uv=uv, allowed_licenses=["MIT"]).create(
             "a", kind="venv", kernel=False, specs=["offlic"]
         )
     pypipolicy._LICENCES.clear()  # another process
-    offline = venv_service(
-        envs_dir, conda_options, replace(uv, offline=True), allowed_licenses=["MIT"]
-    )
+    offline_uv = replace(uv, offline=True)
+    offline = service(envs_dir, None, conda_options, uv=offline_uv, allowed_licenses=["MIT"])
     with pytest.raises(BackendUnavailable, match=r"licence of offlic 1\.0 cannot be checked"):
         offline.create("b", kind="venv", kernel=False, specs=["offlic"])
 
