@@ -27,7 +27,6 @@ write, is read only when the URL cannot be fetched.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -83,8 +82,8 @@ def admin_dirs() -> list[Path]:
 def _in_layer() -> bool:
     """Is this interpreter a layer env's (one that sees the base's packages through
     the layer's ``.pth`` file)?"""
-    prefix = Path(sys.prefix)
-    return any(prefix.glob(f"lib*/python*/site-packages/{LAYER_PTH}"))
+    own = [e for e in sys.path if e.startswith(sys.prefix) and e.endswith("site-packages")]
+    return any(os.path.isfile(os.path.join(e, LAYER_PTH)) for e in own)
 
 
 def install_prefix() -> Path | None:
@@ -289,6 +288,8 @@ def _last_good(url: str, cache: Path, why: str, notes: list[str]) -> Policy:
 
 
 def _cache_file(url: str, cache_dir: Path | None) -> Path:
+    import hashlib  # only with a policy URL: not on every command's way
+
     root = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     digest = hashlib.sha256(url.encode()).hexdigest()[:16]
     return root / "jupyter-userpkg" / "policy" / f"{digest}.json"
