@@ -317,7 +317,7 @@ def check_channels(policy: Policy, channels: Iterable[str], conda: CondaOptions)
         return
     from .condaspecs import channel_urls
 
-    curated = curated_urls(policy, conda.channel_alias)
+    curated = curated_urls(policy)
     for channel in channels:
         for url in channel_urls(channel, conda.channel_alias):
             verdict = policy.channel_verdict(url, curated)
@@ -325,10 +325,10 @@ def check_channels(policy: Policy, channels: Iterable[str], conda: CondaOptions)
                 raise denied(f"channel {channel}", verdict)
 
 
-def curated_urls(policy: Policy, alias: str = "") -> list[str]:
+def curated_urls(policy: Policy) -> list[str]:
     """The policy's channels as URLs.  Names resolve against the policy's alias (else
     conda's default one), never a user's: a user's ``channel_alias`` cannot make a
-    curated name stand for another server.  (``alias`` is not used; kept for callers.)"""
+    curated name stand for another server."""
     from .condaspecs import DEFAULT_CHANNEL_ALIAS, channel_urls
 
     resolve = policy.channel_alias or DEFAULT_CHANNEL_ALIAS

@@ -82,7 +82,6 @@ def check_env(
     env: str,
     revision: int,
     channels: Iterable[str],
-    alias: str,
 ) -> list[dict[str, Any]]:
     """Every way one env breaks ``policy``: packages, licences (PyPI, from the installed
     metadata), channels, required packages."""
@@ -98,7 +97,7 @@ def check_env(
     if policy.channels and not policy.user_channels:
         from .policyenforce import curated_urls
 
-        curated = {u.rstrip("/") for u in curated_urls(policy, alias)}
+        curated = {u.rstrip("/") for u in curated_urls(policy)}
         for url in channels:
             if url.rstrip("/") not in curated:
                 verdict = Verdict("channels", f"{url} is not a curated channel")
@@ -139,7 +138,7 @@ def _violation(rule: str, reason: str, fix: str) -> dict[str, Any]:
     }
 
 
-def check_all(policy: Policy, store: EnvStore, alias: str) -> list[dict[str, Any]]:
+def check_all(policy: Policy, store: EnvStore) -> list[dict[str, Any]]:
     """``policy --check``: each env that violates ``policy``, with its violations; an env
     that cannot be read is one too (``doctor`` says more)."""
     from .errors import UserPkgError
@@ -153,7 +152,7 @@ def check_all(policy: Policy, store: EnvStore, alias: str) -> list[dict[str, Any
         try:
             revision = store.current(name)
             channels = store.read_manifest(name, revision).channels
-            found = check_env(policy, store, name, revision, channels, alias)
+            found = check_env(policy, store, name, revision, channels)
         except (UserPkgError, OSError, ValueError) as exc:
             found = [_violation("readable", f"cannot be read: {exc}", f"doctor -n {name}")]
         if found:

@@ -500,4 +500,4 @@ class UserPkgService:
         judged = policy or self.policy
         if judged.error:  # no envs can be judged against a policy that cannot be read
             raise PolicyError(f"{judged.error}; environments cannot be checked against it")
-        return check_all(judged, self.store, self.conda.channel_alias)
+        return check_all(judged, self.store)
