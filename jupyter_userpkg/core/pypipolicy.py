@@ -81,14 +81,13 @@ def solve_within(
 def _licence_exclusions(
     policy: Policy,
     chosen: Sequence[tuple[str, str]],
-    licences: Callable[[str, str], str | None],
+    licences: _Licences,
     kept: frozenset[tuple[str, str]],
     reasons: policyenforce.Reasons,
 ) -> list[str]:
     """``name!=version`` for each chosen version whose licence the policy refuses (an
     older release under another licence may be allowed)."""
-    if isinstance(licences, _Licences):
-        licences.prefetch([c for c in chosen if c not in kept])
+    licences.prefetch([c for c in chosen if c not in kept])
     out = []
     for name, version in chosen:
         if (name, version) in kept:
