@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime
 import functools
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
@@ -29,10 +28,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import cancel, policyenforce
+from . import cancel, condaerrors, policyenforce
 from .condameta import current_platform
-from .condaspecs import Restriction, spec_channel, spec_name, spec_restriction
-from .errors import BackendUnavailable, Cancelled, PackageNotFound, Unsatisfiable, UserPkgError
+from .condaspecs import Restriction, spec_channel, spec_restriction
+from .errors import Cancelled, PackageNotFound, Unsatisfiable, UserPkgError
 from .options import CondaOptions, private_dir
 
 if TYPE_CHECKING:
@@ -43,16 +42,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: Guards the module's process-wide state (the server calls in from many threads).
 _lock = threading.Lock()
-
-#: What overrides the detection of a virtual package (conda's variables).
-_VIRTUAL_HINTS = {
-    "__cuda": "CONDA_OVERRIDE_CUDA",
-    "__glibc": "CONDA_OVERRIDE_GLIBC",
-    "__osx": "CONDA_OVERRIDE_OSX",
-    "__archspec": "CONDA_OVERRIDE_ARCHSPEC",
-}
-#: Lines of the solver's explanation shown to a user; the rest is summarised.
-EXPLANATION_LINES = 24
 
 
 # ---------------------------------------------------------------- the loop
@@ -293,14 +282,14 @@ def solve(
             raise
         except Exception as exc:
             if type(exc).__name__ == "SolverError" or options.offline:
-                raise _solve_error(exc, sources, specs, options) from None
+                raise condaerrors.solve_error(exc, sources, specs, options, records_of) from None
             # A channel cannot be reached: what is cached still serves, said so.
             try:
                 records = attempt(replace(options, offline=True))
             except (Cancelled, UserPkgError):
                 raise
             except Exception:
-                raise _solve_error(exc, sources, specs, options) from None
+                raise condaerrors.solve_error(exc, sources, specs, options, records_of) from None
             if notes is not None:
                 notes.append(
                     f"could not reach {', '.join(sources)}; planned from the cached package index"
@@ -380,6 +369,18 @@ def _unmarked(records: Sequence[RepoDataRecord]) -> list[RepoDataRecord]:
     ]
 
 
+def served_records(names: list[str], channels: list[str], options: CondaOptions) -> list[Any]:
+    """The records ``channels`` serve of ``names``, as fresh as a solve reads them (from
+    the cached index when a channel cannot be reached)."""
+    try:
+        refresh(options, channels)
+        return records_of(names, channels, options)
+    except (Cancelled, UserPkgError):
+        raise
+    except Exception:
+        return records_of(names, channels, replace(options, offline=True))
+
+
 def records_of(names: list[str], sources: list[str], options: CondaOptions) -> list[Any]:
     """Every record of ``names`` in ``sources`` (for the policy's judgements)."""
     found = run(gateway(options).query(sources, platforms(), names, recursive=False))
@@ -395,122 +396,10 @@ def _spec_channels(specs: Iterable[MatchSpec], options: CondaOptions) -> list[st
     return out
 
 
-def _solve_error(
-    exc: Exception, sources: list[str], specs: Sequence[MatchSpec], options: CondaOptions
-) -> Exception:
-    text = str(exc).strip()
-    kind = type(exc).__name__
-    if kind != "SolverError":
-        return _fetch_error(text, sources, options)
-    explanation = text.removeprefix("Cannot solve the request because of:").strip()
-    missing = re.fullmatch(r"No candidates were found for (\S+)(?: (.*))?\.", explanation)
-    if missing:
-        return _not_found(missing.group(1), missing.group(2) or "", sources, specs, options)
-    # The explanation can name one candidate twice as siblings ("├─ x 2.0, which
-    # conflicts..." then "└─ x 2.0, which conflicts..."): keep the last of such a run.
-    raw = explanation.splitlines()
-    lines = [
-        line
-        for line, following in zip(raw, [*raw[1:], ""], strict=True)
-        if _sibling_text(line) is None or _sibling_text(line) != _sibling_text(following)
-    ]
-    if len(lines) > EXPLANATION_LINES:
-        rest = len(lines) - EXPLANATION_LINES
-        lines = [*lines[:EXPLANATION_LINES], f"... ({rest} more lines)"]
-    asked = ", ".join(str(s) for s in specs)
-    for virtual in sorted(set(re.findall(r"(__[a-z_]+)\b[^\n]*no candidates", explanation))):
-        hint = _VIRTUAL_HINTS.get(virtual, "")
-        lines.append(
-            f"{virtual} is a virtual package: this machine does not provide it"
-            + (f" (to override the detection, set {hint})" if hint else "")
-        )
-    return Unsatisfiable(
-        f"the requested packages cannot be installed together ({asked})",
-        details="\n".join(lines),
-    )
-
-
-def _sibling_text(line: str) -> tuple[int, str] | None:
-    """(indent, text) of a tree line of the solver's explanation, else None."""
-    match = re.match(r"^([│ ]*)[├└]─ (.*)$", line)
-    return (len(match.group(1)), match.group(2)) if match else None
-
-
-def _fetch_error(text: str, sources: list[str], options: CondaOptions) -> Exception:
-    first = text.splitlines()[0] if text else "unknown error"
-    if options.offline or ("cache" in text.lower() and "only" in text.lower()):
-        # The index is cached per package name, as far as earlier solves looked it up.
-        names = sorted(set(re.findall(r"shard for package '([^']+)' is not in the cache", text)))
-        which = f" for {', '.join(names)}" if names else ""
-        return BackendUnavailable(
-            f"working offline, and the package index of {', '.join(sources)} is not cached"
-            f"{which}; connect to the network once to fetch it",
-            details=text,
-        )
-    return BackendUnavailable(
-        f"cannot read the package index of {', '.join(sources)}: {first}", details=text
-    )
-
-
-def _not_found(
-    name: str, wanted: str, sources: list[str], specs: Sequence[MatchSpec], options: CondaOptions
-) -> Exception:
-    """A name no channel has, or a version of it that none has: tell which, for every spec.
-
-    The solver names the first spec it cannot meet; the others are looked up
-    here, so that a file with several missing packages names them all at once.
-    """
-    where = ", ".join(sources)
-    asked = {spec_name(s): s for s in specs if s.name is not None}
-    names = list(dict.fromkeys([name, *asked]))
-    try:
-        found = run(gateway(options).query(sources, platforms(), names, recursive=False))
-        records = [r for per_channel in found for r in per_channel]
-    except Exception:
-        records = []
-    by_name: dict[str, list[Any]] = {n: [] for n in names}
-    for r in records:
-        by_name.setdefault(str(r.name.normalized), []).append(r)
-    if name not in asked:  # a dependency, not a request
-        if not by_name[name]:
-            return PackageNotFound(f"no package named {name!r} in the channels {where}")
-        return PackageNotFound(
-            f"{name} is needed but no version of it fits this platform or the other packages "
-            f"(available: {_versions(by_name[name])})"
-        )
-    absent = [n for n in names if n in asked and not by_name[n]]
-    unmet = [
-        n
-        for n in names
-        if n in asked and by_name[n] and not any(asked[n].matches(r) for r in by_name[n])
-    ]
-    if name not in absent and name not in unmet:
-        unmet.insert(0, name)  # the solver's word for it (rattler's matching can differ)
-    parts = []
-    if absent:
-        quoted = ", ".join(repr(n) for n in absent)
-        parts.append(f"no package named {quoted} in the channels {where}")
-    for n in unmet:
-        spec = str(asked[n].version or "*") if n != name else (wanted.strip() or "*")
-        parts.append(
-            f"no version of {n} matches {spec!r} in the channels {where} "
-            f"(available: {_versions(by_name[n])})"
-        )
-    message = "; ".join(parts)
-    if unmet:
-        message += f"; the platform is {current_platform()}"
-    return PackageNotFound(message)
-
-
-def _versions(records: Sequence[Any]) -> str:
-    versions = sorted({r.version for r in records})
-    return ", ".join(str(v) for v in versions[-8:])
-
-
 def query_names(channels: Sequence[str], options: CondaOptions) -> set[str]:
     """Every package name the channels carry (for this platform and noarch)."""
     try:
         names = run(gateway(options).names(list(channels), platforms()))
     except Exception as exc:
-        raise _fetch_error(str(exc), list(channels), options) from None
+        raise condaerrors.fetch_error(str(exc), list(channels), options) from None
     return {str(getattr(n, "normalized", n)) for n in names}

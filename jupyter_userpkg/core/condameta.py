@@ -368,3 +368,18 @@ def check_imported_lock(source: str, conda_lock: str, conda_specs: tuple[str, ..
             raise InvalidSpec(
                 f"{source}: {name} is asked for but is not among the lock's conda packages"
             )
+
+
+def python_of(conda_lock: object) -> str:
+    """X.Y of the python in a conda lock ("" when the env has none)."""
+    pkg = packages_of(conda_lock).get("python")
+    return ".".join(pkg.version.split(".")[:2]) if pkg else ""
+
+
+def python_moves(prefix: Path, conda_lock: object) -> bool:
+    """Whether installing ``conda_lock`` changes the env's Python X.Y (installed -> planned)."""
+    installed = installed_versions(prefix).get("python")
+    planned = python_of(conda_lock)
+    if installed is None or not planned:
+        return False
+    return ".".join(installed[0].split(".")[:2]) != planned

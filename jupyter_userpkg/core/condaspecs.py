@@ -276,3 +276,8 @@ def spec_channel(spec: MatchSpec) -> str | None:
         return None
     # parse_specs has already put a channel *name* through the alias.
     return str(channel.base_url).rstrip("/")
+
+
+def named_channels(texts: Iterable[str]) -> list[str]:
+    """Channels named in specs (``chan::pkg``); ``*`` is any of the env's, not one."""
+    return [c for t in texts if "::" in t and (c := t.split("::", 1)[0].strip()) != "*"]

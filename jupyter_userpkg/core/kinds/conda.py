@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import condabackend, condainstall, condameta, condaspecs, policyenforce, uvbackend
-from ..errors import Cancelled, InvalidRequest, PackageNotFound, UserPkgError
+from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
 from ..records import Action, Change, Package, Plan
@@ -95,7 +94,7 @@ class CondaKind:
             or list(ctx.conda.default_channels)
         )
         urls = list(dict.fromkeys(u for c in sources for u in condaspecs.channel_urls(c, alias)))
-        named = _spec_channels(wanted)
+        named = condaspecs.named_channels(wanted)
         policyenforce.check_channels(ctx.policy, [*sources, *named], ctx.conda)
         manifest = Manifest(
             request.name,
@@ -126,7 +125,7 @@ class CondaKind:
         use_pypi = request.pypi
         reqs = parse_pypi_specs(list(request.install)) if use_pypi else []
         specs = [] if use_pypi else condaspecs.parse_specs(request.install, ctx.conda.channel_alias)
-        named = [c for c in _spec_channels(request.install) if not use_pypi]
+        named = [c for c in condaspecs.named_channels(request.install) if not use_pypi]
         policyenforce.check_channels(ctx.policy, named, ctx.conda)
         conda_remove, pypi_remove = _route_removals(state, remove, use_pypi)
         conda_update, pypi_update = _route_updates(state, update, use_pypi)
@@ -164,7 +163,7 @@ class CondaKind:
             conda_lock = (
                 condameta.SolvedLock(records, manifest.channels, solved=False) if records else ""
             )
-            manifest = replace(manifest, python=_python_of(conda_lock))
+            manifest = replace(manifest, python=condameta.python_of(conda_lock))
             return Solution(manifest, pypi_lock, conda_lock)
         timer = pypi.Timer()
         notes: list[str] = []
@@ -187,7 +186,7 @@ class CondaKind:
             pypi_lock = _solve_pypi(ctx, state, manifest, new_conda, intent, report)
         else:
             pypi_lock = state.pypi_lock
-        manifest = replace(manifest, python=_python_of(new_conda))
+        manifest = replace(manifest, python=condameta.python_of(new_conda))
         return Solution(manifest, pypi_lock, new_conda, tuple(notes), timer.seconds)
 
     def diff(
@@ -215,7 +214,7 @@ class CondaKind:
             records = condameta.records_of(solution.conda_lock)
             lock = solution.conda_lock
             trusted = isinstance(lock, condameta.SolvedLock) and lock.solved
-            served = None if trusted else partial(_served, ctx.conda)
+            served = None if trusted else partial(condabackend.served_records, options=ctx.conda)
             policyenforce.check_conda_records(ctx.policy, records, added, served)
         pypi_changes, pypi_download, pypi_notes = pypi.diff_locks(
             state.pypi_lock, solution.pypi_lock, ctx.uv
@@ -236,7 +235,7 @@ class CondaKind:
         # layer to another site-packages: then everything is backed up.
         prefix = ctx.store.prefix(state.name)
         old_locked = parse_lock(state.pypi_lock)
-        moves = _python_moves(prefix, plan)
+        moves = condameta.python_moves(prefix, plan.conda_lock)
         dists = pypi.changed_dists(prefix, EMPTY_LOCK if moves else plan.lock_text, old_locked)
         new_conda = condameta.packages_of(plan.conda_lock)
         paths: set[str] = set()
@@ -254,7 +253,9 @@ class CondaKind:
             report("install", pypi.summary(plan.changes))
         old, new = parse_lock(state.pypi_lock), parse_lock(plan.lock_text)
         removed = [n for n in old if n not in new]
-        moves = _python_moves(prefix, plan)  # the PyPI layer goes to a new site-packages
+        moves = condameta.python_moves(
+            prefix, plan.conda_lock
+        )  # the PyPI layer goes to a new site-packages
         changed = [n for n in new if moves or n not in old or old[n].version != new[n].version]
         python = str(uvbackend.env_python(prefix))
         # Uninstall first, with the Python that installed them: a conda package that
@@ -348,23 +349,6 @@ class CondaKind:
         if not has:
             return None
         return {"CONDA_PREFIX": str(ctx.store.prefix(state.name)), **bridge_env(ctx)}
-
-
-def _served(options: Any, names: list[str], channels: list[str]) -> list[Any]:
-    """The records ``channels`` serve of ``names``, as fresh as a solve would read them
-    (from the cached index when a channel cannot be reached)."""
-    try:
-        condabackend.refresh(options, channels)
-        return condabackend.records_of(names, channels, options)
-    except (Cancelled, UserPkgError):
-        raise
-    except Exception:
-        return condabackend.records_of(names, channels, replace(options, offline=True))
-
-
-def _spec_channels(texts: Iterable[str]) -> list[str]:
-    """Channels named in specs (``chan::pkg``); ``*`` is any of the env's, not one."""
-    return [c for t in texts if "::" in t and (c := t.split("::", 1)[0].strip()) != "*"]
 
 
 def _route_removals(
@@ -512,18 +496,3 @@ def _solve_pypi(
         held=held,
         policy=ctx.policy,
     )
-
-
-def _python_moves(prefix: Path, plan: Plan) -> bool:
-    """Whether a plan changes the env's Python X.Y (installed -> planned)."""
-    installed = condameta.installed_versions(prefix).get("python")
-    planned = condameta.packages_of(plan.conda_lock).get("python")
-    if installed is None or planned is None:
-        return False
-    return major_minor(installed[0]) != major_minor(planned.version)
-
-
-def _python_of(conda_lock: condameta.Lock) -> str:
-    """X.Y of the python in a conda lock ("" when the env has none)."""
-    pkg = condameta.packages_of(conda_lock).get("python")
-    return major_minor(pkg.version) if pkg else ""
