@@ -392,16 +392,27 @@ def check_conda_records(
                 raise denied(f"{real.name.normalized} {real.version}", rule)
 
 
-def policy_additions(policy: Policy, specs: Iterable[str]) -> list[str]:
-    """The policy's required and default packages a new env gets, unless named already."""
+def policy_additions(policy: Policy, specs: Iterable[str], imported: Any = None) -> list[str]:
+    """The policy's required and default packages a new env gets, unless named already.
+
+    Made from a file (``imported``, an :class:`.exports.Imported`): for a file to solve
+    from, the required ones only; a lock installed exactly gets nothing added (it must
+    hold them: :func:`check_required`).
+    """
     import re
 
     def name_of(spec: str) -> str:
         return normalize(re.split(r"[\s=<>!~\[;(]", spec.split("::")[-1].strip(), maxsplit=1)[0])
 
+    wanted: tuple[str, ...] = (*policy.required_packages, *policy.default_packages)
+    if imported is not None:
+        if imported.lock_text is not None or imported.conda_lock_text is not None:
+            return []
+        specs = [*specs, *imported.conda_specs, *map(str, imported.requirements)]
+        wanted = policy.required_packages
     named = {name_of(s) for s in specs}
     out = []
-    for spec in (*policy.required_packages, *policy.default_packages):
+    for spec in wanted:
         if name_of(spec) not in named:
             named.add(name_of(spec))
             out.append(spec)

@@ -11,7 +11,6 @@ read package indexes, not envs (:mod:`.search`).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
 import sys
@@ -318,13 +317,7 @@ class UserPkgService:
             )
         from .policyenforce import policy_additions
 
-        if imported is None:
-            specs = [*specs, *policy_additions(self.policy, specs)]
-        elif imported.lock_text is None and imported.conda_lock_text is None:
-            # A file to solve from gets the required packages (a lock must hold them).
-            asked = [*specs, *imported.conda_specs, *map(str, imported.requirements)]
-            required = dataclasses.replace(self.policy, default_packages=())
-            specs = [*specs, *policy_additions(required, asked)]
+        specs = [*specs, *policy_additions(self.policy, specs, imported)]
         request = CreateRequest(
             name,
             python=python,
