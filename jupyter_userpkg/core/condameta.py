@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import InvalidSpec
+from .errors import InvalidSpec, first_line
 
 if TYPE_CHECKING:
     from rattler import PrefixRecord, RepoDataRecord
@@ -272,8 +272,7 @@ def lock_records(text: str) -> list[RepoDataRecord]:
             here = [p for p in lock.platforms() if p.name == current_platform()]
             records = env.conda_repodata_records_for_platform(here[0]) if env and here else None
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InvalidSpec(f"the conda lock cannot be read: {first}") from None
+            raise InvalidSpec(f"the conda lock cannot be read: {first_line(exc)}") from None
         if not records:
             raise InvalidSpec(
                 f"the conda lock has no packages for this platform ({current_platform()})"

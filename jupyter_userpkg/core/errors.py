@@ -13,6 +13,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line of text (its type's name when it has none): what a
+    one-line message quotes of an engine's or a library's error."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 class UserPkgError(Exception):
     """Base class: a failure with a machine code and a human message."""
 

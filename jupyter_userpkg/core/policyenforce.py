@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .errors import PolicyDenied, UserPkgError
+from .errors import PolicyDenied, UserPkgError, first_line
 from .options import CondaOptions
 from .policy import Policy, Verdict, _pattern, normalize
 
@@ -370,10 +370,9 @@ def check_conda_records(
             own = wanted if served is None else served(names, [channel])
             index = {str(r.url): r for r in own}
         except Exception as exc:
-            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PolicyDenied(
                 f"{', '.join(names)} cannot be checked against the administrator's policy: "
-                f"{channel} cannot be read ({why}); try again when it can"
+                f"{channel} cannot be read ({first_line(exc)}); try again when it can"
             ) from None
         for record in wanted:
             real = index.get(str(record.url))

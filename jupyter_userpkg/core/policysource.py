@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import first_line
 from .policy import POLICY_FILE, Policy, PolicyError, from_data, matches, normalize, parse_time
 
 POLICY_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
@@ -196,8 +197,7 @@ def _admin_settings(directory: Path) -> dict[str, tuple[Any, str]]:
             try:
                 section = loader.load_config().get("UserPkg", {})
             except Exception as exc:  # a broken admin config: fail closed, saying where
-                why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise PolicyError(f"{path} cannot be read: {why}") from None
+                raise PolicyError(f"{path} cannot be read: {first_line(exc)}") from None
             for name in ADMIN_SETTINGS:
                 if name in section and name not in found:
                     found[name] = (section[name], str(path))
@@ -243,8 +243,7 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
     except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError, IDNA: a host that is none
         raise PolicyError(f"{label}: not a URL a policy can be fetched from ({exc})") from None
     except httpx.HTTPError as exc:  # unreachable: the last good copy, with a note
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return _last_good(url, cache, why, notes)
+        return _last_good(url, cache, first_line(exc), notes)
     if response.status_code >= 500 or response.status_code in (408, 429):
         # the server is there but failing or busy: as unreachable
         return _last_good(url, cache, f"HTTP {response.status_code}", notes)

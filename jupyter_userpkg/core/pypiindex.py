@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import pypipages
-from .errors import BackendUnavailable, InvalidSpec, PackageNotFound
+from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, first_line
 from .namematch import NameIndex
 from .options import SearchOptions, UvOptions, private_dir
 from .searchrecords import PackageInfo
@@ -110,11 +110,6 @@ def _when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 class PypiIndex:
     """One index's project list and details, cached under ``SearchOptions.root()``."""
 
@@ -155,7 +150,7 @@ class PypiIndex:
                 listing = self._load()
                 if listing is None:
                     raise BackendUnavailable(
-                        f"cannot reach {self.label} to list its projects ({_reason(exc)}), and "
+                        f"cannot reach {self.label} to list its projects ({first_line(exc)}), and "
                         "no copy is cached; check the network connection (or "
                         "UserPkg.default_index) and try again",
                         details=str(exc),
@@ -166,7 +161,7 @@ class PypiIndex:
         when = _when(listing.fetched)
         if exc is None:
             return f"working offline: {self.label} names as cached on {when}"
-        return f"could not reach {self.label} ({_reason(exc)}); names as cached on {when}"
+        return f"could not reach {self.label} ({first_line(exc)}); names as cached on {when}"
 
     def _load(self) -> Listing | None:
         """The cached list (kept in memory while its file is the same one), or None."""
@@ -232,7 +227,7 @@ class PypiIndex:
         try:
             return client().get(url, headers=headers)
         except httpx.HTTPError as exc:
-            raise Unreachable(_reason(exc)) from None
+            raise Unreachable(first_line(exc)) from None
 
     # ----------------------------------------------------------------- details
 
@@ -281,7 +276,7 @@ class PypiIndex:
         except Unreachable as exc:
             if cached is None:
                 raise BackendUnavailable(
-                    f"cannot reach {self.label} for the details of {key} ({_reason(exc)}); "
+                    f"cannot reach {self.label} for the details of {key} ({first_line(exc)}); "
                     "check the network connection (or UserPkg.default_index) and try again",
                     details=str(exc),
                 ) from None
