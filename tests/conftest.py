@@ -1,7 +1,7 @@
 """Shared fixtures: an isolated envs dir, the service over it, and the real CLI.
 
 The session starts clean: package-manager settings of the developer's shell
-(``UV_*``, ``PIP_*``, ``CONDA_*``) and a policy URL are dropped, ``XDG_CACHE_HOME``
+(``UV_*``, ``PIP_*``, ``CONDA_*``) are dropped, ``XDG_CACHE_HOME``
 (hence uv's default cache and the project's default caches) and the Jupyter
 config, data and runtime dirs point at session temp dirs, and
 ``JUPYTER_CONFIG_PATH`` is cleared.  Subprocesses started by tests inherit that.
@@ -12,13 +12,14 @@ saying which file, if one does.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import pytest
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.transaction import walk_tree
+from tests.adminfiles import admin_files
 from tests.conda_channel import TestChannel, build_package, build_test_channel, index_channel
 from tests.localindex import LocalIndex, build_wheel
 
@@ -36,7 +38,6 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 INHERITED = ("UV_", "PIP_", "CONDA_")
 DROPPED = (
     "XDG_CACHE_HOME",
-    "JUPYTER_USERPKG_POLICY_URL",
     "JUPYTER_CONFIG_PATH",
     "JUPYTER_PREFER_ENV_PATH",
 )
@@ -47,9 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for key in list(os.environ):
         if key.startswith(INHERITED) or key in DROPPED:
             del os.environ[key]
-    from jupyter_core import paths
+    from jupyter_userpkg.core.admintrust import admin_dirs
 
-    for directory in [*paths.ENV_CONFIG_PATH, *paths.SYSTEM_CONFIG_PATH]:
+    for directory in admin_dirs():
         for name in (
             "jupyter_userpkg_policy.json",
             "jupyter_userpkg_config.json",
@@ -124,6 +125,20 @@ def pinned_svc(
         conda_options=conda_options,
         uv_options=UvOptions(default_index=pin_index.url),
     )
+
+
+@pytest.fixture
+def admin_policy() -> Iterator[Callable[..., Path]]:
+    """Write the administrator's policy (and ``UserPkg`` settings) where real
+    subprocesses read them: ``admin_policy({"max_envs": 3}, settings={...})``."""
+    with contextlib.ExitStack() as stack:
+
+        def write(
+            policy: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
+        ) -> Path:
+            return stack.enter_context(admin_files(policy, settings))
+
+        yield write
 
 
 @pytest.fixture

@@ -1,27 +1,28 @@
 """Where the administrator's policy comes from: places an ordinary user cannot change.
 
-* a policy file, ``jupyter_userpkg_policy.json``, in the environment and system
-  Jupyter config dirs (``etc/jupyter`` of the Python environment jupyter-userpkg
-  is installed in, ``/usr/local/etc/jupyter``, ``/etc/jupyter``), read
-  explicitly: never from the user's config dir, never from ``JUPYTER_CONFIG_DIR``
-  or ``JUPYTER_CONFIG_PATH`` (which the user sets), never from the prefix of a
-  user's own env (a kernel of a layer env runs with the layer as ``sys.prefix``),
-  and whatever order jupyter_core would give them;
+* a policy file, ``jupyter_userpkg_policy.json``, in the administrator's dirs
+  (:func:`.admintrust.admin_dirs`: ``etc/jupyter`` of the Python environment
+  jupyter-userpkg is installed in, found from the package's own files,
+  ``/usr/local/etc/jupyter`` and ``/etc/jupyter``), never from a dir a
+  caller's variable names (``XDG_*``, ``JUPYTER_*``) nor from ``sys.prefix``;
 * the source settings (``UserPkg.default_index``, ``extra_index_urls``,
   ``find_links``, ``channel_alias``, ``default_channels``, ``audit_log``) an
   administrator wrote in ``jupyter_userpkg_config`` or ``jupyter_server_config``
   files in those dirs: these count as policy, so no user config replaces them;
-* a policy named by ``JUPYTER_USERPKG_POLICY_URL``, which a spawner sets: an
-  http(s) URL (fetched with httpx at most every ``FRESH`` seconds by one process;
-  when it cannot be fetched, the last good copy kept on disk is used, with a
-  note), a ``file://`` URL or a path.
+* a remote policy whose URL an administrator's policy file names (``"url"``),
+  fetched with httpx without the caller's proxy or certificate variables
+  (``"url_proxy"`` names a proxy), at most every ``FRESH`` seconds by one
+  process.  When it cannot be fetched, the last good copy this process holds
+  in memory serves, else the copy at ``"url_copy"`` (a file only the
+  administrator writes, refreshed by the administrator's own processes);
+  with neither, the policy fails closed.
 
-The policy files come first, then the administrator's settings, then the URL's
-policy (:func:`merge`: each source can only tighten the others, and the
-source settings are taken from the first that sets them).  So a URL, which a
-user can also set in their own shell, never replaces what the administrator's
-files say; and the copy of it kept in the user's cache, which the user can
-write, is read only when the URL cannot be fetched.
+Every file read must pass :func:`.admintrust.untrusted_reason` (owned by root or
+the account that installed this package, in dirs no one else can write);
+one that does not fails the policy closed: nothing can be installed, removing
+and reading go on, and ``policy`` and ``doctor`` say which file and why.
+The policy files come first, then the administrator's settings, then the URLs'
+policies (:func:`merge`: each source can only tighten the others).
 """
 
 from __future__ import annotations
@@ -29,24 +30,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .admintrust import Untrusted, admin_dirs, refusal, running_as_trusted, untrusted_reason
 from .errors import first_line
 from .policy import POLICY_FILE, Policy, PolicyError, from_data, matches, normalize, parse_time
 
-POLICY_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
-#: The file by which a layer env sees its base's packages (written by the layer kind).
-LAYER_PTH = "_userpkg_base.pth"
+#: No longer read (a user can set or drop it); named in ``policy``'s notes when set.
+OLD_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"
+#: Keys of an administrator's policy file that say where more policy comes from.
+DELIVERY = ("url", "url_copy", "url_proxy")
 #: Seconds a policy fetched from its URL is used before it is fetched again.
 FRESH = 30.0
-
-#: System config dirs read always (jupyter_core's own list depends on the caller's env).
-SYSTEM_DIRS = ("/usr/local/etc/jupyter", "/etc/jupyter")
 
 #: ``UserPkg`` settings an administrator's config file turns into policy.
 ADMIN_SETTINGS = (
@@ -59,51 +58,6 @@ ADMIN_SETTINGS = (
 )
 
 
-def admin_dirs() -> list[Path]:
-    """The environment and system Jupyter config dirs, most specific first.
-
-    The environment dir is that of the Python environment this package is
-    installed in (the server's), not ``sys.prefix``: in a kernel of a layer env,
-    ``sys.prefix`` is the user's own env, whose ``etc/jupyter`` the user writes.
-    """
-    from jupyter_core import paths
-
-    env = list(paths.ENV_CONFIG_PATH)
-    if _in_layer():  # the user's own env: the server env's dir instead, or none
-        mine = str(Path(sys.prefix) / "etc" / "jupyter")
-        installed = install_prefix()
-        server = [str(installed / "etc" / "jupyter")] if installed is not None else []
-        env = [e for d in env for e in (server if d == mine else [d])]
-    # SYSTEM_CONFIG_PATH follows the caller's JUPYTER_PLATFORM_DIRS / XDG_CONFIG_DIRS:
-    # the usual system dirs are read whatever those say.
-    dirs = [*env, *paths.SYSTEM_CONFIG_PATH, *SYSTEM_DIRS]
-    return [Path(d) for d in dict.fromkeys(dirs)]
-
-
-def _in_layer() -> bool:
-    """Is this interpreter a layer env's (one that sees the base's packages through
-    the layer's ``.pth`` file)?"""
-    own = [e for e in sys.path if e.startswith(sys.prefix) and e.endswith("site-packages")]
-    return any(os.path.isfile(os.path.join(e, LAYER_PTH)) for e in own)
-
-
-def install_prefix() -> Path | None:
-    """The prefix of the Python environment whose site-packages holds this package's
-    distribution (an editable install's too), or None when none is found."""
-    for entry in sys.path:
-        site = Path(entry)
-        if site.name not in ("site-packages", "dist-packages"):
-            continue
-        try:
-            found = any(site.glob("jupyter_userpkg-*.dist-info"))
-        except OSError:
-            continue
-        if found:
-            lib = site.parent.parent  # <prefix>/lib/pythonX.Y/site-packages
-            return lib.parent if lib.name in ("lib", "lib64") else None
-    return None
-
-
 @dataclass(frozen=True)
 class Loaded:
     """The effective policy, the administrator's settings and what the user should know."""
@@ -114,38 +68,90 @@ class Loaded:
     notes: tuple[str, ...] = ()
 
 
-def load(cache_dir: Path | None = None) -> Loaded:
-    """Read every source.  One that cannot be read fails closed: the policy then refuses
-    every package, saying which file and why, and reading envs goes on."""
+@dataclass(frozen=True)
+class Remote:
+    """A policy URL named in an administrator's file, and how to reach it."""
+
+    url: str
+    named_in: str
+    copy: Path | None = None
+    proxy: str | None = None
+
+
+def load() -> Loaded:
+    """Read every source.  One that cannot be read, or that someone other than the
+    administrator could have written, fails closed: the policy then refuses every
+    package, saying which file and why, and reading envs goes on."""
+    notes = _old_variable_note()
     try:
-        return _load(cache_dir)
+        loaded = _load()
     except PolicyError as exc:
         # The administrator's source settings still hold (no user config replaces them).
         settings: dict[str, tuple[Any, str]] = {}
-        with contextlib.suppress(PolicyError):
-            settings = _settings(admin_dirs())
+        with contextlib.suppress(PolicyError, Untrusted):
+            settings = _settings(admin_dirs(), strict=False)
         policy = replace(_from_settings(settings), error=exc.message)
-        return Loaded(policy, settings, (exc.message,))
+        return Loaded(policy, settings, (exc.message, *notes))
+    return replace(loaded, notes=(*loaded.notes, *notes))
 
 
-def _load(cache_dir: Path | None) -> Loaded:
+def _old_variable_note() -> tuple[str, ...]:
+    if not os.environ.get(OLD_URL_VAR):
+        return ()
+    return (
+        f"{OLD_URL_VAR} is not read (every user can set or drop it): an administrator "
+        'names a policy URL with "url" in an administrator\'s jupyter_userpkg_policy.json',
+    )
+
+
+def _load() -> Loaded:
     notes: list[str] = []
-    dirs = admin_dirs()
-    files = [
-        from_data(_read_json(d / POLICY_FILE, str(d / POLICY_FILE)), str(d / POLICY_FILE))
-        for d in dirs
-        if (d / POLICY_FILE).is_file()
-    ]
+    try:
+        dirs = admin_dirs()
+    except Untrusted as exc:
+        raise PolicyError(str(exc)) from None
+    files: list[Policy] = []
+    remotes: list[Remote] = []
+    for directory in dirs:
+        path = directory / POLICY_FILE
+        if path.is_file():
+            data = _read_json(_checked(path), str(path))
+            remote = _remote(data, str(path))
+            if remote is not None:
+                remotes.append(remote)
+            files.append(from_data(data, str(path)))
     settings = _settings(dirs)
-    url = os.environ.get(POLICY_URL_VAR, "").strip()
-    fetched = [_from_url(url, cache_dir, notes)] if url else []
+    fetched = [_from_url(r, notes) for r in remotes]
     admin = [*files, _from_settings(settings)]
     if any("channels" in p.origins for p in admin):
-        # The administrator's channel names resolve through their alias or conda's
-        # default, never one from the URL (which a user can set in their own shell).
+        # The channel names of the administrator's files resolve through their alias
+        # or conda's default, never through one a remote policy sets.
         fetched = [_without(p, "channel_alias") for p in fetched]
     merged = merge([*admin, *fetched])
     return Loaded(_no_downloads_unless_all_say(merged, [*files, *fetched]), settings, tuple(notes))
+
+
+def _checked(path: Path) -> Path:
+    """``path``, if only the administrator could have written it; else fail closed."""
+    reason = untrusted_reason(path)
+    if reason is not None:
+        raise PolicyError(refusal(path, reason))
+    return path
+
+
+def _remote(data: Any, origin: str) -> Remote | None:
+    """The delivery keys of a policy file, taken out of it (they are not rules)."""
+    if not isinstance(data, dict) or not any(k in data for k in DELIVERY):
+        return None
+    values = {k: data.pop(k) for k in DELIVERY if k in data}
+    if not all(isinstance(v, str) and v.strip() for v in values.values()):
+        raise PolicyError(f"policy {origin}: {', '.join(DELIVERY)} must be non-empty strings")
+    if "url" not in values:
+        raise PolicyError(f"policy {origin}: 'url_copy' and 'url_proxy' go with a 'url'")
+    copy = values.get("url_copy")
+    return Remote(
+        values["url"].strip(), origin, Path(copy) if copy else None, values.get("url_proxy")
+    )
 
 
 def _without(policy: Policy, name: str) -> Policy:
@@ -174,16 +180,18 @@ def _read_json(path: Path, origin: str) -> Any:
         raise PolicyError(f"policy {origin} is not valid JSON: {exc}") from None
 
 
-def _settings(dirs: list[Path]) -> dict[str, tuple[Any, str]]:
-    """The administrator's source settings, the most specific dir's first."""
+def _settings(dirs: list[Path], strict: bool = True) -> dict[str, tuple[Any, str]]:
+    """The administrator's source settings, the most specific dir's first.  Not
+    ``strict`` (the policy has failed closed already): files someone else could
+    have written are passed over instead of refused."""
     settings: dict[str, tuple[Any, str]] = {}
     for directory in dirs:
-        for name, value_origin in _admin_settings(directory).items():
+        for name, value_origin in _admin_settings(directory, strict).items():
             settings.setdefault(name, value_origin)
     return settings
 
 
-def _admin_settings(directory: Path) -> dict[str, tuple[Any, str]]:
+def _admin_settings(directory: Path, strict: bool) -> dict[str, tuple[Any, str]]:
     """The ``UserPkg`` source settings of the config files in one administrator's dir."""
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
@@ -192,6 +200,11 @@ def _admin_settings(directory: Path) -> dict[str, tuple[Any, str]]:
         for ext, loader_cls in ((".json", JSONFileConfigLoader), (".py", PyFileConfigLoader)):
             path = directory / (stem + ext)
             if not path.is_file():
+                continue
+            reason = untrusted_reason(path)
+            if reason is not None:  # never loaded (a .py file would run)
+                if strict:
+                    raise PolicyError(refusal(path, reason))
                 continue
             loader: Any = loader_cls(path.name, path=str(directory))
             try:
@@ -225,28 +238,30 @@ def _from_settings(settings: dict[str, tuple[Any, str]]) -> Policy:
     return replace(Policy(**values), origins=origins)
 
 
-def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
-    label = f"{POLICY_URL_VAR}={url}"
+def _from_url(remote: Remote, notes: list[str]) -> Policy:
+    url, label = remote.url, f"{remote.url} (named in {remote.named_in})"
     if url.startswith("file://") or "://" not in url:
         path = Path(url.removeprefix("file://"))
-        return from_data(_read_json(path, label), url)
+        return from_data(_read_json(_checked(path), label), url)
     if not url.startswith(("http://", "https://")):
         raise PolicyError(f"{label}: only http(s) and file URLs or paths can name a policy")
-    cache = _cache_file(url, cache_dir)
     fetched = _FETCHED.get(url)
     if fetched is not None and 0 <= time.monotonic() - fetched[0] < FRESH:
         return fetched[1]  # this process fetched it a moment ago
     import httpx
 
     try:
-        response = httpx.get(url, timeout=10.0, follow_redirects=True)
+        # trust_env=False: no proxy, certificate or netrc setting of the caller's.
+        response = httpx.get(
+            url, timeout=10.0, follow_redirects=True, trust_env=False, proxy=remote.proxy
+        )
     except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError, IDNA: a host that is none
         raise PolicyError(f"{label}: not a URL a policy can be fetched from ({exc})") from None
     except httpx.HTTPError as exc:  # unreachable: the last good copy, with a note
-        return _last_good(url, cache, first_line(exc), notes)
+        return _last_good(remote, first_line(exc), notes)
     if response.status_code >= 500 or response.status_code in (408, 429):
         # the server is there but failing or busy: as unreachable
-        return _last_good(url, cache, f"HTTP {response.status_code}", notes)
+        return _last_good(remote, f"HTTP {response.status_code}", notes)
     if response.status_code != 200:  # it answered: there is no policy there (fail closed)
         raise PolicyError(
             f"the administrator's policy at {url} answers HTTP {response.status_code}; "
@@ -257,48 +272,60 @@ def _from_url(url: str, cache_dir: Path | None, notes: list[str]) -> Policy:
     except ValueError as exc:
         raise PolicyError(f"policy {url} is not valid JSON: {exc}") from None
     policy = from_data(data, url)  # validated before it replaces the last good copy
-    from .store import atomic_write
-
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(cache, json.dumps(data))
-    except OSError as exc:
-        notes.append(
-            f"the policy fetched from {url} cannot be kept at {cache} ({exc.strerror or exc}); "
-            "it is used, but no copy serves when the URL cannot be reached"
-        )
     _FETCHED[url] = (time.monotonic(), policy)
+    if remote.copy is not None and running_as_trusted():
+        _keep_copy(remote.copy, data, notes)
     return policy
 
 
-#: URL -> (when, policy) fetched by this process: kept in memory, not on disk, so a
-#: copy the user edited in their cache is never taken for a fresh one.
+#: URL -> (when, policy) this process fetched last: the fresh copy within ``FRESH``
+#: seconds, the last good one (at any age) when the URL cannot be reached.
 _FETCHED: dict[str, tuple[float, Policy]] = {}
 
 
-def _last_good(url: str, cache: Path, why: str, notes: list[str]) -> Policy:
-    if not cache.is_file():
-        raise PolicyError(
-            f"the administrator's policy at {url} cannot be fetched ({why}) and no copy "
-            "of it is kept here; try again when the network is back"
+def _keep_copy(copy: Path, data: Any, notes: list[str]) -> None:
+    """The administrator's own process refreshes the copy users' processes fall back on."""
+    from .store import atomic_write
+
+    try:
+        atomic_write(copy, json.dumps(data))
+        os.chmod(copy, 0o644)
+    except OSError as exc:
+        notes.append(f"the policy's copy {copy} cannot be written ({exc.strerror or exc})")
+
+
+def _last_good(remote: Remote, why: str, notes: list[str]) -> Policy:
+    url = remote.url
+    held = _FETCHED.get(url)
+    if held is not None:
+        notes.append(
+            f"the policy at {url} cannot be fetched ({why}); using the copy fetched earlier"
         )
-    notes.append(f"the policy at {url} cannot be fetched ({why}); using the copy kept here")
-    return from_data(_read_json(cache, url), url)
-
-
-def _cache_file(url: str, cache_dir: Path | None) -> Path:
-    import hashlib  # only with a policy URL: not on every command's way
-
-    root = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-    return root / "jupyter-userpkg" / "policy" / f"{digest}.json"
+        return held[1]
+    if remote.copy is not None and remote.copy.is_file():
+        notes.append(f"the policy at {url} cannot be fetched ({why}); using {remote.copy}")
+        return from_data(_read_json(_checked(remote.copy), str(remote.copy)), url)
+    raise PolicyError(
+        f"the administrator's policy at {url} cannot be fetched ({why}) and no copy of it "
+        "is kept here; try again when the network is back"
+    )
 
 
 def describe_sources() -> list[str]:
     """Where a policy is looked for, for ``policy`` to say (found or not)."""
-    places = [str(d / POLICY_FILE) for d in admin_dirs()]
-    url = os.environ.get(POLICY_URL_VAR)
-    return places + ([f"{POLICY_URL_VAR}={url}"] if url else [])
+    try:
+        dirs = admin_dirs()
+    except Untrusted as exc:
+        return [str(exc)]
+    places = [str(d / POLICY_FILE) for d in dirs]
+    for directory in dirs:
+        path = directory / POLICY_FILE
+        with contextlib.suppress(PolicyError, OSError):
+            if path.is_file() and untrusted_reason(path) is None:
+                data = _read_json(path, str(path))
+                if isinstance(data, dict) and isinstance(data.get("url"), str):
+                    places.append(f"{data['url']} (named in {path})")
+    return places
 
 
 # ------------------------------------------------------------------ merging

@@ -15,7 +15,6 @@ from pathlib import Path
 from .. import uvbackend
 from ..errors import InvalidRequest, TransactionFailed
 from ..events import Reporter
-from ..policysource import LAYER_PTH
 from ..records import Change, Package
 from ..specs import canonical_name
 from ..store import Manifest, parse_lock
@@ -24,7 +23,7 @@ from . import pypi
 from .base import Context, CreateRequest, EnvState, Intent, Solution, major_minor
 from .venv import PyPIIntent, VenvKind
 
-BASE_PTH = LAYER_PTH
+BASE_PTH = "_userpkg_base.pth"
 
 
 class LayerKind(VenvKind):
