@@ -28,14 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import cancel, kernels, kinds
+from . import cancel, envquota, kernels, kinds
 from .audit import user
 from .errors import (
     Declined,
     EnvBusy,
     EnvExists,
     InvalidEnvName,
-    PolicyDenied,
     TransactionFailed,
     UserPkgError,
 )
@@ -94,10 +93,9 @@ class Pipeline:
         intent = kind.create_intent(self.ctx, request)  # request: validated before any file
         with self.lock(name):
             cancel.checkpoint()
-            self._claim(name)
+            # From the claim on, the prefix is ours to remove if this fails.
+            marker = self._claim(name)
             prefix = store.prefix(name)
-            marker = store.creating_marker(name)
-            marker.touch()  # from here on, the prefix is ours to remove if this fails
             report("create", f"creating {kind.name} environment {name!r}")
             try:
                 intent = kind.prepare(self.ctx, prefix, intent)
@@ -331,8 +329,10 @@ class Pipeline:
 
     # ------------------------------------------------------ create and delete
 
-    def _claim(self, name: str) -> None:
-        """Refuse a name that is taken (also in another case); clear a killed create's debris."""
+    def _claim(self, name: str) -> Path:
+        """Refuse a name that is taken (also in another case), clear a killed create's
+        debris, and mark the name as being created within the policy's ``max_envs``
+        (counted with the creates running now: :mod:`.envquota`); the marker's path."""
         store = self.ctx.store
         if name.lower() == DEFAULT_ENV and name != DEFAULT_ENV:
             raise InvalidEnvName(
@@ -341,13 +341,6 @@ class Pipeline:
             )
         if store.exists(name):
             raise EnvExists(f"environment {name!r} already exists")
-        limit = self.ctx.policy.max_envs
-        if limit is not None and len(store.names()) >= limit:
-            raise PolicyDenied(
-                f"you have {len(store.names())} environments, the most the administrator's "
-                f"policy allows (max_envs: {limit}); delete one first "
-                "(jupyter userpkg delete NAME)"
-            )
         twin = next((e for e in store.names() if e.lower() == name.lower()), None)
         if twin is not None:  # kernelspec names (and some filesystems) ignore case
             raise EnvExists(
@@ -359,7 +352,7 @@ class Pipeline:
             raise EnvExists(
                 f"{prefix} exists and is not an environment of jupyter-userpkg; choose another name"
             )
-        store.creating_marker(name).parent.mkdir(parents=True, exist_ok=True)
+        return envquota.claim(store, name, self.ctx.policy.max_envs, self.lock_timeout)
 
     def delete(self, name: str, *, audit: bool = True) -> None:
         """Remove an env and its kernelspec; readers see it go at once, in one rename."""

@@ -42,15 +42,20 @@ BACKUP = "backup"
 
 
 class EnvLock:
-    """One writer per env across processes; others wait ``timeout`` seconds."""
+    """One writer per env across processes; others wait ``timeout`` seconds.
 
-    def __init__(self, path: Path, name: str, timeout: float) -> None:
+    ``what`` names the locked thing in the busy message when it is not one env
+    (the envs dir's lock, which every ``create`` takes for a moment).
+    """
+
+    def __init__(self, path: Path, name: str, timeout: float, *, what: str = "") -> None:
         from filelock import FileLock
 
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(path), timeout=timeout)
         self._name = name
         self._timeout = timeout
+        self._what = what or f"environment {name!r}"
 
     def __enter__(self) -> EnvLock:
         """Wait for the lock; waiting is a safe point to cancel at (see :mod:`.cancel`)."""
@@ -67,7 +72,7 @@ class EnvLock:
                 cancel.checkpoint()
                 if time.monotonic() >= deadline:
                     raise EnvBusy(
-                        f"environment {self._name!r} is busy: another change to it is running "
+                        f"{self._what} is busy: another change to it is running "
                         f"(waited {self._timeout:g} s); try again when it has finished"
                     ) from None
 

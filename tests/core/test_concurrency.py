@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +70,42 @@ def test_two_concurrent_conda_installs(cli: CLI, conda_channel: TestChannel) -> 
     pkgs = {p["name"]: p["source"] for p in cli.json("list", "-n", "cc")}  # type: ignore[attr-defined, union-attr]
     assert pkgs["bar"] == "conda" and pkgs["tabulate"] == "pypi"
     assert cli.json("doctor", "-n", "cc")[0]["ok"]  # type: ignore[index]
+
+
+def test_parallel_creates_respect_max_envs(cli: CLI, admin_policy: Callable[..., Path]) -> None:
+    """8 creates at once under ``max_envs: 3``: exactly 3 envs, the others refused
+    (the count and the claim are one step for all of them, not one per name)."""
+    admin_policy({"max_envs": 3})
+    procs = [cli.popen("create", f"m{i}", "--kind", "venv", "--no-kernel", "-y") for i in range(8)]
+    errors = [p.communicate(timeout=600)[1] for p in procs]
+    outcomes = [(p.returncode, err) for p, err in zip(procs, errors, strict=True)]
+    made = sorted(p.name for p in cli.envs_dir.iterdir() if (p / ".userpkg").is_dir())
+    assert len(made) == 3, outcomes
+    refused = [err for code, err in outcomes if code != 0]
+    assert len(refused) == 5, outcomes
+    for err in refused:
+        assert "the most the administrator's policy allows (max_envs: 3)" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    listed = cli.json("envs")
+    assert isinstance(listed, list) and sorted(e["name"] for e in listed) == made
+    assert not list((cli.envs_dir / ".locks").glob("*.creating"))
+
+
+def test_a_running_create_counts_and_a_killed_ones_marker_does_not(tmp_path: Path) -> None:
+    """A ``.creating`` marker counts while its create holds the name's lock; one whose
+    lock is free was left by a killed create and takes no room for ever."""
+    from jupyter_userpkg.core import envquota
+    from jupyter_userpkg.core.errors import PolicyDenied
+    from jupyter_userpkg.core.store import EnvStore
+    from jupyter_userpkg.core.transaction import EnvLock
+
+    store = EnvStore(tmp_path / "envs")
+    store.creating_marker("killed").parent.mkdir(parents=True)
+    store.creating_marker("killed").touch()
+    with EnvLock(store.lock_path("Running"), "Running", 1):
+        store.creating_marker("Running").touch()
+        with pytest.raises(
+            PolicyDenied, match=r"you have 1 environment \(1 being created\), the most"
+        ):
+            envquota.claim(store, "other", 1, 5)
+        assert envquota.claim(store, "other", 2, 5) == store.creating_marker("other")
