@@ -33,18 +33,16 @@ def env_admin_dir() -> Path:
 def admin_files(
     policy: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
 ) -> Iterator[Path]:
-    """The administrator's policy file and ``UserPkg`` settings, for the block's length."""
+    """The administrator's policy file and ``UserPkg`` settings (either may also be
+    written by the block itself), removed when the block ends."""
     directory = env_admin_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
     try:
         if policy is not None:
-            written.append(directory / POLICY)
-            written[-1].write_text(json.dumps(policy))
+            (directory / POLICY).write_text(json.dumps(policy))
         if settings is not None:
-            written.append(directory / SETTINGS)
-            written[-1].write_text(json.dumps({"UserPkg": settings}))
-        yield directory
+            (directory / SETTINGS).write_text(json.dumps({"UserPkg": settings}))
+        yield directory  # the test may write these two files itself
     finally:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for name in (POLICY, SETTINGS):
+            (directory / name).unlink(missing_ok=True)

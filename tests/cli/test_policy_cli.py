@@ -4,16 +4,16 @@ cannot loosen, ``policy`` and ``policy --check``, and errors in one line."""
 from __future__ import annotations
 
 import json
-import os
 import site
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jupyter_userpkg.core.policy import POLICY_FILE as POLICY
 from tests.conftest import CLI
 from tests.localindex import LocalIndex, build_wheel
 
@@ -41,14 +41,14 @@ def test_a_users_config_and_environment_cannot_loosen_the_policy(
     indexes: tuple[LocalIndex, LocalIndex],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    admin_policy: Callable[..., Path],
 ) -> None:
     good, rogue = indexes
     policy = write_policy(
-        tmp_path / "policy.json",
+        admin_policy() / POLICY,
         indexes=[good.url],
         blocked_versions=[{"name": "clipol", "versions": "==2.0", "reason": "broken build"}],
     )
-    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
     # The user points their config, and the engines' own variables, at another index.
     cli.configure(default_index=rogue.url, extra_index_urls=[rogue.url], find_links=[str(tmp_path)])
     for var in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "PIP_INDEX_URL"):
@@ -108,17 +108,17 @@ def test_envs_warns_with_the_fix(
     indexes: tuple[LocalIndex, LocalIndex],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    admin_policy: Callable[..., Path],
 ) -> None:
     good, _ = indexes
     cli.configure(default_index=good.url)
     cli("create", "old", "--kind", "venv", "--no-kernel", "-y", "clipol")
-    policy = write_policy(
-        tmp_path / "policy.json",
+    write_policy(
+        admin_policy() / POLICY,
         blocked_versions=[
             {"name": "clipol", "versions": ">=2", "reason": "CVE-9", "advisory": "A-9"}
         ],
     )
-    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", f"file://{policy}")
     out = cli("envs").stdout
     assert "warning: environment 'old' holds clipol 2.0" in out and "A-9" in out
     assert "fix: jupyter userpkg update clipol -n old" in out
@@ -131,15 +131,15 @@ def test_a_broken_policy_fails_closed(
     indexes: tuple[LocalIndex, LocalIndex],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    admin_policy: Callable[..., Path],
 ) -> None:
     """A policy that cannot be read refuses every package (one line naming the file and
     why); reading envs goes on, and `policy` says what is wrong."""
     good, _ = indexes
     cli.configure(default_index=good.url)
     cli("create", "e", "--kind", "venv", "--no-kernel", "-y")
-    policy = tmp_path / "policy.json"
+    policy = admin_policy() / POLICY
     policy.write_text('{"blocked_versions": [{"name": "clipol", "versions": "two"}]}')
-    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
     assert [e["name"] for e in cli.json("envs")] == ["e"]  # type: ignore[index]
     out = cli("install", "-n", "e", "clipol", "-y", check=False)
     assert out.returncode == 1 and "Traceback" not in out.stderr
@@ -152,22 +152,22 @@ def test_a_broken_policy_fails_closed(
     assert out.returncode == 1 and "is not valid JSON" in out.stderr
 
 
-def test_the_environment_config_dir_is_the_administrators(
-    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_envs_own_config_dir_is_not_the_administrators(
+    cli: CLI, tmp_path: Path, admin_policy: Callable[..., Path]
 ) -> None:
-    """A Python environment of its own (its sys.prefix/etc/jupyter is an administrator's
-    dir): its policy applies; the same file in the user's config dir does not."""
-    prefix = tmp_path / "admin-env"
+    """A Python environment of the user's that reaches this package (as a layer env's
+    kernel does): its ``sys.prefix/etc/jupyter`` is the user's, not an administrator's
+    dir; the administrator's dir is that of the env this package is installed in."""
+    prefix = tmp_path / "user-env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
     (purelib,) = [Path(p) for p in site.getsitepackages() if p.endswith("site-packages")][:1]
     target = next(prefix.glob("lib/python*/site-packages"))
     (target / "dev.pth").write_text(f"{purelib}\n{Path(__file__).parents[2]}\n")
-    admin = prefix / "etc" / "jupyter"
-    admin.mkdir(parents=True)
-    write_policy(admin / "jupyter_userpkg_policy.json", max_envs=1, blocked_packages=["evilpkg"])
-    monkeypatch.delenv("JUPYTER_USERPKG_POLICY_URL", raising=False)
-    env = {**cli.env(), "JUPYTER_PREFER_ENV_PATH": "0"}
-    write_policy(Path(env["JUPYTER_CONFIG_DIR"]) / "jupyter_userpkg_policy.json", max_envs=50)
+    mine = prefix / "etc" / "jupyter"
+    mine.mkdir(parents=True)
+    write_policy(mine / POLICY, max_envs=50)
+    admin = write_policy(admin_policy() / POLICY, max_envs=1, blocked_packages=["evilpkg"])
+    env = {**cli.env(), "JUPYTER_PREFER_ENV_PATH": "1", "JUPYTER_CONFIG_PATH": str(mine)}
     python = prefix / "bin" / "python"
     shown = subprocess.run(
         [str(python), "-m", "jupyter_userpkg", "policy", "--json"],
@@ -178,7 +178,7 @@ def test_the_environment_config_dir_is_the_administrators(
     )
     data = json.loads(shown.stdout)
     assert data["policy"]["max_envs"] == 1
-    assert data["origins"]["max_envs"] == str(admin / "jupyter_userpkg_policy.json")
+    assert data["origins"]["max_envs"] == str(admin)
     refused = subprocess.run(
         [str(python), "-m", "jupyter_userpkg", "create", "e", "-y", "evilpkg"],
         env=env,
@@ -187,7 +187,6 @@ def test_the_environment_config_dir_is_the_administrators(
     )
     assert refused.returncode != 0 and "evilpkg is blocked" in refused.stderr
     assert not (Path(env["JUPYTER_USERPKG_ENVS_DIR"]) / "e").exists()
-    assert os.environ.get("JUPYTER_USERPKG_POLICY_URL") is None
 
 
 def test_info_marks_what_is_blocked(
@@ -195,14 +194,14 @@ def test_info_marks_what_is_blocked(
     indexes: tuple[LocalIndex, LocalIndex],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    admin_policy: Callable[..., Path],
 ) -> None:
     good, _ = indexes
-    policy = write_policy(
-        tmp_path / "policy.json",
+    write_policy(
+        admin_policy() / POLICY,
         indexes=[good.url],
         blocked_versions=[{"name": "clipol", "versions": "==2.0", "reason": "broken build"}],
     )
-    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
     cli.configure(search_cache_dir=str(tmp_path / "search"))
     out = cli("info", "clipol", "--pypi").stdout
     assert "versions:" in out and "2.0 (blocked)" in out

@@ -19,6 +19,7 @@ from pathlib import Path
 import jupyter_core.paths
 import pytest
 
+from jupyter_userpkg.core import policysource
 from jupyter_userpkg.core.config import UserPkg, load_config_files
 from jupyter_userpkg.core.errors import UserPkgError
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
@@ -76,6 +77,7 @@ def test_config_files_user_before_system_and_py_before_json(
     monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
     monkeypatch.setattr(jupyter_core.paths, "ENV_CONFIG_PATH", [])
     monkeypatch.setattr(jupyter_core.paths, "SYSTEM_CONFIG_PATH", [str(system)])
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [system])
     monkeypatch.delenv("JUPYTER_NO_CONFIG", raising=False)
     monkeypatch.setenv("JUPYTER_USERPKG_ENVS_DIR", str(tmp_path / "from-env"))
     _write(

@@ -4,7 +4,7 @@ refuses what the policy refuses, in one line."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_kernel_is_told_once_and_the_fix_works(
-    userpkg_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    userpkg_env: Path, tmp_path: Path, admin_policy: Callable[..., Path]
 ) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
@@ -28,10 +28,8 @@ def test_a_kernel_is_told_once_and_the_fix_works(
         kernels = tmp_path / "data" / "kernels"
         svc = UserPkgService(userpkg_env, kernels_dir=kernels, uv_options=UvOptions(index.url))
         svc.create("work", kind="layer", specs=["magpol"])  # 2.0, before the policy
-        policy = tmp_path / "policy.json"
         rule = {"name": "magpol", "versions": ">=2", "reason": "leaks tokens", "advisory": "MP-1"}
-        policy.write_text(json.dumps({"indexes": [index.url], "blocked_versions": [rule]}))
-        monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(policy))
+        admin_policy({"indexes": [index.url], "blocked_versions": [rule]})
         k = start_kernel("userpkg-work", kernels)
         try:
             loaded = k.run("%load_ext jupyter_userpkg")

@@ -25,11 +25,9 @@ POLICY = {
 
 
 @pytest.fixture
-def policy_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "policy.json"
-    path.write_text(json.dumps(POLICY))
-    monkeypatch.setenv("JUPYTER_USERPKG_POLICY_URL", str(path))
-    return path
+def policy_file(admin_policy: Callable[..., Path]) -> Path:
+    """The administrator's policy file, which the tests edit while the server runs."""
+    return admin_policy(POLICY) / "jupyter_userpkg_policy.json"
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,16 @@ def write_admin_settings(directory: Path, **settings: Any) -> None:
 
 
 @pytest.fixture
+def admin_dir(admin_policy: Callable[..., Path]) -> Path:
+    """``etc/jupyter`` of the environment this package is installed in: an administrator's."""
+    return admin_policy()
+
+
+@pytest.fixture
 def jp_server_config(
-    userpkg_settings: dict[str, Any], jp_env_config_path: Path, tmp_path: Path
+    userpkg_settings: dict[str, Any], admin_dir: Path, tmp_path: Path
 ) -> dict[str, Any]:
-    # The environment's config dir (pytest-jupyter's, for the server) is an administrator's.
-    write_admin_settings(jp_env_config_path, audit_log=str(tmp_path / "audit-one.jsonl"))
+    write_admin_settings(admin_dir, audit_log=str(tmp_path / "audit-one.jsonl"))
     userpkg_settings["policy_interval"] = 0.2
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_userpkg": True}},
@@ -38,7 +44,7 @@ def audited(path: Path) -> list[tuple[str, str]]:
 
 
 async def test_a_change_to_the_administrators_settings_alone_applies(
-    jp_serverapp: Any, api: Api, jp_env_config_path: Path, tmp_path: Path
+    jp_serverapp: Any, api: Api, admin_dir: Path, tmp_path: Path
 ) -> None:
     one, two = tmp_path / "audit-one.jsonl", tmp_path / "audit-two.jsonl"
     await api.run("POST", "envs", body={"name": "a", "kind": "venv", "kernel": False})
@@ -46,7 +52,7 @@ async def test_a_change_to_the_administrators_settings_alone_applies(
     _, before = await api("GET", "policy")
     settings = jp_serverapp.web_app.settings
     first = settings["userpkg_service"]
-    write_admin_settings(jp_env_config_path, audit_log=str(two))
+    write_admin_settings(admin_dir, audit_log=str(two))
     deadline = time.monotonic() + 30
     while settings["userpkg_service"] is first:
         assert time.monotonic() < deadline, "the administrator's settings were not read again"
