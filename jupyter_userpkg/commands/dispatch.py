@@ -9,7 +9,7 @@ never load it or the engines behind it.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,32 @@ def dispatch(
     progress: ProgressFn | None = None,
     confirm: ConfirmFn | None = None,
 ) -> Outcome:
-    """Call the service for a parsed command; raises the core's errors as they come."""
+    """Call the service for a parsed command; raises the core's errors as they come.
+
+    A change whose audit record could not be written stands (the log never undoes a
+    commit), and its outcome says so in ``notes``: the user learns the log is broken.
+    """
+    from ..core.audit import watch
+
+    with watch() as missed:
+        outcome = _dispatch(svc, args, progress=progress, confirm=confirm)
+    if not missed:
+        return outcome
+    if isinstance(outcome.data, dict) and "plan" in outcome.data:  # a Result
+        result = replace(outcome.value, notes=(*outcome.value.notes, *missed))
+        return replace(outcome, data=result.to_dict(), value=result)
+    if isinstance(outcome.data, dict):  # delete
+        return replace(outcome, data={**outcome.data, "notes": missed})
+    return outcome
+
+
+def _dispatch(
+    svc: UserPkgService,
+    args: argparse.Namespace,
+    *,
+    progress: ProgressFn | None = None,
+    confirm: ConfirmFn | None = None,
+) -> Outcome:
     verb = args.verb
     if verb == "envs":
         envs = svc.list_envs()

@@ -38,7 +38,7 @@ def render_text(outcome: Outcome, prog: str = "jupyter userpkg") -> str:
     if verb == "export":
         return str(value) if value is not None else f"wrote {data['path']}\n"
     if verb == "delete":
-        return f"deleted {value}\n"
+        return _lines([f"deleted {value}", *(f"warning: {n}" for n in data.get("notes", ()))])
     if verb == "search":
         return _lines(search_lines(value))
     if verb == "info":
@@ -112,6 +112,7 @@ def result_lines(result: Result) -> list[str]:
         lines.append(f"Done: revision {result.revision}.")
     elif not result.plan.empty:
         lines.append("Dry run: nothing was changed.")
+    lines += [f"warning: {note}" for note in result.notes]
     return lines
 
 

@@ -18,16 +18,25 @@ from .pipeline import Pipeline
 
 
 def check(
-    pipeline: Pipeline, names: Sequence[str], kernels_dir: Path, *, deep: bool = False
+    pipeline: Pipeline,
+    names: Sequence[str],
+    kernels_dir: Path,
+    *,
+    deep: bool = False,
+    also: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """One report per env: what was recovered, and the problems found (none: ok)."""
+    """One report per env: what was recovered, and the problems found (none: ok).
+
+    ``also`` are problems of the user's, not of one env (an audit log that refuses
+    records): like an exposed envs dir, every env's report says them.
+    """
     store, ctx = pipeline.ctx.store, pipeline.ctx
     pipeline.sweep()
     for env in kernels.ours(kernels_dir, store.envs_dir).values():
         with pipeline.lock(env):
             if not store.exists(env):  # the env went without its kernelspec
                 kernels.remove(kernels_dir, env, store.envs_dir)
-    exposed = exposed_dirs(pipeline)
+    exposed = [*exposed_dirs(pipeline), *also]
     reports = []
     for env in names:
         with pipeline.lock(env):

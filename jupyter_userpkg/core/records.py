@@ -185,6 +185,8 @@ class Result:
     applied: bool
     #: Seconds spent per phase (solve, journal, install, commit), for benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
+    #: What the user must know of a change that stands (its audit record was not written).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +194,7 @@ class Result:
             "revision": self.revision,
             "applied": self.applied,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "notes": list(self.notes),
         }
 
 

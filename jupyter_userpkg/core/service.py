@@ -35,7 +35,7 @@ from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecor
 from .store import EnvStore
 
 if TYPE_CHECKING:
-    from .audit import AuditLog
+    from .audit import AuditLog, SyslogLog
     from .events import ProgressFn
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
@@ -78,7 +78,7 @@ class UserPkgService:
         #: The administrator's policy (see :mod:`.policy`), and what loading it noted.
         self.policy = policy or Policy()
         self.policy_notes = tuple(policy_notes)
-        self.audit_log = Path(audit_log) if audit_log else None
+        self.audit_log = audit_log or None
 
     # The pipeline, the kinds and the engines load on the first change: reading
     # verbs (``envs``) start in the time of any Jupyter command.
@@ -101,10 +101,10 @@ class UserPkgService:
             audit=self._audit_log().record,
         )
 
-    def _audit_log(self) -> AuditLog:
-        from .audit import AuditLog, resolve, user
+    def _audit_log(self) -> AuditLog | SyslogLog:
+        from .audit import open_log, resolve, user
 
-        return AuditLog(self.audit_log or resolve("", self.store.envs_dir, user()))
+        return open_log(self.audit_log or resolve("", self.store.envs_dir, user()))
 
     @property
     def kernels_dir(self) -> Path:
@@ -430,7 +430,8 @@ class UserPkgService:
         from .doctor import check
 
         names = self.store.names() if name is None else [self.require(name)]
-        return check(self.pipeline, names, self.kernels_dir, deep=deep)
+        also = self._audit_log().problems()
+        return check(self.pipeline, names, self.kernels_dir, deep=deep, also=also)
 
     # ------------------------------------------------------------------ finding
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ ENV_EVENT = "https://events.jupyter.org/jupyter_userpkg/env/v1"
 def setup_handlers(server_app: Any) -> None:
     """Register the event schemas and the handlers; the service is built from config."""
     web_app = server_app.web_app
+    # The core's warnings (an audit record that could not be written) go to the server's
+    # log, as jupyter_server does with tornado's loggers.
+    core_log = logging.getLogger("jupyter_userpkg")
+    core_log.parent, core_log.propagate = server_app.log, True
     # The CLI's config files apply to the server too; the server's own config wins.
     merged = load_config_files()
     merged.merge(server_app.config)
