@@ -116,9 +116,11 @@ class UserPkg(Configurable):
 
     audit_log = Unicode(
         "",
-        help="Where each applied change is recorded as a JSON line ({user} becomes the user's "
-        "name; empty: <envs_dir>/.audit.jsonl). An administrator's value is never replaced "
-        "by a user's.",
+        help="Where each applied change is recorded as a JSON line ({user} becomes the name "
+        "of the process's real uid; empty: <envs_dir>/.audit.jsonl), or 'syslog' "
+        "('syslog:/path/to/socket') to send each record to syslog or journald. A file is "
+        "written only when it is the user's own, mode 0600, one link. An administrator's "
+        "value is never replaced by a user's.",
     ).tag(config=True)
 
     offline = Bool(False, help="Never use the network: solve and install from caches only.").tag(
