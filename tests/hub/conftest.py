@@ -2,12 +2,17 @@
 
 A module changes what its hub gives every user's server by overriding the
 module-scoped fixtures ``hub_environment`` (extra ``Spawner.environment``
-entries, e.g. ``JUPYTER_USERPKG_POLICY_URL``) and ``hub_server_args`` (extra
-arguments of ``jupyterhub-singleuser``, e.g. ``--UserPkg.default_index=...``)::
+entries), ``hub_server_args`` (extra arguments of ``jupyterhub-singleuser``,
+e.g. ``--UserPkg.default_index=...``) and ``hub_private_etc`` (a dir whose
+``etc-upper/jupyter`` the hub and every server see as ``/etc/jupyter``, see
+``tests/namespace.py``)::
 
     @pytest.fixture(scope="module")
-    def hub_environment(tmp_path_factory):
-        return {"JUPYTER_USERPKG_POLICY_URL": str(policy_file)}
+    def hub_private_etc(tmp_path_factory):
+        base = tmp_path_factory.mktemp("etc")
+        upper, _ = namespace.etc_dirs(base)
+        (upper / "jupyter" / "jupyter_userpkg_policy.json").write_text(...)
+        return base
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ def hub_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def hub_private_etc() -> Path | None:
+    """The module's own /etc/jupyter (none: the machine's)."""
+    return None
+
+
+@pytest.fixture(scope="module")
 def hub_server_args(hub_index: LocalIndex) -> list[str]:
     """Extra arguments of every single-user server: the loopback index is the users' PyPI."""
     return [f"--UserPkg.default_index={hub_index.url}"]
@@ -59,6 +70,7 @@ def hub(
     hub_environment: dict[str, str],
     hub_server_args: list[str],
     hub_own_dirs: dict[str, Path],
+    hub_private_etc: Path | None,
 ) -> Iterator[Hub]:
     """A running hub (no user's server started yet); stopped with all it started."""
     hub = Hub(
@@ -66,6 +78,7 @@ def hub(
         environment=hub_environment,
         args=hub_server_args,
         hub_env={key: str(path) for key, path in hub_own_dirs.items()},
+        private_etc=hub_private_etc,
     )
     hub.start()
     try:

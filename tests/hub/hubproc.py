@@ -10,7 +10,7 @@ Jupyter dirs (and the envs under ``<data dir>/userpkg/envs``) are the user's.
 ``Hub.write_config`` writes a plain ``jupyterhub_config.py`` from
 ``CONFIG_TEMPLATE``, filling in only paths, ports, names and the settings a
 test gives (``environment``: extra ``Spawner.environment`` entries, such as
-``JUPYTER_USERPKG_POLICY_URL``; ``args``: extra arguments of every
+``PATH``; ``args``: extra arguments of every
 single-user server, such as ``--UserPkg.default_index=...``).
 """
 
@@ -34,6 +34,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from tests import namespace
 from tests.serverproc import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +85,9 @@ c.Spawner.http_timeout = 180
 # Of the hub's own environment, only the locale reaches a user's server: no
 # JUPYTER_* or XDG_* directory and no PYTHONPATH, so a server's Jupyter config
 # and data dirs (and the user's envs, under <data dir>/userpkg/envs, and caches)
-# follow the user's HOME.  Administrator settings for every user go here, e.g.
-# JUPYTER_USERPKG_POLICY_URL (a policy file's path or an http(s)/file:// URL).
+# follow the user's HOME.  The policy is not set here: users' terminals and
+# kernels inherit this environment, and a user can change or drop any variable.
+# It lives in /etc/jupyter/jupyter_userpkg_policy.json, which only root writes.
 c.Spawner.env_keep = ["LANG", "LC_ALL"]
 c.Spawner.environment = $environment
 
@@ -118,8 +120,11 @@ class Hub:
         environment: Mapping[str, str] | None = None,
         args: Sequence[str] = (),
         hub_env: Mapping[str, str] | None = None,
+        private_etc: Path | None = None,
     ) -> None:
         self.directory = directory
+        #: With a dir, the hub runs with that dir's overlay over /etc (tests/namespace.py).
+        self.private_etc = private_etc
         self.users = tuple(users)
         self.environment = dict(environment or {})
         self.args = list(args)
@@ -185,9 +190,12 @@ class Hub:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.write_config()
         env = {**os.environ, **self.hub_env}
+        argv = [str(BIN / "jupyterhub"), "-f", str(self.config_file)]
+        if self.private_etc is not None:
+            argv = namespace.wrap(argv, self.private_etc)
         with open(self.log_file, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(BIN / "jupyterhub"), "-f", str(self.config_file)],
+                argv,
                 cwd=self.directory,
                 env=env,
                 stdout=log,

@@ -26,10 +26,7 @@ EXAMPLE = {
     "home_dir_template": "/srv/jupyterhub/home/{username}",
     "singleuser": "/opt/jupyterhub/bin/jupyterhub-singleuser",
     "args": [],
-    "environment": {
-        "PATH": "/opt/jupyterhub/bin:/usr/local/bin:/usr/bin:/bin",
-        "JUPYTER_USERPKG_POLICY_URL": "/etc/jupyterhub/jupyter_userpkg_policy.json",
-    },
+    "environment": {"PATH": "/opt/jupyterhub/bin:/usr/local/bin:/usr/bin:/bin"},
     "admin_token": "<a long random secret: openssl rand -hex 32>",
 }
 

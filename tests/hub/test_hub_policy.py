@@ -1,17 +1,22 @@
-"""The administrator's policy on a real JupyterHub: set once in the hub's config (the
-spawner's environment names the policy file), applied by every user's server, from the
-panel's REST API and from ``%userpkg`` in a kernel.  A user's own config cannot point
-their server at another index; one user's envs and audit records stay invisible to the
-other.  This module's hub config is the administrator's guide's example."""
+"""The administrator's policy on a real JupyterHub: one file in /etc/jupyter (a private
+mount namespace gives the hub its own), applied by every user's server, from the panel's
+REST API, from ``%userpkg`` in a kernel and from the CLI in a kernel's shell.  Nothing a
+user sets or writes moves it: their own config, ``XDG_CONFIG_DIRS`` with
+``JUPYTER_PLATFORM_DIRS``, a policy URL variable, a proxy variable, ``LOGNAME``.  One
+user's envs and audit records stay invisible to the other.  This module's hub config and
+policy file are the administrator's guide's worked example."""
 
 from __future__ import annotations
 
 import json
+import os
+import pwd
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import namespace
 from tests.hub.hubproc import Hub
 from tests.localindex import LocalIndex, build_wheel
 
@@ -29,16 +34,18 @@ def rogue_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex
         yield index
 
 
-@pytest.fixture(scope="module")
-def policy_file(tmp_path_factory: pytest.TempPathFactory, hub_index: LocalIndex) -> Path:
-    path = tmp_path_factory.mktemp("admin") / "jupyter_userpkg_policy.json"
-    path.write_text(json.dumps({"indexes": [hub_index.url], "blocked_versions": [RULE]}))
-    return path
+#: Where the hub's servers see the administrator's policy.
+POLICY_FILE = "/etc/jupyter/jupyter_userpkg_policy.json"
 
 
 @pytest.fixture(scope="module")
-def hub_environment(policy_file: Path) -> dict[str, str]:
-    return {"JUPYTER_USERPKG_POLICY_URL": str(policy_file)}
+def hub_private_etc(tmp_path_factory: pytest.TempPathFactory, hub_index: LocalIndex) -> Path:
+    namespace.skip_unless_available()
+    base = tmp_path_factory.mktemp("private-etc")
+    upper, _ = namespace.etc_dirs(base)
+    policy = {"indexes": [hub_index.url], "blocked_versions": [RULE]}
+    (upper / "jupyter" / "jupyter_userpkg_policy.json").write_text(json.dumps(policy))
+    return base
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +73,13 @@ def audit(hub: Hub, user: str) -> list[dict[str, object]]:
 
 
 def test_every_users_server_applies_the_hubs_policy(
-    hub: Hub, tokens: dict[str, str], policy_file: Path, hub_index: LocalIndex
+    hub: Hub, tokens: dict[str, str], hub_index: LocalIndex
 ) -> None:
     # alice, from the panel's REST API: her own config names the rogue index, in vain.
     code, shown = hub.userpkg("alice", "GET", "policy", token=tokens["alice"])
     assert code == 200, shown
     assert shown["policy"]["indexes"] == [hub_index.url]
-    assert shown["origins"]["blocked_versions"] == str(policy_file)
+    assert shown["origins"]["blocked_versions"] == POLICY_FILE
     job = hub.run_job(
         "alice",
         "POST",
@@ -107,7 +114,7 @@ def test_every_users_server_applies_the_hubs_policy(
     assert [(p["name"], p["version"]) for p in packages if p["source"] != "base"] == [
         ("hubpkg", "1.0")
     ], out
-    assert f"from {policy_file}" in out and "Traceback" not in out
+    assert f"from {POLICY_FILE}" in out and "Traceback" not in out
 
     # Each user's audit log holds their own changes only.
     mine = audit(hub, "alice")
@@ -119,3 +126,55 @@ def test_every_users_server_applies_the_hubs_policy(
     assert [e["name"] for e in bobs] == ["default"]
     code, _ = hub.userpkg("alice", "GET", "envs", token=tokens["bob"])
     assert code == 403
+
+
+def test_nothing_a_user_sets_in_a_terminal_moves_the_policy(
+    hub: Hub, tokens: dict[str, str], hub_index: LocalIndex, rogue_index: LocalIndex
+) -> None:
+    """bob, from his kernel's shell (what a JupyterLab terminal gives him): a dir of his
+    named by ``XDG_CONFIG_DIRS`` with ``JUPYTER_PLATFORM_DIRS=1`` holding a "policy" and
+    settings, a policy URL variable naming his own file, another user's name in
+    ``LOGNAME`` (a dead proxy for a remote policy: tests/core/test_policy_sources.py).  The CLI still takes the administrator's index and rules, and
+    his audit record still names the account that made the change."""
+    evil = hub.home("bob") / "evil"
+    (evil / "jupyter").mkdir(parents=True)
+    (evil / "jupyter" / "jupyter_userpkg_policy.json").write_text(
+        json.dumps({"indexes": [rogue_index.url]})
+    )
+    (evil / "jupyter" / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": {"default_index": rogue_index.url}})
+    )
+    (evil / "mine.json").write_text("{}")
+    env = {
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "XDG_CONFIG_DIRS": str(evil),
+        "JUPYTER_USERPKG_POLICY_URL": str(evil / "mine.json"),
+        "LOGNAME": "alice",
+        "USER": "alice",
+    }
+    commands = [
+        ["create", "mine", "--kind", "venv", "--no-kernel", "-y", "hubpkg"],
+        ["install", "-n", "mine", "hubpkg==2.0", "-y"],
+        ["policy"],
+    ]
+    code = (
+        "import json, os, subprocess, sys\n"
+        f"env = dict(os.environ, **{env!r})\n"
+        f"for args in {commands!r}:\n"
+        "    r = subprocess.run([sys.executable, '-m', 'jupyter_userpkg', *args], env=env,\n"
+        "                       capture_output=True, text=True)\n"
+        "    print(json.dumps([r.returncode, r.stdout, r.stderr]))\n"
+    )
+    out = hub.run_code("bob", code, token=tokens["bob"])
+    results = [json.loads(line) for line in out.splitlines() if line.startswith("[")]
+    assert len(results) == 3, out
+    (created, refused, policy) = results
+    assert created[0] == 0, created
+    assert refused[0] != 0 and "ships a cryptominer" in refused[2], refused
+    assert f"from {POLICY_FILE}" in policy[1] and str(evil) not in policy[1]
+    assert "JUPYTER_USERPKG_POLICY_URL is not read" in policy[1]
+    _, packages = hub.userpkg("bob", "GET", "envs/mine/packages", token=tokens["bob"])
+    assert ("hubpkg", "1.0") in [(p["name"], p["version"]) for p in packages]  # not 9.0
+    records = [e for e in audit(hub, "bob") if e["env"] == "mine"]
+    assert [e["action"] for e in records] == ["create"]
+    assert records[0]["user"] == pwd.getpwuid(os.getuid()).pw_name  # the server's account
