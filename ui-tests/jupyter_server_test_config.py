@@ -17,8 +17,9 @@ while it runs.
 
 ``USERPKG_UI_POLICY_INDEX=1`` starts the third server (port 8890): its PyPI
 index is a local one (``policy_index.py``) whose packages the administrator's
-policy of ``policy.json`` judges; playwright.config.js gives that server the
-policy through ``JUPYTER_USERPKG_POLICY_URL``, and the other servers none.
+policy of ``policy.json`` judges; ``with_admin_policy.py`` runs that server with
+the policy in the administrator's ``/etc/jupyter`` of a private mount
+namespace, and the other servers have none.
 """
 
 from __future__ import annotations

@@ -41,8 +41,6 @@ function server(script, port, dir, extraEnv = {}) {
       // Nothing of the user's own Jupyter configuration and data.
       JUPYTER_CONFIG_DIR: path.join(runDir, dir, 'jupyter-config'),
       JUPYTER_DATA_DIR: path.join(runDir, dir, 'data'),
-      // No administrator's policy but the one a server is given here.
-      JUPYTER_USERPKG_POLICY_URL: '',
       ...extraEnv
     }
   };
@@ -84,8 +82,8 @@ module.exports = {
   webServer: [
     server('start', 8888, 'main'),
     server('start:slow-index', 8889, 'slow'),
-    server('start:policy', 8890, 'policy', {
-      JUPYTER_USERPKG_POLICY_URL: path.join(__dirname, 'policy.json')
-    })
+    // Its policy (policy.json) in the administrator's /etc/jupyter of a private
+    // mount namespace: see with_admin_policy.py.
+    server('start:policy', 8890, 'policy')
   ]
 };

@@ -42,8 +42,8 @@ const RELEASED = path.join(ROOT, 'policy-wheels', `${DEMO}-2.1.released`);
 
 /**
  * `jupyter userpkg ARGS` as the user of the policy server runs it in a
- * terminal, before the administrator's policy came: the same settings, and no
- * `JUPYTER_USERPKG_POLICY_URL`.
+ * terminal, before the administrator's policy came: the same settings, outside
+ * the policy server's mount namespace (whose /etc/jupyter holds the policy).
  */
 function cliWithoutPolicy(...args: string[]): string {
   const env: NodeJS.ProcessEnv = {
@@ -53,7 +53,6 @@ function cliWithoutPolicy(...args: string[]): string {
     JUPYTER_USERPKG_ENVS_DIR: path.join(ROOT, 'envs'),
     XDG_CONFIG_HOME: path.join(ROOT, 'xdg-config')
   };
-  delete env.JUPYTER_USERPKG_POLICY_URL;
   return execFileSync('jupyter-userpkg', args, {
     encoding: 'utf-8',
     timeout: 300 * 1000,
