@@ -430,7 +430,8 @@ class UserPkgService:
         from .doctor import check
 
         names = self.store.names() if name is None else [self.require(name)]
-        also = self._audit_log().problems()
+        refused = [f"the administrator's policy: {self.policy.error}"] if self.policy.error else []
+        also = [*refused, *self._audit_log().problems()]
         return check(self.pipeline, names, self.kernels_dir, deep=deep, also=also)
 
     # ------------------------------------------------------------------ finding

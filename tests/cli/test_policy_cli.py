@@ -147,6 +147,8 @@ def test_a_broken_policy_fails_closed(
     assert str(policy) in out.stderr and "'two' (clipol) is not a version specifier" in out.stderr
     assert "nothing can be installed until it is fixed" in out.stderr
     assert "not a version specifier" in cli("policy").stdout
+    doctor = cli("doctor", check=False)
+    assert doctor.returncode != 0 and "the administrator's policy: " in doctor.stdout
     policy.write_text("{not json")
     out = cli("install", "-n", "e", "clipol", "-y", check=False)
     assert out.returncode == 1 and "is not valid JSON" in out.stderr
