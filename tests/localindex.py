@@ -100,6 +100,8 @@ class LocalIndex:
         #: Seconds each core-metadata file takes to serve (a solve that takes a while).
         self.metadata_delay = 0.0
         self.json = json
+        #: Every request's path, in the order they came (what a client cost the index).
+        self.requests: list[str] = []
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -113,6 +115,7 @@ class LocalIndex:
                 self.do_GET()
 
             def do_GET(self) -> None:
+                index.requests.append(self.path)
                 parts = [p for p in self.path.split("?")[0].split("/") if p]
                 if parts[:1] == ["simple"] and len(parts) == 1:
                     names = sorted({w.name.split("-")[0] for w in index.wheels()})

@@ -47,6 +47,7 @@ from .kinds.base import (
     EnvKind,
     EnvState,
     Solution,
+    check_size,
 )
 from .names import DEFAULT_ENV
 from .proc import sigint_deferred
@@ -90,6 +91,7 @@ class Pipeline:
     ) -> Result:
         """A new env at revision 0; on any failure nothing of it is left."""
         store, name = self.ctx.store, request.name
+        check_size(request.size)
         intent = kind.create_intent(self.ctx, request)  # request: validated before any file
         with self.lock(name):
             cancel.checkpoint()
@@ -135,6 +137,7 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """install / remove / update in one planned transaction."""
+        check_size(request.size)
         if not dry_run:
             # A request that cannot be right is refused before waiting for the lock
             # or recovering anything, against the committed revision.

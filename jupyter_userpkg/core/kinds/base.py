@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from ..options import CondaOptions, UvOptions
 
 EMPTY_LOCK = 'lock-version = "1.0"\ncreated-by = "jupyter-userpkg"\npackages = []\n'
+#: Most package names one request may hold: each costs the indexes and the solver,
+#: and a request of thousands (a pasted list) is better split than waited for.
+MAX_NAMES = 500
+
+
+def check_size(count: int) -> None:
+    """InvalidRequest for a request of more than :data:`MAX_NAMES` names, before any work."""
+    from ..errors import InvalidRequest
+
+    if count > MAX_NAMES:
+        raise InvalidRequest(f"at most {MAX_NAMES} packages in one request; split it")
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,14 @@ class CreateRequest:
     imported: Imported | None = None
     kernel: bool = True
 
+    @property
+    def size(self) -> int:
+        """How many names it asks for (an exported lock's pins are not requests)."""
+        count = len(self.specs) + len(self.pypi_specs)
+        if self.imported is not None and self.imported.lock_text is None:
+            count += len(self.imported.requirements) + len(self.imported.conda_specs)
+        return count
+
 
 @dataclass(frozen=True)
 class ChangeRequest:
@@ -75,6 +94,11 @@ class ChangeRequest:
     @property
     def empty(self) -> bool:
         return not (self.install or self.remove or self.update or self.update_all)
+
+    @property
+    def size(self) -> int:
+        """How many names it asks for."""
+        return len(self.install) + len(self.remove) + len(self.update)
 
     def command(self, *, pypi_flag: bool = False) -> str:
         """The command line recorded in the change's revision."""

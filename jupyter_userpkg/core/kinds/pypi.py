@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import uvbackend
-from ..errors import InvalidRequest, PackageNotFound, UserPkgError
+from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
 from ..options import UvOptions
 from ..records import Action, Change
@@ -90,7 +90,7 @@ def solve_layer(
                 held=held or {},
             )
     except PackageNotFound as exc:
-        raise _every_missing(exc, requirements, compile_lock) from None
+        raise _every_missing(exc, requirements, options) from None
     return drop_held(text, held) if held else text
 
 
@@ -99,38 +99,27 @@ _NOT_ON_INDEX = "package not found on the index: "
 
 
 def _every_missing(
-    first: PackageNotFound,
-    requirements: Sequence[str],
-    compile_lock: Callable[[Sequence[str]], str],
+    first: PackageNotFound, requirements: Sequence[str], options: UvOptions
 ) -> PackageNotFound:
-    """uv names one missing package a solve: solve again without it until all are named."""
+    """uv names one missing package a solve; the other requested names are looked up
+    once each, side by side (:mod:`..pypimissing`), never by solving again without the
+    missing one: that cost a solve per missing name, each asking the index about all
+    the rest.  A requirement with a URL or a marker is not looked up (it may not be
+    the index's to have)."""
     from packaging.requirements import Requirement
 
-    def missing_of(exc: PackageNotFound) -> set[str]:
-        if not exc.message.startswith(_NOT_ON_INDEX):
-            return set()
-        return {canonical_name(n) for n in exc.message[len(_NOT_ON_INDEX) :].split(", ")}
+    from .. import pypimissing
 
-    missing = missing_of(first)
-    names = {req: canonical_name(Requirement(req).name) for req in requirements}
-    for _ in requirements:  # each round drops at least one requirement
-        rest = [req for req in requirements if names[req] not in missing]
-        if len(rest) == len(requirements) or not rest:
-            break
-        try:
-            compile_lock(rest)
-        except PackageNotFound as exc:
-            more = missing_of(exc) - missing
-            if not more:
-                break
-            missing |= more
-            continue
-        except UserPkgError:  # the others conflict too: the missing ones come first
-            break
-        break
+    if not first.message.startswith(_NOT_ON_INDEX):
+        return first
+    named = {canonical_name(n) for n in first.message[len(_NOT_ON_INDEX) :].split(", ")}
+    parsed = [Requirement(req) for req in requirements]
+    requested = [canonical_name(r.name) for r in parsed]
+    lookup = [canonical_name(r.name) for r in parsed if not (r.url or r.marker)]
+    missing = named | set(pypimissing.absent(options, [n for n in lookup if n not in named]))
     if len(missing) < 2:
         return first
-    ordered = [n for n in dict.fromkeys(names.values()) if n in missing]
+    ordered = [n for n in dict.fromkeys(requested) if n in missing]
     ordered += sorted(missing - set(ordered))  # a missing dependency, not a request
     return PackageNotFound(_NOT_ON_INDEX + ", ".join(ordered), details=first.details)
 
