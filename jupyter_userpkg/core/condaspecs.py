@@ -17,7 +17,7 @@ meet it (:func:`condabackend.solve`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,8 @@ _SUBDIR_RE = re.compile(
     r"noarch|[a-z0-9]+-(?:64|32|aarch64|arm64|armv6l|armv7l|ppc64le|ppc64|s390x|riscv64|riscv32|wasm32|z)"
 )
 _NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.+-]*")
+#: What a version term with an operator starts with (conda's operators).
+_OPERATOR_START = ("=", "<", ">", "!", "~")
 #: conda's bracket syntax: ``key=value`` or ``key='value'``, separated by commas or spaces.
 _BRACKET_RE = re.compile(r"""\s*([a-zA-Z0-9_-]+?)\s*=\s*(["']?)([^'"]*?)\2\s*(?:[,\s]|$)""")
 _REFUSED_PARENS = (
@@ -141,22 +143,7 @@ def _parse(text: str, alias: str) -> MatchSpec:
     parens = re.search(r"\(([^()]*)\)\s*$", body)
     if parens and re.search(r"\b(optional|target)\b", parens.group(1)):
         raise InvalidSpec(f"{text!r}: {_REFUSED_PARENS}")
-    keys: dict[str, str] = {}
-    brackets = re.search(r"\[(.*)\]$", body)
-    if brackets:
-        body = body[: brackets.start()]
-        inner, pos = brackets.group(1), 0
-        for item in _BRACKET_RE.finditer(inner):
-            if item.start() != pos or not item.group(3):
-                break
-            key = item.group(1)
-            if key in keys:
-                raise bad(f"the key {key!r} is given twice in the brackets")
-            keys[key] = item.group(3)
-            pos = item.end()
-        if pos != len(inner):
-            raise bad(f"cannot read the brackets [{inner}]")
-    body = body.strip()
+    body, keys = _brackets(body, bad)
     parts = re.match(r"([^\s=<>!~^]*)\s*(.*)$", body)
     assert parts is not None  # the pattern matches every string
     name, rest = parts.group(1), parts.group(2).strip()
@@ -169,40 +156,8 @@ def _parse(text: str, alias: str) -> MatchSpec:
         name = inner_name
     if not name or name == "*":
         raise bad("it names no package")
-    # A regex version (conda's ``^...$``), in brackets or after the name.
-    regex = None
-    version = keys.get("version", "")
-    if version.startswith("^") or version.endswith("$"):
-        regex = keys.pop("version")
-    elif rest.startswith("^"):
-        regex, _, rest = rest.partition(" ")
-        rest = rest.strip()
-    if regex is not None:
-        if not (regex.startswith("^") and regex.endswith("$")):
-            raise bad("a regex version must start with '^' and end with '$'")
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise bad(f"bad regex {regex!r}: {exc}") from None
-    # The channel: before '::' or in brackets; '*' is any channel (the env's).
-    channel = keys.pop("channel", None)
-    if head and channel is not None and head != channel:
-        raise bad(f"it names two channels, {head!r} and {channel!r}")
-    channel = channel or head or None
-    subdir = keys.pop("subdir", None)
-    urls: tuple[str, ...] = ()
-    if channel and channel != "*":
-        first, slash, last = channel.rstrip("/").rpartition("/")
-        if slash and first and _SUBDIR_RE.fullmatch(last) and not first.endswith(":/"):
-            if subdir is not None and subdir != last:
-                raise bad(f"it names two subdirs, {last!r} and {subdir!r}")
-            channel, subdir = first, last
-        if "://" in channel or channel.startswith("/"):
-            urls = (channel_url(channel, alias),)
-        else:
-            urls = tuple(channel_urls(channel, alias))
-    if subdir is not None and not _SUBDIR_RE.fullmatch(subdir):
-        raise bad(f"{subdir!r} is not a subdir (such as linux-64 or noarch)")
+    rest, regex = _version_regex(rest, keys, bad)
+    channel, urls, subdir = _where(head, keys, alias, bad)
     # What rattler parses: name, version, build and the keys it knows.
     inner_text = ", ".join(f'{k}="{v}"' for k, v in keys.items())
     solver_text = f"{name} {rest}".strip() + (f"[{inner_text}]" if inner_text else "")
@@ -233,6 +188,109 @@ def _parse(text: str, alias: str) -> MatchSpec:
             canonical = f"{where}::{canonical}"
     setattr(match, "_userpkg", _Extra(canonical, restriction))  # noqa: B010
     return match
+
+
+def _brackets(body: str, bad: Callable[[str], InvalidSpec]) -> tuple[str, dict[str, str]]:
+    """``body`` without its ``[key=value ...]`` part, and those keys (conda separates
+    them by commas or spaces)."""
+    keys: dict[str, str] = {}
+    brackets = re.search(r"\[(.*)\]$", body)
+    if not brackets:
+        return body.strip(), keys
+    inner, pos = brackets.group(1), 0
+    for item in _BRACKET_RE.finditer(inner):
+        if item.start() != pos or not item.group(3):
+            break
+        key = item.group(1)
+        if key in keys:
+            raise bad(f"the key {key!r} is given twice in the brackets")
+        keys[key] = item.group(3)
+        pos = item.end()
+    if pos != len(inner):
+        raise bad(f"cannot read the brackets [{inner}]")
+    return body[: brackets.start()].strip(), keys
+
+
+def _version_regex(
+    rest: str, keys: dict[str, str], bad: Callable[[str], InvalidSpec]
+) -> tuple[str, str | None]:
+    r"""Take out of the version (after the name, or in brackets) what rattler cannot
+    read: a regex (conda's ``^...$``) and globs with a ``*`` inside (``*.7.*``, which
+    conda matches as the regex ``^(?:.*\.7\..*)$``); the rest of the version, and the
+    regex its records must also match (None: no such part)."""
+    regex = None
+    version = keys.get("version", "")
+    if version.startswith("^") or version.endswith("$"):
+        regex = keys.pop("version")
+    elif rest.startswith("^"):
+        regex, _, rest = rest.partition(" ")
+        rest = rest.strip()
+    if regex is not None:
+        if not (regex.startswith("^") and regex.endswith("$")):
+            raise bad("a regex version must start with '^' and end with '$'")
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise bad(f"bad regex {regex!r}: {exc}") from None
+        return rest, regex
+    if "version" in keys:
+        keys["version"], regex = _split_globs(keys["version"])
+        if not keys["version"]:
+            del keys["version"]
+        return rest, regex
+    words = re.sub(r"\s*([,|])\s*", r"\1", rest).split()
+    if not words:
+        return rest, None
+    plain, regex = _split_globs(words[0])
+    if regex is None:
+        return rest, None
+    return " ".join([plain or "*", *words[1:]]), regex
+
+
+def _split_globs(version: str) -> tuple[str, str | None]:
+    """An "and" list of versions (``>=1,*.7.*``) parted into what rattler reads and one
+    regex for the globs with an inner ``*``, which conda matches as regexes and rattler
+    does not take.  A list with ``|`` or parentheses is left whole (to rattler)."""
+    terms = version.split(",")
+    if "|" in version or "(" in version:
+        return version, None
+    globs = [t for t in terms if t and t[0] not in _OPERATOR_START and "*" in t.rstrip("*")]
+    if not globs:
+        return version, None
+    plain = ",".join(t for t in terms if t not in globs)
+    patterns = [re.escape(g).replace(r"\*", ".*") for g in globs]
+    if len(patterns) == 1:
+        return plain, f"^(?:{patterns[0]})$"
+    ahead = "".join(f"(?=(?:{p})$)" for p in patterns[:-1])
+    return plain, f"^{ahead}(?:{patterns[-1]})$"
+
+
+def _where(
+    head: str, keys: dict[str, str], alias: str, bad: Callable[[str], InvalidSpec]
+) -> tuple[str, tuple[str, ...], str | None]:
+    """The channel a spec names (before ``::`` or in brackets), its URLs (none: the
+    env's) and the subdir.  ``*`` is any channel, also with a subdir: conda reads
+    ``*/win-32::numpy`` as ``numpy[subdir=win-32]``."""
+    channel = keys.pop("channel", None)
+    if head and channel is not None and head != channel:
+        raise bad(f"it names two channels, {head!r} and {channel!r}")
+    channel = channel or head or None
+    subdir = keys.pop("subdir", None)
+    urls: tuple[str, ...] = ()
+    if channel:
+        first, slash, last = channel.rstrip("/").rpartition("/")
+        if slash and first and _SUBDIR_RE.fullmatch(last) and not first.endswith(":/"):
+            if subdir is not None and subdir != last:
+                raise bad(f"it names two subdirs, {last!r} and {subdir!r}")
+            channel, subdir = first, last
+    if channel and channel != "*":
+        if "://" in channel or channel.startswith("/"):
+            urls = (channel_url(channel, alias),)
+        else:
+            urls = tuple(channel_urls(channel, alias))
+    if subdir is not None and not _SUBDIR_RE.fullmatch(subdir):
+        raise bad(f"{subdir!r} is not a subdir (such as linux-64 or noarch)")
+    return channel or "", urls, subdir
 
 
 def _with_keys(text: str, keys: list[str]) -> str:
@@ -279,5 +337,11 @@ def spec_channel(spec: MatchSpec) -> str | None:
 
 
 def named_channels(texts: Iterable[str]) -> list[str]:
-    """Channels named in specs (``chan::pkg``); ``*`` is any of the env's, not one."""
-    return [c for t in texts if "::" in t and (c := t.split("::", 1)[0].strip()) != "*"]
+    """Channels named in specs (``chan::pkg``); ``*`` (also ``*/linux-64``, a subdir of
+    any channel) is any of the env's, not one."""
+    return [c for t in texts if "::" in t and not _any_channel(c := t.split("::", 1)[0].strip())]
+
+
+def _any_channel(channel: str) -> bool:
+    head, _, subdir = channel.rstrip("/").partition("/")
+    return head == "*" and (not subdir or bool(_SUBDIR_RE.fullmatch(subdir)))

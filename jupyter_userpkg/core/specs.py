@@ -38,17 +38,32 @@ def parse_pypi_spec(text: str) -> Requirement:
             ) from None
         reason = str(exc).splitlines()[0]
         raise InvalidSpec(f"{spec!r} is not a valid package spec: {reason}") from None
-    if any(s.operator == "===" for s in req.specifier):
-        raise InvalidSpec(
-            f"{spec!r} uses arbitrary equality (===), which the resolver does not support; "
-            "use == with a version the index has"
-        )
+    _check_arbitrary_equality(spec, req)
     if req.url:
         raise InvalidSpec(
             f"{spec!r} is a direct URL reference; only packages from the configured index "
             "can be installed"
         )
     return req
+
+
+def _check_arbitrary_equality(spec: str, req: Requirement) -> None:
+    """``===`` (PEP 440 arbitrary equality) with a PEP 440 version is the resolver's to
+    match (``six===1.16.0``); with any other string no index version can equal it
+    (the resolver reads only PEP 440 versions), so it is refused here, saying so."""
+    from packaging.version import InvalidVersion, Version
+
+    for item in req.specifier:
+        if item.operator != "===":
+            continue
+        try:
+            Version(item.version)
+        except InvalidVersion:
+            raise InvalidSpec(
+                f"{spec!r} uses arbitrary equality (===) with {item.version!r}, which no "
+                "version on a package index can equal (their versions follow PEP 440); "
+                "use == with a version the index has"
+            ) from None
 
 
 def parse_pypi_specs(texts: list[str]) -> list[Requirement]:

@@ -49,8 +49,15 @@ def _pkgs(svc: UserPkgService, env: str) -> dict[str, tuple[str, str]]:
         ("numpy[subdir=linux-64]", "numpy", None, None, (), "linux-64", None),
         ("conda-forge/linux-64::numpy", "numpy", None, None, (FORGE,), "linux-64", None),
         ("numpy[channel=conda-forge/noarch]", "numpy", None, None, (FORGE,), "noarch", None),
-        # '*' is any channel: the env's
+        # '*' is any channel: the env's; with a subdir, that subdir of any of them
         ("*::numpy", "numpy", None, None, (), None, None),
+        ("*/win-32::numpy", "numpy", None, None, (), "win-32", None),
+        ("*/linux-32::foo>=1.0", "foo", ">=1.0", None, (), "linux-32", None),
+        # a glob with an inner '*' is conda's regex, "and" the other versions of the list
+        ("numpy *.7.*,>=1", "numpy", ">=1", None, (), None, r"^(?:.*\.7\..*)$"),
+        ("numpy >=1,*.7.*", "numpy", ">=1", None, (), None, r"^(?:.*\.7\..*)$"),
+        ("numpy >=1,*.7.* py_0", "numpy", ">=1", "py_0", (), None, r"^(?:.*\.7\..*)$"),
+        ("numpy[version='*.7.*,>=1']", "numpy", ">=1", None, (), None, r"^(?:.*\.7\..*)$"),
         # conda's own channel names, not names under the channel alias
         ("defaults::numpy", "numpy", None, None, (MAIN, R), None, None),
         ("pkgs/main::numpy", "numpy", None, None, (MAIN,), None, None),
@@ -114,6 +121,32 @@ def test_conda_forms_refused_say_why(text: str, words: str) -> None:
     assert "\n" not in err.value.message
 
 
+def test_a_subdir_of_any_channel_names_no_channel() -> None:
+    """``*/win-32::numpy`` is conda's ``numpy[subdir=win-32]``: no channel named ``*``
+    under the alias, for the solve or for the policy's channel check."""
+    assert condaspecs.named_channels(["*/win-32::numpy", "*/linux-32::foo>=1.0"]) == []
+    (spec,) = condaspecs.parse_specs(["*/win-32::numpy"])
+    assert condaspecs.spec_text(spec) == 'numpy[subdir="win-32"]'
+
+
+def test_both_orders_of_a_glob_and_an_operator_mean_the_same() -> None:
+    """conda's ``*.7.*`` is a regex over the whole version: 1.7.0 and 2.7.1, not 1.17.0."""
+    first, second = condaspecs.parse_specs(["numpy *.7.*,>=1", "numpy >=1,*.7.*"])
+    assert condaspecs.spec_text(first) == condaspecs.spec_text(second)
+    restriction = condaspecs.spec_restriction(first)
+    assert restriction is not None
+    versions = ["1.7.0", "2.7.1", "1.17.0", "0.7", "1.8.0"]
+    held = [v for v in versions if restriction.admits(_Record(v))]
+    assert held == ["1.7.0", "2.7.1"]
+
+
+class _Record:
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.channel = ""
+        self.subdir = "noarch"
+
+
 def test_conda_names_for_channels() -> None:
     assert condaspecs.channel_url("pkgs/main") == MAIN
     assert condaspecs.channel_urls("defaults") == [MAIN, R]
@@ -143,6 +176,9 @@ def env(svc: UserPkgService, conda_channel: TestChannel) -> str:
         (r"bar[version='^1\..*$']", "bar", "1.0"),
         ("libfoo[subdir=linux-64]", "libfoo", "2.0"),
         ("*::pinme=1.0", "pinme", "1.0"),  # any channel: the env's
+        ("*/noarch::pinme", "pinme", "1.1"),  # any channel, that subdir
+        ("pinme *.0,>=1", "pinme", "1.0"),  # a glob with an inner '*': a regex, and >=1
+        ("pinme >=1,*.0", "pinme", "1.0"),
     ],
 )
 def test_accepted_forms_hold_the_solve(
@@ -252,7 +288,7 @@ def test_every_missing_pypi_name_is_named_at_once(svc: UserPkgService, tmp_path:
 @pytest.mark.parametrize(
     ("line", "words"),
     [
-        ("six===1.16.0", "arbitrary equality (===)"),
+        ("six===not-a-version", "arbitrary equality (===)"),
         ("pkg @ git+https://github.com/x/y@v1", "only packages from the configured index"),
         ("git+https://github.com/x/y@v1#egg=y", "only packages from the configured index"),
     ],
@@ -269,6 +305,18 @@ def test_pep508_forms_refused_in_files_say_why(tmp_path: Path, line: str, words:
         with pytest.raises(InvalidSpec) as err:
             read_import(path)
         assert words in err.value.message and str(tmp_path) not in err.value.message
+
+
+@pytest.mark.slow
+def test_arbitrary_equality_with_a_version_is_resolved(pinned_svc: UserPkgService) -> None:
+    """``===`` with a PEP 440 version is uv's to match (PEP 440 arbitrary equality)."""
+    svc = pinned_svc
+    svc.create("eq", kind="venv", specs=["pindep===1.0"], kernel=False)
+    assert _pkgs(svc, "eq")["pindep"] == ("1.0", "pypi")
+    svc.change("eq", install=["six===1.16.0"])
+    assert _pkgs(svc, "eq")["six"] == ("1.16.0", "pypi")
+    svc.change("eq", update_all=True)  # the manifest's text solves the same again
+    assert _pkgs(svc, "eq")["pindep"] == ("1.0", "pypi")
 
 
 @pytest.mark.slow
