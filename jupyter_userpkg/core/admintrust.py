@@ -43,8 +43,12 @@ def admin_dirs() -> list[Path]:
     """The environment and system Jupyter config dirs, most specific first.
 
     Raises :class:`Untrusted` when the package is an editable install whose only
-    installation records lie where other users write (so no env dir can be named).
+    installation records lie where other users write (so no env dir can be named),
+    or when this process runs in a user namespace it made (:func:`foreign_namespace`).
     """
+    foreign = foreign_namespace()
+    if foreign:
+        raise Untrusted(foreign)
     prefix = install_prefix()
     env = [prefix / "etc" / "jupyter"] if prefix is not None else []
     return [*env, *SYSTEM_DIRS]
@@ -105,6 +109,37 @@ def _prefix_of(site: Path) -> Path | None:
     return lib.parent if lib.name in ("lib", "lib64") else None
 
 
+def _overflow_uid() -> int:
+    """The uid a user namespace shows for owners it does not map (65534 by default)."""
+    try:
+        return int(Path("/proc/sys/kernel/overflowuid").read_text().strip())
+    except (OSError, ValueError):
+        return 65534
+
+
+def foreign_namespace() -> str | None:
+    """Why this process cannot tell the administrator's files apart, or None.
+
+    In a user namespace an ordinary user made (``unshare -Ur``), they are "root" and
+    may mount over ``/etc/jupyter``; the real root's files, this package's among them,
+    show the overflow uid there, since that namespace does not map their owner.  A
+    container's own user namespace maps its image's owner, so it is not refused.
+    """
+    if os.name == "nt":
+        return None
+    try:
+        owner = os.stat(_PACKAGE).st_uid
+    except OSError:
+        return None
+    if owner != _overflow_uid() or owner == os.getuid():
+        return None
+    return (
+        "jupyter-userpkg runs in a user namespace that does not map the owner of its own "
+        f"files ({_PACKAGE}); the administrator's files cannot be told apart there, so "
+        "nothing can be installed: run it outside that namespace"
+    )
+
+
 @functools.cache
 def trusted_uids() -> frozenset[int]:
     """Root and the owner of this package's files."""
@@ -112,7 +147,7 @@ def trusted_uids() -> frozenset[int]:
         owner = os.stat(_PACKAGE).st_uid
     except OSError:
         owner = 0
-    return frozenset({0, owner})
+    return frozenset({0, owner} - {_overflow_uid()})
 
 
 def _name(uid: int) -> str:

@@ -74,11 +74,15 @@ def user() -> str:
         import getpass
 
         return getpass.getuser()
+    from .admintrust import foreign_namespace
+
     uid = os.getuid()
     try:
-        return pwd.getpwuid(uid).pw_name
+        name = pwd.getpwuid(uid).pw_name
     except KeyError:
-        return str(uid)
+        name = str(uid)
+    # In a user namespace a user made, they are "root": say so rather than name root.
+    return f"{name} (in a user namespace)" if foreign_namespace() else name
 
 
 class AuditRefused(OSError):

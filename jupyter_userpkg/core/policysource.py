@@ -284,13 +284,27 @@ _FETCHED: dict[str, tuple[float, Policy]] = {}
 
 
 def _keep_copy(copy: Path, data: Any, notes: list[str]) -> None:
-    """The administrator's own process refreshes the copy users' processes fall back on."""
-    from .store import atomic_write
+    """The administrator's own process refreshes the copy users' processes fall back on:
+    only into a dir no one else can write (never through a link someone planted), made
+    readable by all before it takes the copy's name."""
+    import tempfile
 
+    reason = untrusted_reason(copy.parent)
+    if reason is not None:
+        notes.append(f"the policy's copy {copy} is not written: {reason}")
+        return
     try:
-        atomic_write(copy, json.dumps(data))
-        os.chmod(copy, 0o644)
+        fd, tmp = tempfile.mkstemp(dir=copy.parent, prefix=".policy-")
+        try:
+            os.fchmod(fd, 0o644)
+            os.write(fd, json.dumps(data).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, copy)
     except OSError as exc:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
         notes.append(f"the policy's copy {copy} cannot be written ({exc.strerror or exc})")
 
 

@@ -5,9 +5,11 @@ machine's own ``/etc`` is untouched) and names the admin's index; a real user (m
 the test, with a home of their own) runs the CLI with every variable and file of theirs
 set against it: ``XDG_CONFIG_DIRS`` + ``JUPYTER_PLATFORM_DIRS`` naming a dir of theirs
 with a "policy" and an index of their own, ``JUPYTER_USERPKG_POLICY_URL`` naming their own
-file, another user's name in ``LOGNAME``/``USER``, and a layer env whose ``.pth`` marker
-they renamed with a "policy" in the env's own ``etc/jupyter``.  Each of these loosened
-the policy before the administrator's dirs were fixed places checked for ownership.
+file, another user's name in ``LOGNAME``/``USER``, a layer env whose ``.pth`` marker they
+renamed with a "policy" in the env's own ``etc/jupyter``, and a user namespace of their
+own (``unshare -Urm``) in which they are "root" and mount over ``/etc/jupyter``.  Each of
+these loosened the policy before the administrator's dirs were fixed places checked for
+ownership.
 """
 
 from __future__ import annotations
@@ -126,9 +128,13 @@ mkdir -p $lay/etc/jupyter
 echo '{evil_policy}' > $lay/etc/jupyter/jupyter_userpkg_policy.json
 run $lay/bin/python -m jupyter_userpkg install -n lay blocked -y
 run $lay/bin/python -m jupyter_userpkg policy
+echo '{evil_policy}' > $HOME/evil.json
+run unshare -Urm sh -c "mount -t tmpfs -o mode=755 tmpfs /etc/jupyter && \\
+  cp $HOME/evil.json /etc/jupyter/jupyter_userpkg_policy.json && \\
+  $PY -m jupyter_userpkg install -n e blocked -y"
 """
     results = as_user(unix_user, tmp_path, script)
-    created, pinned, blocked, listed, shown, layer, layer_blocked, layer_shown = results
+    created, pinned, blocked, listed, shown, layer, layer_blocked, layer_shown, userns = results
     assert created[0] == 0, created
     assert pinned[0] != 0 and "ships a cryptominer" in str(pinned[2]), pinned
     assert blocked[0] != 0 and "blocked is blocked" in str(blocked[2]), blocked
@@ -139,6 +145,9 @@ run $lay/bin/python -m jupyter_userpkg policy
     assert layer[0] == 0, layer
     assert layer_blocked[0] != 0 and "blocked is blocked" in str(layer_blocked[2]), layer_blocked
     assert "from /etc/jupyter/jupyter_userpkg_policy.json" in str(layer_shown[1])
+    # In a user namespace of their own they are "root" and mount over /etc/jupyter: the
+    # administrator's files cannot be told apart there, so nothing is installed.
+    assert userns[0] != 0 and "user namespace" in str(userns[2]), userns
     audit = Path(unix_user.pw_dir) / ".local/share/jupyter/userpkg/envs/.audit.jsonl"
     records = [json.loads(line) for line in audit.read_text().splitlines()]
     assert records and {r["user"] for r in records} == {unix_user.pw_name}  # not "root"
