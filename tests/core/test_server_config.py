@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_userpkg.core import policysource
 from jupyter_userpkg.core.service import UserPkgService
 from tests.localindex import LocalIndex, build_wheel
 
@@ -37,8 +38,11 @@ def jp_server_config(
     jp_config_dir: Path,
     jp_system_config_path: Path,
     indexes: tuple[LocalIndex, LocalIndex, LocalIndex],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, Any]:
     server_index, shared_index, extra_index = indexes
+    # pytest-jupyter's system config dir stands in for /etc/jupyter, the administrator's.
+    monkeypatch.setattr(policysource, "admin_dirs", lambda: [jp_system_config_path])
     # The user's own directory, first in the config path: read by the CLI and the server.
     (jp_config_dir / "jupyter_userpkg_config.json").write_text(
         json.dumps(
