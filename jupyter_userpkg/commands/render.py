@@ -252,6 +252,8 @@ def search_lines(found: SearchResult, width: int | None = None) -> list[str]:
         for h in found.results:
             if h.blocked:
                 lines.append(f"{h.name} ({h.source}): {_because(h.blocked)}")
+    if found.suggestions:
+        lines.append(f"did you mean: {', '.join(found.suggestions)}?")
     lines += [f"note: {n}" for n in found.notes]
     return lines
 

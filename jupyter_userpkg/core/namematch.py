@@ -11,10 +11,13 @@ strings but two joined strings, one name per line, sorted by normalised name:
   key in ``shown`` and its own spelling in ``odd``, by offset.
 
 Because the keys are sorted, every name that starts with the query follows
-the first one in one block (found with one ``str.find``); names that merely
-contain it are found by ``str.find`` over the joined keys, which runs at the
-speed of a memory scan.  Nothing here allocates per name but for results, and
-two strings of about 15 MB hold all of PyPI.
+the first one in one block (found with one ``str.find``); names that hold it
+as a whole segment (``python-slugify`` for ``slugify``) or merely contain it
+are found by ``str.find`` over the joined keys, which runs at the speed of a
+memory scan.  Whether a name exists is a binary search over the sorted keys,
+fast enough to try every name one edit away from a query ("did you mean").
+Nothing here allocates per name but for results, and two strings of about
+15 MB hold all of PyPI.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Match = Literal["exact", "prefix", "substring"]
+Match = Literal["exact", "segment", "prefix", "substring"]
 
 _SEPARATORS = re.compile(r"[-_.]+")
 #: What a query may hold: the characters of package names (PyPI's and conda's).
 QUERY_RE = re.compile(r"[A-Za-z0-9._+-]{1,200}")
+#: The characters an edit of a query may bring in ("did you mean").
+_EDIT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+#: Queries longer than this get no suggestions (too many candidate edits).
+_SUGGEST_MAX = 40
 
 
 def normalize(name: str) -> str:
@@ -97,26 +104,81 @@ class NameIndex:
     def _shown(self, start: int, end: int) -> str:
         return self.odd.get(start) or self.shown[start:end]
 
-    def match(self, query: str, limit: int) -> list[Hit]:
-        """Up to ``limit`` names: the exact one(s), then prefixes, then substrings.
+    def has_key(self, key: str) -> bool:
+        """Whether a normalised name is in the index: a binary search over the sorted keys."""
+        keys = self.keys
+        lo, hi = 0, len(keys)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = keys.rfind("\n", 0, mid) + 1
+            end = keys.find("\n", start)
+            if end < 0:
+                return False
+            line = keys[start:end]
+            if line == key:
+                return True
+            if line < key:
+                lo = end + 1
+            else:
+                hi = start
+        return False
 
-        Within each group, names come in the order of their normalised forms:
-        a name sorts before its longer relatives (``numpy`` before ``numpy-financial``),
-        so the exact name leads the block of names it starts.
+    def suggest(self, query: str, limit: int = 3) -> list[str]:
+        """Names one edit away from ``query`` (two letters swapped, one left out, changed or
+        added), as the index spells them; swaps first, then the others in that order."""
+        q = normalize(query)
+        if not q or len(q) > _SUGGEST_MAX or "\n" in q:
+            return []
+        found: list[str] = []
+        for key in _edits(q):
+            if key != q and key not in found and self.has_key(key):
+                found.append(key)
+                if len(found) >= limit:
+                    break
+        return [self.spelling(k) or k for k in found]
+
+    def match(self, query: str, limit: int) -> list[Hit]:
+        """Up to ``limit`` names: the exact one(s), then those holding the query as a whole
+        segment, then the other prefixes, then substrings.
+
+        Within the exact and prefix groups, names come in the order of their normalised
+        forms; segments that start the name (``slugify-cli``) come before those inside it
+        (``python-slugify``), shorter names first.
         """
         q = normalize(query)
         if not q or "\n" in q or limit <= 0:
             return []
         keys = self.keys
-        hits: list[Hit] = []
+        exact: list[Hit] = []
+        segment: dict[int, Hit] = {}
+        prefix: list[Hit] = []
         # Prefix block: every key starting with q follows the first such key.
         pos = keys.find("\n" + q)
-        while pos >= 0 and len(hits) < limit and keys.startswith(q, pos + 1):
+        while pos >= 0 and len(exact) + len(segment) + len(prefix) < limit:
+            if not keys.startswith(q, pos + 1):
+                break
             start = pos + 1
             end = keys.index("\n", start)
             key = keys[start:end]
-            hits.append(Hit(self._shown(start, end), key, "exact" if key == q else "prefix"))
+            hit = Hit(self._shown(start, end), key, "exact" if key == q else "prefix")
+            if key == q:
+                exact.append(hit)
+            elif key[len(q)] == "-":
+                segment[start] = Hit(hit.name, key, "segment")
+            else:
+                prefix.append(hit)
             pos = end
+        inner: dict[int, Hit] = {}
+        for pattern in (f"-{q}-", f"-{q}\n"):
+            at = keys.find(pattern)
+            while at >= 0 and len(inner) < limit:
+                start = keys.rfind("\n", 0, at) + 1
+                end = keys.index("\n", at + 1)
+                inner.setdefault(start, Hit(self._shown(start, end), keys[start:end], "segment"))
+                at = keys.find(pattern, end)
+        ranked = sorted(inner.values(), key=lambda h: (len(h.key), h.key))
+        hits = exact + list(segment.values()) + ranked + prefix
+        seen = {h.key for h in hits}
         # Substrings: skip the hits at a line start (those are the prefixes above).
         pos = 0
         while len(hits) < limit:
@@ -125,7 +187,16 @@ class NameIndex:
                 break
             start = keys.rfind("\n", 0, at) + 1
             end = keys.index("\n", at)
-            if start != at:
+            if start != at and keys[start:end] not in seen:
                 hits.append(Hit(self._shown(start, end), keys[start:end], "substring"))
             pos = end + 1
-        return hits
+        return hits[:limit]
+
+
+def _edits(q: str) -> list[str]:
+    """Every string one edit away from ``q``: swaps of neighbours, deletions, changes, additions."""
+    swaps = [q[:i] + q[i + 1] + q[i] + q[i + 2 :] for i in range(len(q) - 1)]
+    deletes = [q[:i] + q[i + 1 :] for i in range(len(q))] if len(q) > 2 else []
+    changes = [q[:i] + c + q[i + 1 :] for i in range(len(q)) for c in _EDIT_CHARS if c != q[i]]
+    adds = [q[:i] + c + q[i:] for i in range(len(q) + 1) for c in _EDIT_CHARS]
+    return swaps + deletes + changes + adds

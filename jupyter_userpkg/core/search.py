@@ -2,9 +2,12 @@
 
 A search matches names locally (:mod:`.namematch`): on PyPI against the
 index's cached project list (:mod:`.pypiindex`), on conda against the
-channels' repodata (:mod:`.condasearch`).  Hits are ranked exact, then prefix,
-then substring, PyPI before conda within a rank, and cut to ``limit``; only
-then are versions and summaries looked up, for the hits that are shown.
+channels' repodata (:mod:`.condasearch`).  Hits are ranked exact, then the
+query as a whole segment of the name (``python-slugify`` for ``slugify``),
+then prefix, then substring, PyPI before conda within a rank, and cut to
+``limit``; only then are versions and summaries looked up, for the hits that
+are shown.  When no name is the query itself, names one edit away are
+suggested ("did you mean"), for the CLI, the magic and the panel alike.
 
 Without a source, both are searched, and a source that cannot be read is a
 note, not a failure, as long as the other answered.  ``info`` without a source
@@ -29,7 +32,9 @@ SOURCES = ("pypi", "conda")
 MAX_LIMIT = 1000
 #: Hits whose details (version, summary) a search fetches from PyPI when they are not cached.
 DETAILED = 10
-_RANK = {"exact": 0, "prefix": 1, "substring": 2}
+_RANK = {"exact": 0, "segment": 1, "prefix": 2, "substring": 3}
+#: How many "did you mean" names a search offers.
+SUGGESTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ def search(
     offline = False
     failed: dict[str, BackendUnavailable] = {}
     hits: list[tuple[Hit, str]] = []
+    suggestions: list[str] = []
     index = sources.pypi()
     listing = channels = None
     if source in (None, "pypi"):
@@ -76,7 +82,10 @@ def search(
                 raise
             failed["pypi"] = exc
         else:
-            hits += [(h, "pypi") for h in listing.names.match(text, limit)]
+            found = listing.names.match(text, limit)
+            hits += [(h, "pypi") for h in found]
+            if not any(h.match == "exact" for h in found):
+                suggestions += listing.names.suggest(text, SUGGESTIONS)
             if listing.note:
                 notes.append(listing.note)
                 offline = True
@@ -88,7 +97,10 @@ def search(
                 raise
             failed["conda"] = exc
         else:
-            hits += [(h, "conda") for h in channels.names.match(text, limit)]
+            found = channels.names.match(text, limit)
+            hits += [(h, "conda") for h in found]
+            if not any(h.match == "exact" for h in found):
+                suggestions += channels.names.suggest(text, SUGGESTIONS)
             if channels.note:
                 notes.append(channels.note)
                 offline = True
@@ -103,7 +115,10 @@ def search(
     pypi = _pypi_results([h for h, s in hits if s == "pypi"], index, fetch=fresh_list)
     conda = _conda_results([h for h, s in hits if s == "conda"], channels, notes)
     results = tuple(pypi[h.key] if s == "pypi" else conda[h.name] for h, s in hits)
-    return SearchResult(text, results, tuple(notes), offline)
+    if any(h.match == "exact" for h, _ in hits):
+        suggestions = []  # one source has the name itself
+    unique = tuple(dict.fromkeys(suggestions))[:SUGGESTIONS]
+    return SearchResult(text, results, tuple(notes), offline, unique)
 
 
 def _pypi_results(hits: list[Hit], index: PypiIndex, *, fetch: bool) -> dict[str, SearchHit]:

@@ -18,7 +18,7 @@ class SearchHit:
     source: Literal["pypi", "conda"]
     #: The index URL (PyPI) or the channel URL (conda) it comes from.
     where: str
-    match: Literal["exact", "prefix", "substring"]
+    match: Literal["exact", "segment", "prefix", "substring"]
     version: str | None = None
     summary: str | None = None
     #: Why the administrator's policy refuses it (rule, reason, advisory), if it does.
@@ -44,6 +44,8 @@ class SearchResult:
     results: tuple[SearchHit, ...]
     notes: tuple[str, ...] = ()
     offline: bool = False
+    #: Names one edit away from the query when none is the query itself ("did you mean").
+    suggestions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class SearchResult:
             "results": [h.to_dict() for h in self.results],
             "notes": list(self.notes),
             "offline": self.offline,
+            "suggestions": list(self.suggestions),
         }
 
 

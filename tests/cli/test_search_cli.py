@@ -73,12 +73,13 @@ def test_search_json(configured: CLI, index: SearchIndex, conda_channel: TestCha
                 "index": index.url,
                 "version": "0.3.0",
                 "summary": ("More estimators " * 20).strip(),
-                "match": "prefix",
+                "match": "segment",
                 "blocked": None,
             },
         ],
         "notes": [],
         "offline": False,
+        "suggestions": [],
     }
     both = configured.json("search", "pin", "--limit", "5")
     assert [(r["name"], r["source"], r.get("channel")) for r in both["results"]] == [  # type: ignore[index]
@@ -118,12 +119,15 @@ def test_info_json(configured: CLI, index: SearchIndex, conda_channel: TestChann
 def test_text_output(configured: CLI) -> None:
     out = configured("search", "learn", "--pypi").stdout.splitlines()
     assert out[0].split() == ["name", "version", "source", "summary"]
-    assert out[1].split()[:3] == ["auto-sklearn", "0.15.0", "pypi"]
+    assert out[3].split()[:3] == ["auto-sklearn", "0.15.0", "pypi"]
+    # "learn" as a whole segment first, then inside a word.
     assert [line.split()[0] for line in out[1:]] == [
-        "auto-sklearn",
         "scikit-learn",
         "scikit-learn-extra",
+        "auto-sklearn",
     ]
+    typo = configured("search", "scikit-laern", "--pypi").stdout
+    assert typo == "no package names match 'scikit-laern'\ndid you mean: scikit-learn?\n"
     info = configured("info", "tabulate").stdout
     assert info.splitlines()[0].startswith("tabulate 0.9.0  (http://127.0.0.1:")
     assert "  licence:         MIT\n" in info and "  versions:        0.9.0, 0.8.10\n" in info

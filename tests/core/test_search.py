@@ -125,39 +125,71 @@ def ranked(svc: UserPkgService, query: str, **kwargs: object) -> list[tuple[str,
 # ------------------------------------------------------------------ ranking
 
 
-def test_ranking_exact_then_prefix_then_normalised_substring(
+def test_ranking_exact_then_segment_then_prefix_then_normalised_substring(
     tmp_path: Path, index: SearchIndex
 ) -> None:
     svc = service(tmp_path, index.url)
     assert ranked(svc, "Scikit_Learn") == [
         ("scikit-learn", "exact"),
-        ("scikit-learn-extra", "prefix"),
+        ("scikit-learn-extra", "segment"),
     ]
+    # A whole segment (at the start, then inside, shorter first) before a bare prefix.
     assert ranked(svc, "learn") == [
+        ("scikit-learn", "segment"),
+        ("scikit-learn-extra", "segment"),
         ("learn2learn", "prefix"),
         ("auto-sklearn", "substring"),
-        ("scikit-learn", "substring"),
-        ("scikit-learn-extra", "substring"),
         ("sklearn-pandas", "substring"),
     ]
     assert ranked(svc, "FLASK") == [
         ("Flask", "exact"),
-        ("flask_cors", "prefix"),
-        ("my.flask.ext", "substring"),
+        ("flask_cors", "segment"),
+        ("my.flask.ext", "segment"),
     ]
     assert ranked(svc, "flask.cors") == [("flask_cors", "exact")]
     assert ranked(svc, "learn", limit=2) == [
-        ("learn2learn", "prefix"),
-        ("auto-sklearn", "substring"),
+        ("scikit-learn", "segment"),
+        ("scikit-learn-extra", "segment"),
     ]
     assert ranked(svc, "nothing-like-it") == []
+
+
+def test_slugify_ranks_python_slugify_among_the_segments() -> None:
+    names = NameIndex.build(
+        ["slugifyer", "awesome-slugify-x", "python-slugify", "pyslugify", "slugify-cli", "x"]
+    )
+    assert [(h.name, h.match) for h in names.match("slugify", 10)] == [
+        ("slugify-cli", "segment"),
+        ("python-slugify", "segment"),
+        ("awesome-slugify-x", "segment"),
+        ("slugifyer", "prefix"),
+        ("pyslugify", "substring"),
+    ]
+
+
+def test_did_you_mean_names_one_edit_away(tmp_path: Path, index: SearchIndex) -> None:
+    names = NameIndex.build(["pandas", "panda", "numpy", "Flask", "a"])
+    assert names.has_key("pandas") and names.has_key("a") and not names.has_key("pand")
+    # Two letters swapped first, then one left out.
+    assert names.suggest("pandsa") == ["pandas", "panda"]
+    assert names.suggest("pandsa", 1) == ["pandas"]
+    assert names.suggest("nmpy") == ["numpy"]  # one left out
+    assert names.suggest("flazk") == ["Flask"]  # as the index spells it
+    assert names.suggest("pandas") == ["panda"]
+    assert names.suggest("zzzzzz") == []
+    svc = service(tmp_path, index.url)
+    found = svc.search("tabluate", source="pypi")
+    assert found.results == () and found.suggestions == ("tabulate",)
+    assert found.to_dict()["suggestions"] == ["tabulate"]
+    # A query that is a name gets none.
+    assert svc.search("tabulate", source="pypi").suggestions == ()
 
 
 def test_search_result_shape_with_versions_and_summaries(
     tmp_path: Path, index: SearchIndex
 ) -> None:
     found = service(tmp_path, index.url).search("scikit", source="pypi").to_dict()
-    assert set(found) == {"query", "results", "notes", "offline"}
+    assert set(found) == {"query", "results", "notes", "offline", "suggestions"}
     assert (found["query"], found["notes"], found["offline"]) == ("scikit", [], False)
     first = found["results"][0]
     assert first == {
@@ -166,7 +198,7 @@ def test_search_result_shape_with_versions_and_summaries(
         "index": index.url,
         "version": "0.22.0",
         "summary": "Image processing",
-        "match": "prefix",
+        "match": "segment",
         "blocked": None,  # no policy here
     }
     learn = next(r for r in found["results"] if r["name"] == "scikit-learn")
@@ -180,7 +212,7 @@ def test_name_index_keeps_spellings_and_duplicates() -> None:
     assert [(h.name, h.match) for h in names.match("A-B", 10)] == [("a__b", "exact")]
     assert [h.name for h in names.match("python_abi", 10)] == ["python-abi", "python_abi"]
     assert [(h.name, h.match) for h in names.match("interface", 10)] == [
-        ("Zope.Interface", "substring")
+        ("Zope.Interface", "segment")
     ]
     assert [h.name for h in names.match("numpy", 10)] == ["numpy", "numpy-base"]
     assert names.spelling("zope_interface") == "Zope.Interface" and "NUMPY" in names
@@ -491,4 +523,7 @@ def test_real_pypi(tmp_path: Path) -> None:
     found = svc.search("tabulate", source="pypi")
     assert (found.results[0].name, found.results[0].match) == ("tabulate", "exact")
     assert found.results[0].version == info.latest
-    assert all(h.match in ("prefix", "substring") for h in found.results[1:])
+    assert all(h.match in ("segment", "prefix", "substring") for h in found.results[1:])
+    slugify = [h.name.lower() for h in svc.search("slugify", source="pypi").results]
+    assert slugify[0] == "slugify" and "python-slugify" in slugify[:30]
+    assert "pandas" in svc.search("pandsa", source="pypi").suggestions
