@@ -155,6 +155,10 @@ def _dispatch(
             return Outcome(verb, body, body, ok=not violations)
         described = svc.policy_info()
         return Outcome(verb, described, described)
+    if verb == "mirror":
+        from .mirrorverb import run_mirror
+
+        return Outcome(verb, *run_mirror(args, progress))
     if verb == "doctor":
         reports = svc.doctor(args.env, deep=args.deep)
         return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))

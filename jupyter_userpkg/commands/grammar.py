@@ -37,6 +37,7 @@ VERBS = (
     "info",
     "policy",
     "doctor",
+    "mirror",
 )
 
 
@@ -227,6 +228,11 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
             action="store_true",
             help="also check every installed file against its package's recorded hash",
         )
+
+    if want("mirror"):
+        from .mirrorverb import add_parser
+
+        add_parser(sub, common)
     return parser
 
 

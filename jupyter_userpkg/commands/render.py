@@ -47,6 +47,10 @@ def render_text(outcome: Outcome, prog: str = "jupyter userpkg") -> str:
         return _lines(doctor_lines(value))
     if verb == "policy":
         return _lines(policy_lines(value, prog))
+    if verb == "mirror":
+        from .mirrorverb import mirror_lines
+
+        return _lines(mirror_lines(value))
     return ""  # pragma: no cover - the grammar knows no other verb
 
 

@@ -1,0 +1,196 @@
+"""Reading a PEP 503/691 upstream index: project pages, files, hashes, core metadata.
+
+Pages are read once per project and run (PEP 691 JSON when the index serves it,
+the HTML page otherwise).  Core metadata comes from the PEP 658 file beside a
+wheel when the index announces one, else from the wheel itself; either is checked
+against its hash before it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import threading
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import httpx
+
+from .engines import UserPkgError, normalize
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+_ANCHOR = re.compile(r"<a\s+([^>]*)>(.*?)</a>", re.I | re.S)
+_ATTR = re.compile(r'([\w-]+)\s*=\s*"([^"]*)"')
+
+
+class UpstreamError(UserPkgError):
+    """An upstream that cannot be read, or a file that is not what it said."""
+
+    code = "upstream_unreachable"
+    http_status = 503
+
+
+@dataclass(frozen=True)
+class UpFile:
+    """One file of an upstream project page."""
+
+    filename: str
+    url: str
+    sha256: str
+    version: str
+    size: int = 0
+    upload_time: str = ""
+    requires_python: str = ""
+    metadata_sha256: str = ""
+    #: The index announces a PEP 658 metadata file (with or without a hash).
+    has_metadata: bool = False
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+def file_version(filename: str) -> str | None:
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+class Upstream:
+    """A PEP 503/691 index, read through one HTTP client."""
+
+    def __init__(self, url: str, client: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.client = client or httpx.Client(follow_redirects=True, timeout=120)
+        self._pages: dict[str, list[UpFile]] = {}
+        self._metadata: dict[str, bytes] = {}
+        self._lock = threading.RLock()
+
+    def files(self, name: str) -> list[UpFile]:
+        """Every file of a project (none when the index does not know it)."""
+        key = normalize(name)
+        with self._lock:
+            if key not in self._pages:
+                self._pages[key] = self._read_page(key)
+            return self._pages[key]
+
+    def digest(self, name: str) -> str:
+        """One hash of a project's page as this run read it (file names and hashes)."""
+        files = sorted((f.filename, f.sha256, f.upload_time) for f in self.files(name))
+        return hashlib.sha256(repr(files).encode()).hexdigest()
+
+    def versions(self, name: str) -> list[str]:
+        """The project's versions, newest first."""
+        from packaging.version import InvalidVersion, Version
+
+        def order(v: str) -> Any:
+            try:
+                return (1, Version(v))
+            except InvalidVersion:
+                return (0, Version("0"))
+
+        return sorted({f.version for f in self.files(name)}, key=order, reverse=True)
+
+    def _read_page(self, key: str) -> list[UpFile]:
+        page = f"{self.url}/{key}/"
+        try:
+            response = self.client.get(page, headers={"Accept": f"{JSON_TYPE}, text/html;q=0.1"})
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"the upstream index cannot be read ({page}): {exc}") from None
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            raise UpstreamError(f"the upstream index answered {response.status_code} for {page}")
+        page = str(response.url)
+        if response.headers.get("content-type", "").startswith(JSON_TYPE):
+            items = [_json_file(page, f) for f in response.json().get("files", [])]
+        else:
+            items = [
+                _html_file(page, attrs, text) for attrs, text in _ANCHOR.findall(response.text)
+            ]
+        return [f for f in items if f is not None]
+
+    def metadata(self, file: UpFile) -> bytes:
+        """The core metadata of a wheel, checked against the hash the index gave."""
+        if file.url in self._metadata:
+            return self._metadata[file.url]
+        if file.has_metadata:
+            data = self.get(file.url + ".metadata")
+            if file.metadata_sha256 and hashlib.sha256(data).hexdigest() != file.metadata_sha256:
+                raise UpstreamError(f"{file.filename}.metadata does not match its hash")
+        else:
+            data = wheel_metadata(self.get(file.url), file)
+        self._metadata[file.url] = data
+        return data
+
+    def get(self, url: str) -> bytes:
+        try:
+            response = self.client.get(url)
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"cannot download {url}: {exc}") from None
+        if response.status_code != 200:
+            raise UpstreamError(f"the upstream answered {response.status_code} for {url}")
+        return response.content
+
+
+def wheel_metadata(data: bytes, file: UpFile) -> bytes:
+    if file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256:
+        raise UpstreamError(f"{file.filename} does not match the upstream's sha256")
+    with zipfile.ZipFile(BytesIO(data)) as zf:
+        names = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        if not names:
+            raise UpstreamError(f"{file.filename} holds no METADATA")
+        return zf.read(names[0])
+
+
+def _json_file(page: str, item: dict[str, Any]) -> UpFile | None:
+    filename = str(item.get("filename", ""))
+    version = file_version(filename)
+    if version is None or item.get("yanked"):
+        return None
+    meta = item.get("core-metadata", item.get("dist-info-metadata", False))
+    return UpFile(
+        filename=filename,
+        url=urldefrag(urljoin(page, str(item.get("url", filename))))[0],
+        sha256=str((item.get("hashes") or {}).get("sha256", "")),
+        version=version,
+        size=int(item.get("size") or 0),
+        upload_time=str(item.get("upload-time") or ""),
+        requires_python=str(item.get("requires-python") or ""),
+        metadata_sha256=str(meta.get("sha256", "")) if isinstance(meta, dict) else "",
+        has_metadata=bool(meta),
+    )
+
+
+def _html_file(page: str, attr_text: str, text: str) -> UpFile | None:
+    attrs = {k.lower(): html.unescape(v) for k, v in _ATTR.findall(attr_text)}
+    href = attrs.get("href", "")
+    url, fragment = urldefrag(urljoin(page, href))
+    filename = html.unescape(text).strip() or url.rsplit("/", 1)[-1]
+    version = file_version(filename)
+    if version is None or "data-yanked" in attrs:
+        return None
+    meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata", ""))
+    return UpFile(
+        filename=filename,
+        url=url,
+        sha256=fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else "",
+        version=version,
+        requires_python=attrs.get("data-requires-python", ""),
+        metadata_sha256=meta.removeprefix("sha256=") if meta.startswith("sha256=") else "",
+        has_metadata=bool(meta) and meta != "false",
+    )
