@@ -12,23 +12,9 @@ import re
 import sys
 from typing import Any
 
+from ..core.importnames import top_level_modules
 
-def top_level_modules(dist: importlib.metadata.Distribution) -> set[str]:
-    """Import names a distribution provides (``top_level.txt``, else its files)."""
-    text = dist.read_text("top_level.txt")
-    if text:
-        return {line.strip() for line in text.splitlines() if line.strip()}
-    names: set[str] = set()
-    for path in dist.files or ():
-        parts = path.parts
-        if not parts or parts[0].endswith((".dist-info", ".egg-info")) or parts[0] == "..":
-            continue
-        first = parts[0]
-        if first.endswith(".py"):
-            names.add(first[:-3])
-        elif len(parts) > 1 and first != "__pycache__" and not first.endswith(".data"):
-            names.add(first)
-    return names
+__all__ = ["canonical", "stale_after", "top_level_modules"]
 
 
 def canonical(name: str) -> str:

@@ -25,6 +25,7 @@ from tornado import web
 from ..commands import bodies
 from ..commands.dispatch import Outcome, dispatch, error_body
 from ..core.errors import EnvExists, UserPkgError
+from ..core.importnames import plan_modules
 from ..core.names import DEFAULT_ENV, validate_env_name
 from ..core.service import UserPkgService
 from ..version import __version__
@@ -111,6 +112,13 @@ class UserPkgHandler(APIHandler):
         job = self.jobs.submit(env, verb, command, work)
         self.set_header("Location", job_url(self.base_url, job.id))
         self.send(job.to_dict(), 202)
+
+    async def with_modules(self, env: str, plan: dict[str, Any]) -> dict[str, Any]:
+        """``plan`` with ``modules``: the import names of each distribution it replaces or
+        removes, read from the env's files now, before the change (the panel names the
+        modules a kernel imported that the change makes stale)."""
+        prefix = self.service.store.prefix(env)
+        return {**plan, "modules": await self.call(plan_modules, prefix, plan)}
 
     async def existing(self, env: str) -> str:
         """``env`` if it exists (``default`` may be made by its first change)."""
@@ -223,7 +231,7 @@ class PlanHandler(UserPkgHandler):
         args = bodies.change_command(env, self.body(), dry_run=True)
         await self.existing(env)
         outcome = await self.command(args)
-        self.send(outcome.data["plan"])
+        self.send(await self.with_modules(env, outcome.data["plan"]))
 
 
 class TransactionsHandler(UserPkgHandler):
@@ -245,7 +253,8 @@ class RollbackHandler(UserPkgHandler):
         args = bodies.rollback_command(env, self.body())
         await self.existing(env)
         if args.dry_run:
-            self.send((await self.command(args)).data["plan"])
+            plan = (await self.command(args)).data["plan"]
+            self.send(await self.with_modules(env, plan))
             return
         self.submit(env, "rollback", args, f"rollback {args.revision}")
 

@@ -406,6 +406,8 @@ async def test_every_operation_answers_as_documented(
     change = {"install": ["tabulate==0.8.10"]}
     _, plan = await check("post", env + "/plan", expect=200, body=change, at=docs)
     assert [c["new"] for c in plan["changes"]] == ["0.8.10"]
+    # What the change replaces, by the import names its installed files give.
+    assert plan["modules"] == {"tabulate": ["tabulate"]}
     changed = await check.job("post", env + "/transactions", change, at=docs)
     await check("get", jobs_path + "/events", expect=200, at={"job_id": changed["id"]})
     changed = await check.wait(changed)
