@@ -9,10 +9,13 @@ import {
   Dialog,
   ICommandPalette,
   InputDialog,
+  Notification,
   showDialog
 } from '@jupyterlab/apputils';
 
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+
+import type { Session } from '@jupyterlab/services';
 
 import {
   ITranslator,
@@ -33,6 +36,8 @@ import { packageIcon } from './icons';
 import { KernelFollower } from './kernels';
 
 import { UserPkgModel } from './model';
+
+import { appliedMessage } from './outcome';
 
 import { UserPkgService } from './service';
 
@@ -82,7 +87,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyter_userpkg');
     const model = new UserPkgModel(new UserPkgService());
-    const panel = new UserPkgPanel(model, trans, panelActions(app, trans));
+    const panel = new UserPkgPanel(model, trans, panelActions(app, trans, model));
     panel.title.icon = packageIcon;
     app.shell.add(panel, 'left', { rank: 1000 });
     restorer?.add(panel, panel.id);
@@ -90,6 +95,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.serviceManager.events.stream.connect((_, event) =>
       model.handleEvent(event)
     );
+    model.applied.connect((_, applied) => {
+      const actions =
+        applied.job.verb === 'delete'
+          ? []
+          : [
+              {
+                label: trans.__('History'),
+                caption: trans.__('Show the history of %1', applied.job.env),
+                callback: () => {
+                  app.shell.activateById(panel.id);
+                  void model.select(applied.job.env).then(() => model.setTab('history'));
+                }
+              }
+            ];
+      Notification.success(appliedMessage(trans, applied), {
+        autoClose: 6000,
+        actions
+      });
+    });
 
     const follower = new KernelFollower(model);
     if (notebooks) {
@@ -139,25 +163,71 @@ async function openNotebook(app: JupyterFrontEnd, kernelName: string): Promise<v
   }
 }
 
+/**
+ * The notebooks and consoles whose kernel is `kernel` (a kernelspec name).
+ */
+async function sessionsOn(
+  app: JupyterFrontEnd,
+  kernel: string
+): Promise<Session.IModel[]> {
+  const sessions = app.serviceManager.sessions;
+  await sessions.refreshRunning();
+  const wanted = kernel.toLowerCase();
+  return Array.from(sessions.running()).filter(
+    s => s.kernel?.name.toLowerCase() === wanted
+  );
+}
+
+/**
+ * Ask before deleting an env; name the notebooks and consoles running on its
+ * kernel, which are shut down first. Cancel has the focus.
+ */
+async function confirmDelete(
+  app: JupyterFrontEnd,
+  trans: TranslationBundle,
+  model: UserPkgModel,
+  env: string
+): Promise<boolean> {
+  const kernel = model.envs.find(e => e.name === env)?.kernel ?? null;
+  const running = kernel ? await sessionsOn(app, kernel) : [];
+  const gone = trans.__(
+    'The environment %1 and its kernel are removed, with its packages and history. This cannot be undone.',
+    env
+  );
+  const body =
+    running.length === 0
+      ? gone
+      : `${gone} ${trans._n(
+          'Its kernel runs %2; that kernel is shut down first.',
+          'Its kernel runs %2; those kernels are shut down first.',
+          running.length,
+          running.map(s => s.path || s.name).join(', ')
+        )}`;
+  const result = await showDialog({
+    title: trans.__('Delete environment %1?', env),
+    body,
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.warnButton({ label: trans.__('Delete') })
+    ],
+    defaultButton: 0
+  });
+  if (!result.button.accept) {
+    return false;
+  }
+  for (const session of running) {
+    await app.serviceManager.sessions.shutdown(session.id);
+  }
+  return true;
+}
+
 function panelActions(
   app: JupyterFrontEnd,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  model: UserPkgModel
 ): IPanelActions {
   return {
-    confirmDelete: async (env: string) => {
-      const result = await showDialog({
-        title: trans.__('Delete environment %1?', env),
-        body: trans.__(
-          'The environment %1 and its kernel are removed, with its packages and history. This cannot be undone.',
-          env
-        ),
-        buttons: [
-          Dialog.cancelButton({ label: trans.__('Cancel') }),
-          Dialog.warnButton({ label: trans.__('Delete') })
-        ]
-      });
-      return result.button.accept;
-    },
+    confirmDelete: (env: string) => confirmDelete(app, trans, model, env),
     openNotebook: (kernelName: string) => void openNotebook(app, kernelName),
     openConsole: (kernel: string) =>
       void app.serviceManager.kernelspecs.refreshSpecs().then(() =>

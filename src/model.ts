@@ -1,5 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { EnvState } from './envstate';
+
 import { JobTracker, IJobTrackerOptions } from './jobtracker';
 
 import { parseFix } from './policy';
@@ -30,7 +32,6 @@ import {
   IChange,
   IChangeRequest,
   ICreateEnvRequest,
-  IEnv,
   IError,
   IExportedFile,
   IJob,
@@ -38,62 +39,50 @@ import {
   IPackage,
   IPolicyAnswer,
   IResult,
-  IRevision,
-  JOB_EVENT_SCHEMA,
-  envOfKernel
+  JOB_EVENT_SCHEMA
 } from './tokens';
 
 /**
- * State of the Packages panel, with a signal for every change.
+ * What a finished job changed, for the notification after Apply.
  */
-export class UserPkgModel {
+export interface IAppliedChange {
+  job: IJob;
+  /** The request applied (a change), if the panel knows it. */
+  request: IChangeRequest | null;
+}
+
+/**
+ * State of the Packages panel, with a signal for every change.
+ *
+ * What an action brought (its plan, the job's progress, its error) is shown
+ * where the action was taken: `origin` names that place (`package:NAME`,
+ * `info:NAME`, `update-all`, `revision:N`), null for the top of the panel.
+ */
+export class UserPkgModel extends EnvState {
   constructor(
     service: UserPkgService,
     options: { jobs?: IJobTrackerOptions; probe?: IKernelProbe; searchDelay?: number } = {}
   ) {
-    this.service = service;
+    super(service);
     this._jobOptions = options.jobs ?? {};
     this._probe = options.probe ?? { modules: k => kernelModules(k) };
     this.search = new SearchModel(service, options.searchDelay);
     this.search.changed.connect(this._emit, this);
   }
 
-  readonly service: UserPkgService;
   readonly search: SearchModel;
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
+  /** Emitted when a job succeeded: what it changed. */
+  get applied(): ISignal<this, IAppliedChange> {
+    return this._applied;
   }
-  get envs(): IEnv[] {
-    return this._envs;
+  /** Where the current plan, job or error was asked for; null: the top. */
+  get origin(): string | null {
+    return this._origin;
   }
-  /** The names the selector offers: every env, and `default` always. */
-  get envNames(): string[] {
-    const names = this._envs.map(env => env.name);
-    return names.includes(DEFAULT_ENV) ? names : [DEFAULT_ENV, ...names];
-  }
-  get selected(): string {
-    return this._selected;
-  }
-  get selectedEnv(): IEnv | null {
-    return this._envs.find(env => env.name === this._selected) ?? null;
-  }
-  get packages(): IPackage[] {
-    return this._packages;
-  }
-  /** What the selected env holds that the administrator's policy refuses. */
-  get advisories(): IAdvisory[] {
-    return this.selectedEnv?.advisories ?? [];
-  }
-  /** The advisories of each env that has some. */
-  get advisoriesByEnv(): Record<string, IAdvisory[]> {
-    const found: Record<string, IAdvisory[]> = {};
-    for (const env of this._envs) {
-      if (env.advisories && env.advisories.length > 0) {
-        found[env.name] = env.advisories;
-      }
-    }
-    return found;
+  /** Packages of the user's other envs (read with `loadOtherEnvs`), by env. */
+  get otherEnvs(): Map<string, IPackage[]> {
+    return this._otherEnvs;
   }
   /** The policy as last read (`loadPolicy`). */
   get policy(): IPolicyAnswer | null {
@@ -101,12 +90,6 @@ export class UserPkgModel {
   }
   get policyLoading(): boolean {
     return this._policyLoading;
-  }
-  get history(): IRevision[] {
-    return this._history;
-  }
-  get loading(): boolean {
-    return this._loading > 0;
   }
   get tab(): Tab {
     return this._tab;
@@ -136,92 +119,20 @@ export class UserPkgModel {
   get notebookEnv(): string | null {
     return this._kernel?.name ? this.envForKernel(this._kernel.name) : null;
   }
-  /** Whether the selected env is a conda env. */
-  get isConda(): boolean {
-    return this.selectedEnv?.kind === 'conda';
-  }
-
-  /**
-   * The env a kernelspec belongs to (`default` for a kernel of no env).
-   */
-  envForKernel(kernelName: string): string {
-    const lower = kernelName.toLowerCase();
-    const env = this._envs.find(e => e.kernel?.toLowerCase() === lower);
-    return env ? env.name : envOfKernel(kernelName);
-  }
-
-  /**
-   * Read the envs again, then the selected env's packages and history.
-   */
-  async refresh(): Promise<void> {
-    await this._task(async () => {
-      this._envs = await this.service.listEnvs();
-    });
-    this._matchSource();
-    const selected = this._selected;
-    if (selected !== DEFAULT_ENV && !this._envs.some(e => e.name === selected)) {
-      await this.select(DEFAULT_ENV);
-    } else {
-      await this.refreshSelected();
-    }
-  }
-
-  /**
-   * Refresh once more after the refresh in flight, if any: a burst of events
-   * costs two refreshes at most.
-   */
-  refreshSoon(): Promise<void> {
-    if (this._refreshing) {
-      this._refreshAgain = true;
-      return this._refreshing;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this._refreshAgain = false;
-        await this.refresh();
-      } while (this._refreshAgain);
-      this._refreshing = null;
-    };
-    this._refreshing = run();
-    return this._refreshing;
-  }
-
-  /**
-   * Read the selected env's packages and history again.
-   */
-  async refreshSelected(): Promise<void> {
-    const env = this._selected;
-    await this._task(async () => {
-      const [packages, history] = await Promise.all([
-        this.service.packages(env),
-        this.service.history(env)
-      ]);
-      if (env === this._selected) {
-        this._packages = packages;
-        this._history = history;
-      }
-    });
-  }
-
-  /**
-   * Show another env.
-   */
-  async select(env: string): Promise<void> {
-    if (env === this._selected) {
-      return;
-    }
-    this._selected = env;
-    this._packages = [];
-    this._history = [];
-    this._pending = null;
-    this.search.closeInfo();
-    this._matchSource();
-    this._emit();
-    await this.refreshSelected();
-  }
 
   setTab(tab: Tab): void {
     this._tab = tab;
+    if (tab === 'search') {
+      void this.loadOtherEnvs();
+    }
+    this._emit();
+  }
+
+  /**
+   * Read what the user's other envs hold (search marks what is installed).
+   */
+  async loadOtherEnvs(): Promise<void> {
+    this._otherEnvs = await this.otherEnvsPackages();
     this._emit();
   }
 
@@ -235,6 +146,13 @@ export class UserPkgModel {
     this._emit();
   }
 
+  /**
+   * Where what comes next (plan, job, error) shows: see `origin`.
+   */
+  setOrigin(origin: string | null): void {
+    this._origin = origin;
+  }
+
   dismissStale(): void {
     this._stale = null;
     this._emit();
@@ -243,8 +161,12 @@ export class UserPkgModel {
   /**
    * Plan a change of the selected env and show it.
    */
-  async planChange(request: IChangeRequest): Promise<void> {
-    const env = this._selected;
+  async planChange(
+    request: IChangeRequest,
+    origin: string | null = null
+  ): Promise<void> {
+    const env = this.selected;
+    this._origin = origin;
     await this._plan(async () => {
       const plan = await this.service.plan(env, request);
       return { kind: 'change', env, request, plan };
@@ -261,7 +183,7 @@ export class UserPkgModel {
     if (!fix) {
       return;
     }
-    if (fix.env !== null && fix.env !== this._selected) {
+    if (fix.env !== null && fix.env !== this.selected) {
       await this.select(fix.env);
     }
     await this.planChange(fix.request);
@@ -290,7 +212,8 @@ export class UserPkgModel {
    * Plan a return of the selected env to `revision` and show it.
    */
   async planRollback(revision: number): Promise<void> {
-    const env = this._selected;
+    const env = this.selected;
+    this._origin = `revision:${revision}`;
     await this._plan(async () => {
       const plan = await this.service.rollbackPlan(env, revision);
       return { kind: 'rollback', env, revision, plan };
@@ -311,6 +234,8 @@ export class UserPkgModel {
       return null;
     }
     this._pending = null;
+    this._applying = pending.kind === 'change' ? pending.request : null;
+    this._provided = pending.plan.modules ?? {};
     return this._startJob(() =>
       pending.kind === 'change'
         ? this.service.applyChange(pending.env, pending.request)
@@ -322,6 +247,8 @@ export class UserPkgModel {
    * Create an env (a job); once it exists, it is selected.
    */
   createEnv(request: ICreateEnvRequest): Promise<IJob | null> {
+    this._origin = null;
+    this._applying = null;
     return this._startJob(() => this.service.createEnv(request));
   }
 
@@ -329,6 +256,8 @@ export class UserPkgModel {
    * Delete an env and its kernel (a job).
    */
   deleteEnv(env: string): Promise<IJob | null> {
+    this._origin = null;
+    this._applying = null;
     return this._startJob(() => this.service.deleteEnv(env));
   }
 
@@ -347,7 +276,7 @@ export class UserPkgModel {
    * The selected env as a file.
    */
   exportEnv(format: ExportFormat): Promise<IExportedFile> {
-    return this.service.exportEnv(this._selected, format);
+    return this.service.exportEnv(this.selected, format);
   }
 
   /**
@@ -403,7 +332,7 @@ export class UserPkgModel {
    * Search where the selected env takes packages from (a conda env: its
    * channels), once its kind is known; the user may switch afterwards.
    */
-  private _matchSource(): void {
+  protected _envsRead(): void {
     const env = this.selectedEnv;
     if (env && this._sourceEnv !== env.name) {
       this._sourceEnv = env.name;
@@ -447,25 +376,30 @@ export class UserPkgModel {
     if (job.state !== 'succeeded') {
       return;
     }
+    this._applied.emit({ job, request: this._applying });
     if (job.verb === 'create') {
       this._createOpen = false;
       await this.select(job.env);
-    } else if (job.verb === 'delete' && this._selected === job.env) {
+    } else if (job.verb === 'delete' && this.selected === job.env) {
       await this.select(DEFAULT_ENV);
     } else if (job.verb === 'change' || job.verb === 'rollback') {
       const result = job.result as IResult | null;
       const changes = result?.plan?.changes ?? job.plan?.changes ?? [];
-      await this._checkStale(job.env, changes);
+      await this._checkStale(job.env, changes, this._provided);
     }
   }
 
-  private async _checkStale(env: string, changes: IChange[]): Promise<void> {
+  private async _checkStale(
+    env: string,
+    changes: IChange[],
+    provided: Record<string, string[]>
+  ): Promise<void> {
     const connection = this._kernel?.connection;
     if (!connection || this.notebookEnv !== env || changes.length === 0) {
       return;
     }
     const modules = await this._probe.modules(connection);
-    const stale = modules ? staleModules(changes, modules) : [];
+    const stale = modules ? staleModules(changes, modules, provided) : [];
     this._stale = stale.length > 0 ? { env, modules: stale } : null;
   }
 
@@ -484,17 +418,14 @@ export class UserPkgModel {
     }
   }
 
-  private async _task(work: () => Promise<void>): Promise<void> {
-    this._loading++;
-    this._emit();
-    try {
-      await work();
-    } catch (reason) {
-      this._error = asError(reason);
-    } finally {
-      this._loading--;
-      this._emit();
-    }
+  protected _selectedChanged(): void {
+    this._pending = null;
+    this.search.closeInfo();
+  }
+
+  protected _readFailed(reason: unknown): void {
+    this._error = asError(reason);
+    this._origin = null;
   }
 
   /**
@@ -509,18 +440,13 @@ export class UserPkgModel {
     this._emit();
   }
 
-  private _emit(): void {
-    this._changed.emit();
-  }
-
-  private _changed = new Signal<this, void>(this);
+  private _applied = new Signal<this, IAppliedChange>(this);
+  private _origin: string | null = null;
+  private _applying: IChangeRequest | null = null;
+  private _provided: Record<string, string[]> = {};
+  private _otherEnvs = new Map<string, IPackage[]>();
   private _jobOptions: IJobTrackerOptions;
   private _probe: IKernelProbe;
-  private _envs: IEnv[] = [];
-  private _selected = DEFAULT_ENV;
-  private _packages: IPackage[] = [];
-  private _history: IRevision[] = [];
-  private _loading = 0;
   private _tab: Tab = 'packages';
   private _createOpen = false;
   private _pending: PendingChange | null = null;
@@ -529,8 +455,6 @@ export class UserPkgModel {
   private _error: IError | null = null;
   private _stale: IStaleNotice | null = null;
   private _kernel: IActiveKernel | null = null;
-  private _refreshing: Promise<void> | null = null;
-  private _refreshAgain = false;
   private _sourceEnv: string | null = null;
   private _policy: IPolicyAnswer | null = null;
   private _policyLoading = false;

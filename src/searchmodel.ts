@@ -13,6 +13,11 @@ import {
 } from './tokens';
 
 /**
+ * After this long, a search says what takes the time (ms).
+ */
+export const SLOW_MS = 1500;
+
+/**
  * Search as you type, and the details of the package picked.
  *
  * A query is sent `delay` ms after the last keystroke; an answer to an older
@@ -45,6 +50,11 @@ export class SearchModel {
 
   get searching(): boolean {
     return this._searching;
+  }
+
+  /** Whether the search in flight has taken more than `SLOW_MS`. */
+  get slow(): boolean {
+    return this._slow;
   }
 
   get error(): IError | null {
@@ -97,6 +107,13 @@ export class SearchModel {
       return;
     }
     this._searching = true;
+    this._slow = false;
+    const slowTimer = setTimeout(() => {
+      if (generation === this._generation && this._searching) {
+        this._slow = true;
+        this._changed.emit();
+      }
+    }, SLOW_MS);
     this._changed.emit();
     try {
       const result = await this._service.search(query, this._source);
@@ -110,8 +127,10 @@ export class SearchModel {
         this._error = asError(reason);
       }
     } finally {
+      clearTimeout(slowTimer);
       if (generation === this._generation) {
         this._searching = false;
+        this._slow = false;
         this._changed.emit();
       }
     }
@@ -185,6 +204,7 @@ export class SearchModel {
   private _source: SearchSource = 'pypi';
   private _result: ISearchResult | null = null;
   private _searching = false;
+  private _slow = false;
   private _error: IError | null = null;
   private _info: IPackageInfo | null = null;
   private _infoLoading = false;

@@ -73,12 +73,20 @@ export interface IStaleModule {
  *
  * `modules` are the kernel's top-level names (`sys.modules` before the first
  * dot); comparison ignores case, as import names differ from package names in
- * case only for some packages (`PIL`, `IPython`).
+ * case only for some packages (`PIL`, `IPython`). `provided` are the import
+ * names the server read from the changed distributions' own files before the
+ * change (a plan's `modules`): for a package it names, those are used
+ * exactly; for the others, the names guessed from the package's name.
  */
 export function staleModules(
   changes: IChange[],
-  modules: string[]
+  modules: string[],
+  provided: Record<string, string[]> = {}
 ): IStaleModule[] {
+  const exact = new Map<string, string[]>();
+  for (const [name, names] of Object.entries(provided)) {
+    exact.set(canonicalName(name), names);
+  }
   const imported = new Map<string, string>();
   for (const name of modules) {
     imported.set(name.toLowerCase(), name);
@@ -86,7 +94,9 @@ export function staleModules(
   const out: IStaleModule[] = [];
   const seen = new Set<string>();
   for (const change of changes) {
-    for (const candidate of importNames(change.name)) {
+    const candidates =
+      exact.get(canonicalName(change.name)) ?? importNames(change.name);
+    for (const candidate of candidates) {
       const module = imported.get(candidate.toLowerCase());
       if (module !== undefined && !seen.has(module)) {
         seen.add(module);

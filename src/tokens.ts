@@ -175,6 +175,11 @@ export interface IPlan {
   download_bytes: number;
   from_revision?: number;
   messages?: string[];
+  /**
+   * The import names of each distribution the plan replaces or removes, read
+   * from its files before the change (`POST plan`, a rollback's dry run).
+   */
+  modules?: Record<string, string[]>;
 }
 
 /**
@@ -278,7 +283,7 @@ export interface ISearchHit {
   channel?: string;
   version: string | null;
   summary: string | null;
-  match: 'exact' | 'prefix' | 'substring';
+  match: 'exact' | 'segment' | 'prefix' | 'substring';
   /** Why the policy refuses it (its newest version, or the package); null: it does not. */
   blocked?: IVerdict | null;
 }
@@ -291,6 +296,8 @@ export interface ISearchResult {
   results: ISearchHit[];
   notes: string[];
   offline: boolean;
+  /** Close names the index has, when none is the query itself ("did you mean"). */
+  suggestions?: string[];
 }
 
 /**

@@ -10,17 +10,20 @@ import { Advisories } from './components/Advisories';
 import { CreateForm } from './components/CreateForm';
 import { EnvActions } from './components/EnvActions';
 import { EnvHeader } from './components/EnvHeader';
+import { activityNode, activityPlace } from './components/Activity';
 import { ErrorView } from './components/ErrorView';
 import { HistoryView } from './components/HistoryView';
-import { JobProgress } from './components/JobProgress';
 import { PackageInfo } from './components/PackageInfo';
-import { PackagesTable } from './components/PackagesTable';
-import { PlanView } from './components/PlanView';
-import { SearchPane } from './components/SearchPane';
+import { PackageList } from './components/PackageList';
+import { RESULTS_ID, SearchPane } from './components/SearchPane';
 import { StaleNotice } from './components/StaleNotice';
 import { Tabs } from './components/Tabs';
 
 import { PendingChange, Tab, UserPkgModel } from './model';
+
+import { normalize } from './policy';
+
+import { installedIndex } from './ranking';
 
 import {
   ExportFormat,
@@ -129,40 +132,26 @@ function PanelView(props: {
   const job = model.job;
   const busy = job !== null || model.planning;
   const env = model.selectedEnv;
-  const kernel = model.activeKernel;
-  const change = (request: IChangeRequest) => void model.planChange(request);
   const showPolicy = () => void props.panel.showPolicy();
-  const onDelete = async (name: string) => {
-    if (await actions.confirmDelete(name)) {
-      await model.deleteEnv(name);
-    }
-  };
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'packages', label: trans.__('Installed') },
     { id: 'search', label: trans.__('Search') },
     { id: 'history', label: trans.__('History') }
   ];
-  const installed = search.info
-    ? model.packages.find(p => p.name === search.info?.name)?.version ?? null
-    : null;
+  const activity = activityNode(
+    model,
+    trans,
+    model.pending ? pendingTitle(trans, model.pending) : '',
+    showPolicy
+  );
+  const place = activityPlace(model.origin, model.tab, search.info?.name ?? null);
   return (
     <div className="jp-userpkg-content" aria-busy={model.loading}>
-      <EnvHeader
+      <HeaderView
+        model={model}
         trans={trans}
-        envNames={model.envNames}
-        selected={model.selected}
-        env={env}
-        hasNotebook={kernel !== null}
-        notebookKernel={kernel?.name ?? null}
-        notebookEnv={model.notebookEnv}
         busy={busy}
-        loading={model.loading}
-        advisories={model.advisoriesByEnv}
-        policyLoading={model.policyLoading}
-        onSelect={name => void model.select(name)}
-        onCreate={() => model.setCreateOpen(true)}
-        onDelete={name => void onDelete(name)}
-        onRefresh={() => void model.refresh()}
+        confirmDelete={actions.confirmDelete}
         onPolicy={showPolicy}
       />
       {model.createOpen && (
@@ -179,36 +168,13 @@ function PanelView(props: {
           env={env.name}
           advisories={model.advisories}
           busy={busy}
-          onFix={advisory => void model.planFix(advisory)}
+          onFix={advisory => {
+            model.setOrigin(null);
+            void model.planFix(advisory);
+          }}
         />
       )}
-      <div className="jp-userpkg-messages" aria-live="assertive">
-        {model.error && (
-          <ErrorView
-            trans={trans}
-            error={model.error}
-            onDismiss={() => model.dismissError()}
-            onShowPolicy={showPolicy}
-          />
-        )}
-      </div>
-      {job && <JobProgress trans={trans} job={job} onCancel={() => void model.cancelJob()} />}
-      {model.planning && (
-        <p className="jp-userpkg-planning" role="status">
-          {trans.__('Solving…')}
-        </p>
-      )}
-      {model.pending && (
-        <PlanView
-          trans={trans}
-          plan={model.pending.plan}
-          title={pendingTitle(trans, model.pending)}
-          busy={job !== null}
-          conda={model.isConda}
-          onApply={() => void model.applyPending()}
-          onDiscard={() => model.discardPending()}
-        />
-      )}
+      {place === 'top' && activity}
       {model.stale && (
         <StaleNotice
           trans={trans}
@@ -231,70 +197,200 @@ function PanelView(props: {
         selected={model.tab}
         onSelect={tab => model.setTab(tab)}
       />
-      <div
-        className="jp-userpkg-tabpanel"
-        role="tabpanel"
-        id={`jp-userpkg-tabpanel-${model.tab}`}
-        aria-labelledby={`jp-userpkg-tab-${model.tab}`}
-      >
-        {model.tab === 'packages' && (
-          <PackagesTable
-            trans={trans}
-            packages={model.packages}
-            busy={busy}
-            advisories={model.advisories}
-            onRemove={name => change({ remove: [name] })}
-            onUpdate={name => change({ update: [name] })}
-            onUpdateAll={() => change({ update_all: true })}
-          />
-        )}
-        {model.tab === 'search' && (
-          <SearchPane
-            trans={trans}
-            query={search.query}
-            source={search.source}
-            showSource={model.isConda}
-            result={search.result}
-            searching={search.searching}
-            selected={search.info?.name ?? null}
-            onQuery={q => search.setQuery(q)}
-            onSource={s => search.setSource(s)}
-            onPick={hit => void search.showInfo(hit)}
-          >
-            {search.error && (
-              <ErrorView
-                trans={trans}
-                error={search.error}
-                onDismiss={() => search.dismissError()}
-                onShowPolicy={showPolicy}
-              />
-            )}
-            {search.info && (
-              <PackageInfo
-                trans={trans}
-                info={search.info}
-                installed={installed}
-                busy={busy}
-                onInstall={spec =>
-                  change({
-                    install: [spec],
-                    ...(model.isConda && search.source === 'pypi' ? { pypi: true } : {})
-                  })
-                }
-                onClose={() => search.closeInfo()}
-              />
-            )}
-          </SearchPane>
-        )}
-        {model.tab === 'history' && (
-          <HistoryView
-            trans={trans}
-            history={model.history}
-            busy={busy}
-            onRollback={revision => void model.planRollback(revision)}
-          />
-        )}
-      </div>
+      <TabContent
+        model={model}
+        trans={trans}
+        busy={busy}
+        activity={activity}
+        onShowPolicy={showPolicy}
+      />
     </div>
+  );
+}
+
+/**
+ * The env picker and its buttons, for the model's envs.
+ */
+function HeaderView(props: {
+  model: UserPkgModel;
+  trans: TranslationBundle;
+  busy: boolean;
+  confirmDelete: (env: string) => Promise<boolean>;
+  onPolicy: () => void;
+}): JSX.Element {
+  const { model } = props;
+  const kernel = model.activeKernel;
+  const onDelete = async (name: string) => {
+    if (await props.confirmDelete(name)) {
+      await model.deleteEnv(name);
+    }
+  };
+  return (
+    <EnvHeader
+      trans={props.trans}
+      envNames={model.envNames}
+      selected={model.selected}
+      env={model.selectedEnv}
+      hasNotebook={kernel !== null}
+      notebookKernel={kernel?.name ?? null}
+      notebookEnv={model.notebookEnv}
+      busy={props.busy}
+      loading={model.loading}
+      advisories={model.advisoriesByEnv}
+      policyLoading={model.policyLoading}
+      onSelect={name => void model.select(name)}
+      onCreate={() => model.setCreateOpen(true)}
+      onDelete={name => void onDelete(name)}
+      onRefresh={() => void model.refresh()}
+      onPolicy={props.onPolicy}
+    />
+  );
+}
+
+/**
+ * The tab shown: installed packages, search or history, with what an
+ * action taken there brought (see `activityPlace`).
+ */
+function TabContent(props: {
+  model: UserPkgModel;
+  trans: TranslationBundle;
+  busy: boolean;
+  activity: React.ReactNode;
+  onShowPolicy: () => void;
+}): JSX.Element {
+  const { model, trans, busy, activity } = props;
+  const place = activityPlace(model.origin, model.tab, model.search.info?.name ?? null);
+  const change = (request: IChangeRequest, origin: string | null) =>
+    void model.planChange(request, origin);
+  return (
+    <div
+      className="jp-userpkg-tabpanel"
+      role="tabpanel"
+      id={`jp-userpkg-tabpanel-${model.tab}`}
+      aria-labelledby={`jp-userpkg-tab-${model.tab}`}
+    >
+      {model.tab === 'packages' && (
+        <PackageList
+          trans={trans}
+          packages={model.packages}
+          kind={model.selectedEnv?.kind ?? null}
+          busy={busy}
+          advisories={model.advisories}
+          activity={
+            place !== 'top' && place.tab === 'packages'
+              ? { name: place.name, node: activity }
+              : null
+          }
+          onRemove={name => change({ remove: [name] }, `package:${name}`)}
+          onUpdate={name => change({ update: [name] }, `package:${name}`)}
+          onUpdateAll={() => change({ update_all: true }, 'update-all')}
+        />
+      )}
+      {model.tab === 'search' && (
+        <SearchTab
+          model={model}
+          trans={trans}
+          busy={busy}
+          activity={place !== 'top' && place.tab === 'search' ? activity : null}
+          onShowPolicy={props.onShowPolicy}
+        />
+      )}
+      {model.tab === 'history' && (
+        <HistoryView
+          trans={trans}
+          history={model.history}
+          busy={busy}
+          activity={
+            place !== 'top' && place.tab === 'history'
+              ? { revision: place.revision, node: activity }
+              : null
+          }
+          onRollback={revision => void model.planRollback(revision)}
+        />
+      )}
+    </div>
+  );
+}
+
+/**
+ * The Search tab: the query, the ranked results, and the details of the
+ * one picked, with what installing it brought under them.
+ */
+function SearchTab(props: {
+  model: UserPkgModel;
+  trans: TranslationBundle;
+  busy: boolean;
+  activity: React.ReactNode;
+  onShowPolicy: () => void;
+}): JSX.Element {
+  const { model, trans, busy } = props;
+  const search = model.search;
+  const info = search.info;
+  const installed = React.useMemo(
+    () => installedIndex(model.selected, model.packages, model.otherEnvs),
+    [model.selected, model.packages, model.otherEnvs]
+  );
+  const here = info ? installed.get(normalize(info.name))?.here ?? null : null;
+  return (
+    <SearchPane
+      trans={trans}
+      query={search.query}
+      source={search.source}
+      showSource={model.isConda}
+      result={search.result}
+      searching={search.searching}
+      slow={search.slow}
+      selected={info?.name ?? null}
+      installed={installed}
+      onQuery={q => search.setQuery(q)}
+      onSource={s => search.setSource(s)}
+      onPick={hit => void search.showInfo(hit)}
+    >
+      {search.error && (
+        <ErrorView
+          trans={trans}
+          error={search.error}
+          takeFocus={false}
+          onDismiss={() => search.dismissError()}
+          onShowPolicy={props.onShowPolicy}
+        />
+      )}
+      {info && (
+        <PackageInfo
+          key={`${info.source}:${info.name}`}
+          trans={trans}
+          info={info}
+          installed={here}
+          busy={busy}
+          onInstall={spec =>
+            void model.planChange(
+              {
+                install: [spec],
+                ...(model.isConda && search.source === 'pypi' ? { pypi: true } : {})
+              },
+              `info:${info.name}`
+            )
+          }
+          onUpdate={name =>
+            void model.planChange(
+              {
+                update: [name],
+                ...(model.isConda && search.source === 'pypi' ? { pypi: true } : {})
+              },
+              `info:${info.name}`
+            )
+          }
+          onClose={() => {
+            search.closeInfo();
+            // Back to the result the details were opened from.
+            requestAnimationFrame(() =>
+              document.getElementById(RESULTS_ID)?.focus({ preventScroll: true })
+            );
+          }}
+        >
+          {props.activity}
+        </PackageInfo>
+      )}
+    </SearchPane>
   );
 }

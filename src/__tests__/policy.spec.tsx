@@ -12,7 +12,7 @@ import { Advisories, AdvisoryMark } from '../components/Advisories';
 import { envOptions } from '../components/EnvHeader';
 import { ErrorView } from '../components/ErrorView';
 import { PackageInfo } from '../components/PackageInfo';
-import { PackagesTable } from '../components/PackagesTable';
+import { PackageList } from '../components/PackageList';
 import { PolicyView } from '../components/PolicyView';
 import { SearchPane } from '../components/SearchPane';
 
@@ -233,8 +233,9 @@ describe('policy components', () => {
   it('marks the installed packages an advisory is about', () => {
     act(() =>
       root.render(
-        <PackagesTable
+        <PackageList
           trans={trans}
+          kind="layer"
           packages={[
             { name: 'Requests', version: '2.30.0', source: 'pypi', requested: true },
             { name: 'six', version: '1.16.0', source: 'pypi', requested: false }
@@ -247,10 +248,10 @@ describe('policy components', () => {
         />
       )
     );
-    const row = $('tr[data-package="Requests"]');
+    const row = $('li[data-package="Requests"]');
     expect(row?.getAttribute('data-blocked')).toBe('true');
     expect(row?.querySelector('.jp-userpkg-package-blocked')?.getAttribute('title')).toContain('leaks credentials');
-    expect($('tr[data-package="six"]')?.hasAttribute('data-blocked')).toBe(false);
+    expect($('li[data-package="six"]')?.hasAttribute('data-blocked')).toBe(false);
   });
 
   it('marks a blocked search hit with the reason in its tooltip', () => {

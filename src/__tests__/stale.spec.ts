@@ -67,3 +67,20 @@ describe('stale modules', () => {
     expect(dispose).toHaveBeenCalled();
   });
 });
+
+describe('stale modules from the distributions own files', () => {
+  it('uses the import names the server read, not the guess from the name', () => {
+    const changes = [
+      { name: 'python-slugify', action: 'change' as const, old: '8.0', new: '8.1', source: 'pypi' },
+      { name: 'tabulate', action: 'remove' as const, old: '0.9', new: null, source: 'pypi' }
+    ];
+    // Guessed from the names: python_slugify, which the kernel never imports.
+    expect(staleModules(changes, ['slugify', 'os'])).toEqual([]);
+    expect(
+      staleModules(changes, ['slugify', 'tabulate', 'os'], { Python_Slugify: ['slugify'] })
+    ).toEqual([
+      { module: 'slugify', package: 'python-slugify', action: 'change' },
+      { module: 'tabulate', package: 'tabulate', action: 'remove' }
+    ]);
+  });
+});

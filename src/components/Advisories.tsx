@@ -10,6 +10,8 @@ import { IFix, parseFix, verdictText } from '../policy';
 
 import { IAdvisory } from '../tokens';
 
+import { keepWords } from './controls';
+
 /**
  * Properties of the advisories of an env.
  */
@@ -159,7 +161,7 @@ function AdvisoryItem(props: {
         <div className="jp-userpkg-advisory-reason">{advisory.reason}</div>
       )}
       <div className="jp-userpkg-advisory-rule">
-        {trans.__('Rule: %1', advisory.rule)}
+        {keepWords(trans.__('Rule: %1', advisory.rule))}
       </div>
       {fix ? (
         <Button

@@ -60,6 +60,10 @@ export function CreateForm(props: ICreateFormProps): JSX.Element {
   const [channels, setChannels] = React.useState('');
   const [specs, setSpecs] = React.useState('');
   const [file, setFile] = React.useState<IUploadedFile | null>(null);
+  // A file chosen without a kind picked brings its own kind: both may apply.
+  const fileKind = file !== null && !kindTouched;
+  const usesPython = fileKind || kind !== 'layer';
+  const usesChannels = fileKind || kind === 'conda';
   const [problem, setProblem] = React.useState('');
 
   const onFile = async (event: React.ChangeEvent<HTMLInputElement>) => {
@@ -92,10 +96,10 @@ export function CreateForm(props: ICreateFormProps): JSX.Element {
     if (!file || kindTouched) {
       request.kind = kind;
     }
-    if (python.trim()) {
+    if (python.trim() && usesPython) {
       request.python = python.trim();
     }
-    if (splitList(channels).length > 0) {
+    if (splitList(channels).length > 0 && usesChannels) {
       request.channels = splitList(channels);
     }
     if (splitList(specs, false).length > 0) {
@@ -149,7 +153,12 @@ export function CreateForm(props: ICreateFormProps): JSX.Element {
         id={id('python')}
         name="python"
         className="jp-mod-styled"
-        placeholder={trans.__('e.g. 3.11 (venv and conda)')}
+        placeholder={
+          usesPython
+            ? trans.__('e.g. 3.11')
+            : trans.__("a layer uses the base's Python")
+        }
+        disabled={!usesPython}
         value={python}
         onChange={e => setPython(e.currentTarget.value)}
       />
@@ -158,7 +167,12 @@ export function CreateForm(props: ICreateFormProps): JSX.Element {
         id={id('channels')}
         name="channels"
         className="jp-mod-styled"
-        placeholder={trans.__('conda channels, separated by commas or blanks')}
+        placeholder={
+          usesChannels
+            ? trans.__('conda channels, separated by commas or blanks')
+            : trans.__('conda environments only')
+        }
+        disabled={!usesChannels}
         value={channels}
         onChange={e => setChannels(e.currentTarget.value)}
       />

@@ -82,17 +82,11 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
         <label htmlFor={selectId} className="jp-userpkg-label">
           {trans.__('Environment')}
         </label>
-        <Select
-          id={selectId}
-          className="jp-userpkg-env-select"
-          value={selected}
-          options={envOptions(trans, props.envNames, props.advisories)}
-          onChange={props.onSelect}
-        />
         <AdvisoryMark
           trans={trans}
           advisories={props.advisories?.[selected] ?? []}
         />
+        <span className="jp-userpkg-spacer" />
         <Button
           className="jp-userpkg-create-button"
           minimal
@@ -139,8 +133,24 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
           </Button>
         )}
       </div>
+      <Select
+        id={selectId}
+        className="jp-userpkg-env-select"
+        value={selected}
+        options={envOptions(trans, props.envNames, props.advisories)}
+        onChange={props.onSelect}
+      />
+      <p className="jp-userpkg-env-summary">
+        {summaryParts(props).map((part, i) => (
+          <React.Fragment key={i}>
+            {i > 0 && ' · '}
+            <span className="jp-userpkg-env-fact" title={part}>
+              {part}
+            </span>
+          </React.Fragment>
+        ))}
+      </p>
       <p className="jp-userpkg-current-env">{currentText(props)}</p>
-      <p className="jp-userpkg-env-summary">{summaryText(props)}</p>
     </div>
   );
 }
@@ -160,24 +170,21 @@ function currentText(props: IEnvHeaderProps): string {
   return trans.__('This notebook: %1', notebookEnv);
 }
 
-function summaryText(props: IEnvHeaderProps): string {
+function summaryParts(props: IEnvHeaderProps): string[] {
   const { trans, env, selected } = props;
   if (env === null) {
     return selected === DEFAULT_ENV
-      ? trans.__(
-          'layer over the base environment; created by its first change'
-        )
-      : trans.__('not found');
+      ? [trans.__('layer over the base environment'), trans.__('created by its first change')]
+      : [trans.__('not found')];
   }
   if (env.kind === 'broken') {
-    return trans.__('broken: its metadata cannot be read');
+    return [trans.__('broken: its metadata cannot be read')];
   }
   const parts = [
     env.kind,
     env.python ? trans.__('Python %1', env.python) : '',
     trans.__('revision %1', env.revision),
-    env.kernel ? trans.__('kernel %1', env.kernel) : trans.__('no kernel'),
-    trans._n('%1 package', '%1 packages', env.packages)
+    env.kernel ? trans.__('kernel %1', env.kernel) : trans.__('no kernel')
   ];
-  return parts.filter(Boolean).join(' · ');
+  return parts.filter(Boolean);
 }

@@ -4,7 +4,11 @@ import { Button, closeIcon } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
+import { readableMessage, remedy } from '../remedies';
+
 import { IError, POLICY_DENIED } from '../tokens';
+
+import { keepWords, useTakeFocus } from './controls';
 
 /**
  * Properties of the error view.
@@ -15,6 +19,8 @@ export interface IErrorViewProps {
   onDismiss: () => void;
   /** Show the administrator's policy (offered with a policy refusal). */
   onShowPolicy?: () => void;
+  /** Whether the error takes the focus when it shows (default: it does). */
+  takeFocus?: boolean;
 }
 
 /**
@@ -25,11 +31,26 @@ export interface IErrorViewProps {
 export function ErrorView(props: IErrorViewProps): JSX.Element {
   const { trans, error } = props;
   const policy = error.code === POLICY_DENIED;
+  // A cancel the user asked for is news, not a failure.
+  const cancelled = error.code === 'cancelled';
+  const { ref, onKeyDown } = useTakeFocus<HTMLDivElement>(
+    props.onDismiss,
+    props.takeFocus ?? true
+  );
+  const next = remedy(trans, error);
+  const message = keepWords(readableMessage(error.message));
   return (
     <div
-      className={`jp-userpkg-error${policy ? ' jp-mod-policy' : ''}`}
-      role="alert"
+      ref={ref}
+      className={
+        'jp-userpkg-error' +
+        (policy ? ' jp-mod-policy' : '') +
+        (cancelled ? ' jp-mod-cancelled' : '')
+      }
+      role={cancelled ? 'status' : 'alert'}
       data-code={error.code}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
     >
       <div className="jp-userpkg-header-row">
         {policy ? (
@@ -37,10 +58,10 @@ export function ErrorView(props: IErrorViewProps): JSX.Element {
             <p className="jp-userpkg-error-title">
               {trans.__("Refused by the administrator's policy")}
             </p>
-            <p className="jp-userpkg-error-message">{error.message}</p>
+            <p className="jp-userpkg-error-message">{message}</p>
           </div>
         ) : (
-          <p className="jp-userpkg-error-message">{error.message}</p>
+          <p className="jp-userpkg-error-message">{message}</p>
         )}
         <Button
           minimal
@@ -53,6 +74,7 @@ export function ErrorView(props: IErrorViewProps): JSX.Element {
           <closeIcon.react tag="span" />
         </Button>
       </div>
+      {next && <p className="jp-userpkg-error-remedy">{keepWords(next)}</p>}
       {error.details && !policy && (
         <details className="jp-userpkg-error-details">
           <summary>{trans.__('Why')}</summary>

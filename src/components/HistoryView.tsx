@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { IRevision } from '../tokens';
 
+import { keepWords } from './controls';
 import { describeChange } from './PlanView';
 
 /**
@@ -16,6 +17,8 @@ export interface IHistoryViewProps {
   history: IRevision[];
   busy: boolean;
   onRollback: (revision: number) => void;
+  /** What a rollback asked for brought (its plan, progress or error). */
+  activity?: { revision: number; node: React.ReactNode } | null;
 }
 
 /**
@@ -51,7 +54,7 @@ export function HistoryView(props: IHistoryViewProps): JSX.Element {
           className="jp-userpkg-revision"
           data-revision={rev.revision}
         >
-          <div className="jp-userpkg-header-row">
+          <div className="jp-userpkg-revision-head">
             <span className="jp-userpkg-revision-number">
               {rev.revision === current
                 ? trans.__('Revision %1 (current)', rev.revision)
@@ -61,7 +64,9 @@ export function HistoryView(props: IHistoryViewProps): JSX.Element {
               {formatTime(rev.time)}
             </time>
           </div>
-          <code className="jp-userpkg-revision-command">{rev.command}</code>
+          <code className="jp-userpkg-revision-command">
+            {keepWords(rev.command)}
+          </code>
           {rev.changes.length > 0 && (
             <ul className="jp-userpkg-revision-changes">
               {rev.changes.map(change => (
@@ -75,7 +80,7 @@ export function HistoryView(props: IHistoryViewProps): JSX.Element {
                     : change.action === 'remove'
                       ? '- '
                       : '~ '}
-                  {describeChange(change)}
+                  {keepWords(describeChange(change))}
                 </li>
               ))}
             </ul>
@@ -93,6 +98,7 @@ export function HistoryView(props: IHistoryViewProps): JSX.Element {
               {trans.__('Roll back to this revision')}
             </Button>
           )}
+          {props.activity?.revision === rev.revision && props.activity.node}
         </li>
       ))}
     </ol>

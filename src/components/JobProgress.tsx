@@ -6,6 +6,8 @@ import * as React from 'react';
 
 import { IJob, isFinished } from '../tokens';
 
+import { formatBytes } from './controls';
+
 /**
  * Properties of the job progress.
  */
@@ -32,6 +34,28 @@ export function jobTitle(trans: TranslationBundle, job: IJob): string {
 }
 
 /**
+ * How far a phase is, in words: bytes and percent of a download, n of m
+ * packages otherwise.
+ */
+export function countText(
+  trans: TranslationBundle,
+  phase: string,
+  done: number,
+  total: number
+): string {
+  const percent = Math.floor((100 * Math.min(done, total)) / total);
+  if (phase === 'download' && total > 1000) {
+    return trans.__(
+      '%1 of %2 (%3%)',
+      formatBytes(done),
+      formatBytes(total),
+      percent
+    );
+  }
+  return trans.__('%1 of %2 (%3%)', done, total, percent);
+}
+
+/**
  * A running job: its latest message, a progress bar and a cancel button.
  */
 export function JobProgress(props: IJobProgressProps): JSX.Element {
@@ -43,7 +67,7 @@ export function JobProgress(props: IJobProgressProps): JSX.Element {
   const message =
     last?.message ??
     (job.state === 'queued'
-      ? trans.__('Waiting for an earlier change of this environment…')
+      ? trans.__('Waiting to start…')
       : trans.__('Starting…'));
   const stopping = job.cancel_requested && !isFinished(job.state);
   return (
@@ -61,6 +85,11 @@ export function JobProgress(props: IJobProgressProps): JSX.Element {
       >
         {last ? `${last.phase}: ${message}` : message}
       </div>
+      {counted && (
+        <div className="jp-userpkg-progress-count">
+          {countText(trans, counted.phase, counted.done ?? 0, counted.total ?? 0)}
+        </div>
+      )}
       {counted ? (
         <progress
           className="jp-userpkg-progress-bar"

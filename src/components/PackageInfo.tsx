@@ -8,7 +8,7 @@ import { allowedVersions, verdictText } from '../policy';
 
 import { IPackageInfo, IVerdict } from '../tokens';
 
-import { channelName, Select } from './controls';
+import { channelName, Select, useTakeFocus } from './controls';
 
 /**
  * Properties of the package details.
@@ -20,7 +20,34 @@ export interface IPackageInfoProps {
   installed: string | null;
   busy: boolean;
   onInstall: (spec: string) => void;
+  /** Update the installed package to its newest allowed version (else: install it by name). */
+  onUpdate?: (name: string) => void;
   onClose: () => void;
+  /** What installing brought (plan, progress, error), under the details. */
+  children?: React.ReactNode;
+}
+
+/**
+ * The install button's words: "Install", "Installed 0.10.0" (nothing to
+ * do), "Update to 0.11.0", "Change to 0.9.0"; and whether it does anything.
+ */
+export function installLabel(
+  trans: TranslationBundle,
+  installed: string | null,
+  picked: string,
+  latest: string | null
+): { label: string; noop: boolean } {
+  if (installed === null) {
+    return { label: trans.__('Install'), noop: false };
+  }
+  const target = picked || latest;
+  if (!target || target === installed) {
+    return { label: trans.__('Installed %1', installed), noop: true };
+  }
+  if (!picked) {
+    return { label: trans.__('Update to %1', target), noop: false };
+  }
+  return { label: trans.__('Change to %1', target), noop: false };
 }
 
 /**
@@ -66,12 +93,18 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
   const blockedGroups = groupByRule(info.blocked_versions ?? {});
   const installedVerdict =
     props.installed !== null ? info.blocked_versions?.[props.installed] : undefined;
+  const { ref, onKeyDown } = useTakeFocus<HTMLElement>(props.onClose);
+  const newest = allowedVersions(info)[0] ?? info.latest;
+  const action = installLabel(trans, props.installed, version, newest);
   const options = [
     { value: '', label: trans.__('newest allowed') },
     ...allowedVersions(info).map(v => ({ value: v, label: v }))
   ];
   return (
     <section
+      ref={ref}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
       className="jp-userpkg-package-info"
       aria-label={trans.__('Package %1', info.name)}
       data-package={info.name}
@@ -118,8 +151,13 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
         <dt>{trans.__('Home page')}</dt>
         <dd>
           {info.home_page ? (
-            <a href={info.home_page} target="_blank" rel="noopener noreferrer">
-              {info.home_page}
+            <a
+              href={info.home_page}
+              target="_blank"
+              rel="noopener noreferrer"
+              title={info.home_page}
+            >
+              {info.home_page.replace(/^https?:\/\//, '')}
             </a>
           ) : (
             trans.__('none')
@@ -192,13 +230,18 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
         <Button
           className="jp-userpkg-install-button jp-mod-accept"
           small
-          disabled={props.busy || blocked !== null}
+          disabled={props.busy || blocked !== null || action.noop}
           title={blocked ?? undefined}
-          onClick={() => props.onInstall(installSpec(info.name, version))}
+          onClick={() =>
+            !version && props.installed !== null && props.onUpdate
+              ? props.onUpdate(info.name)
+              : props.onInstall(installSpec(info.name, version))
+          }
         >
-          {trans.__('Install')}
+          {action.label}
         </Button>
       </div>
+      {props.children}
     </section>
   );
 }

@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import { IChange, IPlan } from '../tokens';
 
-import { formatBytes } from './controls';
+import { formatBytes, keepWords, useTakeFocus } from './controls';
 
 /**
  * Properties of the plan preview.
@@ -54,6 +54,8 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
   for (const change of plan.changes) {
     counts[change.action] = (counts[change.action] ?? 0) + 1;
   }
+  const { ref, onKeyDown } = useTakeFocus<HTMLElement>(props.onDiscard);
+  const titleId = `jp-userpkg-plan-title-${plan.env}`;
   const actionLabel: Record<string, string> = {
     add: trans.__('add'),
     remove: trans.__('remove'),
@@ -61,11 +63,17 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
   };
   return (
     <section
+      ref={ref}
       className="jp-userpkg-plan"
-      aria-label={trans.__('Plan')}
+      aria-labelledby={titleId}
       data-env={plan.env}
+      data-empty={changes.length === 0 ? 'true' : undefined}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
     >
-      <h3 className="jp-userpkg-section-title">{props.title}</h3>
+      <h3 className="jp-userpkg-section-title" id={titleId}>
+        {props.title}
+      </h3>
       {plan.command && (
         <p className="jp-userpkg-plan-command">
           <code>{plan.command}</code>
@@ -94,39 +102,43 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
                 {actionLabel[change.action] ?? change.action}
               </span>{' '}
               <span className="jp-userpkg-plan-what">
-                {describeChange(change)}
+                {keepWords(describeChange(change))}
               </span>{' '}
               <span className="jp-userpkg-plan-source">{change.source}</span>
             </li>
           ))}
         </ul>
       )}
-      <p className="jp-userpkg-plan-download">
-        {props.conda
-          ? trans.__(
-              'To download: %1 (packages already in the package cache are not counted)',
-              formatBytes(plan.download_bytes)
-            )
-          : trans.__('To download: %1', formatBytes(plan.download_bytes))}
-      </p>
+      {(plan.download_bytes > 0 || counts.add + counts.change > 0) && (
+        <p className="jp-userpkg-plan-download">
+          {props.conda
+            ? trans.__(
+                'To download: %1 (packages already in the package cache are not counted)',
+                formatBytes(plan.download_bytes)
+              )
+            : trans.__('To download: %1', formatBytes(plan.download_bytes))}
+        </p>
+      )}
       {(plan.messages ?? []).map(message => (
         <p key={message} className="jp-userpkg-plan-note">
           {message}
         </p>
       ))}
       <div className="jp-userpkg-form-buttons">
-        <Button
-          className="jp-userpkg-apply jp-mod-accept"
-          disabled={props.busy || changes.length === 0}
-          onClick={props.onApply}
-        >
-          {trans.__('Apply')}
-        </Button>
+        {changes.length > 0 && (
+          <Button
+            className="jp-userpkg-apply jp-mod-accept"
+            disabled={props.busy}
+            onClick={props.onApply}
+          >
+            {trans.__('Apply')}
+          </Button>
+        )}
         <Button
           className="jp-userpkg-discard jp-mod-reject"
           onClick={props.onDiscard}
         >
-          {trans.__('Discard')}
+          {changes.length > 0 ? trans.__('Discard') : trans.__('Close')}
         </Button>
       </div>
     </section>

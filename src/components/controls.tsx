@@ -77,3 +77,67 @@ export function channelName(channel: string): string {
   const last = trimmed.split('/').pop();
   return last || channel;
 }
+
+/**
+ * Bring what just opened into view and give it the focus (once, when it
+ * mounts); Escape inside it calls `onEscape`.
+ */
+export function useTakeFocus<T extends HTMLElement>(
+  onEscape?: () => void,
+  enabled = true
+): {
+  ref: React.RefObject<T>;
+  onKeyDown: (event: React.KeyboardEvent) => void;
+} {
+  const ref = React.useRef<T>(null);
+  React.useEffect(() => {
+    const element = ref.current;
+    if (!element || !enabled) {
+      return;
+    }
+    element.scrollIntoView?.({ block: 'nearest' });
+    element.focus({ preventScroll: true });
+  }, []);
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    if (event.key === 'Escape' && onEscape) {
+      event.preventDefault();
+      event.stopPropagation();
+      onEscape();
+    }
+  };
+  return { ref, onKeyDown };
+}
+
+/** A name joined by hyphens, short enough to keep on one line. */
+const HYPHENATED = /[A-Za-z0-9_.]+(?:-[A-Za-z0-9_.]+)+/g;
+const KEEP_MAX = 32;
+
+/**
+ * `text` with each hyphenated name (`python-slugify`, up to 32 characters)
+ * kept on one line: the browser breaks lines after a hyphen, which cuts a
+ * package name in two. Longer names may still wrap, rather than overflow.
+ */
+export function keepWords(text: string): React.ReactNode {
+  const parts: React.ReactNode[] = [];
+  let last = 0;
+  const found = new RegExp(HYPHENATED.source, 'g');
+  let match: RegExpExecArray | null;
+  while ((match = found.exec(text)) !== null) {
+    const at = match.index;
+    if (match[0].length > KEEP_MAX) {
+      continue;
+    }
+    parts.push(text.slice(last, at));
+    parts.push(
+      <span key={at} className="jp-userpkg-word">
+        {match[0]}
+      </span>
+    );
+    last = at + match[0].length;
+  }
+  if (parts.length === 0) {
+    return text;
+  }
+  parts.push(text.slice(last));
+  return parts;
+}

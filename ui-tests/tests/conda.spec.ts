@@ -10,6 +10,7 @@ import {
   openPanel,
   openTab,
   packageRow,
+  showAllPackages,
   snapshot
 } from './userpkg';
 
@@ -36,7 +37,10 @@ test('a conda environment with bar: bar in the table with its channel', async ({
   await expect(row).toBeVisible();
   await expect(row).toContainText(bar.version);
   await expect(row).toContainText(bar.channel.replace(/\/$/, '').split('/').pop());
-  // bar's dependency is listed, not requested.
+  // bar's dependency is not listed until asked for, then listed apart.
+  await expect(packageRow(panel, 'libfoo')).toHaveCount(0);
+  await showAllPackages(panel);
   await expect(packageRow(panel, 'libfoo')).toBeVisible();
+  await expect(packageRow(panel, 'libfoo')).toHaveAttribute('data-requested', 'false');
   await snapshot(page, testInfo, panel, 'conda-packages');
 });

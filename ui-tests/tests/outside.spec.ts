@@ -14,7 +14,8 @@ import {
   deleteEnvQuietly,
   openPanel,
   openTab,
-  packageRow
+  packageRow,
+  showAllPackages
 } from './userpkg';
 
 const ENV = 'outside';
@@ -58,6 +59,7 @@ test('a package installed by the CLI appears in the table', async ({ page }) => 
   expect(output).toContain('python-slugify');
 
   await expect(packageRow(panel, 'python-slugify')).toBeVisible({ timeout: 30 * 1000 });
+  await showAllPackages(panel);
   await expect(packageRow(panel, 'text-unidecode')).toBeVisible();
   expect(await page.evaluate(() => (window as any).userpkgNoReload)).toBe(true);
 });

@@ -209,7 +209,13 @@ test.describe('under a policy', () => {
       const marked = info.locator('.jp-userpkg-blocked-version[data-versions="2.0"]');
       await expect(marked).toContainText(REASON);
       await expect(marked).toContainText(ADVISORY);
-      await expect(info.locator('button.jp-userpkg-install-button')).toBeEnabled();
+      // 2.1 is installed: nothing to install; another allowed version can be.
+      const install = info.locator('button.jp-userpkg-install-button');
+      await expect(install).toHaveText('Installed 2.1');
+      await expect(install).not.toHaveAttribute('title', /.+/);
+      await versions.selectOption('1.0');
+      await expect(install).toHaveText('Change to 1.0');
+      await expect(install).toBeEnabled();
     });
 
     await test.step('the Policy view lists the rules and where they came from', async () => {

@@ -1,6 +1,6 @@
 /**
  * What the tests do with the Packages panel, in the words of its DOM
- * (see the panel's class names and data attributes in src/panel.tsx).
+ * (see the panel's class names and data attributes in src/components/).
  */
 import * as path from 'path';
 
@@ -9,8 +9,8 @@ import type { APIRequestContext, Locator, TestInfo } from '@playwright/test';
 
 export const PANEL_ID = 'jupyter-userpkg-panel';
 
-/** The left sidebar's width in the tests and screenshots (pixels). */
-const SIDEBAR_WIDTH = 420;
+/** The left sidebar's width in the tests and screenshots: JupyterLab's default (pixels). */
+export const SIDEBAR_WIDTH = 250;
 
 /** How long a job (create, install, rollback, delete) may take. */
 export const JOB_TIMEOUT = 180 * 1000;
@@ -29,8 +29,29 @@ export function envSelect(panel: Locator): Locator {
 
 export function packageRow(panel: Locator, name: string): Locator {
   return panel.locator(
-    `table.jp-userpkg-packages tr.jp-userpkg-package-row[data-package="${name}"]`
+    `.jp-userpkg-packages .jp-userpkg-package-row[data-package="${name}"]`
   );
+}
+
+/** Show the dependencies (and the base) besides what was asked for. */
+export async function showAllPackages(panel: Locator): Promise<void> {
+  for (const cls of ['jp-userpkg-show-dependencies', 'jp-userpkg-show-base']) {
+    const toggle = panel.locator(`input.${cls}`);
+    if ((await toggle.count()) > 0) {
+      await toggle.check();
+    }
+  }
+}
+
+/** Open a package row's actions (its menu button). */
+export async function openRowActions(panel: Locator, name: string): Promise<Locator> {
+  const row = packageRow(panel, name);
+  const menu = row.locator('button.jp-userpkg-package-menu');
+  if ((await menu.getAttribute('aria-expanded')) !== 'true') {
+    await menu.click();
+  }
+  await expect(row.locator('.jp-userpkg-package-actions')).toBeVisible();
+  return row;
 }
 
 export function progress(panel: Locator): Locator {
@@ -42,12 +63,15 @@ export function errorMessage(panel: Locator): Locator {
 }
 
 /** Open the Packages panel from its tab in the left sidebar. */
-export async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
+export async function openPanel(
+  page: IJupyterLabPageFixture,
+  width = SIDEBAR_WIDTH
+): Promise<Locator> {
   const tab = page.sidebar.getTabLocator(PANEL_ID);
   await expect(tab).toHaveCount(1);
   await expect(tab).toHaveAttribute('title', 'Packages');
   await page.sidebar.openTab(PANEL_ID);
-  await page.sidebar.setWidth(SIDEBAR_WIDTH);
+  await page.sidebar.setWidth(width);
   const panel = page.locator(`#${PANEL_ID}`);
   await expect(panel).toBeVisible();
   await expect(panel).toHaveClass(/\bjp-userpkg-panel\b/);
@@ -110,7 +134,7 @@ export async function waitForJobEnd(panel: Locator): Promise<void> {
 /** The names of the packages the table lists, in its order. */
 export async function tableNames(panel: Locator): Promise<string[]> {
   return panel
-    .locator('table.jp-userpkg-packages tr.jp-userpkg-package-row')
+    .locator('.jp-userpkg-packages .jp-userpkg-package-row')
     .evaluateAll(rows => rows.map(row => row.getAttribute('data-package') ?? ''));
 }
 
@@ -248,4 +272,92 @@ export async function snapshot(
   } finally {
     await page.theme.setLightTheme();
   }
+}
+
+/**
+ * The elements inside `root` (and `root` itself) that are wider than their
+ * box: anything that would scroll sideways. Text cut with an ellipsis on
+ * purpose (a name with its tooltip) is not counted.
+ */
+export async function overflowing(root: Locator): Promise<string[]> {
+  return root.evaluate((top: HTMLElement) => {
+    const found: string[] = [];
+    const elements = [top, ...Array.from(top.querySelectorAll<HTMLElement>('*'))];
+    for (const el of elements) {
+      if (!(el instanceof HTMLElement) || el.closest('.jp-mod-hidden-label')) {
+        continue;
+      }
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || style.display === 'inline') {
+        continue;
+      }
+      if (style.textOverflow === 'ellipsis' && el.title) {
+        continue;
+      }
+      if (el.scrollWidth > el.clientWidth + 1) {
+        found.push(
+          `${el.tagName.toLowerCase()}.${el.className} (${el.scrollWidth} > ${el.clientWidth})`
+        );
+      }
+    }
+    const box = top.getBoundingClientRect();
+    for (const el of elements) {
+      const rect = el.getBoundingClientRect();
+      if (rect.width > 0 && rect.right > box.right + 1 && !el.closest('.jp-mod-hidden-label')) {
+        found.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${rect.right} > ${box.right}`);
+      }
+    }
+    return found;
+  });
+}
+
+/**
+ * The words inside `root` that the layout broke over two lines ("aiodn s"),
+ * with the element they are in. Hidden labels, <option>s and summaries
+ * that come from the package index are left out.
+ */
+export async function brokenWords(root: Locator): Promise<string[]> {
+  return root.evaluate((top: HTMLElement) => {
+    const found: string[] = [];
+    const walker = document.createTreeWalker(top, NodeFilter.SHOW_TEXT);
+    const skip = '.jp-mod-hidden-label, option, .jp-userpkg-search-summary, pre, code';
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || parent.closest(skip)) {
+        continue;
+      }
+      const text = node.textContent ?? '';
+      const words = /\S+/g;
+      let match: RegExpExecArray | null;
+      while ((match = words.exec(text))) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set(
+          Array.from(range.getClientRects())
+            .filter(r => r.width > 0)
+            .map(r => Math.round(r.top))
+        );
+        if (tops.size > 1) {
+          found.push(`"${match[0]}" in ${parent.className || parent.tagName}`);
+        }
+      }
+    }
+    return found;
+  });
+}
+
+/** Whether `inner` lies within the visible part of `outer` (vertically and sideways). */
+export async function insideViewport(outer: Locator, inner: Locator): Promise<boolean> {
+  const o = await outer.boundingBox();
+  const i = await inner.boundingBox();
+  if (!o || !i) {
+    return false;
+  }
+  return (
+    i.y >= o.y - 1 &&
+    i.y + Math.min(i.height, 40) <= o.y + o.height + 1 &&
+    i.x >= o.x - 1 &&
+    i.x + i.width <= o.x + o.width + 1
+  );
 }

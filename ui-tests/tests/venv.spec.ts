@@ -27,7 +27,8 @@ test.afterEach(async ({ request }) => {
 });
 
 test('a venv environment: create, search, install, use, roll back, delete', async ({
-  page
+  page,
+  request
 }, testInfo) => {
   const panel = await openPanel(page);
   const history = panel.locator('.jp-userpkg-history');
@@ -157,17 +158,25 @@ test('a venv environment: create, search, install, use, roll back, delete', asyn
     await expect(packageRow(panel, 'tabulate')).toHaveCount(0, { timeout: JOB_TIMEOUT });
   });
 
-  await test.step('delete the environment through the confirmation dialog', async () => {
+  await test.step('delete the environment: the dialog names the notebook on its kernel', async () => {
+    // The notebook's tab closes; its kernel keeps running.
     await page.notebook.close(true);
     await panel.locator('button.jp-userpkg-delete-button').click();
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog).toBeVisible();
     await expect(dialog).toContainText(ENV);
+    await expect(dialog).toContainText(/\.ipynb; that kernel is shut down first/);
+    // Cancel has the focus: Enter does not delete.
+    await expect(dialog.locator('.jp-mod-reject')).toBeFocused();
     const accept = dialog.locator('.jp-mod-accept');
     await expect(accept).toHaveText('Delete');
     await accept.click();
     await expect(envSelect(panel).locator(`option[value="${ENV}"]`)).toHaveCount(0, {
       timeout: JOB_TIMEOUT
     });
+    const sessions = await (await request.get('api/sessions')).json();
+    expect(
+      sessions.filter((s: { kernel: { name: string } }) => s.kernel.name === `userpkg-${ENV}`)
+    ).toEqual([]);
   });
 });

@@ -1,0 +1,146 @@
+import { EnvKind, IPackage } from './tokens';
+
+/**
+ * Which packages the list shows besides the ones the user asked for.
+ */
+export interface IListOptions {
+  /** Show the dependencies the env installed for them. */
+  dependencies: boolean;
+  /** Show the base environment's packages (a layer env). */
+  base: boolean;
+}
+
+/**
+ * The packages of an env in the groups the list shows them in.
+ */
+export interface IPackageGroups {
+  /**
+   * What the user asked for; in a layer env, also what the layer adds to
+   * the base for them (a layer's own packages).
+   */
+  requested: IPackage[];
+  /** Installed because something else needs them. */
+  dependencies: IPackage[];
+  /** The base environment's packages (a layer env). */
+  base: IPackage[];
+}
+
+/**
+ * The counts the list states, before any filter.
+ */
+export interface IPackageCounts {
+  requested: number;
+  dependencies: number;
+  base: number;
+  total: number;
+}
+
+/**
+ * What the list shows: the groups (filtered, and those the options hide
+ * left out) and the counts of every group.
+ */
+export interface IPackageListView {
+  groups: IPackageGroups;
+  counts: IPackageCounts;
+  /** How many rows are shown. */
+  shown: number;
+  /** Whether a filter is in effect (it looks through every group). */
+  filtered: boolean;
+}
+
+/**
+ * A name as the filter compares it: lower case, runs of `-_.` as one `-`.
+ */
+export function normalise(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/**
+ * The packages whose name contains `filter` (case and `-_.` ignored).
+ */
+export function filterPackages(
+  packages: IPackage[],
+  filter: string
+): IPackage[] {
+  const wanted = normalise(filter.trim());
+  if (!wanted) {
+    return packages;
+  }
+  return packages.filter(pkg => normalise(pkg.name).includes(wanted));
+}
+
+/**
+ * Split an env's packages into what the user asked for, dependencies and
+ * the base, each in name order.
+ *
+ * In a layer env the layer's own packages all count as asked for: they are
+ * what the layer adds to the base; the base's packages are the base group.
+ */
+export function groupPackages(
+  packages: IPackage[],
+  kind: EnvKind | null
+): IPackageGroups {
+  const groups: IPackageGroups = { requested: [], dependencies: [], base: [] };
+  const layer = kind === 'layer';
+  for (const pkg of packages) {
+    if (pkg.source === 'base') {
+      groups.base.push(pkg);
+    } else if (pkg.requested || layer) {
+      groups.requested.push(pkg);
+    } else {
+      groups.dependencies.push(pkg);
+    }
+  }
+  const byName = (a: IPackage, b: IPackage) =>
+    normalise(a.name).localeCompare(normalise(b.name));
+  groups.requested.sort(byName);
+  groups.dependencies.sort(byName);
+  groups.base.sort(byName);
+  return groups;
+}
+
+/**
+ * What the list shows of `packages`: the requested ones, and dependencies
+ * and base packages when the options ask for them. A filter looks through
+ * every group, shown or not, so that nothing installed is hard to find.
+ */
+export function packageListView(
+  packages: IPackage[],
+  kind: EnvKind | null,
+  options: IListOptions,
+  filter = ''
+): IPackageListView {
+  const all = groupPackages(packages, kind);
+  const counts: IPackageCounts = {
+    requested: all.requested.length,
+    dependencies: all.dependencies.length,
+    base: all.base.length,
+    total: packages.length
+  };
+  const filtered = filter.trim() !== '';
+  const groups: IPackageGroups = filtered
+    ? {
+        requested: filterPackages(all.requested, filter),
+        dependencies: filterPackages(all.dependencies, filter),
+        base: filterPackages(all.base, filter)
+      }
+    : {
+        requested: all.requested,
+        dependencies: options.dependencies ? all.dependencies : [],
+        base: options.base ? all.base : []
+      };
+  const shown =
+    groups.requested.length + groups.dependencies.length + groups.base.length;
+  return { groups, counts, shown, filtered };
+}
+
+/**
+ * Whether a package can be removed on its own: what the user asked for
+ * (a dependency goes with what needs it; the base is not the user's).
+ */
+export function removable(pkg: IPackage, kind: EnvKind | null): boolean {
+  if (pkg.source === 'base') {
+    return false;
+  }
+  return pkg.requested;
+}
