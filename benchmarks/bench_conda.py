@@ -41,7 +41,10 @@ from typing import Any, TypeVar
 
 import rattler
 
-from jupyter_userpkg.core import condabackend, condainstall, condameta, condaspecs
+from jupyter_userpkg.core.conda import backend as condabackend
+from jupyter_userpkg.core.conda import install as condainstall
+from jupyter_userpkg.core.conda import meta as condameta
+from jupyter_userpkg.core.conda import specs as condaspecs
 from jupyter_userpkg.core.options import CondaOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -162,10 +165,10 @@ def bench_plan(loop: Loop, work: Path, runs: int) -> None:
             f" | {parse * 1000:6.2f} {ms(solve)} {diff * 1000:6.1f} {lock * 1000:10.1f}"
         )
     print("  target: ours/bare <= 1.2x; ours = parse + solve + diff (the plan a dry run shows)")
-    if importlib.util.find_spec("jupyter_userpkg.core.policy") is None:
+    if importlib.util.find_spec("jupyter_userpkg.core.policy.rules") is None:
         print(
             "  note: 'index filtered by policy' is not applicable yet: there is no policy\n"
-            "  module (jupyter_userpkg.core.policy), so ours plans over the unfiltered index"
+            "  module (jupyter_userpkg.core.policy.rules), so ours plans over the unfiltered index"
         )
     else:
         print("  note: a policy module exists, but this script does not measure policy filtering")

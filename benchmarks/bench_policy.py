@@ -35,9 +35,11 @@ import rattler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_conda import DATA, PLATFORMS, REQUESTS, Loop
 
-from jupyter_userpkg.core import condabackend, condaspecs, policyenforce
+from jupyter_userpkg.core.conda import backend as condabackend
+from jupyter_userpkg.core.conda import specs as condaspecs
 from jupyter_userpkg.core.options import CondaOptions
-from jupyter_userpkg.core.policy import Policy, from_data
+from jupyter_userpkg.core.policy import enforce as policyenforce
+from jupyter_userpkg.core.policy.rules import Policy, from_data
 
 
 def names_in(channel: Path) -> list[str]:

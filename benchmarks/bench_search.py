@@ -37,9 +37,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jupyter_userpkg.core import pypiindex
 from jupyter_userpkg.core.namematch import NameIndex
 from jupyter_userpkg.core.options import CondaOptions, SearchOptions
+from jupyter_userpkg.core.pypi import index as pypiindex
 from jupyter_userpkg.core.service import UserPkgService
 
 #: Real 2018 conda repodata, beside the checkout (``../shared``); JUPYTER_USERPKG_REPODATA_2018
@@ -141,7 +141,7 @@ def bench_conda(work: Path, runs: int) -> None:
         search_options=SearchOptions(cache_dir=str(work / "search")),
     )
     svc.search("numpy", source="conda")
-    from jupyter_userpkg.core import condabackend
+    from jupyter_userpkg.core.conda import backend as condabackend
 
     plain = sorted(condabackend.query_names(channels, conda))
     names = NameIndex.build(plain)

@@ -171,7 +171,7 @@ def compare_envs(
 def _config(settings: dict[str, Any]) -> Any:
     from traitlets.config import Config
 
-    from jupyter_userpkg.core.config import UserPkg
+    from jupyter_userpkg.commands.config import UserPkg
 
     return UserPkg(config=Config({"UserPkg": settings}))
 

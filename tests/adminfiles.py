@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from jupyter_userpkg.core import admintrust
+from jupyter_userpkg.core.policy import admintrust
 
 POLICY = "jupyter_userpkg_policy.json"
 SETTINGS = "jupyter_userpkg_config.json"

@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for key in list(os.environ):
         if key.startswith(INHERITED) or key in DROPPED:
             del os.environ[key]
-    from jupyter_userpkg.core.admintrust import admin_dirs
+    from jupyter_userpkg.core.policy.admintrust import admin_dirs
 
     for directory in admin_dirs():
         for name in (

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..core.events import ProgressFn
-    from ..core.policy import Policy
+    from ..core.policy.rules import Policy
     from ..core.service import ConfirmFn, UserPkgService
 
 
@@ -41,8 +41,8 @@ class Outcome:
 
 def make_service() -> UserPkgService:
     """The service as the user's and the administrator's Jupyter config files set it up."""
-    from ..core.config import UserPkg, load_config_files
     from ..core.service import UserPkgService
+    from .config import UserPkg, load_config_files
 
     return UserPkgService.from_config(UserPkg(config=load_config_files()))
 
@@ -219,7 +219,7 @@ def _policy_file(path: Path) -> Policy:
     """A policy file an administrator wants to try (validated as the real one would be)."""
     import json
 
-    from ..core.policy import PolicyError, from_data
+    from ..core.policy.rules import PolicyError, from_data
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -232,7 +232,7 @@ def _policy_file(path: Path) -> Policy:
 
 def _write_output(path: Path, text: str) -> None:
     """Write an export where the user asked, or say in one line why not."""
-    from ..core.store import atomic_write
+    from ..core.files import atomic_write
 
     if not path.parent.is_dir():
         raise InvalidRequest(f"cannot write {path}: the directory {path.parent} does not exist")

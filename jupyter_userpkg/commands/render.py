@@ -85,7 +85,7 @@ def plan_text(plan: Plan) -> str:
     if plan.empty:
         lines.append("  nothing to change")
     width = max((len(c.name) for c in plan.changes), default=0)
-    layers = plan.is_conda  # a conda env: conda and PyPI layers
+    layers = plan.layered
     for c in plan.changes:
         lines.append(f"  {change_text(c, width, layers)}")
     lines += [f"  note: {m}" for m in plan.messages]
@@ -264,7 +264,7 @@ def search_lines(found: SearchResult, width: int | None = None) -> list[str]:
 
 def info_lines(pkg: PackageInfo) -> list[str]:
     """One package as a short block: what it is, its licence and home, its versions."""
-    from ..core.pypiindex import index_label
+    from ..core.pypi.index import index_label
 
     where = index_label(pkg.where) if pkg.source == "pypi" else f"conda: {pkg.where}"
     lines = [f"{pkg.name} {pkg.latest or ''}".rstrip() + f"  ({where})"]

@@ -74,7 +74,7 @@ def user() -> str:
         import getpass
 
         return getpass.getuser()
-    from .admintrust import foreign_namespace
+    from .policy.admintrust import foreign_namespace
 
     uid = os.getuid()
     try:

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from . import condabackend, condaspecs
-from .condaspecs import validate_name
+from .conda import backend as condabackend
+from .conda import specs as condaspecs
+from .conda.specs import validate_name
 from .errors import BackendUnavailable, Cancelled, PackageNotFound
 from .namematch import NameIndex
 from .options import CondaOptions

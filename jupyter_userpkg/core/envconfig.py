@@ -15,8 +15,8 @@ import contextlib
 import json
 from pathlib import Path
 
+from .files import atomic_write
 from .kinds.base import Context
-from .store import atomic_write
 
 #: The files written into a prefix, and the marker saying they are ours to rewrite.
 FILES = ("pip.conf", "uv.toml", ".condarc")

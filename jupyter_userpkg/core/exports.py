@@ -19,11 +19,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import condameta
+from .conda import meta as condameta
 from .errors import InvalidRequest, InvalidSpec
+from .manifest import Manifest, conda_entry_to_spec, manifest_entry_to_requirement
+from .pylock import parse_lock
+from .pypi.uv import lock_entries
 from .specs import canonical_name, parse_pypi_specs
-from .store import Manifest, conda_entry_to_spec, manifest_entry_to_requirement, parse_lock
-from .uvbackend import lock_entries
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement

@@ -16,7 +16,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 
-from .store import atomic_write
+from .files import atomic_write
 
 PREFIX = "userpkg-"
 
@@ -31,7 +31,7 @@ def kernel_name(env: str) -> str:
 
 
 def kernelspec(env: str, prefix: Path, envs_dir: Path, extra_env: dict[str, str]) -> dict[str, Any]:
-    from .uvbackend import env_python
+    from .pypi.uv import env_python
 
     return {
         "argv": [

@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .condaspecs import DEFAULT_CHANNEL_ALIAS
+#: Where a bare conda channel name points (conda's default ``channel_alias``).
+DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
 
 
 def private_dir(path: Path) -> None:

@@ -230,20 +230,20 @@ class Pipeline:
             solution.conda_lock,
         )
         if not self.ctx.policy.empty:
-            from . import policyenforce
+            from .policy import enforce as policyenforce
 
             channels = _new_channels(state.manifest, solution.manifest)
             policyenforce.check_plan(self.ctx.policy, changes, channels, self.ctx.conda)
             if self.ctx.policy.required_packages:
                 have = _names_after(solution)
                 policyenforce.check_required(self.ctx.policy, changes, have, state.revision < 0)
-            from .pypipolicy import check_licences
+            from .policy.pypi import check_licences
 
             check_licences(self.ctx.policy, self.ctx.uv, changes)
             asked = solution.manifest.pypi.items() - state.manifest.pypi.items()
             if asked and not command.startswith("rollback"):
                 # A request the solve may not have needed (the env holds it already).
-                from .pypipolicy import check_asked
+                from .policy.pypi import check_asked
 
                 check_asked(self.ctx.policy, self.ctx.uv, [text for _, text in asked])
         for check in self.checks:
@@ -413,7 +413,7 @@ class Pipeline:
 
         tools: dict[str, str] = {}
         with contextlib.suppress(OSError):
-            tools = envconfig.write(self.ctx, store.prefix(env), conda=kind.name == "conda")
+            tools = envconfig.write(self.ctx, store.prefix(env), conda=kind.channels)
         if extra is None:
             return kernels.remove(kernels_dir, env, store.envs_dir)
         spec = kernels.kernelspec(
@@ -425,14 +425,11 @@ class Pipeline:
 def _names_after(solution: Solution) -> set[str]:
     """Every package name the env holds after a plan: its locks' and, for an env over a
     base interpreter, the base's."""
-    from .condameta import packages_of
-    from .kinds.layer import base_packages
-    from .store import parse_lock
+    from .conda.meta import packages_of
+    from .pylock import parse_lock
 
     names = set(parse_lock(solution.pypi_lock)) | set(packages_of(solution.conda_lock))
-    if solution.manifest.base_site:
-        names |= set(base_packages(solution.manifest.base_site))
-    return names
+    return names | set(kinds.of(solution.manifest).base(solution.manifest))
 
 
 def _new_channels(old: Any, new: Any) -> list[str]:

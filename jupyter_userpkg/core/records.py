@@ -125,7 +125,8 @@ class Plan:
         return not self.changes
 
     @property
-    def is_conda(self) -> bool:
+    def layered(self) -> bool:
+        """The env holds two layers (conda's and PyPI's on top): changes say which."""
         return bool(self.conda_lock)
 
     @property

@@ -25,7 +25,7 @@ from . import condasearch
 from .errors import BackendUnavailable, InvalidRequest, InvalidSpec, PackageNotFound, UserPkgError
 from .namematch import QUERY_RE, Hit
 from .options import CondaOptions, SearchOptions, UvOptions
-from .pypiindex import NAME_RE, PypiIndex, index_url, validate_name
+from .pypi.index import NAME_RE, PypiIndex, index_url, validate_name
 from .searchrecords import PackageInfo, SearchHit, SearchResult
 
 SOURCES = ("pypi", "conda")
@@ -219,7 +219,7 @@ def info(name: str, sources: Sources, *, source: str | None = None) -> PackageIn
 
 
 def _conda_name(name: str) -> bool:
-    from .condaspecs import validate_name as conda_name
+    from .conda.specs import validate_name as conda_name
 
     try:
         conda_name(name)

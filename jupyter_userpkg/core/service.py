@@ -30,7 +30,7 @@ from .errors import (
 )
 from .names import DEFAULT_ENV, validate_env_name
 from .options import CondaOptions, SearchOptions, UvOptions
-from .policy import Policy
+from .policy.rules import Policy
 from .records import CheckFn, ConfirmFn, EnvInfo, Package, Result, RevisionRecord
 from .store import EnvStore
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .events import ProgressFn
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
-    from .policysource import Loaded
+    from .policy.sources import Loaded
     from .search import Sources
     from .searchrecords import PackageInfo, SearchResult
 
@@ -113,7 +113,7 @@ class UserPkgService:
 
     @classmethod
     def from_config(cls, config: Any, loaded: Loaded | None = None) -> UserPkgService:
-        """Build from a :class:`~jupyter_userpkg.core.config.UserPkg` configurable, within
+        """Build from a :class:`~jupyter_userpkg.commands.config.UserPkg` configurable, within
         the administrator's policy (read now unless ``loaded``).
 
         The policy's sources replace the configuration's: a user's config cannot
@@ -121,7 +121,7 @@ class UserPkgService:
         the audit log.
         """
         from .audit import resolve, user
-        from .policysource import load
+        from .policy.sources import load
 
         loaded = loaded or load()
         policy, admin = loaded.policy, loaded.settings
@@ -233,7 +233,7 @@ class UserPkgService:
             raise EnvDamaged(f"environment {name!r} names an unknown kind {kind!r}")
         advisories: list[dict[str, Any]] = []
         if self.policy.restricts_packages:
-            from . import policyview
+            from .policy import view as policyview
 
             held = policyview.held(self.store, name, revision)
             advisories = policyview.advisories(self.policy, held, name)
@@ -309,13 +309,13 @@ class UserPkgService:
         if imported is not None and imported.kind is not None and imported.kind not in kinds.KINDS:
             raise InvalidSpec(f"{imported.source}: unknown environment kind {imported.kind!r}")
         chosen = kinds.get(kind or (imported.kind if imported else None) or kinds.DEFAULT_KIND)
-        if not self.policy.pypi and chosen.name != "conda":
+        if not self.policy.pypi and not chosen.channels:  # PyPI is all it could hold
             raise PolicyDenied(
                 f"a {chosen.name} environment holds packages from PyPI, which the "
                 "administrator's policy does not allow (pypi: false); create a conda "
                 "environment instead (--kind conda)"
             )
-        from .policyenforce import policy_additions
+        from .policy.enforce import policy_additions
 
         specs = [*specs, *policy_additions(self.policy, specs, imported)]
         request = CreateRequest(
@@ -378,7 +378,7 @@ class UserPkgService:
             layer = kinds.default_kind()
             intent = layer.change_intent(self.ctx, virtual, request)
             if not self.policy.empty and request.install:  # refused before anything is made
-                from .pypipolicy import check_asked
+                from .policy.pypi import check_asked
 
                 check_asked(self.policy, self.uv, intent.manifest.requirements())
             if dry_run and request.install:
@@ -481,18 +481,20 @@ class UserPkgService:
 
     def policy_info(self) -> dict[str, Any]:
         """The effective policy, each part's origin, where policies are looked for."""
-        from .policysource import describe_sources
-        from .policyview import describe
+        from .policy.sources import describe_sources
+        from .policy.view import describe
 
         return describe(self.policy, describe_sources(), self.policy_notes)
 
     def policy_check(self, policy: Policy | None = None) -> list[dict[str, Any]]:
         """Every env against ``policy`` (default: the effective one): what violates it,
         why, and the fix (``policy --check``)."""
-        from .policy import PolicyError
-        from .policyview import check_all
+        from .policy.rules import PolicyError
+        from .policy.view import check_all
 
         judged = policy or self.policy
         if judged.error:  # no envs can be judged against a policy that cannot be read
             raise PolicyError(f"{judged.error}; environments cannot be checked against it")
-        return check_all(judged, self.store)
+        from . import kinds
+
+        return check_all(judged, self.store, lambda m: kinds.of(m).base(m))

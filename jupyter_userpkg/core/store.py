@@ -21,268 +21,29 @@ old or the new revision, never a half-written one.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import re
 import shutil
-import tempfile
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import EnvDamaged, EnvNotFound, RevisionNotFound, TransactionFailed
+from .files import fsync_dir
+from .manifest import Manifest
 from .names import ENV_NAME_RE, validate_env_name
+from .pylock import parse_lock
 from .records import RevisionRecord
-from .specs import canonical_name
 
 if TYPE_CHECKING:  # imported where used: reading an env needs neither
-    from packaging.requirements import Requirement
-    from packaging.tags import Tag
-    from tomlkit.items import Table
+    pass
 
 META_DIR = ".userpkg"
 MANIFEST = "manifest.toml"
 LOCK = "pylock.toml"
 RECORD = "revision.json"
 CONDA_LOCK = "conda.lock"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A new file of an unpredictable name (O_EXCL): nothing planted beside the
-    # target, a symlink say, is ever followed.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with open(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What the user asked for in one environment."""
-
-    name: str
-    kind: str
-    python: str
-    base_python: str = ""
-    base_site: tuple[str, ...] = ()
-    pypi: dict[str, str] = field(default_factory=dict)  # canonical name -> PEP 508 string
-    #: conda envs: package name -> MatchSpec text, and the channels (URLs) in priority order.
-    conda: dict[str, str] = field(default_factory=dict)
-    channels: tuple[str, ...] = ()
-
-    def requirements(self) -> list[str]:
-        return list(self.pypi.values())
-
-    def with_pypi(self, reqs: list[Requirement]) -> Manifest:
-        pypi = dict(self.pypi)
-        for req in reqs:
-            pypi[canonical_name(req.name)] = str(req)
-        return replace(self, pypi=pypi)
-
-    def without_pypi(self, names: Sequence[str]) -> Manifest:
-        return replace(self, pypi={k: v for k, v in self.pypi.items() if k not in set(names)})
-
-    def with_conda(self, specs: dict[str, str]) -> Manifest:
-        return replace(self, conda={**self.conda, **specs})
-
-    def without_conda(self, names: Sequence[str]) -> Manifest:
-        return replace(self, conda={k: v for k, v in self.conda.items() if k not in set(names)})
-
-    @property
-    def text(self) -> str:
-        """The manifest file's text (what a plan's commit writes)."""
-        return self.to_toml()
-
-    def to_toml(self) -> str:
-        import tomlkit
-
-        doc = tomlkit.document()
-        doc.add(tomlkit.comment("jupyter-userpkg manifest: what was asked for in this environment"))
-        env = tomlkit.table()
-        env["name"] = self.name
-        env["kind"] = self.kind
-        env["python"] = self.python
-        if self.base_python:
-            env["base-python"] = self.base_python
-            env["base-site-packages"] = list(self.base_site)
-        has_conda = bool(self.channels or self.conda)  # an env with a conda layer
-        if has_conda:
-            env["channels"] = list(self.channels)
-        doc["env"] = env
-        if has_conda:
-            doc["dependencies"] = self.conda_table()
-        doc["pypi-dependencies"] = self.pypi_table()
-        return tomlkit.dumps(doc)
-
-    def conda_table(self) -> Table:
-        """``[dependencies]``: ``name = "version"``, or the whole MatchSpec when it says more."""
-        import tomlkit
-
-        deps = tomlkit.table()
-        for name in sorted(self.conda):
-            spec = self.conda[name]
-            rest = spec[len(name) :].strip() if spec.startswith(name) else spec
-            simple = spec.startswith(name) and not any(c in rest for c in " []=:")
-            deps[name] = (rest or "*") if simple else spec
-        return deps
-
-    def pypi_table(self) -> Table:
-        """``[pypi-dependencies]``: ``name = "specifier"``, or a table for extras/markers.
-
-        The inverse of :func:`manifest_entry_to_requirement`.
-        """
-        import tomlkit
-        from packaging.requirements import Requirement
-
-        deps = tomlkit.table()
-        for key in sorted(self.pypi):
-            req = Requirement(self.pypi[key])
-            if not req.extras and not req.marker:
-                deps[req.name] = str(req.specifier) or "*"
-                continue
-            entry = tomlkit.inline_table()
-            entry["version"] = str(req.specifier) or "*"
-            if req.extras:
-                entry["extras"] = sorted(req.extras)
-            if req.marker:
-                entry["markers"] = str(req.marker)
-            deps[req.name] = entry
-        return deps
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Manifest:
-        env = data.get("env", {})
-        pypi: dict[str, str] = {}
-        for name, value in data.get("pypi-dependencies", {}).items():
-            req = manifest_entry_to_requirement(name, value)
-            pypi[canonical_name(req.name)] = str(req)
-        conda = {
-            name: conda_entry_to_spec(name, value)
-            for name, value in data.get("dependencies", {}).items()
-        }
-        return cls(
-            name=str(env.get("name", "")),
-            kind=str(env.get("kind", "venv")),
-            python=str(env.get("python", "")),
-            base_python=str(env.get("base-python", "")),
-            base_site=tuple(env.get("base-site-packages", ())),
-            pypi=pypi,
-            conda=conda,
-            channels=tuple(str(c) for c in env.get("channels", ())),
-        )
-
-
-def conda_entry_to_spec(name: str, value: Any) -> str:
-    """The MatchSpec text of a ``[dependencies]`` entry (inverse of ``conda_table``)."""
-    text = str(value).strip()
-    if text in ("", "*"):
-        return name
-    if text.startswith(name) or "::" in text:
-        return text
-    return f"{name} {text}"
-
-
-def manifest_entry_to_requirement(name: str, value: Any) -> Requirement:
-    """Turn a ``[pypi-dependencies]`` entry (string or table) into a Requirement."""
-    from packaging.requirements import Requirement
-
-    if isinstance(value, str):
-        spec = "" if value.strip() in ("", "*") else value.strip()
-        return Requirement(f"{name}{spec}")
-    version = str(value.get("version", "*")).strip()
-    extras = value.get("extras") or []
-    text = name + (f"[{','.join(extras)}]" if extras else "")
-    text += "" if version in ("", "*") else version
-    if value.get("markers"):
-        text += f"; {value['markers']}"
-    return Requirement(text)
-
-
-@dataclass(frozen=True)
-class LockedPackage:
-    """One package of a pylock.toml: enough for plans and listings."""
-
-    name: str
-    version: str
-    index: str | None
-    size: int
-
-
-def parse_lock(text: str) -> dict[str, LockedPackage]:
-    """Packages of a pylock.toml, keyed by canonical name.
-
-    A committed lock never changes and is read again and again (listings, plans,
-    the server's package table): the parse of recent texts is kept.
-    """
-    return dict(_parse_lock(text))
-
-
-@functools.lru_cache(maxsize=32)
-def _parse_lock(text: str) -> dict[str, LockedPackage]:
-    if not text.strip():
-        return {}
-    data = tomllib.loads(text)
-    out: dict[str, LockedPackage] = {}
-    for pkg in data.get("packages", []):
-        if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
-            raise EnvDamaged(
-                "the lock lists a package without a name; see `jupyter userpkg doctor`"
-            )
-        name = canonical_name(pkg["name"])
-        size = _artifact_size(pkg.get("wheels") or [], pkg.get("sdist") or {})
-        out[name] = LockedPackage(name, str(pkg.get("version", "")), pkg.get("index"), size)
-    return out
-
-
-@functools.cache
-def _tag_priority() -> dict[Tag, int]:
-    """This interpreter's wheel tags, most preferred first (as installers rank them)."""
-    from packaging.tags import sys_tags
-
-    return {tag: rank for rank, tag in enumerate(sys_tags())}
-
-
-def _artifact_size(wheels: list[dict[str, Any]], sdist: dict[str, Any]) -> int:
-    """Size of the artifact an installer on this interpreter would fetch."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    priority = _tag_priority()
-    best: tuple[int, int] | None = None
-    for wheel in wheels:
-        name = str(wheel.get("name") or str(wheel.get("url", "")).rsplit("/", 1)[-1])
-        try:
-            tags = parse_wheel_filename(name)[3]
-        except InvalidWheelFilename:
-            continue
-        rank = min((priority[t] for t in tags if t in priority), default=None)
-        if rank is not None and (best is None or rank < best[0]):
-            best = (rank, int(wheel.get("size", 0) or 0))
-    if best is not None:
-        return best[1]
-    return int(sdist.get("size", 0) or 0)
 
 
 class EnvStore:

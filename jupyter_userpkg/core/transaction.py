@@ -32,8 +32,9 @@ from pathlib import Path
 
 from . import cancel
 from .errors import EnvBusy
+from .files import atomic_write, fsync_dir
 from .specs import canonical_name
-from .store import META_DIR, EnvStore, atomic_write, fsync_dir
+from .store import META_DIR, EnvStore
 
 JOURNAL = "journal.json"
 TREE = "tree.txt"

@@ -27,7 +27,6 @@ from ..commands.render import error_lines, render_text
 from ..core import kinds
 from ..core.errors import BadCommandLine, UserPkgError
 from ..core.events import ProgressFn
-from ..core.kinds.layer import BASE_PTH
 from ..core.names import DEFAULT_ENV
 from ..core.records import Plan
 from ..core.service import UserPkgService
@@ -85,14 +84,15 @@ class KernelHost:
             return False
         layer = str(sites[0])
         first = layer not in sys.path and env != self.env
+        manifest = self.svc.store.read_manifest(env)
+        base_link = kinds.of(manifest).base_link
         if first:
-            manifest = self.svc.store.read_manifest(env)
             base_positions = [sys.path.index(d) for d in manifest.base_site if d in sys.path]
             sys.path.insert(min(base_positions, default=0), layer)
         before = list(sys.path)
         known = set(sys.path)
         for name in sorted(os.listdir(layer)):
-            if name.endswith(".pth") and name != BASE_PTH and name not in self.seen_pth:
+            if name.endswith(".pth") and name != base_link and name not in self.seen_pth:
                 self.seen_pth.add(name)
                 site.addpackage(layer, name, known)
         added = [p for p in sys.path if p not in before]

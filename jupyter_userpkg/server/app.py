@@ -8,8 +8,8 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
-from ..core.config import UserPkg, load_config_files
-from ..core.policysource import Loaded, load
+from ..commands.config import UserPkg, load_config_files
+from ..core.policy.sources import Loaded, load
 from ..core.service import UserPkgService
 from .handlers import ROUTES
 from .jobs import JobManager

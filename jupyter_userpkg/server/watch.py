@@ -17,7 +17,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from ..core.policysource import Loaded
+from ..core.policy.sources import Loaded
 from ..core.records import EnvInfo
 from ..core.service import UserPkgService
 
@@ -123,7 +123,7 @@ class PolicyWatcher:
             self._reading = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
-        from ..core.policysource import load
+        from ..core.policy.sources import load
 
         try:
             loaded = await asyncio.to_thread(load)

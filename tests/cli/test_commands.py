@@ -60,7 +60,7 @@ def test_help_and_grammar_errors_load_no_service_or_engine() -> None:
     loaded = modules_after(HELP)
     assert "jupyter_userpkg.cli" in loaded and "jupyter_userpkg.commands.grammar" in loaded
     assert "jupyter_userpkg.core.service" not in loaded
-    assert "jupyter_userpkg.core.config" not in loaded
+    assert "jupyter_userpkg.commands.config" not in loaded
     assert not [m for m in loaded if m.split(".")[0] in ENGINES]
     other_fronts = ("jupyter_userpkg.magic", "jupyter_userpkg.server")
     assert not [m for m in loaded if m.startswith(other_fronts)]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_userpkg.core.policy import POLICY_FILE as POLICY
+from jupyter_userpkg.core.policy.rules import POLICY_FILE as POLICY
 from tests.conftest import CLI
 from tests.localindex import LocalIndex, build_wheel
 

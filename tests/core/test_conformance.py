@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core import condaspecs
+from jupyter_userpkg.core.conda import specs as condaspecs
 from jupyter_userpkg.core.errors import InvalidSpec, PackageNotFound, UserPkgError
 from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService

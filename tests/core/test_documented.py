@@ -19,10 +19,10 @@ from pathlib import Path
 import jupyter_core.paths
 import pytest
 
-from jupyter_userpkg.core import policysource
-from jupyter_userpkg.core.config import UserPkg, load_config_files
+from jupyter_userpkg.commands.config import UserPkg, load_config_files
 from jupyter_userpkg.core.errors import UserPkgError
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
+from jupyter_userpkg.core.policy import sources as policysource
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel, build_package, index_channel, python_shim
 from tests.conftest import env_state, installed

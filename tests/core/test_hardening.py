@@ -11,11 +11,11 @@ import pytest
 
 from jupyter_userpkg.commands.dispatch import as_user_error
 from jupyter_userpkg.core.errors import AccessDenied, BackendUnavailable, EnvDamaged, InvalidSpec
+from jupyter_userpkg.core.files import atomic_write
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
+from jupyter_userpkg.core.pypi.uv import install_pinned, lock_entries
 from jupyter_userpkg.core.service import UserPkgService
-from jupyter_userpkg.core.store import atomic_write
 from jupyter_userpkg.core.transaction import Transaction
-from jupyter_userpkg.core.uvbackend import install_pinned, lock_entries
 from tests.conda_channel import TestChannel
 from tests.conftest import run_python
 

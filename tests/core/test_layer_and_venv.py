@@ -13,9 +13,9 @@ import pytest
 from packaging.version import Version
 
 from jupyter_userpkg.core.errors import Declined, InvalidRequest
+from jupyter_userpkg.core.pylock import parse_lock
 from jupyter_userpkg.core.records import Plan
 from jupyter_userpkg.core.service import UserPkgService
-from jupyter_userpkg.core.store import parse_lock
 from tests.conftest import installed, run_python
 
 pytestmark = pytest.mark.slow

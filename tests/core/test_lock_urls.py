@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core import uvbackend
 from jupyter_userpkg.core.errors import PackageNotFound
 from jupyter_userpkg.core.options import UvOptions
+from jupyter_userpkg.core.pypi import uv as uvbackend
 from tests.localindex import LocalIndex, build_wheel
 
 pytestmark = pytest.mark.slow

@@ -133,15 +133,19 @@ def test_registry_names_every_kind_and_refuses_others() -> None:
 
 
 def _kind_branches(source: str) -> list[int]:
-    """Lines comparing something called ``kind`` with a kind's name."""
+    """Lines asking a kind's name instead of a question: a comparison of something
+    called ``kind`` (or a ``.name``, ``kind.name`` say) with a kind's name, or a flag
+    named after a kind (``plan.is_conda``)."""
     names = set(kinds.KINDS)
     found = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in {f"is_{n}" for n in names}:
+            found.append(node.lineno)
         if not isinstance(node, ast.Compare):
             continue
         sides = [node.left, *node.comparators]
         mentions_kind = any(
-            (isinstance(s, ast.Attribute) and s.attr == "kind")
+            (isinstance(s, ast.Attribute) and s.attr in ("kind", "name"))
             or (isinstance(s, ast.Name) and s.id == "kind")
             for s in sides
         )
@@ -153,13 +157,17 @@ def _kind_branches(source: str) -> list[int]:
         }
         if mentions_kind and literals & names:
             found.append(node.lineno)
-    return found
+    return sorted(set(found))
 
 
 def test_no_kind_branches_outside_the_kinds() -> None:
     """What differs between kinds lives in the kinds' modules, asked through the registry."""
     snippet = 'if manifest.kind == "conda":\n    pass\nok = kind in ("venv", "layer")\n'
     assert _kind_branches(snippet) == [1, 3]  # the rule can fail
+    also = (
+        'if ctx.kind.name == "conda":\n    pass\nif x.name != "layer" or plan.is_conda:\n    pass\n'
+    )
+    assert _kind_branches(also) == [1, 3]  # also through a kind's name, or a flag named for it
     kinds_dir = PACKAGE / "core" / "kinds"
     branches = [
         f"{path.relative_to(PACKAGE)}:{line}"

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from jupyter_userpkg.core import policysource
-from jupyter_userpkg.core.licences import allowed, of_metadata
-from jupyter_userpkg.core.policy import Policy, PolicyError, from_data, normalize
-from jupyter_userpkg.core.policyenforce import nearest_allowed
-from jupyter_userpkg.core.policysource import merge
+from jupyter_userpkg.core.policy import sources as policysource
+from jupyter_userpkg.core.policy.enforce import nearest_allowed
+from jupyter_userpkg.core.policy.licences import allowed, of_metadata
+from jupyter_userpkg.core.policy.rules import Policy, PolicyError, from_data, normalize
+from jupyter_userpkg.core.policy.sources import merge
 
 
 def policy(**data: Any) -> Policy:

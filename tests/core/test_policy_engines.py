@@ -18,7 +18,7 @@ import pytest
 
 from jupyter_userpkg.core.errors import PolicyDenied, UserPkgError
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
-from jupyter_userpkg.core.policy import Policy, from_data
+from jupyter_userpkg.core.policy.rules import Policy, from_data
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel, build_package, index_channel
 from tests.conftest import env_state
@@ -222,7 +222,7 @@ def test_env_files_point_tools_at_the_policys_index(
     spec = json.loads((envs_dir.parent / "kernels" / "userpkg-v" / "kernel.json").read_text())
     config = spec["env"]["UV_CONFIG_FILE"]
     assert config == str(prefix / "uv.toml")
-    from jupyter_userpkg.core.uvbackend import uv_bin
+    from jupyter_userpkg.core.pypi.uv import uv_bin
 
     out = subprocess.run(
         [
@@ -435,8 +435,8 @@ def test_a_rule_cannot_be_dodged(
 def test_managed_pythons_only_when_the_policy_allows(
     envs_dir: Path, index: LocalIndex, conda_options: CondaOptions
 ) -> None:
-    from jupyter_userpkg.core.config import UserPkg
-    from jupyter_userpkg.core.policysource import Loaded
+    from jupyter_userpkg.commands.config import UserPkg
+    from jupyter_userpkg.core.policy.sources import Loaded
 
     config = UserPkg()
     config.envs_dir = str(envs_dir)

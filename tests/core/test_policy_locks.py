@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core import pypipolicy
 from jupyter_userpkg.core.errors import BackendUnavailable, PolicyDenied
-from jupyter_userpkg.core.licences import allowed, of_fields
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
+from jupyter_userpkg.core.policy import pypi as pypipolicy
+from jupyter_userpkg.core.policy.licences import allowed, of_fields
 from tests.conda_channel import build_package, index_channel
 from tests.core.test_policy_engines import OLD, index, service, versions
 from tests.localindex import LocalIndex, build_wheel

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_userpkg.core import admintrust, policysource
+from jupyter_userpkg.core.policy import admintrust
+from jupyter_userpkg.core.policy import sources as policysource
 
 ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534  # an account that is neither root nor the package's owner
@@ -72,7 +73,7 @@ def served() -> Iterator[tuple[str, list[tuple[int, bytes]], Any]]:
 
 def _admin_dirs_in_subprocess(env: dict[str, str], python: str = sys.executable) -> list[str]:
     code = (
-        "import json; from jupyter_userpkg.core import admintrust;"
+        "import json; from jupyter_userpkg.core.policy import admintrust;"
         "print(json.dumps([str(d) for d in admintrust.admin_dirs()]))"
     )
     out = subprocess.run(
@@ -106,8 +107,8 @@ def test_a_layer_kernel_reads_the_servers_dir_whatever_its_files_say(tmp_path: P
     """In a layer env's kernel ``sys.prefix`` is the user's env; renaming the layer's
     ``.pth`` marker (another .pth still adds the base) made that env's ``etc/jupyter``
     an administrator's dir.  The dir comes from where this package is installed."""
-    from jupyter_userpkg.core import uvbackend
     from jupyter_userpkg.core.kinds.layer import BASE_PTH, write_base_pth
+    from jupyter_userpkg.core.pypi import uv as uvbackend
 
     layer = tmp_path / "layer"
     uvbackend.create_venv(layer, sys.executable)
@@ -300,7 +301,7 @@ def test_a_remote_policy_only_tightens_the_administrators_files(
 def test_a_remote_policy_cannot_move_the_curated_channels(admin: Path, tmp_path: Path) -> None:
     """The administrator curates conda-forge by name, without an alias: a remote policy
     cannot make that name another server."""
-    from jupyter_userpkg.core.policyenforce import curated_urls
+    from jupyter_userpkg.core.policy.enforce import curated_urls
 
     remote = write(tmp_path / "remote.json", {"channel_alias": "https://other.example.org/"})
     write(admin / "jupyter_userpkg_policy.json", {"channels": ["conda-forge"], "url": str(remote)})

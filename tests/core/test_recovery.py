@@ -20,10 +20,10 @@ from jupyter_userpkg.core.errors import (
     TransactionFailed,
 )
 from jupyter_userpkg.core.proc import run
+from jupyter_userpkg.core.pypi.uv import uv_bin
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.core.store import EnvStore
 from jupyter_userpkg.core.transaction import Transaction
-from jupyter_userpkg.core.uvbackend import uv_bin
 from tests.conftest import env_state, installed, run_python
 
 
@@ -246,8 +246,8 @@ def test_install_falls_back_to_the_locks_urls_when_the_index_lags(
     """A release the solve saw but the index page served next does not list yet
     (a CDN still spreading it) is installed from the lock's own URLs and hashes.
     The lag itself cannot be made to happen on demand, so the index answer is faked."""
-    from jupyter_userpkg.core import uvbackend
     from jupyter_userpkg.core.proc import ProcResult
+    from jupyter_userpkg.core.pypi import uv as uvbackend
 
     svc.create("lag", kind="venv", kernel=False)
     real_run = uvbackend.run

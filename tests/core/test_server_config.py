@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_userpkg.core import policysource
+from jupyter_userpkg.core.policy import sources as policysource
 from jupyter_userpkg.core.service import UserPkgService
 from tests.localindex import LocalIndex, build_wheel
 

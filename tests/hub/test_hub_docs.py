@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from jupyter_userpkg.core.policy import from_data
+from jupyter_userpkg.core.policy.rules import from_data
 from tests.hub.hubproc import CONFIG_TEMPLATE, _literal
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "admin-guide.md"

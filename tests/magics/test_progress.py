@@ -15,7 +15,7 @@ import jupyter_userpkg
 from jupyter_userpkg import magic
 from jupyter_userpkg.commands.render import progress_text
 from jupyter_userpkg.core.events import ProgressEvent
-from jupyter_userpkg.core.uvbackend import uv_bin
+from jupyter_userpkg.core.pypi.uv import uv_bin
 from jupyter_userpkg.magic import bridge
 
 EVENTS = [

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
+from jupyter_userpkg.core.pypi.uv import env_python
 from jupyter_userpkg.core.service import UserPkgService
-from jupyter_userpkg.core.uvbackend import env_python
 from jupyter_userpkg.server.handlers import ROUTES
 from tests.localindex import LocalIndex
 from tests.server.conftest import Api, EventLog

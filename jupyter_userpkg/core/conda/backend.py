@@ -23,21 +23,20 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import cancel, condaerrors, policyenforce
-from .condameta import current_platform
-from .condaspecs import Restriction, spec_channel, spec_restriction
-from .errors import Cancelled, PackageNotFound, Unsatisfiable, UserPkgError
-from .options import CondaOptions, private_dir
+from .. import cancel
+from ..errors import Cancelled, PackageNotFound, UserPkgError
+from ..options import CondaOptions, private_dir
+from . import failures as condaerrors
+from .meta import current_platform
+from .specs import Restriction, spec_channel, spec_restriction
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, PackageCache, RepoDataRecord
-
-    from .policy import Policy
 
 T = TypeVar("T")
 #: Guards the module's process-wide state (the server calls in from many threads).
@@ -205,29 +204,25 @@ def solve(
     options: CondaOptions,
     locked: Sequence[RepoDataRecord] = (),
     pinned: Sequence[RepoDataRecord] = (),
+    constraints: Sequence[str] = (),
+    exclude_newer: datetime.datetime | None = None,
     refresh_all: bool = False,
     notes: list[str] | None = None,
-    policy: Policy | None = None,
-    asked: Collection[str] | None = None,
 ) -> list[RepoDataRecord]:
     """Resolve ``specs`` over ``channels`` (URLs) into the records to install.
 
     ``locked`` records are preferences (what is installed stays unless a spec
-    forces a move); ``pinned`` ones cannot move.  Errors: PackageNotFound for a
-    name or version no channel has, Unsatisfiable (with the solver's
-    explanation) for specs that conflict, BackendUnavailable for channels that
-    cannot be read.
-
-    With a ``policy``, what it refuses is kept from the solver's choices (see
-    :mod:`.policyenforce`) and nothing newer than its snapshot is a candidate;
-    ``asked`` names the specs that are new (None: all), the only ones judged by
-    name: a request the env holds already stays, even if refused since.
+    forces a move); ``pinned`` ones cannot move; ``constraints`` (MatchSpec text)
+    bound versions without asking for a package; nothing newer than
+    ``exclude_newer`` is a candidate.  Errors: PackageNotFound for a name or
+    version no channel has, Unsatisfiable (with the solver's explanation) for
+    specs that conflict, BackendUnavailable for channels that cannot be read.
+    A channel that cannot be reached is planned from its cached index, said in
+    ``notes``.  Whoever judges the records (the policy) calls this again with
+    more constraints: the engine only solves.
     """
-    import rattler
-
     restrictions = [r for r in map(spec_restriction, specs) if r is not None]
-    sources = list(dict.fromkeys(list(channels) + _spec_channels(specs, options)))
-    sources += [u for r in restrictions for u in r.channels if u not in sources]
+    sources = solve_sources(channels, specs, options)
     refresh(options, sources, force=refresh_all)
     # The solver takes locked records as candidates: none that a restriction refuses.
     locked = [
@@ -235,49 +230,10 @@ def solve(
         for r in locked
         if all(res.admits(r) for res in restrictions if res.name == r.name.normalized)
     ]
-
-    exclude_newer = policy.snapshot_time if policy is not None else None
-    kept = frozenset((r.name.normalized, str(r.version)) for r in [*locked, *pinned])
-    judged = policy is not None and bool(policy.restricts_packages or policy.allowed_licenses)
-    new = [s for s in specs if s.name is not None and (asked is None or s.name.normalized in asked)]
-    if policy is not None:  # a package refused whatever its version: no solve needed to say so
-        policyenforce.check_names(policy, [s.name.normalized for s in new], "conda")
-
-    reasons: policyenforce.Reasons = {}
-
-    def attempt(opts: CondaOptions) -> list[RepoDataRecord]:
-        first = _restricted(restrictions, sources, opts)
-        constraints: list[str] = []
-        for _ in range(policyenforce.MAX_ROUNDS):
-            found = _unmarked(
-                run(
-                    rattler.solve(
-                        [*first, *sources],
-                        list(specs),
-                        gateway=gateway(opts),
-                        platforms=platforms(),
-                        locked_packages=list(locked),
-                        pinned_packages=list(pinned),
-                        virtual_packages=virtual_packages(),
-                        timeout=datetime.timedelta(minutes=5),
-                        exclude_newer=exclude_newer,
-                        constraints=[rattler.MatchSpec(c) for c in constraints] or None,
-                    )
-                )
-            )
-            if policy is None or not (policy.restricts_packages or policy.allowed_licenses):
-                return found
-            more = policyenforce.conda_exclusions(
-                policy, found, lambda names: records_of(names, sources, opts), kept, reasons
-            )
-            if not more:
-                return found
-            constraints += more
-        raise Unsatisfiable("no solution holds only packages the administrator's policy allows")
-
+    inputs = _SolveInputs(specs, locked, pinned, constraints, exclude_newer, restrictions)
     try:
         try:
-            records = attempt(options)
+            return _solve_once(inputs, sources, options)
         except (Cancelled, UserPkgError):
             raise
         except Exception as exc:
@@ -285,27 +241,62 @@ def solve(
                 raise condaerrors.solve_error(exc, sources, specs, options, records_of) from None
             # A channel cannot be reached: what is cached still serves, said so.
             try:
-                records = attempt(replace(options, offline=True))
+                records = _solve_once(inputs, sources, replace(options, offline=True))
             except (Cancelled, UserPkgError):
                 raise
             except Exception:
                 raise condaerrors.solve_error(exc, sources, specs, options, records_of) from None
-            if notes is not None:
-                notes.append(
-                    f"could not reach {', '.join(sources)}; planned from the cached package index"
-                )
-        finally:
-            _mark_fetched(options, sources)
-    except (Unsatisfiable, PackageNotFound) as exc:
-        if policy is not None and judged:
-            # Did the policy leave a request nothing to choose?  Then say which rule.
-            policyenforce.check_conda_specs(
-                policy, new, lambda names: records_of(names, sources, options)
+            note = f"could not reach {', '.join(sources)}; planned from the cached package index"
+            if notes is not None and note not in notes:
+                notes.append(note)
+            return records
+    finally:
+        _mark_fetched(options, sources)
+
+
+def solve_sources(
+    channels: Sequence[str], specs: Sequence[MatchSpec], options: CondaOptions
+) -> list[str]:
+    """Every channel a solve of ``specs`` reads: the env's, then those specs name."""
+    restrictions = [r for r in map(spec_restriction, specs) if r is not None]
+    sources = list(dict.fromkeys(list(channels) + _spec_channels(specs, options)))
+    return sources + [u for r in restrictions for u in r.channels if u not in sources]
+
+
+@dataclass(frozen=True)
+class _SolveInputs:
+    """One solve's inputs past the channels (the same online and from the cache)."""
+
+    specs: Sequence[MatchSpec]
+    locked: Sequence[RepoDataRecord]
+    pinned: Sequence[RepoDataRecord]
+    constraints: Sequence[str]
+    exclude_newer: datetime.datetime | None
+    restrictions: Sequence[Restriction]
+
+
+def _solve_once(
+    inputs: _SolveInputs, sources: list[str], options: CondaOptions
+) -> list[RepoDataRecord]:
+    import rattler
+
+    first = _restricted(inputs.restrictions, sources, options)
+    return _unmarked(
+        run(
+            rattler.solve(
+                [*first, *sources],
+                list(inputs.specs),
+                gateway=gateway(options),
+                platforms=platforms(),
+                locked_packages=list(inputs.locked),
+                pinned_packages=list(inputs.pinned),
+                virtual_packages=virtual_packages(),
+                timeout=datetime.timedelta(minutes=5),
+                exclude_newer=inputs.exclude_newer,
+                constraints=[rattler.MatchSpec(c) for c in inputs.constraints] or None,
             )
-        if reasons:  # or a dependency, once its refused versions were excluded
-            raise policyenforce.refused_in_solve(reasons, exc) from None
-        raise
-    return list(records)
+        )
+    )
 
 
 #: Marks the channel of a record served by :class:`_Candidates` (a channel of its own).

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .condameta import current_platform
-from .condaspecs import spec_name
-from .errors import BackendUnavailable, PackageNotFound, Unsatisfiable
-from .options import CondaOptions
+from ..errors import BackendUnavailable, PackageNotFound, Unsatisfiable
+from ..options import CondaOptions
+from .meta import current_platform
+from .specs import spec_name
 
 if TYPE_CHECKING:
     from rattler import MatchSpec

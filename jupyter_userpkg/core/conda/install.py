@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .condabackend import package_cache, run
-from .condameta import installed_records, installed_versions
-from .errors import BackendUnavailable
-from .events import Reporter
-from .options import CondaOptions
+from ..errors import BackendUnavailable
+from ..events import Reporter
+from ..options import CondaOptions
+from .backend import package_cache, run
+from .meta import installed_records, installed_versions
 
 if TYPE_CHECKING:
     from rattler import RepoDataRecord

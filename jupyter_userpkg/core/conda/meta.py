@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import InvalidSpec, first_line
+from ..errors import InvalidSpec, first_line
 
 if TYPE_CHECKING:
     from rattler import PrefixRecord, RepoDataRecord
 
-    from .options import CondaOptions
+    from ..options import CondaOptions
 
 #: The file name of a conda lock (as the store keeps it).
 CONDA_LOCK = "conda.lock"

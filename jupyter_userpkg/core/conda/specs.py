@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidSpec
+from ..errors import InvalidSpec
+from ..options import DEFAULT_CHANNEL_ALIAS
 
 if TYPE_CHECKING:
     from rattler import MatchSpec
 
-DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
 #: conda's names for the channels of Anaconda's repository: not under the channel alias.
 ANACONDA_CHANNELS = {
     name: f"https://repo.anaconda.com/{name}" for name in ("pkgs/main", "pkgs/r", "pkgs/msys2")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import EnvDamaged, InvalidRequest
 
 if TYPE_CHECKING:
-    from ..store import Manifest
+    from ..manifest import Manifest
     from .base import EnvKind
     from .layer import LayerKind
 

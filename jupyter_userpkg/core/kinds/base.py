@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..events import Reporter
-from ..policy import Policy
+from ..manifest import Manifest
+from ..policy.rules import Policy
 from ..records import Change, Deferred, Package, Plan
-from ..store import EnvStore, Manifest
+from ..store import EnvStore
 
 if TYPE_CHECKING:
     from ..exports import Imported
@@ -155,6 +156,16 @@ class EnvKind(Protocol):
     #: The env sees the server interpreter's packages, so a kernel running that
     #: interpreter can host it in-process (its site-packages on ``sys.path``).
     extends_base: bool
+    #: Packages from conda channels (``-c``, ``channel::``) beside PyPI's; the env
+    #: carries conda's tool config as well as uv's.
+    channels: bool
+    #: ``--python X.Y`` chooses the env's Python (a layer has its base's).
+    python_version: bool
+    #: PyPI packages (through uv), on top of whatever else the env holds.
+    pypi: bool
+    #: The ``.pth`` file that puts the base's site-packages on the path ("": none);
+    #: a kernel already running the base skips it when it activates the env.
+    base_link: str
 
     def create_intent(self, ctx: Context, request: CreateRequest) -> Intent:
         """Validate ``create``'s arguments (nothing is touched yet)."""
@@ -192,6 +203,10 @@ class EnvKind(Protocol):
         ``deep`` also hashes every installed file against what its package
         recorded when it was installed (files changed since then).
         """
+        ...
+
+    def base(self, manifest: Manifest) -> dict[str, str]:
+        """Packages the env sees without holding them (a layer's base interpreter's)."""
         ...
 
     def packages(self, ctx: Context, state: EnvState) -> list[Package]:

@@ -7,20 +7,25 @@ holds every Python distribution the conda packages installed fixed.
 
 from __future__ import annotations
 
-import contextlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .. import condabackend, condainstall, condameta, condaspecs, policyenforce, uvbackend
+from ..conda import backend as condabackend
+from ..conda import install as condainstall
+from ..conda import meta as condameta
+from ..conda import specs as condaspecs
 from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
 from ..exports import environment_export, lock_export
+from ..manifest import Manifest
+from ..policy import enforce as policyenforce
+from ..pylock import parse_lock
+from ..pypi import uv as uvbackend
 from ..records import Action, Change, Package, Plan
 from ..specs import canonical_name, parse_pypi_specs
-from ..store import Manifest, parse_lock
 from ..transaction import installed_dists
 from . import pypi
 from .base import (
@@ -33,28 +38,11 @@ from .base import (
     Intent,
     Solution,
     bridge_env,
-    major_minor,
 )
+from .condasolve import CondaIntent, solve_conda, solve_pypi
 
 if TYPE_CHECKING:
-    from packaging.requirements import Requirement
-
-
-@dataclass(frozen=True)
-class CondaIntent(Intent):
-    """A conda env's request, split into its two layers."""
-
-    #: The conda layer must be solved again (new specs, removals, updates).
-    resolve_conda: bool = False
-    conda_update: tuple[str, ...] = ()
-    pypi_reqs: tuple[Requirement, ...] = ()
-    pypi_remove: tuple[str, ...] = ()
-    pypi_update: tuple[str, ...] = ()
-    update_all: bool = False
-    #: create: add ipykernel when the env gets Python; an imported lock, exactly.
-    kernel: bool = False
-    conda_lock_text: str | None = None
-    pypi_lock_text: str | None = None
+    pass
 
 
 class CondaKind:
@@ -62,6 +50,10 @@ class CondaKind:
 
     name = "conda"
     extends_base = False
+    channels = True
+    python_version = True
+    pypi = True
+    base_link = ""
 
     # ---------------------------------------------------------------- requests
 
@@ -136,7 +128,7 @@ class CondaKind:
             .without_pypi(pypi_remove)
         )
         if pypi_update and not ctx.policy.empty:  # a PyPI pin refused since: its nearest
-            from ..pypipolicy import repin_refused
+            from ..policy.pypi import repin_refused
 
             fixed = repin_refused(ctx.policy, ctx.uv, new_manifest.pypi, pypi_update)
             new_manifest = new_manifest.with_pypi(parse_pypi_specs(fixed))
@@ -170,7 +162,7 @@ class CondaKind:
         new_conda: condameta.Lock = state.conda_lock
         if intent.resolve_conda:
             report("solve", "resolving conda packages")
-            manifest, new_conda = _solve_conda(ctx, state, intent, notes)
+            manifest, new_conda = solve_conda(ctx, state, intent, notes)
         conda_locked = condameta.parse_lock(state.conda_lock)
         pypi_locked = parse_lock(state.pypi_lock)
         moved = condameta.packages_of(new_conda) != conda_locked
@@ -183,7 +175,7 @@ class CondaKind:
             or state.revision < 0
         ):
             report("solve", "resolving PyPI packages")
-            pypi_lock = _solve_pypi(ctx, state, manifest, new_conda, intent, report)
+            pypi_lock = solve_pypi(ctx, state, manifest, new_conda, intent, report)
         else:
             pypi_lock = state.pypi_lock
         manifest = replace(manifest, python=condameta.python_of(new_conda))
@@ -309,6 +301,9 @@ class CondaKind:
             problems += pypi.changed_files(prefix, only=pypi_locked)
         return problems
 
+    def base(self, manifest: Manifest) -> dict[str, str]:
+        return {}  # a conda prefix holds all it imports
+
     def packages(self, ctx: Context, state: EnvState) -> list[Package]:
         manifest = state.manifest
         out = [
@@ -395,104 +390,3 @@ def _route_updates(
         else:
             raise PackageNotFound(f"{name!r} is not installed in environment {state.name!r}")
     return conda_update, pypi_update
-
-
-def _solve_conda(
-    ctx: Context, state: EnvState, intent: CondaIntent, notes: list[str]
-) -> tuple[Manifest, condameta.Lock]:
-    manifest = intent.manifest
-    urls = list(manifest.channels)
-    keep = [
-        r
-        for r in condameta.lock_records(state.conda_lock)
-        if not intent.update_all and r.name.normalized not in intent.conda_update
-    ]
-
-    held, moving = state.manifest.conda, set(intent.conda_update)
-
-    def solve(wanted: Manifest) -> list[Any]:
-        return condabackend.solve(
-            urls,
-            condaspecs.parse_specs(wanted.conda.values(), ctx.conda.channel_alias),
-            options=ctx.conda,
-            locked=keep,
-            refresh_all=bool(intent.conda_update or intent.update_all),
-            notes=notes,
-            policy=ctx.policy,
-            asked={n for n, t in wanted.conda.items() if held.get(n) != t} | moving,
-        )
-
-    if intent.conda_update and ctx.policy.restricts_packages:  # a pin refused since
-        manifest = manifest.with_conda(
-            policyenforce.repin_conda(
-                ctx.policy,
-                dict(manifest.conda),
-                intent.conda_update,
-                lambda names: condabackend.records_of(names, urls, ctx.conda),
-                lambda text: condaspecs.parse_specs([text], ctx.conda.channel_alias)[0],
-            )
-        )
-    records = solve(manifest)
-    solved = {r.name.normalized for r in records}
-    # A new env with Python gets a kernel: ipykernel from its channels if they
-    # have it, else from PyPI on top.
-    if intent.kernel and "python" in solved and "ipykernel" not in solved:
-        if "ipykernel" in condabackend.query_names(urls, ctx.conda):
-            manifest = manifest.with_conda({"ipykernel": "ipykernel"})
-            records = solve(manifest)
-        elif not ctx.policy.pypi:  # not from PyPI either: an env without a kernel, said so
-            notes.append(
-                "its channels have no ipykernel and the administrator's policy allows no "
-                "PyPI packages: the environment gets no kernel"
-            )
-        elif "ipykernel" not in manifest.pypi:
-            manifest = manifest.with_pypi(parse_pypi_specs(["ipykernel"]))
-    return manifest, condameta.SolvedLock(records, urls)
-
-
-def _solve_pypi(
-    ctx: Context,
-    state: EnvState,
-    manifest: Manifest,
-    conda_lock: condameta.Lock,
-    intent: CondaIntent,
-    report: Reporter,
-) -> str:
-    """The PyPI layer, with the conda-installed Python packages held fixed."""
-    from packaging.version import InvalidVersion, Version
-
-    if not manifest.pypi:
-        return EMPTY_LOCK
-    conda = condameta.packages_of(conda_lock)
-    if "python" not in conda:
-        raise InvalidRequest(
-            f"PyPI packages need Python in environment {manifest.name!r}: "
-            f"install it first (`install -n {manifest.name} python`)"
-        )
-    held: dict[str, str] = {}
-    for pkg in conda.values():
-        if pkg.is_python_package:
-            with contextlib.suppress(InvalidVersion):
-                held[canonical_name(pkg.name)] = str(Version(pkg.version))
-    prefix = ctx.store.prefix(state.name)
-    linked = condameta.installed_versions(prefix)
-    for cname, (version, build, meta) in linked.items():
-        staying = conda.get(cname)
-        if staying is not None and (staying.version, staying.build) == (version, build):
-            held.update(condameta.python_dists(meta))  # by the names they install
-    installed = linked.get("python")
-    planned = conda["python"].version
-    same = installed is not None and installed[0] == planned
-    return pypi.solve_layer(
-        str(uvbackend.env_python(prefix)) if same else ctx.base_python,
-        manifest.requirements(),
-        state.pypi_lock,
-        options=ctx.uv,
-        report=report,
-        constraints=[f"{n}=={v}" for n, v in held.items()],
-        upgrade=intent.update_all,
-        upgrade_packages=intent.pypi_update,
-        python_version="" if same else major_minor(planned),
-        held=held,
-        policy=ctx.policy,
-    )

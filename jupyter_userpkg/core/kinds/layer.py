@@ -12,12 +12,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .. import uvbackend
 from ..errors import InvalidRequest, TransactionFailed
 from ..events import Reporter
+from ..manifest import Manifest
+from ..pylock import parse_lock
+from ..pypi import uv as uvbackend
 from ..records import Change, Package
 from ..specs import canonical_name
-from ..store import Manifest, parse_lock
 from ..transaction import site_packages_dirs
 from . import pypi
 from .base import Context, CreateRequest, EnvState, Intent, Solution, major_minor
@@ -31,6 +32,8 @@ class LayerKind(VenvKind):
 
     name = "layer"
     extends_base = True
+    python_version = False
+    base_link = BASE_PTH
 
     def manifest_for(self, ctx: Context, name: str) -> Manifest:
         """A layer's manifest before any request: the base interpreter's facts."""

@@ -16,20 +16,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import uvbackend
 from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
+from ..manifest import Manifest
 from ..options import UvOptions
+from ..pylock import LockedPackage, parse_lock
+from ..pypi import uv as uvbackend
 from ..records import Action, Change
 from ..specs import canonical_name
-from ..store import LockedPackage, Manifest, parse_lock
 from ..transaction import installed_dists
 from .base import EMPTY_LOCK
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-    from ..policy import Policy
+    from ..policy.rules import Policy
 
 
 def _names(lock_text: str) -> list[tuple[str, str]]:
@@ -78,7 +79,7 @@ def solve_layer(
         if policy is None or policy.empty:
             text = compile_lock(requirements)
         else:
-            from .. import pypipolicy
+            from ..policy import pypi as pypipolicy
 
             text = pypipolicy.solve_within(
                 policy,
@@ -108,7 +109,7 @@ def _every_missing(
     the index's to have)."""
     from packaging.requirements import Requirement
 
-    from .. import pypimissing
+    from ..pypi import missing as pypimissing
 
     if not first.message.startswith(_NOT_ON_INDEX):
         return first

@@ -9,13 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import uvbackend
 from ..errors import InvalidRequest
 from ..events import Reporter
 from ..exports import environment_export, lock_export, requirements_export
+from ..manifest import Manifest
+from ..pylock import parse_lock
+from ..pypi import uv as uvbackend
 from ..records import Change, Package, Plan
 from ..specs import canonical_name, parse_pypi_specs, validate_package_name
-from ..store import Manifest, parse_lock
 from . import pypi
 from .base import (
     EMPTY_LOCK,
@@ -52,6 +53,10 @@ class VenvKind:
 
     name = "venv"
     extends_base = False
+    channels = False
+    python_version = True
+    pypi = True
+    base_link = ""
 
     # ---------------------------------------------------------------- requests
 
@@ -116,7 +121,7 @@ class VenvKind:
         )
         manifest = state.manifest.with_pypi(reqs).without_pypi(remove)
         if update and not ctx.policy.empty:  # a pin the policy now refuses: its nearest
-            from ..pypipolicy import repin_refused
+            from ..policy.pypi import repin_refused
 
             repinned = repin_refused(ctx.policy, ctx.uv, manifest.pypi, update)
             manifest = manifest.with_pypi(parse_pypi_specs(repinned))

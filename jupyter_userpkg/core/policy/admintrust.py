@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlparse
 #: the caller's ``JUPYTER_PLATFORM_DIRS`` / ``XDG_CONFIG_DIRS``, so it is not used).
 SYSTEM_DIRS = (Path("/usr/local/etc/jupyter"), Path("/etc/jupyter"))
 
-_PACKAGE = Path(__file__).resolve().parent.parent  # .../jupyter_userpkg
+_PACKAGE = Path(__file__).resolve().parents[2]  # .../jupyter_userpkg
 
 
 class Untrusted(Exception):

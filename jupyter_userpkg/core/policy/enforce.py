@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .errors import PolicyDenied, UserPkgError, first_line
-from .options import CondaOptions
-from .policy import Policy, Verdict, _pattern, normalize
+from ..errors import PolicyDenied, UserPkgError, first_line
+from ..options import CondaOptions
+from .rules import Policy, Verdict, _pattern, normalize
 
 #: Rounds of "solve, exclude what is refused, solve again" before giving up.  Each
 #: round excludes every refused version of every package chosen so far, so a round
@@ -315,7 +315,7 @@ def check_channels(policy: Policy, channels: Iterable[str], conda: CondaOptions)
     """Refuse a channel (name or URL) other than the curated ones, when users may not add any."""
     if policy.user_channels:
         return
-    from .condaspecs import channel_urls
+    from ..conda.specs import channel_urls
 
     curated = curated_urls(policy)
     for channel in channels:
@@ -329,7 +329,8 @@ def curated_urls(policy: Policy) -> list[str]:
     """The policy's channels as URLs.  Names resolve against the policy's alias (else
     conda's default one), never a user's: a user's ``channel_alias`` cannot make a
     curated name stand for another server."""
-    from .condaspecs import DEFAULT_CHANNEL_ALIAS, channel_urls
+    from ..conda.specs import channel_urls
+    from ..options import DEFAULT_CHANNEL_ALIAS
 
     resolve = policy.channel_alias or DEFAULT_CHANNEL_ALIAS
     return [u for c in policy.channels for u in channel_urls(c, resolve)]

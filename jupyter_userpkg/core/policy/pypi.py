@@ -1,9 +1,9 @@
 """The policy around a PyPI solve: what the index offers, and what a wheel declares.
 
-:func:`solve_within` wraps one ``uv pip compile``: it refuses requests the
-policy refuses (with the nearest allowed version), solves, and solves again
-with constraints excluding the refused versions uv chose, until the lock holds
-none; then it checks the licence of every package the lock adds.  With no
+:func:`solve_within` wraps ``uv pip compile`` in the one policy loop
+(:mod:`.within`): it refuses requests the policy refuses (with the nearest
+allowed version), solves, and solves again with constraints excluding the
+refused versions (or licences) uv chose, until the lock holds none.  With no
 package or licence rule it costs nothing but the one solve.
 
 Licences come from each wheel's core metadata: the index's PEP 658 metadata
@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from typing import Any
 
-from . import policyenforce
-from .errors import Unsatisfiable
+from ..options import SearchOptions, UvOptions
+from . import enforce as policyenforce
+from . import within
 from .licences import of_metadata
-from .options import SearchOptions, UvOptions
-from .policy import Policy, normalize
+from .rules import Policy, normalize
 
 #: Largest wheel fetched whole just to read its licence.
 _WHOLE_WHEEL_LIMIT = 20 * 1024 * 1024
@@ -56,26 +56,15 @@ def solve_within(
     # what it holds (``envs`` says so, ``update`` fixes it): only new ones are judged.
     policyenforce.check_requirements(policy, _unsettled(requirements, old), versions)
     kept = frozenset(old.items()) | {(normalize(n), v) for n, v in (held or {}).items()}
-    extra: list[str] = []
-    reasons: policyenforce.Reasons = {}
-    for _ in range(policyenforce.MAX_ROUNDS):
-        try:
-            text = solve(extra)
-        except Unsatisfiable as exc:
-            if reasons:  # nothing fits once the refused versions are out: say which rule
-                raise policyenforce.refused_in_solve(reasons, exc) from None
-            raise
+
+    def judge(text: str, reasons: policyenforce.Reasons) -> list[str]:
         chosen = _chosen(text)
         more = policyenforce.pypi_exclusions(policy, chosen, versions, kept, reasons)
         if not more and licences is not None:  # steered off a licence the policy refuses
             more = _licence_exclusions(policy, chosen, licences, kept, reasons)
-        if not more:
-            return text  # the plan's check step judges licences again (:func:`check_licences`)
-        extra += more
-    why = Unsatisfiable("no solution holds only packages the administrator's policy allows")
-    if reasons:
-        raise policyenforce.refused_in_solve(reasons, why)
-    raise why
+        return more  # none: the plan's check step judges licences again (check_licences)
+
+    return within.solve_within(solve, judge)
 
 
 def _licence_exclusions(
@@ -180,8 +169,8 @@ class _Versions:
         self.known: dict[str, list[str]] = {}
 
     def __call__(self, name: str) -> list[str]:
-        from .errors import PackageNotFound
-        from .pypiindex import PypiIndex, index_url
+        from ..errors import PackageNotFound
+        from ..pypi.index import PypiIndex, index_url
 
         key = normalize(name)
         if key not in self.known:
@@ -214,7 +203,7 @@ class _Licences:
     """
 
     def __init__(self, options: UvOptions) -> None:
-        from .pypiindex import index_url
+        from ..pypi.index import index_url
 
         self.options = options
         order = [*options.extra_index_urls, index_url(options)]
@@ -241,7 +230,7 @@ class _Licences:
                 list(pool.map(lambda pair: self(*pair), todo))
 
     def _lookup(self, name: str, version: str) -> str | None:
-        from .errors import BackendUnavailable
+        from ..errors import BackendUnavailable
 
         why = "working offline" if self.options.offline else ""
         answered = False
@@ -265,7 +254,7 @@ class _Licences:
 
 def _from_index(index: str, name: str, version: str) -> tuple[str | None, bool]:
     """(licence, whether the index lists the release) from one index."""
-    from .pypiindex import client
+    from ..pypi.index import client
 
     found = _json_api(index, name, version)
     if found is not None:
@@ -291,8 +280,8 @@ def _index_wheels(index: str, name: str, version: str) -> list[str]:
 
     import httpx
 
-    from .pypiindex import _ACCEPT, client
-    from .pypipages import file_version, page_files
+    from ..pypi.index import _ACCEPT, client
+    from ..pypi.pages import file_version, page_files
 
     page = f"{index.rstrip('/')}/{name}/"
     try:
@@ -316,8 +305,8 @@ def _index_wheels(index: str, name: str, version: str) -> list[str]:
 def _json_api(index: str, name: str, version: str) -> str | None:
     """The licence an index's JSON API gives for one release (None: no API, or none),
     read as core metadata is (:func:`.licences.of_fields`)."""
+    from ..pypi.index import PypiIndex, client
     from .licences import of_fields
-    from .pypiindex import PypiIndex, client
 
     api = PypiIndex(index, SearchOptions()).json_api(name)
     if api is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InvalidRequest
+from ..errors import InvalidRequest
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet

@@ -36,9 +36,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import first_line
 from .admintrust import Untrusted, admin_dirs, refusal, running_as_trusted, untrusted_reason
-from .errors import first_line
-from .policy import POLICY_FILE, Policy, PolicyError, from_data, matches, normalize, parse_time
+from .rules import POLICY_FILE, Policy, PolicyError, from_data, matches, normalize, parse_time
 
 #: No longer read (a user can set or drop it); named in ``policy``'s notes when set.
 OLD_URL_VAR = "JUPYTER_USERPKG_POLICY_URL"

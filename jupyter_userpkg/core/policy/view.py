@@ -16,12 +16,17 @@ the locks' text (a conda lock's package URLs carry both).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .policy import Policy, Verdict, normalize
-from .store import EnvStore, parse_lock
+from ..manifest import Manifest
+from ..pylock import parse_lock
+from ..store import EnvStore
+from .rules import Policy, Verdict, normalize
+
+#: What an env sees without holding it (its kind's ``base``), by its manifest.
+BaseOf = Callable[[Manifest], Iterable[str]]
 
 _CONDA_URL = re.compile(r"(?m)^- conda: (\S+)$")
 
@@ -82,9 +87,11 @@ def check_env(
     env: str,
     revision: int,
     channels: Iterable[str],
+    base_of: BaseOf,
 ) -> list[dict[str, Any]]:
     """Every way one env breaks ``policy``: packages, licences (PyPI, from the installed
-    metadata), channels, required packages."""
+    metadata), channels, required packages (``base_of`` names what an env sees beside
+    what it holds: its kind knows, the policy does not)."""
     packages = held(store, env, revision)
     found = advisories(policy, packages, env)
     if policy.allowed_licenses:
@@ -95,7 +102,7 @@ def check_env(
             if verdict is not None:
                 found.append(_entry(name, version, source, verdict, f"remove {name} -n {env}"))
     if policy.channels and not policy.user_channels:
-        from .policyenforce import curated_urls
+        from .enforce import curated_urls
 
         curated = {u.rstrip("/") for u in curated_urls(policy)}
         for url in channels:
@@ -103,11 +110,8 @@ def check_env(
                 verdict = Verdict("channels", f"{url} is not a curated channel")
                 found.append(_entry("(channel)", url, "conda", verdict, f"delete {env}"))
     names = {normalize(n) for n, _, _ in packages}
-    base_site = store.read_manifest(env, revision).base_site
-    if base_site and policy.required_packages:  # a layer imports its base's packages too
-        from .kinds.layer import base_packages
-
-        names |= {normalize(n) for n in base_packages(base_site)}
+    if policy.required_packages:  # a layer imports its base's packages too
+        names |= {normalize(n) for n in base_of(store.read_manifest(env, revision))}
     for required in policy.required_packages:
         if normalize(required) not in names:
             verdict = Verdict("required_packages", f"{required} must be in every environment")
@@ -138,10 +142,10 @@ def _violation(rule: str, reason: str, fix: str) -> dict[str, Any]:
     }
 
 
-def check_all(policy: Policy, store: EnvStore) -> list[dict[str, Any]]:
+def check_all(policy: Policy, store: EnvStore, base_of: BaseOf) -> list[dict[str, Any]]:
     """``policy --check``: each env that violates ``policy``, with its violations; an env
     that cannot be read is one too (``doctor`` says more)."""
-    from .errors import UserPkgError
+    from ..errors import UserPkgError
 
     out: list[dict[str, Any]] = []
     names = store.names()
@@ -152,7 +156,7 @@ def check_all(policy: Policy, store: EnvStore) -> list[dict[str, Any]]:
         try:
             revision = store.current(name)
             channels = store.read_manifest(name, revision).channels
-            found = check_env(policy, store, name, revision, channels)
+            found = check_env(policy, store, name, revision, channels, base_of)
         except (UserPkgError, OSError, ValueError) as exc:
             found = [_violation("readable", f"cannot be read: {exc}", f"doctor -n {name}")]
         if found:

@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from . import pypipages
-from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, first_line
-from .namematch import NameIndex
-from .options import SearchOptions, UvOptions, private_dir
-from .searchrecords import PackageInfo
-from .specs import canonical_name
-from .store import atomic_write
+from ..errors import BackendUnavailable, InvalidSpec, PackageNotFound, first_line
+from ..files import atomic_write
+from ..namematch import NameIndex
+from ..options import SearchOptions, UvOptions, private_dir
+from ..searchrecords import PackageInfo
+from ..specs import canonical_name
+from . import pages as pypipages
 
 if TYPE_CHECKING:
     import httpx
@@ -80,7 +80,7 @@ def client() -> httpx.Client:
     global _client
     import httpx
 
-    from ..version import __version__
+    from ...version import __version__
 
     with _client_lock:
         if _client is None:

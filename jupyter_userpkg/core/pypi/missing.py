@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from .options import UvOptions
-from .specs import canonical_name
+from ..options import UvOptions
+from ..specs import canonical_name
 
 #: Project pages fetched at once (one connection pool, that of :func:`.pypiindex.client`).
 WORKERS = 16
@@ -27,7 +27,7 @@ WORKERS = 16
 def absent(options: UvOptions, names: Sequence[str]) -> list[str]:
     """The ``names`` (canonical, in their order) that no index and no find-links
     location of ``options`` has; those that cannot be told are left out."""
-    from .pypiindex import index_url
+    from .index import index_url
 
     if options.offline:
         return []
@@ -44,7 +44,7 @@ def _lacking(indexes: Sequence[str], key: str) -> bool:
     """Whether every index answers "no such project" for ``key`` (404 or 410)."""
     import httpx
 
-    from .pypiindex import _ACCEPT, client
+    from .index import _ACCEPT, client
 
     for index in indexes:
         try:
@@ -71,8 +71,8 @@ def _find_links_names(locations: Sequence[str]) -> set[str]:
 def _filenames(location: str) -> list[str]:
     import httpx
 
-    from .pypiindex import client
-    from .pypipages import page_files
+    from .index import client
+    from .pages import page_files
 
     parts = urlsplit(location)
     if parts.scheme in ("http", "https"):

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .namematch import normalize
-from .searchrecords import PackageInfo
+from ..namematch import normalize
+from ..searchrecords import PackageInfo
 
 if TYPE_CHECKING:
     import httpx

@@ -15,9 +15,9 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
-from .options import UvOptions
-from .proc import ProcResult, run
+from ..errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
+from ..options import UvOptions
+from ..proc import ProcResult, run
 
 #: Receives each line uv writes on stderr (its progress report).
 LineFn = Callable[[str], None]
