@@ -110,8 +110,11 @@ def _sync(
     if current.get("content_sha256") == content:
         shutil.rmtree(build)
         built.cache.save()
-        return _result(built, current.get("id", ""), False, current, store, started, ())
+        kept = (current.get("id", ""), current.get("previous", ""))
+        pruned = _prune(output, *kept) if prune else ()
+        return _result(built, kept[0], False, current, store, started, pruned)
     snapshot = _snapshot(config, built, snap_id, now, entries, content, build)
+    snapshot["previous"] = current.get("id", "")
     (build / SNAPSHOT).write_text(json.dumps(snapshot, indent=1), encoding="utf-8")
     del total
     _publish(output, build, snap_id)
