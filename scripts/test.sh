@@ -9,6 +9,7 @@ echo "== lint and types"
 .venv/bin/ruff format --check jupyter_userpkg tests benchmarks
 .venv/bin/mypy
 .venv/bin/lint-imports  # layer rules: the contracts in pyproject.toml
+.venv/bin/python scripts/sizes.py  # no module over 500 lines, no function over 80
 (PATH="$PWD/.venv/bin:$PATH" jlpm typecheck)
 
 echo "== panel unit tests (Jest)"

@@ -73,6 +73,14 @@ def dispatch(
     return outcome
 
 
+@dataclass(frozen=True)
+class _Call:
+    """How the front end follows a change: progress events, and a confirmation."""
+
+    progress: ProgressFn | None = None
+    confirm: ConfirmFn | None = None
+
+
 def _dispatch(
     svc: UserPkgService,
     args: argparse.Namespace,
@@ -80,89 +88,155 @@ def _dispatch(
     progress: ProgressFn | None = None,
     confirm: ConfirmFn | None = None,
 ) -> Outcome:
-    verb = args.verb
-    if verb == "envs":
-        envs = svc.list_envs()
-        return Outcome(verb, [e.to_dict() for e in envs], envs)
-    if verb == "create":
-        result = svc.create(
-            args.name,
-            kind=args.kind,
-            python=args.python,
-            specs=args.specs,
-            from_file=args.from_file,
-            kernel=args.kernel,
-            dry_run=args.dry_run,
-            progress=progress,
-            channels=args.channels,
-            pypi_specs=getattr(args, "pypi_specs", ()),
-            confirm=confirm,
-        )
-        return Outcome(verb, result.to_dict(), result)
-    if verb == "env":  # one env's summary (the REST API's GET envs/{env})
-        info = svc.env_info(svc.require(args.env))
-        return Outcome(verb, info.to_dict(), info)
-    if verb in ("install", "remove", "update", "change"):
-        # ``change`` (a REST body) may install, remove and update in one transaction.
-        result = svc.change(
-            args.env,
-            install=args.specs if verb in ("install", "change") else (),
-            remove=args.names if verb == "remove" else getattr(args, "remove", ()),
-            update=args.names if verb == "update" else getattr(args, "update", ()),
-            update_all=verb in ("update", "change") and args.update_all,
-            dry_run=args.dry_run,
-            progress=progress,
-            confirm=confirm,
-            pypi=args.pypi,
-        )
-        return Outcome(verb, result.to_dict(), result)
-    if verb == "rollback":
-        result = svc.rollback(
-            args.revision, args.env, dry_run=args.dry_run, progress=progress, confirm=confirm
-        )
-        return Outcome(verb, result.to_dict(), result)
-    if verb == "list":
-        pkgs = svc.packages(args.env)
-        # A layer sees its whole base: a person is shown the env's own (and what it
-        # asked for), JSON gets everything.
-        shown = [p for p in pkgs if args.base or p.source != "base" or p.requested]
-        return Outcome(verb, [p.to_dict() for p in pkgs], (shown, len(pkgs) - len(shown)))
-    if verb == "history":
-        revs = svc.history(args.env)
-        return Outcome(verb, [r.to_dict() for r in revs], revs)
-    if verb == "export":
-        text = svc.export(args.env, args.format)
-        if args.output:
-            _write_output(Path(args.output), text)
-            return Outcome(verb, {"path": args.output, "format": args.format}, None)
-        return Outcome(verb, {"format": args.format, "text": text}, text)
-    if verb == "delete":
-        svc.delete(args.name)
-        return Outcome(verb, {"deleted": args.name}, args.name)
-    if verb == "search":
-        found = svc.search(args.query, source=args.source, limit=args.limit)
-        return Outcome(verb, found.to_dict(), found)
-    if verb == "info":
-        package = svc.info(args.package, source=args.source)
-        return Outcome(verb, package.to_dict(), package)
-    if verb == "policy":
-        if args.policy_file and not args.check:
-            raise InvalidRequest("--policy FILE goes with --check")
-        if args.check:
-            candidate = _policy_file(Path(args.policy_file)) if args.policy_file else None
-            violations = svc.policy_check(candidate)
-            body = {"check": True, "violations": violations}
-            return Outcome(verb, body, body, ok=not violations)
-        described = svc.policy_info()
-        return Outcome(verb, described, described)
-    if verb == "mirror":
-        from .mirrorverb import run_mirror
+    handler = HANDLERS.get(args.verb)
+    if handler is None:  # pragma: no cover - the grammar prevents it
+        raise InvalidRequest(f"unknown verb {args.verb!r}")
+    return handler(svc, args, _Call(progress, confirm))
 
-        return Outcome(verb, *run_mirror(args, progress))
-    if verb == "doctor":
-        reports = svc.doctor(args.env, deep=args.deep)
-        return Outcome(verb, reports, reports, ok=all(r["ok"] for r in reports))
-    raise InvalidRequest(f"unknown verb {verb!r}")  # pragma: no cover - the grammar prevents it
+
+def _envs(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    envs = svc.list_envs()
+    return Outcome(args.verb, [e.to_dict() for e in envs], envs)
+
+
+def _create(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    result = svc.create(
+        args.name,
+        kind=args.kind,
+        python=args.python,
+        specs=args.specs,
+        from_file=args.from_file,
+        kernel=args.kernel,
+        dry_run=args.dry_run,
+        progress=call.progress,
+        channels=args.channels,
+        pypi_specs=getattr(args, "pypi_specs", ()),
+        confirm=call.confirm,
+    )
+    return Outcome(args.verb, result.to_dict(), result)
+
+
+def _env(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    """One env's summary (the REST API's GET envs/{env})."""
+    info = svc.env_info(svc.require(args.env))
+    return Outcome(args.verb, info.to_dict(), info)
+
+
+def _change(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    """install, remove, update; ``change`` (a REST body) may do all three in one transaction."""
+    verb = args.verb
+    result = svc.change(
+        args.env,
+        install=args.specs if verb in ("install", "change") else (),
+        remove=args.names if verb == "remove" else getattr(args, "remove", ()),
+        update=args.names if verb == "update" else getattr(args, "update", ()),
+        update_all=verb in ("update", "change") and args.update_all,
+        dry_run=args.dry_run,
+        progress=call.progress,
+        confirm=call.confirm,
+        pypi=args.pypi,
+    )
+    return Outcome(verb, result.to_dict(), result)
+
+
+def _rollback(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    result = svc.rollback(
+        args.revision,
+        args.env,
+        dry_run=args.dry_run,
+        progress=call.progress,
+        confirm=call.confirm,
+    )
+    return Outcome(args.verb, result.to_dict(), result)
+
+
+def _list(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    pkgs = svc.packages(args.env)
+    # A layer sees its whole base: a person is shown the env's own (and what it
+    # asked for), JSON gets everything.
+    shown = [p for p in pkgs if args.base or p.source != "base" or p.requested]
+    return Outcome(args.verb, [p.to_dict() for p in pkgs], (shown, len(pkgs) - len(shown)))
+
+
+def _history(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    revs = svc.history(args.env)
+    return Outcome(args.verb, [r.to_dict() for r in revs], revs)
+
+
+def _export(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    text = svc.export(args.env, args.format)
+    if args.output:
+        _write_output(Path(args.output), text)
+        return Outcome(args.verb, {"path": args.output, "format": args.format}, None)
+    return Outcome(args.verb, {"format": args.format, "text": text}, text)
+
+
+def _delete(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    svc.delete(args.name)
+    return Outcome(args.verb, {"deleted": args.name}, args.name)
+
+
+def _search(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    found = svc.search(args.query, source=args.source, limit=args.limit)
+    return Outcome(args.verb, found.to_dict(), found)
+
+
+def _info(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    package = svc.info(args.package, source=args.source)
+    return Outcome(args.verb, package.to_dict(), package)
+
+
+def _policy(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    if args.policy_file and not args.check:
+        raise InvalidRequest("--policy FILE goes with --check")
+    if args.check:
+        candidate = _policy_file(Path(args.policy_file)) if args.policy_file else None
+        violations = svc.policy_check(candidate)
+        body = {"check": True, "violations": violations}
+        return Outcome(args.verb, body, body, ok=not violations)
+    described = svc.policy_info()
+    return Outcome(args.verb, described, described)
+
+
+def _kinds(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    from ..core.kinds import describe
+
+    found = describe()
+    return Outcome(args.verb, found, found)
+
+
+def _mirror(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    from .mirrorverb import run_mirror
+
+    return Outcome(args.verb, *run_mirror(args, call.progress))
+
+
+def _doctor(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+    reports = svc.doctor(args.env, deep=args.deep)
+    return Outcome(args.verb, reports, reports, ok=all(r["ok"] for r in reports))
+
+
+#: What runs each verb: a new verb is one grammar entry and one handler here.
+HANDLERS: dict[str, Callable[[UserPkgService, argparse.Namespace, _Call], Outcome]] = {
+    "envs": _envs,
+    "create": _create,
+    "env": _env,
+    "install": _change,
+    "remove": _change,
+    "update": _change,
+    "change": _change,
+    "rollback": _rollback,
+    "list": _list,
+    "history": _history,
+    "export": _export,
+    "delete": _delete,
+    "search": _search,
+    "info": _info,
+    "policy": _policy,
+    "kinds": _kinds,
+    "doctor": _doctor,
+    "mirror": _mirror,
+}
 
 
 def guarded_dispatch(

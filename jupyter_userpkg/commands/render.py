@@ -47,6 +47,8 @@ def render_text(outcome: Outcome, prog: str = "jupyter userpkg") -> str:
         return _lines(doctor_lines(value))
     if verb == "policy":
         return _lines(policy_lines(value, prog))
+    if verb == "kinds":
+        return _lines(kind_lines(value))
     if verb == "mirror":
         from .mirrorverb import mirror_lines
 
@@ -118,6 +120,26 @@ def result_lines(result: Result) -> list[str]:
         lines.append("Dry run: nothing was changed.")
     lines += [f"warning: {note}" for note in result.notes]
     return lines
+
+
+def kind_lines(kinds: list[dict[str, Any]]) -> list[str]:
+    """One line per kind: its name, what it is for, and what ``create`` takes for it."""
+    width = max((len(str(k["name"])) for k in kinds), default=0)
+    out = []
+    for k in kinds:
+        can = [flag for flag, key in _CAPABILITIES if k[key]]
+        default = " (default)" if k["default"] else ""
+        out.append(f"{k['name']:<{width}}  {k['summary']}{default}")
+        out.append(f"{'':<{width}}  takes: {', '.join(can) or 'specs only'}")
+    return out
+
+
+#: What ``create`` takes, by the capability that makes it mean something.
+_CAPABILITIES = (
+    ("-c CHANNEL", "channels"),
+    ("--python X.Y", "python_version"),
+    ("PyPI specs", "pypi"),
+)
 
 
 def env_lines(envs: list[EnvInfo], prog: str = "jupyter userpkg") -> list[str]:

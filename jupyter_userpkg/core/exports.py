@@ -46,6 +46,9 @@ class Imported:
     conda_lock_text: str | None = None
     #: The file's name, for messages.
     source: str = ""
+    #: It asks for conda packages (beyond python and pip): only a kind that takes
+    #: channels can hold it (an environment.yml names no kind of its own).
+    needs_channels: bool = False
     #: An exported lock: requests that none of its packages satisfies.
     unlocked: tuple[str, ...] = ()
 
@@ -198,9 +201,9 @@ def _read_environment(text: str, path: Path) -> Imported:
     return Imported(
         tuple(parse_pypi_specs(pip_specs)),
         python=python,
-        kind="conda" if conda_deps else None,
         conda_specs=tuple(conda_specs),
         channels=tuple(channels),
+        needs_channels=bool(conda_deps),
     )
 
 

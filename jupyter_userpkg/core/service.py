@@ -308,7 +308,7 @@ class UserPkgService:
         imported = read_import(Path(from_file)) if from_file else None
         if imported is not None and imported.kind is not None and imported.kind not in kinds.KINDS:
             raise InvalidSpec(f"{imported.source}: unknown environment kind {imported.kind!r}")
-        chosen = kinds.get(kind or (imported.kind if imported else None) or kinds.DEFAULT_KIND)
+        chosen = kinds.get(kind or kinds.for_import(imported))
         if not self.policy.pypi and not chosen.channels:  # PyPI is all it could hold
             raise PolicyDenied(
                 f"a {chosen.name} environment holds packages from PyPI, which the "

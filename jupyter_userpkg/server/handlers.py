@@ -297,6 +297,16 @@ class PolicyHandler(UserPkgHandler):
         self.send(described)
 
 
+class KindsHandler(UserPkgHandler):
+    """``GET kinds``: each kind of env and what it can do."""
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self) -> None:
+        self.send((await self.command(argparse.Namespace(verb="kinds"))).data)
+
+
 class JobsHandler(UserPkgHandler):
     @web.authenticated
     @authorized
@@ -391,6 +401,7 @@ ROUTES: list[tuple[str, type[UserPkgHandler]]] = [
     ("search", SearchHandler),
     (r"packages/(?P<name>[^/]+)", PackageInfoHandler),
     ("policy", PolicyHandler),
+    ("kinds", KindsHandler),
     ("jobs", JobsHandler),
     (f"jobs/{JOB}", JobHandler),
     (f"jobs/{JOB}/events", JobEventsHandler),

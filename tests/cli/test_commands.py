@@ -220,3 +220,26 @@ def test_a_verbs_own_parser_is_the_full_grammars() -> None:
         assert alone.choices[verb].format_help() == verbs.choices[verb].format_help()  # type: ignore[index]
     with pytest.raises(BadCommandLine, match="invalid choice: 'docker'"):
         parse_command(["create", "x", "--kind", "docker"])
+
+
+def test_kinds_lists_what_each_kind_can_do() -> None:
+    """``kinds`` answers from the kinds' own members: a new kind shows up by itself."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_userpkg", "kinds", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kinds = json.loads(proc.stdout)
+    assert [k["name"] for k in kinds] == ["layer", "venv", "conda"]
+    by_name = {k["name"]: k for k in kinds}
+    assert by_name["layer"]["base"] and not by_name["layer"]["python_version"]
+    assert by_name["conda"]["channels"] and not by_name["venv"]["channels"]
+    assert all(k["pypi"] for k in kinds)
+    text = subprocess.run(
+        [sys.executable, "-m", "jupyter_userpkg", "kinds"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "conda" in text and "-c CHANNEL" in text and "(default)" in text

@@ -503,6 +503,12 @@ async def test_every_operation_answers_as_documented(
     assert checked["violations"] == []
     await check("get", API + "policy", expect=400, params={"check": "maybe"})
 
+    # The kinds, with what each can do (a create form is built from these).
+    _, kinds = await check("get", API + "kinds", expect=200)
+    assert [k["name"] for k in kinds] == ["layer", "venv", "conda"]
+    assert [k["name"] for k in kinds if k["channels"]] == ["conda"]
+    assert [k["name"] for k in kinds if k["default"]] == ["layer"]
+
     # Errors, each as documented.
     await check("post", envs, expect=409, body={"name": "docs"})
     await check("post", envs, expect=400, body={"name": "x", "kindd": "venv"})

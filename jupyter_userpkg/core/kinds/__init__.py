@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import EnvDamaged, InvalidRequest
 
 if TYPE_CHECKING:
+    from ..exports import Imported
     from ..manifest import Manifest
     from .base import EnvKind
     from .layer import LayerKind
@@ -55,6 +56,36 @@ def of(manifest: Manifest) -> EnvKind:
             f"manifest; see `jupyter userpkg doctor -n {manifest.name}`"
         )
     return get(manifest.kind)
+
+
+def for_import(imported: Imported | None) -> str:
+    """The kind a ``create --from`` file asks for when none is given: the one it names,
+    else the first that takes channels when it asks for conda packages, else the default."""
+    if imported is not None and imported.kind:
+        return imported.kind
+    if imported is not None and imported.needs_channels:
+        return next(name for name in KINDS if get(name).channels)
+    return DEFAULT_KIND
+
+
+def describe() -> list[dict[str, object]]:
+    """Each kind and what it can do (``kinds``, ``GET kinds``): front ends build their
+    create forms and actions from this, never from a kind's name."""
+    out: list[dict[str, object]] = []
+    for name in KINDS:
+        kind = get(name)
+        out.append(
+            {
+                "name": name,
+                "summary": kind.summary,
+                "default": name == DEFAULT_KIND,
+                "base": kind.extends_base,
+                "channels": kind.channels,
+                "python_version": kind.python_version,
+                "pypi": kind.pypi,
+            }
+        )
+    return out
 
 
 def default_kind() -> LayerKind:

@@ -163,6 +163,8 @@ class EnvKind(Protocol):
     python_version: bool
     #: PyPI packages (through uv), on top of whatever else the env holds.
     pypi: bool
+    #: One line saying what the kind is for (``kinds``, the panel's create form).
+    summary: str
     #: The ``.pth`` file that puts the base's site-packages on the path ("": none);
     #: a kernel already running the base skips it when it activates the env.
     base_link: str

@@ -54,6 +54,7 @@ class CondaKind:
     python_version = True
     pypi = True
     base_link = ""
+    summary = "a conda prefix: packages from conda channels, PyPI packages on top"
 
     # ---------------------------------------------------------------- requests
 

@@ -34,6 +34,7 @@ class LayerKind(VenvKind):
     extends_base = True
     python_version = False
     base_link = BASE_PTH
+    summary = "a layer over the server's Python: sees its packages, adds your own"
 
     def manifest_for(self, ctx: Context, name: str) -> Manifest:
         """A layer's manifest before any request: the base interpreter's facts."""

@@ -57,6 +57,7 @@ class VenvKind:
     python_version = True
     pypi = True
     base_link = ""
+    summary = "an isolated venv: PyPI packages only, any Python version"
 
     # ---------------------------------------------------------------- requests
 
@@ -66,7 +67,7 @@ class VenvKind:
         if request.channels:
             raise InvalidRequest("channels are for conda environments: add --kind conda")
         imported = request.imported
-        if imported is not None and imported.kind == "conda":
+        if imported is not None and (imported.needs_channels or imported.kind == "conda"):
             raise InvalidRequest(
                 f"{imported.source} describes a conda environment: create it with --kind conda"
             )
