@@ -109,7 +109,21 @@ def plan_lines(data: dict[str, Any]) -> list[str]:
 
 
 def sync_lines(data: dict[str, Any]) -> list[str]:
-    lines = plan_lines(data["plan"])[1:] if data["plan"]["broken"] else []
+    plan = data["plan"]
+    removed = sum(1 for r in plan["remove"] if r["removed"])
+    lines = [
+        f"added {len(plan['add'])}, kept {len(plan['keep'])}, removed {removed}, "
+        f"held in their grace period {len(plan['remove']) - removed}, "
+        f"refused {len(plan['refused'])} (`mirror plan` lists them)"
+    ]
+    lines += _section(
+        "users' envs this breaks",
+        [
+            f"{b['user']}/{b['env']}: {b['name']} {b['version']} ({b['why']})"
+            for b in plan["broken"]
+        ],
+    )
+    lines += _section("notes", list(plan["notes"]))
     counts = data["counts"]
     mb = data["bytes"] / 1e6
     got = f"downloaded {data['downloaded']} files ({data['downloaded_bytes'] / 1e6:.1f} MB)"

@@ -1,0 +1,104 @@
+"""The admin guide's worked example of the filtered mirror, run as written: its config
+file and policy (with a test's upstreams and paths), ``mirror plan`` and ``mirror sync``
+from the CLI, the tree served on loopback, and a user's env installed from it alone
+through the policy's ``indexes``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_userpkg.commands.config import UserPkg
+from jupyter_userpkg.core.errors import Unsatisfiable
+from jupyter_userpkg.core.policy.rules import from_data
+from jupyter_userpkg.core.policy.sources import Loaded
+from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import build_test_channel
+from tests.localindex import LocalIndex
+from tests.mirror.conftest import Site, build_upstream, make_env, served, uv
+
+pytestmark = pytest.mark.slow
+
+GUIDE = Path(__file__).parents[2] / "docs" / "admin-guide.md"
+
+
+def _section() -> str:
+    text = GUIDE.read_text()
+    start = text.index("## Filtered mirror\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def _block(lang: str) -> str:
+    match = re.search(rf"```{lang}\n(.*?)```", _section(), re.S)
+    assert match, f"no {lang} block in the guide's Filtered mirror section"
+    return match.group(1)
+
+
+def test_the_guides_worked_example(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_upstream(wheels)
+    channel = build_test_channel(tmp_path / "cf")
+    (tmp_path / "conda-forge").symlink_to(channel.path)
+    (tmp_path / "approved.txt").write_text("app\n")
+    (tmp_path / "envs").mkdir()
+    (tmp_path / "envs" / "base.yml").write_text("dependencies:\n  - bar\n")
+    homes = tmp_path / "home"
+    with LocalIndex(wheels, json=True) as index:
+        config = (
+            _block("toml")
+            .replace("/srv/userpkg-mirror", str(tmp_path / "out"))
+            .replace('# upstream = "..."', f'upstream = "{index.url}"')
+            .replace(
+                "https://channels.example.org/conda-forge", (tmp_path / "conda-forge").as_uri()
+            )
+            .replace("/etc/userpkg/approved.txt", str(tmp_path / "approved.txt"))
+            .replace("/etc/userpkg/envs/*.yml", str(tmp_path / "envs" / "*.yml"))
+            .replace("/home/*/.local/share/jupyter/userpkg/envs", f"{homes}/*/envs")
+            .replace("/etc/jupyter/jupyter_userpkg_policy.json", str(tmp_path / "policy.json"))
+        )
+        (tmp_path / "mirror.toml").write_text(config)
+        policy_text = _block("json")
+        (tmp_path / "policy.json").write_text(policy_text)
+        site = Site(tmp_path, tmp_path / "mirror.toml", tmp_path / "policy.json", homes)
+        make_env(site, "alice", "analysis", ["app==2.0"], index, 1)  # runs libdep 2.0
+
+        cli = [sys.executable, "-m", "jupyter_userpkg", "mirror"]
+        plan = subprocess.run(
+            [*cli, "plan", "--config", str(site.config)], capture_output=True, text=True
+        )
+        assert plan.returncode == 0, plan.stderr
+        assert "users' envs this would break (1):\n  daemon/analysis: libdep 2.0" in plan.stdout
+        assert "pypi libdep 2.0: blocked_versions: libdep ==2.0" in plan.stdout
+        assert not (tmp_path / "out").exists()
+        done = subprocess.run(
+            [*cli, "sync", "--config", str(site.config)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"published {tmp_path / 'out'}/")
+
+    current = tmp_path / "out" / "current"
+    assert (current / "conda" / "conda-forge" / "noarch" / "repodata.json").is_file()
+    with served(current) as url:  # python -m http.server --directory .../current
+        data = json.loads(policy_text.replace("https://mirror.hub.example.org", url))
+        policy = from_data(data, str(tmp_path / "policy.json"))
+        svc = UserPkgService.from_config(
+            UserPkg(envs_dir=str(tmp_path / "user" / "envs"), kernels_dir=str(tmp_path / "k"),
+                    uv_cache_dir=str(tmp_path / "user" / "uv")),
+            loaded=Loaded(policy, {}),
+        )  # fmt: skip
+        svc.create("ana", kind="venv", specs=["app"], kernel=False, audit=False)
+        versions = {p.name: p.version for p in svc.packages("ana")}
+        assert (versions["app"], versions["libdep"]) == ("3.0", "1.1")
+        # through the user's server: the mirror has no such version to offer
+        with pytest.raises(Unsatisfiable, match=r"no version of libdep==2\.0"):
+            svc.change("ana", install=["libdep==2.0"], dry_run=True)
+        py = str(tmp_path / "user/envs/ana/bin/python")
+        where = ["--index-url", f"{url}/pypi/simple", "--cache-dir", str(tmp_path / "raw")]
+        raw = uv("pip", "install", "--no-config", "--python", py, *where, "libdep==2.0")
+        assert raw.returncode != 0 and "libdep" in raw.stderr
