@@ -91,8 +91,11 @@ export function groupPackages(
       groups.dependencies.push(pkg);
     }
   }
-  const byName = (a: IPackage, b: IPackage) =>
-    normalise(a.name).localeCompare(normalise(b.name));
+  const keys = new Map(packages.map(p => [p, normalise(p.name)]));
+  const byName = (a: IPackage, b: IPackage) => {
+    const [x, y] = [keys.get(a)!, keys.get(b)!];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
   groups.requested.sort(byName);
   groups.dependencies.sort(byName);
   groups.base.sort(byName);

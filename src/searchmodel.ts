@@ -24,7 +24,7 @@ export const SLOW_MS = 1500;
  * query than the newest is dropped.
  */
 export class SearchModel {
-  constructor(service: UserPkgService, delay = 250) {
+  constructor(service: UserPkgService, delay = 100) {
     this._service = service;
     this._delay = delay;
   }

@@ -1,6 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { Button, ellipsesIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
@@ -125,6 +125,10 @@ function PackageGroups(
 ): JSX.Element {
   const { trans, kind, view } = props;
   const [open, setOpen] = React.useState<string | null>(null);
+  const toggle = React.useCallback(
+    (name: string) => setOpen(now => (now === name ? null : name)),
+    []
+  );
   const advised = React.useMemo(() => {
     const found = new Map<string, IAdvisory>();
     for (const advisory of props.advisories ?? []) {
@@ -147,7 +151,7 @@ function PackageGroups(
         trans={trans}
         busy={props.busy}
         open={open === pkg.name}
-        onToggle={() => setOpen(open === pkg.name ? null : pkg.name)}
+        onToggle={toggle}
         onRemove={props.onRemove}
         onUpdate={props.onUpdate}
       >
@@ -280,7 +284,7 @@ const PackageRow = React.memo(function PackageRow(props: {
   trans: TranslationBundle;
   busy: boolean;
   open: boolean;
-  onToggle: () => void;
+  onToggle: (name: string) => void;
   onRemove: (name: string) => void;
   onUpdate: (name: string) => void;
   children?: React.ReactNode;
@@ -319,18 +323,17 @@ const PackageRow = React.memo(function PackageRow(props: {
         >
           {source}
         </span>
-        <Button
-          className="jp-userpkg-package-menu"
-          minimal
-          small
+        <button
+          type="button"
+          className="jp-userpkg-package-menu jp-Button jp-mod-minimal jp-mod-small"
           aria-expanded={open}
           aria-controls={actionsId}
           aria-label={trans.__('Actions for %1', pkg.name)}
           title={trans.__('Actions for %1', pkg.name)}
-          onClick={props.onToggle}
+          onClick={() => props.onToggle(pkg.name)}
         >
-          <ellipsesIcon.react tag="span" />
-        </Button>
+          {'\u22EF'}
+        </button>
       </div>
       {open && (
         <RowActions
@@ -346,7 +349,21 @@ const PackageRow = React.memo(function PackageRow(props: {
       {props.children}
     </li>
   );
-});
+}, sameRow);
+
+/**
+ * Whether a row would render the same: its callbacks do the same whatever
+ * their identity (the panel makes new ones on every change of its model),
+ * so that a job's events do not render a thousand rows again.
+ */
+function sameRow(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>
+): boolean {
+  return Object.keys(a).every(
+    key => typeof a[key] === 'function' || a[key] === b[key]
+  );
+}
 
 /**
  * A row's actions, opened from its menu button: why the package is there,

@@ -227,8 +227,9 @@ test.describe('under a policy', () => {
       await expect(versions.locator('.jp-userpkg-policy-value')).toContainText(
         `${DEMO} ==2.0: ${REASON} (${ADVISORY})`
       );
+      // policy.json, where the policy server's namespace puts it (with_admin_policy.py).
       await expect(versions.locator('.jp-userpkg-policy-origin')).toHaveText(
-        path.resolve(__dirname, '..', 'policy.json')
+        '/etc/jupyter/jupyter_userpkg_policy.json'
       );
       const packages = dialog.locator('.jp-userpkg-policy-rule[data-rule="blocked_packages"]');
       await expect(packages.locator('.jp-userpkg-policy-value')).toContainText(BLOCKED);
