@@ -236,6 +236,7 @@ function panelActions(
         })
       ),
     download: downloadFile,
+    changeKernel: () => void app.commands.execute('notebook:change-kernel'),
     showPolicy: answer =>
       void showDialog({
         title: trans.__("The administrator's policy"),

@@ -73,6 +73,17 @@ export class UserPkgService {
   }
 
   /**
+   * `GET envs/{env}/packages/{name}/dependents`: the env's packages that
+   * depend on `name`.
+   */
+  async dependents(env: string, name: string): Promise<string[]> {
+    const answer = await this._json<{ required_by: string[] }>(
+      `${envPath(env)}/packages/${encodeURIComponent(name)}/dependents`
+    );
+    return answer.required_by;
+  }
+
+  /**
    * `POST envs/{env}/plan`: what a change would do; nothing is touched.
    */
   plan(env: string, change: IChangeRequest): Promise<IPlan> {

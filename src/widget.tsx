@@ -43,6 +43,8 @@ export interface IPanelActions {
   download(file: IExportedFile): void;
   /** Show the administrator's policy. */
   showPolicy(answer: IPolicyAnswer): void;
+  /** Pick another kernel for the active notebook. */
+  changeKernel?: () => void;
 }
 
 /**
@@ -153,6 +155,7 @@ function PanelView(props: {
         busy={busy}
         confirmDelete={actions.confirmDelete}
         onPolicy={showPolicy}
+        onChangeKernel={actions.changeKernel}
       />
       {model.createOpen && (
         <CreateForm
@@ -217,6 +220,7 @@ function HeaderView(props: {
   busy: boolean;
   confirmDelete: (env: string) => Promise<boolean>;
   onPolicy: () => void;
+  onChangeKernel?: () => void;
 }): JSX.Element {
   const { model } = props;
   const kernel = model.activeKernel;
@@ -243,6 +247,7 @@ function HeaderView(props: {
       onDelete={name => void onDelete(name)}
       onRefresh={() => void model.refresh()}
       onPolicy={props.onPolicy}
+      onChangeKernel={props.onChangeKernel}
     />
   );
 }
@@ -284,6 +289,7 @@ function TabContent(props: {
           onRemove={name => change({ remove: [name] }, `package:${name}`)}
           onUpdate={name => change({ update: [name] }, `package:${name}`)}
           onUpdateAll={() => change({ update_all: true }, 'update-all')}
+          dependents={name => model.service.dependents(model.selected, name)}
         />
       )}
       {model.tab === 'search' && (

@@ -1,20 +1,25 @@
-"""Which import names a distribution provides, from its own files.
+"""What installed packages say of themselves: import names, and what needs what.
 
 A plan names distributions (``python-slugify``), a kernel knows modules
 (``slugify``); the two are joined by what the installed distribution says of
 itself: its ``top_level.txt``, else the top-level entries of its ``RECORD``.
 Read before a change is applied, while the files of what it replaces or
-removes are still there.  Standard library only.
+removes are still there.  Which packages of an env need a package comes from
+their metadata (``Requires-Dist``; a conda package's ``depends`` in
+``conda-meta``).  Standard library only.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 _SEPARATORS = re.compile(r"[-_.]+")
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EXTRA_MARKER = re.compile(r"\bextra\s*==")
 
 
 def canonical(name: str) -> str:
@@ -79,3 +84,30 @@ def import_names(paths: Iterable[Path], names: Iterable[str]) -> dict[str, list[
             if modules:
                 found[wanted[key]] = sorted(modules)
     return found
+
+
+def required_by(prefix: Path, name: str) -> list[str]:
+    """The packages installed in the env at ``prefix`` (not its base) that depend on
+    ``name``, sorted: PyPI distributions by their ``Requires-Dist`` (those only an extra
+    asks for left out), conda packages by their ``depends``."""
+    key = canonical(name)
+    found: set[str] = set()
+    own = [*(prefix / "lib").glob("python*/site-packages"), prefix / "Lib" / "site-packages"]
+    dirs = [str(p) for p in own if p.is_dir()]
+    for dist in importlib.metadata.distributions(path=dirs) if dirs else ():
+        for spec in dist.requires or ():
+            wanted, _, marker = spec.partition(";")
+            match = _REQUIREMENT_NAME.match(wanted)
+            if match and canonical(match[1]) == key and not _EXTRA_MARKER.search(marker):
+                found.add(dist.metadata["Name"] or "")
+    for record in sorted((prefix / "conda-meta").glob("*.json")):
+        try:
+            meta = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for spec in meta.get("depends") or ():
+            first = str(spec).split()[0] if str(spec).split() else ""
+            if canonical(first) == key:
+                found.add(str(meta.get("name", "")))
+    found.discard("")
+    return sorted(found, key=canonical)

@@ -25,7 +25,7 @@ from tornado import web
 from ..commands import bodies
 from ..commands.dispatch import Outcome, dispatch, error_body
 from ..core.errors import EnvExists, UserPkgError
-from ..core.importnames import plan_modules
+from ..core.importnames import plan_modules, required_by
 from ..core.names import DEFAULT_ENV, validate_env_name
 from ..core.service import UserPkgService
 from ..version import __version__
@@ -189,6 +189,16 @@ class PackagesHandler(UserPkgHandler):
     async def get(self, env: str) -> None:
         outcome = await self.command(bodies.read_command("list", env, base=True))
         self.send(outcome.data)
+
+
+class DependentsHandler(UserPkgHandler):
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self, env: str, name: str) -> None:
+        await self.existing(env)
+        prefix = self.service.store.prefix(env)
+        self.send({"name": name, "required_by": await self.call(required_by, prefix, name)})
 
 
 class HistoryHandler(UserPkgHandler):
@@ -393,6 +403,7 @@ ROUTES: list[tuple[str, type[UserPkgHandler]]] = [
     ("envs", EnvsHandler),
     (f"envs/{ENV}", EnvHandler),
     (f"envs/{ENV}/packages", PackagesHandler),
+    (rf"envs/{ENV}/packages/(?P<name>[^/]+)/dependents", DependentsHandler),
     (f"envs/{ENV}/history", HistoryHandler),
     (f"envs/{ENV}/export", ExportHandler),
     (f"envs/{ENV}/plan", PlanHandler),

@@ -98,6 +98,30 @@ describe('components', () => {
     expect(host.querySelector('li[data-package="pkg-0990"] .jp-userpkg-remove-button')).toBeNull();
   });
 
+  it("says what needs a dependency when its row opens", async () => {
+    const dependents = jest.fn(async () => ['python-slugify']);
+    act(() =>
+      root.render(
+        <PackageList
+          trans={trans}
+          kind="venv"
+          packages={[{ name: 'text-unidecode', version: '1.3', source: 'pypi', requested: false }]}
+          busy={false}
+          dependents={dependents}
+          onRemove={jest.fn()}
+          onUpdate={jest.fn()}
+          onUpdateAll={jest.fn()}
+        />
+      )
+    );
+    act(() => (host.querySelector('input.jp-userpkg-show-dependencies') as HTMLInputElement).click());
+    await act(async () => {
+      (host.querySelector('button.jp-userpkg-package-menu') as HTMLButtonElement).click();
+    });
+    expect(dependents).toHaveBeenCalledWith('text-unidecode');
+    expect(host.querySelector('.jp-userpkg-package-needed-by')?.textContent).toBe('Needed by: python-slugify');
+  });
+
   it('shows what an action brought under its row', () => {
     act(() =>
       root.render(

@@ -44,6 +44,8 @@ export interface IEnvHeaderProps {
   onRefresh: () => void;
   /** Show the administrator's policy. */
   onPolicy?: () => void;
+  /** Pick another kernel for the active notebook. */
+  onChangeKernel?: () => void;
 }
 
 /**
@@ -150,8 +152,43 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
           </React.Fragment>
         ))}
       </p>
-      <p className="jp-userpkg-current-env">{currentText(props)}</p>
+      {envGone(props) ? (
+        <div className="jp-userpkg-env-gone" role="alert">
+          <p className="jp-userpkg-current-env">
+            {trans.__(
+              "This notebook's environment, %1, is gone: its kernel runs an interpreter that was deleted.",
+              props.notebookEnv
+            )}
+          </p>
+          {props.onChangeKernel && (
+            <Button
+              className="jp-userpkg-change-kernel"
+              small
+              onClick={props.onChangeKernel}
+            >
+              {trans.__('Change kernel')}
+            </Button>
+          )}
+        </div>
+      ) : (
+        <p className="jp-userpkg-current-env">{currentText(props)}</p>
+      )}
     </div>
+  );
+}
+
+/**
+ * Whether the active notebook's kernel belongs to an env that no longer
+ * exists (deleted while the notebook ran).
+ */
+function envGone(props: IEnvHeaderProps): boolean {
+  const env = props.notebookEnv;
+  return (
+    props.hasNotebook &&
+    env !== null &&
+    env !== DEFAULT_ENV &&
+    !props.loading &&
+    !props.envNames.includes(env)
   );
 }
 

@@ -38,6 +38,8 @@ export interface IPackageListProps {
   onRemove: (name: string) => void;
   onUpdate: (name: string) => void;
   onUpdateAll: () => void;
+  /** The env's packages that need a package (a dependency's row says them). */
+  dependents?: (name: string) => Promise<string[]>;
 }
 
 /**
@@ -154,6 +156,7 @@ function PackageGroups(
         onToggle={toggle}
         onRemove={props.onRemove}
         onUpdate={props.onUpdate}
+        dependents={props.dependents}
       >
         {activity && activity.name === pkg.name ? activity.node : null}
       </PackageRow>
@@ -287,6 +290,7 @@ const PackageRow = React.memo(function PackageRow(props: {
   onToggle: (name: string) => void;
   onRemove: (name: string) => void;
   onUpdate: (name: string) => void;
+  dependents?: (name: string) => Promise<string[]>;
   children?: React.ReactNode;
 }): JSX.Element {
   const { pkg, trans, busy, open } = props;
@@ -344,6 +348,7 @@ const PackageRow = React.memo(function PackageRow(props: {
           busy={busy}
           onRemove={props.onRemove}
           onUpdate={props.onUpdate}
+          dependents={props.dependents}
         />
       )}
       {props.children}
@@ -377,13 +382,26 @@ function RowActions(props: {
   busy: boolean;
   onRemove: (name: string) => void;
   onUpdate: (name: string) => void;
+  dependents?: (name: string) => Promise<string[]>;
 }): JSX.Element {
   const { pkg, trans, busy } = props;
+  const needs = useDependents(pkg, props.dependents);
   return (
     <div className="jp-userpkg-package-actions" id={props.id}>
       <p className="jp-userpkg-package-role">
         {packageRole(trans, pkg, props.kind)}
       </p>
+      {needs !== null && needs.length > 0 && (
+        <p className="jp-userpkg-package-needed-by">
+          {trans.__('Needed by: ')}
+          {needs.map((name, i) => (
+            <React.Fragment key={name}>
+              {i > 0 && ', '}
+              <span className="jp-userpkg-word">{name}</span>
+            </React.Fragment>
+          ))}
+        </p>
+      )}
       {pkg.source !== 'base' && (
         <div className="jp-userpkg-toolbar">
           <Button
@@ -410,4 +428,29 @@ function RowActions(props: {
       )}
     </div>
   );
+}
+
+/**
+ * What needs a dependency, read when its row opens; null until known (and
+ * for what the user asked for, or the base).
+ */
+function useDependents(
+  pkg: IPackage,
+  dependents?: (name: string) => Promise<string[]>
+): string[] | null {
+  const [needs, setNeeds] = React.useState<string[] | null>(null);
+  const wanted = !pkg.requested && pkg.source !== 'base' && !!dependents;
+  React.useEffect(() => {
+    if (!wanted || !dependents) {
+      return;
+    }
+    let current = true;
+    dependents(pkg.name)
+      .then(names => current && setNeeds(names))
+      .catch(() => current && setNeeds(null));
+    return () => {
+      current = false;
+    };
+  }, [pkg.name, wanted]);
+  return needs;
 }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from jupyter_userpkg.core.importnames import import_names, plan_modules
+from jupyter_userpkg.core.importnames import import_names, plan_modules, required_by
 
 
 def dist(site: Path, name: str, version: str, top_level: str | None, record: list[str]) -> None:
@@ -34,3 +35,22 @@ def test_names_from_top_level_then_record(tmp_path: Path) -> None:
     # What is added has no files yet, and replaces nothing.
     assert plan_modules(tmp_path, plan) == {"python-slugify": ["slugify"], "six": ["six"]}
     assert plan_modules(tmp_path, {"changes": []}) == {}
+
+
+def test_what_needs_a_package(tmp_path: Path) -> None:
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    dist(site, "wcwidth", "0.2", None, ["wcwidth/__init__.py,,"])
+    dist(site, "prompt-toolkit", "3.0", None, ["prompt_toolkit/__init__.py,,"])
+    meta = next(site.glob("prompt_toolkit-*.dist-info")) / "METADATA"
+    meta.write_text(meta.read_text() + "Requires-Dist: wcwidth\n")
+    dist(site, "extras-only", "1.0", None, ["extras_only/__init__.py,,"])
+    meta = next(site.glob("extras_only-*.dist-info")) / "METADATA"
+    meta.write_text(meta.read_text() + 'Requires-Dist: WCWidth>=0.1; extra == "tty"\n')
+    conda = tmp_path / "conda-meta"
+    conda.mkdir()
+    (conda / "bar-1.0-0.json").write_text(json.dumps({"name": "bar", "depends": ["libfoo >=2"]}))
+    (conda / "broken.json").write_text("{")
+    assert required_by(tmp_path, "WCWIDTH") == ["prompt-toolkit"]
+    assert required_by(tmp_path, "libfoo") == ["bar"]
+    assert required_by(tmp_path, "prompt_toolkit") == []
+    assert required_by(tmp_path / "nowhere", "x") == []

@@ -19,6 +19,7 @@ import yaml
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 import jupyter_userpkg
+from jupyter_userpkg.core.importnames import canonical
 from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
 from jupyter_userpkg.server.handlers import ROUTES
@@ -395,6 +396,11 @@ async def test_every_operation_answers_as_documented(
 
     _, packages = await check("get", env + "/packages", expect=200, at=docs)
     assert {"tabulate", "ipykernel"} <= {p["name"] for p in packages if p["source"] == "pypi"}
+    deps = env + "/packages/{name}/dependents"
+    _, needs = await check("get", deps, expect=200, at={**docs, "name": "traitlets"})
+    assert {"ipykernel", "jupyter-client"} <= {canonical(n) for n in needs["required_by"]}
+    _, none = await check("get", deps, expect=200, at={**docs, "name": "tabulate"})
+    assert none == {"name": "tabulate", "required_by": []}
     await check("get", env + "/history", expect=200, at=docs)
     for fmt in ("requirements", "environment", "lock"):
         response, _ = await check(

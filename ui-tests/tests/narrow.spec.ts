@@ -13,6 +13,7 @@ import {
   deleteEnvQuietly,
   envSelect,
   insideViewport,
+  installWithCommand,
   JOB_TIMEOUT,
   openPanel,
   openRowActions,
@@ -32,7 +33,8 @@ test.afterEach(async ({ request }) => {
 });
 
 test('the panel at 250 and 420 px: rows, requested first, plans in place, search', async ({
-  page
+  page,
+  request
 }, testInfo) => {
   const panel = await openPanel(page, 250);
   const plan = panel.locator('.jp-userpkg-plan');
@@ -83,6 +85,9 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
     const row = await openRowActions(panel, 'text-unidecode');
     await expect(row.locator('button.jp-userpkg-remove-button')).toHaveCount(0);
     await expect(row.locator('.jp-userpkg-package-role')).toContainText('dependency');
+    await expect(row.locator('.jp-userpkg-package-needed-by')).toHaveText(
+      'Needed by: python-slugify'
+    );
     expect(await overflowing(panel)).toEqual([]);
     expect(await brokenWords(panel)).toEqual([]);
   });
@@ -174,5 +179,36 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
       info.locator('dl'),
       info.locator('button.jp-userpkg-install-button')
     ]);
+  });
+
+  await test.step('the restart notice names slugify when python-slugify changes', async () => {
+    await openTab(panel, 'packages');
+    await panel.locator('button.jp-userpkg-open-notebook').click();
+    await expect(page.locator('.jp-NotebookPanel')).toHaveCount(1, { timeout: 60 * 1000 });
+    await expect(panel.locator('.jp-userpkg-current-env')).toContainText(`This notebook: ${ENV}`, {
+      timeout: 60 * 1000
+    });
+    await page.notebook.setCell(0, 'code', 'import slugify');
+    await page.notebook.runCell(0, true);
+    await installWithCommand(page, panel, 'python-slugify==8.0.1');
+    const stale = panel.locator('.jp-userpkg-stale');
+    await expect(stale.locator('li[data-module="slugify"]')).toHaveAttribute(
+      'data-package',
+      'python-slugify',
+      { timeout: JOB_TIMEOUT }
+    );
+  });
+
+  await test.step('a notebook whose env is deleted elsewhere is told so, with Change kernel', async () => {
+    // As a terminal would: the env goes while the notebook's kernel runs.
+    await deleteEnvQuietly(request, ENV);
+    const gone = panel.locator('.jp-userpkg-env-gone');
+    await expect(gone).toContainText(`environment, ${ENV}, is gone`, { timeout: 30 * 1000 });
+    expect(await overflowing(panel)).toEqual([]);
+    expect(await brokenWords(panel)).toEqual([]);
+    await gone.locator('button.jp-userpkg-change-kernel').click();
+    const picker = page.locator('.jp-Dialog');
+    await expect(picker).toBeVisible();
+    await picker.locator('.jp-mod-reject').click();
   });
 });
