@@ -30,14 +30,13 @@ def parse_pypi_spec(text: str) -> Requirement:
     is_url = "://" in spec
     try:
         req = Requirement(spec)
-    except InvalidRequirement as exc:
+    except InvalidRequirement:
         if is_url:  # a URL, a VCS URL with @ref, a path: not a name from the index
             raise InvalidSpec(
                 f"{spec!r} is a URL; only packages from the configured index can be installed "
                 "(give a name, e.g. 'requests>=2')"
             ) from None
-        reason = str(exc).splitlines()[0]
-        raise InvalidSpec(f"{spec!r} is not a valid package spec: {reason}") from None
+        raise InvalidSpec(f"{spec!r} is not a valid package spec: {_spec_hint(spec)}") from None
     _check_arbitrary_equality(spec, req)
     if req.url:
         raise InvalidSpec(
@@ -45,6 +44,17 @@ def parse_pypi_spec(text: str) -> Requirement:
             "can be installed"
         )
     return req
+
+
+def _spec_hint(spec: str) -> str:
+    """What a valid spec looks like, for one that is not (instead of the parser's words)."""
+    import re
+
+    if re.search(r"(?<![=<>!~])=(?![=])", spec):
+        return "a single '=' is conda's; PyPI's exact version is '==' (numpy==1.26.4)"
+    if re.match(r"\s*[A-Za-z0-9._-]+\s+[A-Za-z0-9]", spec):
+        return "a package name has no blanks in it (several packages are several specs)"
+    return "write a name, optionally with a version: scipy, scipy>=1.11 or scipy==1.11.4"
 
 
 def _check_arbitrary_equality(spec: str, req: Requirement) -> None:

@@ -31,8 +31,9 @@ def test_good_env_names(name: str) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("scipy>>1", "not a valid package spec"),
+        ("scipy>>1", "not a valid package spec: write a name, optionally with a version: scipy, "),
         ("foo; rm -rf /", "not a valid package spec"),
+        ("numpy=1.2", r"a single '=' is conda's; PyPI's exact version is '==' \(numpy==1.26.4\)"),
         ("--index-url=http://evil", "is an option"),
         ("-e .", "is an option"),
         ("git+https://github.com/x/y", "is a URL"),
