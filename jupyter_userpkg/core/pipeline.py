@@ -30,6 +30,7 @@ from typing import Any
 
 from . import cancel, envquota, kernels, kinds
 from .audit import user
+from .checkstep import judge_plan
 from .errors import (
     Declined,
     EnvBusy,
@@ -46,12 +47,14 @@ from .kinds.base import (
     CreateRequest,
     EnvKind,
     EnvState,
+    Intent,
     Solution,
     check_size,
 )
 from .names import DEFAULT_ENV
 from .proc import sigint_deferred
 from .records import CheckFn, ConfirmFn, Plan, Result, RevisionRecord
+from .request import for_create, refuse_asked
 from .transaction import EnvLock, Transaction, recover
 
 
@@ -81,7 +84,7 @@ class Pipeline:
 
     def create(
         self,
-        kind: EnvKind,
+        kind_name: str | None,
         request: CreateRequest,
         *,
         dry_run: bool,
@@ -89,10 +92,12 @@ class Pipeline:
         confirm: ConfirmFn | None = None,
         audit: bool = True,
     ) -> Result:
-        """A new env at revision 0; on any failure nothing of it is left."""
+        """A new env at revision 0 (of ``kind_name``, else the kind the request implies);
+        on any failure nothing of it is left."""
+        kind, request = for_create(self.ctx, kind_name, request)  # the request step
         store, name = self.ctx.store, request.name
         check_size(request.size)
-        intent = kind.create_intent(self.ctx, request)  # request: validated before any file
+        intent = kind.create_intent(self.ctx, request)  # validated before any file
         with self.lock(name):
             cancel.checkpoint()
             # From the claim on, the prefix is ours to remove if this fails.
@@ -113,10 +118,7 @@ class Pipeline:
                 cancel.checkpoint()
                 kind.apply(self.ctx, empty, plan, report)
                 cancel.checkpoint()
-                with cancel.shielded():
-                    self._commit(name, plan, 0)
-                    if audit:
-                        self._audit("create", name, plan, 0)
+                self._commit_tail("create", name, plan, 0, audit=audit)
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
                 marker.unlink(missing_ok=True)
@@ -136,23 +138,67 @@ class Pipeline:
         confirm: ConfirmFn | None,
         report: Reporter,
     ) -> Result:
-        """install / remove / update in one planned transaction."""
+        """install / remove / update in one planned transaction; ``default`` is made by
+        its first change."""
         check_size(request.size)
+        if env == DEFAULT_ENV and not self.ctx.store.exists(DEFAULT_ENV):
+            return self._first_change(request, dry_run=dry_run, confirm=confirm, report=report)
+        intents: dict[int, Intent] = {}
+
+        def intent_of(state: EnvState) -> Intent:  # read once per revision the change sees
+            if state.revision not in intents:
+                kind = kinds.of(state.manifest)
+                intents[state.revision] = kind.change_intent(self.ctx, state, request)
+            return intents[state.revision]
+
         if not dry_run:
             # A request that cannot be right is refused before waiting for the lock
             # or recovering anything, against the committed revision.
-            committed = self.state(env)
-            kinds.of(committed.manifest).change_intent(self.ctx, committed, request)
+            intent_of(self.state(env))
         with self.writing(env, dry_run):
             state = self.state(env)
             kind = kinds.of(state.manifest)
-            intent = kind.change_intent(self.ctx, state, request)
+            intent = intent_of(state)
             solution = kind.solve(self.ctx, state, intent, report)
             cancel.checkpoint()
             plan = self.plan(kind, state, intent.command, solution)
             if dry_run or (plan.empty and solution.manifest == state.manifest):
                 return Result(plan, None, applied=False)
             return self._apply(kind, state, plan, solution, confirm, report)
+
+    def _first_change(
+        self, request: ChangeRequest, *, dry_run: bool, confirm: ConfirmFn | None, report: Reporter
+    ) -> Result:
+        """``default`` before its first change: the request is checked against an empty
+        layer (the policy refuses before anything is made); only a change that will
+        really be applied creates it, and one that fails leaves not even the env."""
+        layer = kinds.default_kind()
+        virtual = EnvState(DEFAULT_ENV, -1, layer.manifest_for(self.ctx, DEFAULT_ENV))
+        intent = layer.change_intent(self.ctx, virtual, request)
+        if request.install:
+            refuse_asked(self.ctx, intent)
+        if dry_run and request.install:
+            made = CreateRequest(DEFAULT_ENV, specs=request.install)
+            preview = self.create(layer.name, made, dry_run=True, report=Reporter(None))
+            return Result(with_command(preview, intent.command).plan, None, applied=False)
+        if not request.install:  # update --all of nothing
+            plan = self.plan(layer, virtual, intent.command, empty_solution(virtual))
+            return Result(plan, None, applied=False)
+        created = False
+        with contextlib.suppress(EnvExists):  # another process made it first
+            # Made for this change, it is logged with it (and not at all if it fails).
+            new = CreateRequest(DEFAULT_ENV)
+            self.create(layer.name, new, dry_run=False, report=Reporter(None), audit=False)
+            created = True
+        try:
+            return self.change(
+                DEFAULT_ENV, request, dry_run=dry_run, confirm=confirm, report=report
+            )
+        except BaseException:
+            if created and self.ctx.store.revisions(DEFAULT_ENV) == [0]:
+                with contextlib.suppress(UserPkgError, OSError), cancel.shielded():
+                    self.delete(DEFAULT_ENV, audit=False)
+            raise
 
     def rollback(
         self,
@@ -229,23 +275,7 @@ class Pipeline:
             tuple(notes),
             solution.conda_lock,
         )
-        if not self.ctx.policy.empty:
-            from .policy import enforce as policyenforce
-
-            channels = _new_channels(state.manifest, solution.manifest)
-            policyenforce.check_plan(self.ctx.policy, changes, channels, self.ctx.conda)
-            if self.ctx.policy.required_packages:
-                have = _names_after(solution)
-                policyenforce.check_required(self.ctx.policy, changes, have, state.revision < 0)
-            from .policy.pypi import check_licences
-
-            check_licences(self.ctx.policy, self.ctx.uv, changes)
-            asked = solution.manifest.pypi.items() - state.manifest.pypi.items()
-            if asked and not command.startswith("rollback"):
-                # A request the solve may not have needed (the env holds it already).
-                from .policy.pypi import check_asked
-
-                check_asked(self.ctx.policy, self.ctx.uv, [text for _, text in asked])
+        judge_plan(self.ctx, state, solution, changes, command)  # the policy
         for check in self.checks:
             check(plan)
         return plan
@@ -285,10 +315,8 @@ class Pipeline:
             timings["install"] = time.perf_counter() - clock
             cancel.checkpoint()  # the last safe point: after it, the change is complete
             clock = time.perf_counter()
-            with cancel.shielded():
-                self._commit(env, plan, new_rev)
-                action = "rollback" if plan.command.startswith("rollback") else "change"
-                self._audit(action, env, plan, new_rev)
+            action = "rollback" if plan.command.startswith("rollback") else "change"
+            self._commit_tail(action, env, plan, new_rev)
         except BaseException as exc:
             if new_rev not in self.ctx.store.revisions(env):  # not committed: undo
                 with sigint_deferred():
@@ -308,6 +336,16 @@ class Pipeline:
             self.sync_kernel_after_commit(env)
             report("commit", f"revision {new_rev}")
         return Result(plan, new_rev, applied=True, timings=timings)
+
+    def _commit_tail(
+        self, action: str, env: str, plan: Plan, revision: int, *, audit: bool = True
+    ) -> None:
+        """The one commit of create, change and rollback: the revision's rename, then its
+        audit record; shielded, since after the rename the change is complete."""
+        with cancel.shielded():
+            self._commit(env, plan, revision)
+            if audit:
+                self._audit(action, env, plan, revision)
 
     def _audit(self, action: str, env: str, plan: Plan | None, revision: int | None) -> None:
         """One audit record of a committed change; a log that fails never undoes it."""
@@ -420,27 +458,6 @@ class Pipeline:
             env, store.prefix(env), store.envs_dir, {"JUPYTER_USERPKG_ENV": env, **tools, **extra}
         )
         return kernels.write(kernels_dir, env, spec)
-
-
-def _names_after(solution: Solution) -> set[str]:
-    """Every package name the env holds after a plan: its locks' and, for an env over a
-    base interpreter, the base's."""
-    from .conda.meta import packages_of
-    from .pylock import parse_lock
-
-    names = set(parse_lock(solution.pypi_lock)) | set(packages_of(solution.conda_lock))
-    return names | set(kinds.of(solution.manifest).base(solution.manifest))
-
-
-def _new_channels(old: Any, new: Any) -> list[str]:
-    """Channels a plan brings in (env channels, ``channel::`` of specs) that ``old`` had not."""
-
-    def named(manifest: Any) -> set[str]:
-        found = set(manifest.channels)
-        found |= {t.split("::", 1)[0] for t in manifest.conda.values() if "::" in t}
-        return found - {"*"}  # any of the env's channels
-
-    return sorted(named(new) - named(old))
 
 
 def empty_solution(state: EnvState) -> Solution:

@@ -10,7 +10,6 @@ read package indexes, not envs (:mod:`.search`).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
@@ -18,13 +17,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import cancel, kernels
+from . import kernels
 from .errors import (
     EnvDamaged,
-    EnvExists,
     InvalidRequest,
-    InvalidSpec,
-    PolicyDenied,
     RevisionNotFound,
     UserPkgError,
 )
@@ -299,25 +295,12 @@ class UserPkgService:
         env gets a kernelspec.  For a conda env, ``specs`` are conda MatchSpecs
         (from ``channels``) and ``pypi_specs`` go on top through uv.
         """
-        from . import kinds
         from .events import Reporter
         from .exports import read_import
         from .kinds.base import CreateRequest
 
         validate_env_name(name)
         imported = read_import(Path(from_file)) if from_file else None
-        if imported is not None and imported.kind is not None and imported.kind not in kinds.KINDS:
-            raise InvalidSpec(f"{imported.source}: unknown environment kind {imported.kind!r}")
-        chosen = kinds.get(kind or kinds.for_import(imported))
-        if not self.policy.pypi and not chosen.channels:  # PyPI is all it could hold
-            raise PolicyDenied(
-                f"a {chosen.name} environment holds packages from PyPI, which the "
-                "administrator's policy does not allow (pypi: false); create a conda "
-                "environment instead (--kind conda)"
-            )
-        from .policy.enforce import policy_additions
-
-        specs = [*specs, *policy_additions(self.policy, specs, imported)]
         request = CreateRequest(
             name,
             python=python,
@@ -328,12 +311,7 @@ class UserPkgService:
             kernel=kernel,
         )
         return self.pipeline.create(
-            chosen,
-            request,
-            dry_run=dry_run,
-            report=Reporter(progress),
-            confirm=confirm,
-            audit=audit,
+            kind, request, dry_run=dry_run, report=Reporter(progress), confirm=confirm, audit=audit
         )
 
     def delete(self, name: str, *, audit: bool = True) -> None:
@@ -358,10 +336,8 @@ class UserPkgService:
         ``confirm`` sees the plan before anything is touched and may decline it.
         In a conda env, ``install`` takes conda MatchSpecs unless ``pypi``.
         """
-        from . import kinds
         from .events import Reporter
         from .kinds.base import ChangeRequest
-        from .pipeline import empty_solution, with_command
 
         request = ChangeRequest(
             tuple(install), tuple(remove), tuple(update), update_all=update_all, pypi=pypi
@@ -369,39 +345,11 @@ class UserPkgService:
         if request.empty:
             raise InvalidRequest("nothing to do: name at least one package")
         target = validate_env_name(DEFAULT_ENV if name is None else name)
-        report = Reporter(progress)
-        created_default = False
-        if target == DEFAULT_ENV and not self.store.exists(DEFAULT_ENV):
-            # The default env before its first change: check the request against an
-            # empty layer; only a change that will really be applied creates it.
-            virtual = self._state(None)
-            layer = kinds.default_kind()
-            intent = layer.change_intent(self.ctx, virtual, request)
-            if not self.policy.empty and request.install:  # refused before anything is made
-                from .policy.pypi import check_asked
-
-                check_asked(self.policy, self.uv, intent.manifest.requirements())
-            if dry_run and request.install:
-                preview = self.create(DEFAULT_ENV, kind=layer.name, specs=install, dry_run=True)
-                return Result(with_command(preview, intent.command).plan, None, applied=False)
-            if not request.install:  # update --all of nothing
-                plan = self.pipeline.plan(layer, virtual, intent.command, empty_solution(virtual))
-                return Result(plan, None, applied=False)
-            with contextlib.suppress(EnvExists):  # another process made it first
-                # Made for this change, it is logged with it (and not at all if it fails).
-                self.create(DEFAULT_ENV, kind=layer.name, audit=False)
-                created_default = True
-        env = self.require(target)
-        try:
-            return self.pipeline.change(
-                env, request, dry_run=dry_run, confirm=confirm, report=report
-            )
-        except BaseException:
-            # A first change that failed leaves no trace: not even the default env.
-            if created_default and self.store.revisions(env) == [0]:
-                with contextlib.suppress(UserPkgError, OSError), cancel.shielded():
-                    self.delete(env, audit=False)
-            raise
+        if target != DEFAULT_ENV or self.store.exists(DEFAULT_ENV):
+            self.require(target)  # else: made by this first change (the pipeline's request step)
+        return self.pipeline.change(
+            target, request, dry_run=dry_run, confirm=confirm, report=Reporter(progress)
+        )
 
     def rollback(
         self,
