@@ -18,23 +18,12 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-userpkg"}]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_userpkg"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """The server extension, :class:`.server.app.UserPkgApp` (imported only when a server
+    asks: the CLI never needs tornado)."""
+    from .server.app import UserPkgApp
 
-
-def _load_jupyter_server_extension(server_app: Any) -> None:
-    """Register the REST handlers (imported lazily: the CLI never needs tornado)."""
-    from .server.app import setup_handlers
-
-    setup_handlers(server_app)
-    server_app.log.info("jupyter_userpkg %s: server extension loaded", __version__)
-
-
-async def _start_jupyter_server_extension(server_app: Any) -> None:
-    """The loop runs: start looking for envs changed outside the server."""
-    watcher = server_app.web_app.settings.get("userpkg_watcher")
-    if watcher is not None:
-        watcher.start()
+    return [{"module": "jupyter_userpkg", "app": UserPkgApp}]
 
 
 def load_ipython_extension(ipython: Any) -> None:

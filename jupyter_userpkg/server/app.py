@@ -1,16 +1,27 @@
-"""Wiring the extension into a Jupyter server: config, service, jobs, events, routes."""
+"""The server extension as a jupyter_server ``ExtensionApp``: config, service, jobs, events, routes.
+
+:class:`UserPkgApp` builds the service from the ``UserPkg`` settings every front
+end reads (:mod:`..commands.config`; the server's own config wins), registers the
+event schemas and the REST handlers, and starts the watchers once the loop runs.
+Its ``stop_extension`` is the server's shutdown: running jobs are cancelled at
+their next safe point (their envs stay at their old revision) and waited for, and
+the watchers stop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 
 from ..commands.config import UserPkg, load_config_files
 from ..core.policy.sources import Loaded, load
 from ..core.service import UserPkgService
+from ..version import __version__
 from .handlers import ROUTES
 from .jobs import JobManager
 from .watch import EnvWatcher, PolicyWatcher
@@ -18,51 +29,98 @@ from .watch import EnvWatcher, PolicyWatcher
 SCHEMAS = Path(__file__).parent / "schemas"
 JOB_EVENT = "https://events.jupyter.org/jupyter_userpkg/job/v1"
 ENV_EVENT = "https://events.jupyter.org/jupyter_userpkg/env/v1"
+#: Seconds the shutdown waits for cancelled jobs to reach their safe point.
+STOP_TIMEOUT = 60.0
 
 
-def setup_handlers(server_app: Any) -> None:
-    """Register the event schemas and the handlers; the service is built from config."""
-    web_app = server_app.web_app
-    # The core's warnings (an audit record that could not be written) go to the server's
-    # log, as jupyter_server does with tornado's loggers.
-    core_log = logging.getLogger("jupyter_userpkg")
-    core_log.parent, core_log.propagate = server_app.log, True
-    # The CLI's config files apply to the server too; the server's own config wins.
-    merged = load_config_files()
-    merged.merge(server_app.config)
-    config = UserPkg(config=merged)
-    loaded = load()
-    service = UserPkgService.from_config(config, loaded)
+class UserPkgApp(ExtensionApp):
+    """The ``jupyter_userpkg`` server extension."""
 
-    logger = server_app.event_logger
-    for schema in ("job.yaml", "env.yaml"):
-        logger.register_event_schema(SCHEMAS / schema)
+    name = "jupyter_userpkg"
+    load_other_extensions = True
 
-    def emit_env(data: dict[str, Any]) -> None:
-        logger.emit(schema_id=ENV_EVENT, data=data)
+    jobs: JobManager
+    watcher: EnvWatcher
+    policy_watcher: PolicyWatcher
 
-    watcher = EnvWatcher(service, emit_env, config.watch_interval)
+    def load_config_file(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing: the settings are read as every front end reads them
+        (:func:`load_config_files`, in :meth:`initialize_settings`), and never pushed
+        into the server's own config."""
 
-    def emit_job(data: dict[str, Any]) -> None:
-        logger.emit(schema_id=JOB_EVENT, data=data)
+    def initialize_settings(self) -> None:
+        """The service, its jobs and watchers, in the web app's settings."""
+        server_app = self.serverapp
+        assert server_app is not None
+        # The core's warnings (an audit record that could not be written) go to the
+        # server's log, as jupyter_server does with tornado's loggers.
+        core_log = logging.getLogger("jupyter_userpkg")
+        core_log.parent, core_log.propagate = server_app.log, True
+        # The CLI's config files apply to the server too; the server's own config wins.
+        merged = load_config_files()
+        merged.merge(server_app.config)
+        config = UserPkg(config=merged)
+        loaded = load()
+        service = UserPkgService.from_config(config, loaded)
 
-    jobs = JobManager(emit_job, on_finished=lambda job: watcher.poke(), log=server_app.log)
+        logger = server_app.event_logger
+        assert logger is not None
+        for schema in ("job.yaml", "env.yaml"):
+            logger.register_event_schema(SCHEMAS / schema)
 
-    def rebuild(loaded: Loaded) -> None:
-        new = UserPkgService.from_config(config, loaded)
-        web_app.settings["userpkg_service"] = watcher.service = new
-        server_app.log.info("jupyter-userpkg: the administrator's policy changed; applied")
-        watcher.poke()
+        def emit_env(data: dict[str, Any]) -> None:
+            logger.emit(schema_id=ENV_EVENT, data=data)
 
-    policy = PolicyWatcher(rebuild, loaded, config.policy_interval)
-    web_app.settings.update(
-        userpkg_service=service,
-        userpkg_jobs=jobs,
-        userpkg_watcher=watcher,
-        userpkg_policy_watcher=policy,
-    )
-    # The loop may not run yet: the watcher starts on it, before any request (a request
-    # starting it again changes nothing), and reads the policy one interval later.
-    server_app.io_loop.add_callback(policy.start)
-    base = url_path_join(web_app.settings["base_url"], "userpkg", "api")
-    web_app.add_handlers(".*$", [(url_path_join(base, path), cls) for path, cls in ROUTES])
+        def emit_job(data: dict[str, Any]) -> None:
+            logger.emit(schema_id=JOB_EVENT, data=data)
+
+        self.watcher = EnvWatcher(service, emit_env, config.watch_interval)
+        self.jobs = JobManager(
+            emit_job, on_finished=lambda job: self.watcher.poke(), log=server_app.log
+        )
+        self.policy_watcher = PolicyWatcher(self._rebuild(config), loaded, config.policy_interval)
+        self.settings.update(
+            userpkg_service=service,
+            userpkg_jobs=self.jobs,
+            userpkg_watcher=self.watcher,
+            userpkg_policy_watcher=self.policy_watcher,
+        )
+        # The loop may not run yet: the policy watcher starts on it, before any request
+        # (a request starting it again changes nothing), and reads one interval later.
+        server_app.io_loop.add_callback(self.policy_watcher.start)
+
+    def _rebuild(self, config: UserPkg) -> Any:
+        """What the policy watcher calls with a changed policy: a new service in place."""
+
+        def rebuild(loaded: Loaded) -> None:
+            assert self.serverapp is not None
+            new = UserPkgService.from_config(config, loaded)
+            self.serverapp.web_app.settings["userpkg_service"] = self.watcher.service = new
+            self.log.info("jupyter-userpkg: the administrator's policy changed; applied")
+            self.watcher.poke()
+
+        return rebuild
+
+    def initialize_handlers(self) -> None:
+        """The REST API under ``<base_url>/userpkg/api/``."""
+        self.handlers.extend((url_path_join("userpkg", "api", path), cls) for path, cls in ROUTES)
+        self.log.info("jupyter_userpkg %s: server extension loaded", __version__)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """The loop runs: watch for envs changed outside the server."""
+        self.watcher.start()
+
+    async def stop_extension(self) -> None:
+        """The server stops: cancel running jobs at their next safe point, wait for them,
+        and stop the watchers."""
+        self.watcher.stop()
+        self.policy_watcher.stop()
+        jobs = self.jobs.cancel_all()
+        try:
+            await asyncio.wait_for(self.jobs.wait_all(), STOP_TIMEOUT)
+        except TimeoutError:
+            self.log.warning("jupyter-userpkg: jobs still running at shutdown")
+        for job in jobs:
+            self.log.info(
+                "jupyter-userpkg: job %s (%s) %s at shutdown", job.id, job.command, job.state
+            )

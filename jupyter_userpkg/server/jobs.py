@@ -172,6 +172,13 @@ class JobManager:
                 self._send(job)
         return job
 
+    def cancel_all(self) -> tuple[Job, ...]:
+        """Ask every job not finished to stop (the server's shutdown); the jobs asked."""
+        asked = tuple(job for job in self._jobs.values() if job.state not in FINISHED)
+        for job in asked:
+            self.cancel(job.id)
+        return asked
+
     async def wait_all(self) -> None:
         """Wait for every job (the server's shutdown)."""
         if self._tasks:
