@@ -68,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             status.clear()
         return _ask(plan)
 
+    if args.verb == "delete":
+        refused = _kernels_first(args, not args.json and sys.stdin.isatty())
+        if refused is not None:
+            return _fail(args, refused)
+
     try:
         outcome = guarded_dispatch(
             make_service, args, progress=status, confirm=ask if asks else None
@@ -111,6 +116,37 @@ def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
         first, *rest = error_lines(exc)
         sys.stderr.write("\n".join([f"{PROG}: error: {first}", *rest]) + "\n")
     return exc.exit_code
+
+
+def _kernels_first(args: argparse.Namespace, interactive: bool) -> UserPkgError | None:
+    """Before a delete: the kernels that run on the env are named, and shut down with
+    ``-y`` or the user's yes; None when the delete may go on."""
+    from .commands.runningkernels import running_on, shut_down
+    from .core.errors import Declined, EnvBusy
+
+    running = running_on(f"userpkg-{args.name}")
+    if not running:
+        return None
+    names = ", ".join(k.label for k in running)
+    if not args.yes:
+        if not interactive:
+            return EnvBusy(
+                f"kernels run on {args.name} ({names}): "
+                "pass -y to shut them down and delete it, or close them first"
+            )
+        try:
+            answer = input(
+                f"Kernels run on {args.name}: {names}.\n"
+                f"Shut them down and delete {args.name} ([y]/n)? "
+            )
+        except EOFError:
+            answer = "n"
+        if answer.strip().lower() not in ("", "y", "yes"):
+            return Declined(f"{args.name} was not deleted")
+    for kernel in running:
+        shut_down(kernel)
+        sys.stderr.write(f"shut down the kernel of {kernel.label}\n")
+    return None
 
 
 def _ask(plan: Plan) -> bool:

@@ -163,6 +163,12 @@ def _export(sub: Subparsers, f: _Flags) -> None:
 
 def _delete(sub: Subparsers, f: _Flags) -> None:
     p = sub.add_parser("delete", parents=[f.common], help="delete an environment")
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="shut down the kernels that run on it first, without asking",
+    )
     p.add_argument("name")
 
 
