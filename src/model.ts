@@ -4,7 +4,7 @@ import { EnvState } from './envstate';
 
 import { JobTracker, IJobTrackerOptions } from './jobtracker';
 
-import { parseFix } from './policy';
+import { fixOf } from './policy';
 
 import { asError } from './request';
 
@@ -176,10 +176,10 @@ export class UserPkgModel extends EnvState {
   /**
    * Plan the fix of an advisory (`update NAME -n ENV`, `remove NAME -n ENV`)
    * as the change it names, in its env; the plan shows as any other, to be
-   * applied or discarded. Whether a fix can be planned: see `parseFix`.
+   * applied or discarded. Whether a fix can be planned: see `fixOf`.
    */
   async planFix(advisory: IAdvisory): Promise<void> {
-    const fix = parseFix(advisory.fix);
+    const fix = fixOf(advisory);
     if (!fix) {
       return;
     }

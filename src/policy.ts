@@ -23,6 +23,25 @@ export interface IFix {
 const FIX_VERBS = ['update', 'remove', 'install'];
 
 /**
+ * An advisory's fix: its structured change when the server gives one, else its
+ * command read as text (an older server).
+ */
+export function fixOf(advisory: IAdvisory): IFix | null {
+  const change = advisory.change;
+  if (!change) {
+    return parseFix(advisory.fix);
+  }
+  const names = [...change.packages];
+  const request: IChangeRequest =
+    change.verb === 'update'
+      ? { update: names }
+      : change.verb === 'remove'
+        ? { remove: names }
+        : { install: names };
+  return { verb: change.verb, names, env: change.env, request };
+}
+
+/**
  * Read a fix command (without the program's name). A command the panel does
  * not apply as a change (`delete ENV`, `doctor -n ENV`, an option it does not
  * know) is null: the panel shows it for the user to run.

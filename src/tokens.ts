@@ -96,6 +96,17 @@ export interface IAdvisory extends IVerdict {
   source: string;
   /** The command without the program's name: `update requests -n analysis`. */
   fix: string;
+  /** The fix as a change request, when it is one (`delete ENV` is not). */
+  change?: IAdvisoryChange | null;
+}
+
+/**
+ * An advisory's fix as a structured change: what to do to which packages of which env.
+ */
+export interface IAdvisoryChange {
+  verb: 'update' | 'remove' | 'install';
+  env: string;
+  packages: string[];
 }
 
 /**

@@ -224,21 +224,29 @@ class UserPkgService:
 
         if revision is None:
             revision = self.store.current(name)
-        kind, python = self.store.read_summary(name, revision)
+        listed = self.store.read_listed(name, revision)  # written at commit
+        if listed is not None:
+            kind, python, count = listed["kind"], listed["python"], listed["packages"]
+        else:  # a revision committed before summaries, or a file changed since
+            kind, python = self.store.read_summary(name, revision)
+            count = self.store.count_packages(name, revision)
         if kind not in kinds.KINDS:
             raise EnvDamaged(f"environment {name!r} names an unknown kind {kind!r}")
         advisories: list[dict[str, Any]] = []
         if self.policy.restricts_packages:
             from .policy import view as policyview
 
-            held = policyview.held(self.store, name, revision)
+            if listed is not None:
+                held = listed["held"]
+            else:
+                held = policyview.held(self.store, name, revision)
             advisories = policyview.advisories(self.policy, held, name)
         return EnvInfo(
             name=name,
             kind=kind,
             path=str(self.store.prefix(name)),
             kernel=self._kernel_of(name),
-            packages=self.store.count_packages(name, revision),
+            packages=count,
             revision=revision,
             python=python,
             advisories=tuple(advisories),

@@ -29,6 +29,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import summary
 from .errors import EnvDamaged, EnvNotFound, RevisionNotFound, TransactionFailed
 from .files import fsync_dir
 from .manifest import Manifest
@@ -176,6 +177,11 @@ class EnvStore:
                     problems.append(f"{filename} of revision {revision}: {exc}")
         return problems
 
+    def read_listed(self, name: str, revision: int) -> dict[str, Any] | None:
+        """What ``envs`` shows of a revision, from the summary written at its commit (None:
+        there is none, or a file changed since; read the files themselves)."""
+        return summary.read(self.revisions_dir(name) / str(revision))
+
     def count_packages(self, name: str, revision: int) -> int:
         """Packages in a revision's locks: the PyPI lock's and the conda lock's, if any.
 
@@ -250,6 +256,9 @@ class EnvStore:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
+        texts = {MANIFEST: manifest, LOCK: lock, **({CONDA_LOCK: conda_lock} if conda_lock else {})}
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            summary.write(tmp, texts)  # without it, a listing reads the files themselves
         fsync_dir(tmp)
         os.rename(tmp, final)  # the commit point
         # Past the rename the revision is committed: a failing directory fsync

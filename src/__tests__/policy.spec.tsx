@@ -20,6 +20,7 @@ import { UserPkgModel } from '../model';
 
 import {
   allowedVersions,
+  fixOf,
   parseFix,
   policyRules,
   ruleValues,
@@ -118,6 +119,27 @@ describe('policy helpers', () => {
       request: { install: ['numpy'], pypi: true }
     });
     expect(parseFix('update requests')?.env).toBeNull();
+  });
+
+  it('takes a structured fix as it is, and reads the text of an older server', () => {
+    const advisory = {
+      package: 'requests',
+      version: '2.30.0',
+      source: 'pypi',
+      rule: 'blocked_versions: requests <2.31',
+      reason: 'leaks credentials',
+      advisory: '',
+      fix: 'update requests -n analysis'
+    };
+    const change = { verb: 'remove' as const, env: 'sci', packages: ['requests'] };
+    expect(fixOf({ ...advisory, change })).toEqual({
+      verb: 'remove',
+      names: ['requests'],
+      env: 'sci',
+      request: { remove: ['requests'] }
+    });
+    expect(fixOf(advisory)?.request).toEqual({ update: ['requests'] });
+    expect(fixOf({ ...advisory, fix: 'delete analysis', change: null })).toBeNull();
   });
 
   it('leaves the fixes it cannot apply to the user', () => {

@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import { warningIcon } from '../icons';
 
-import { IFix, parseFix, verdictText } from '../policy';
+import { IFix, fixOf, verdictText } from '../policy';
 
 import { IAdvisory } from '../tokens';
 
@@ -140,7 +140,7 @@ function AdvisoryItem(props: {
   onFix: (advisory: IAdvisory) => void;
 }): JSX.Element {
   const { trans, advisory } = props;
-  const fix = parseFix(advisory.fix);
+  const fix = fixOf(advisory);
   return (
     <li
       className="jp-userpkg-advisory"

@@ -105,6 +105,7 @@ async def test_a_new_policy_applies_without_a_restart(
         "TP-2",
     )
     assert advisory["fix"] == "update tinypkg -n old"
+    assert advisory["change"] == {"verb": "update", "env": "old", "packages": ["tinypkg"]}
     await api.run("POST", "envs", "old", "transactions", body={"update": ["tinypkg"]})
     _, envs = await api("GET", "envs")
     assert envs[0]["advisories"] == []

@@ -15,7 +15,6 @@ the locks' text (a conda lock's package URLs carry both).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,24 +22,17 @@ from typing import Any
 from ..manifest import Manifest
 from ..pylock import parse_lock
 from ..store import EnvStore
+from ..summary import held_of
 from .rules import Policy, Verdict, normalize
 
 #: What an env sees without holding it (its kind's ``base``), by its manifest.
 BaseOf = Callable[[Manifest], Iterable[str]]
 
-_CONDA_URL = re.compile(r"(?m)^- conda: (\S+)$")
-
 
 def held(store: EnvStore, env: str, revision: int) -> list[tuple[str, str, str]]:
     """(name, version, source) of every package an env's revision holds."""
-    out = [(p.name, p.version, "pypi") for p in parse_lock(store.read_lock(env, revision)).values()]
-    for url in _CONDA_URL.findall(store.read_conda_lock(env, revision)):
-        filename = url.rsplit("/", 1)[-1]
-        stem = re.sub(r"\.(conda|tar\.bz2)$", "", filename)
-        parts = stem.rsplit("-", 2)
-        if len(parts) == 3:
-            out.append((parts[0], parts[1], "conda"))
-    return out
+    pypi = [(p.name, p.version) for p in parse_lock(store.read_lock(env, revision)).values()]
+    return held_of(pypi, store.read_conda_lock(env, revision))
 
 
 def advisories(
@@ -56,18 +48,34 @@ def advisories(
             continue
         whole = policy.package_verdict(name, source) is not None
         fix = f"remove {name} -n {env}" if whole else f"update {name} -n {env}"
-        out.append(_entry(name, version, source, verdict, fix))
+        out.append(_entry(name, version, source, verdict, fix, _change(fix, name, env)))
     return out
 
 
-def _entry(name: str, version: str, source: str, verdict: Verdict, fix: str) -> dict[str, Any]:
+def _entry(
+    name: str,
+    version: str,
+    source: str,
+    verdict: Verdict,
+    fix: str,
+    change: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An advisory: what is refused and why, the fix as a command (``fix``, for a person)
+    and, when the fix is a change of packages, as a change request a front end plans
+    as it is (``change``), never by reading the command back."""
     return {
         "package": name,
         "version": version,
         "source": source,
         **verdict.to_dict(),
         "fix": fix,
+        "change": change,
     }
+
+
+def _change(fix: str, name: str, env: str) -> dict[str, Any]:
+    """The change request of a package fix (``update NAME -n ENV`` and the like)."""
+    return {"verb": fix.split(" ", 1)[0], "env": env, "packages": [name]}
 
 
 def describe(policy: Policy, places: list[str], notes: Iterable[str]) -> dict[str, Any]:
@@ -100,7 +108,8 @@ def check_env(
                 continue
             verdict = policy.license_verdict(name, _installed_licence(store.prefix(env), name))
             if verdict is not None:
-                found.append(_entry(name, version, source, verdict, f"remove {name} -n {env}"))
+                fix = f"remove {name} -n {env}"
+                found.append(_entry(name, version, source, verdict, fix, _change(fix, name, env)))
     if policy.channels and not policy.user_channels:
         from .enforce import curated_urls
 
@@ -115,7 +124,8 @@ def check_env(
     for required in policy.required_packages:
         if normalize(required) not in names:
             verdict = Verdict("required_packages", f"{required} must be in every environment")
-            found.append(_entry(required, "", "", verdict, f"install {required} -n {env}"))
+            fix = f"install {required} -n {env}"
+            found.append(_entry(required, "", "", verdict, fix, _change(fix, required, env)))
     return found
 
 
