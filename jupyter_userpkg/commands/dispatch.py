@@ -252,6 +252,10 @@ def guarded_dispatch(
     to build the service (a broken config file) is reported the same way.
     """
     try:
+        if args.verb == "mirror":  # the administrator's verb: no user's service, no user's config
+            from .mirrorverb import run_mirror
+
+            return Outcome(args.verb, *run_mirror(args, progress))
         service = svc() if callable(svc) else svc
         return dispatch(service, args, progress=progress, confirm=confirm)
     except (Exception, KeyboardInterrupt) as exc:

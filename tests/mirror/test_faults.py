@@ -79,9 +79,8 @@ def test_a_killed_sync_leaves_current_whole_and_the_next_one_resumes(
     watcher.start()
     argv = [sys.executable, "-m", "jupyter_userpkg", "mirror", "sync", "--config", str(site.config)]
     store = config.output / ".store" / "pypi"
-    points: list[
-        Callable[[], bool]
-    ] = [  # mid-download of the first file; between the files; after both, before publishing
+    # mid-download of the first file; between the files; after both, before publishing
+    points: list[Callable[[], bool]] = [
         lambda: bool(list(store.glob(f"{new[0].name}.part-*"))),
         lambda: (store / new[0].name).exists(),
         lambda: all((store / w.name).exists() for w in new),
@@ -93,7 +92,8 @@ def test_a_killed_sync_leaves_current_whole_and_the_next_one_resumes(
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert proc.returncode == -signal.SIGKILL  # killed, not finished
+        assert proc.stderr is not None
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read()  # killed, not finished
         if n < 2:  # (after the downloads, the kill may come after the switch: also whole)
             assert json.loads((current / "snapshot.json").read_text())["id"] == first.snapshot
     kept = {p.name for p in store.iterdir()} & {w.name for w in new}

@@ -11,6 +11,7 @@ copied as they are, so the upstream's repodata patches are kept.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import tempfile
 from collections.abc import Iterable
@@ -39,6 +40,8 @@ class ChannelData:
     url: str
     name: str
     repodata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: subdir -> sha256 of the upstream's repodata.json as read.
+    digests: dict[str, str] = field(default_factory=dict)
 
     def records(self, subdir: str) -> Iterable[tuple[str, dict[str, Any]]]:
         data = self.repodata.get(subdir, {})
@@ -53,7 +56,9 @@ def channel_name(url: str) -> str:
 def read_channel(url: str, subdirs: Iterable[str]) -> ChannelData:
     channel = ChannelData(url.rstrip("/"), channel_name(url))
     for subdir in subdirs:
-        channel.repodata[subdir] = json.loads(fetch(f"{channel.url}/{subdir}/repodata.json"))
+        data = fetch(f"{channel.url}/{subdir}/repodata.json")
+        channel.digests[subdir] = hashlib.sha256(data).hexdigest()
+        channel.repodata[subdir] = json.loads(data)
     return channel
 
 

@@ -5,7 +5,7 @@ for the same rule and reason.  Here only the evidence is gathered for the record
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .engines import Policy, Verdict, normalize, of_metadata, record_verdict
@@ -103,7 +103,24 @@ class _Record:
 
 
 def judge_conda(policy: Policy, record: dict[str, Any]) -> Judgement:
-    """A repodata record (name, version, licence) judged by the policy's record check."""
+    """A repodata record (name, version, licence) judged by the policy's record check,
+    once per (name, version, licence) for the policy's life (builds share them).  A build
+    published after the policy's snapshot date is out (``timestamp``, in milliseconds)."""
+    snapshot = policy.snapshot_time
+    stamp = record.get("timestamp") or 0
+    seconds = stamp / 1000 if stamp > 1e11 else stamp  # milliseconds, or old seconds
+    if snapshot is not None and seconds > snapshot.timestamp():
+        when = datetime.fromtimestamp(seconds, UTC).isoformat()
+        return Judgement("snapshot", f"published {when}, after the snapshot {snapshot.isoformat()}")
+    key = ("mirror", record["name"], record["version"], record.get("license"))
+    memo = policy.memo
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _judge_conda(policy, record)  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
+
+
+def _judge_conda(policy: Policy, record: dict[str, Any]) -> Judgement:
     rec = _Record(
         _Name(normalize(str(record["name"]))), str(record["version"]), record.get("license")
     )

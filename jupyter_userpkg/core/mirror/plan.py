@@ -87,6 +87,21 @@ class Built:
     #: key -> when it left the closure (kept in the snapshot until pruned).
     leaving: dict[str, str] = field(default_factory=dict)
 
+    def inputs_digest(self) -> str:
+        """One hash of everything a snapshot is made from: what it serves and why, what
+        leaves and when, the policy, the upstream pages of the served projects and each
+        channel's upstream repodata.  The same hash: the same snapshot."""
+        served = sorted((k, d.to_dict()) for k, d in self.served().items())
+        pages = sorted({d.name for d in self.served().values() if d.source == "pypi"})
+        data = {
+            "served": served,
+            "leaving": [lv.to_dict() for lv in self.plan.remove],
+            "policy": self.plan.policy_sha256,
+            "pages": [self.upstream.digest(n) for n in pages],
+            "repodata": [sorted(c.digests.items()) for c in self.channels],
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
     def served(self) -> dict[str, Decision]:
         """Every key the new snapshot holds: the closure and what is still in its grace."""
         out = self.closure.wanted()
@@ -115,7 +130,7 @@ def build_plan(config: MirrorConfig, *, prune: bool = False, now: datetime | Non
     policy = config.policy()
     groups, notes = collect(config)
     found = Found(notes=list(notes))
-    upstream = Upstream(config.pypi.upstream)
+    upstream = Upstream(config.pypi.upstream, kept=config.output / ".store" / "pypi")
     cache = SolveCache(config.output / SOLVES, upstream.digest)
     pypi_closure(config, policy, groups, found, upstream, cache)
     channels = conda_closure(config, policy, groups, found)

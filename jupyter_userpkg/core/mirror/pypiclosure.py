@@ -10,9 +10,9 @@ the newest allowed one, as the pipeline does for a user's install.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import MirrorConfig
@@ -54,9 +54,11 @@ class Found:
             return
         needs = tuple(sorted(set(old.needed_by) | set(decision.needed_by)))
         keep = old if old.decision == "out" or decision.decision == "in" else decision
-        from dataclasses import replace
-
         self.by_key[decision.key] = replace(keep, needed_by=needs)
+
+
+Job = tuple[list[str], Target, tuple[Need, ...]]
+Solution = tuple[dict[str, str], dict[str, list[str]]]
 
 
 def pypi_closure(
@@ -67,36 +69,90 @@ def pypi_closure(
     upstream: Upstream,
     cache: SolveCache,
 ) -> None:
+    """Each group solved per target (a seed file's lines together, else one by one), then
+    the newest ``keep_latest`` allowed versions of each requested name: those a solution
+    already holds with every package at its newest allowed version are not solved again
+    (alone they would resolve the same), the others each with its own closure."""
     judge = PypiJudge(policy, upstream)
     targets = [Target(py, pl) for py in config.pypi.python for pl in config.pypi.platforms]
     groups = list(groups)
-    jobs: list[tuple[list[str], Target, tuple[Need, ...]]] = []
-    for group in groups:
-        _locked(group, judge, found)
-        # A seed file approves each of its lines; an env's requests live together.
-        sets = [[r] for r in group.pypi] if group.need.seed else [list(group.pypi)]
-        jobs += [(reqs, t, (group.need,)) for reqs in sets if reqs for t in targets]
     requested: dict[str, set[Need]] = {}
     for group in groups:
+        _locked(group, judge, found)
         for text in group.pypi:
             requested.setdefault(_name(text), set()).add(group.need)
-    for name, needs in sorted(requested.items()):
-        who = tuple(sorted(needs))
-        for version in _latest(config, upstream, judge, name, who, found):
-            jobs += [([f"{name}=={version}"], t, who) for t in targets]
+    upstream.prefetch([*requested, *cache.names()])
     with tempfile.TemporaryDirectory(prefix="userpkg-mirror-uv-") as tmp:
         solver = _Solver(config, policy, judge, Path(tmp), cache)
+        jobs: list[Job] = [(list(g.pypi), t, (g.need,)) for g in groups if g.pypi for t in targets]
+        solved = solver.run(jobs, found, quiet=lambda job: bool(job[2][0].seed))
+        retry: list[Job] = []
+        for job, pins in zip(jobs, solved, strict=True):
+            if pins is None and job[2][0].seed and len(job[0]) > 1:  # each line on its own
+                retry += [([r], job[1], job[2]) for r in job[0]]
+            elif pins is None and job[2][0].seed:
+                found.notes.extend(solver.failed.get(id(job), []))
+        solved += solver.run(retry, found)
+        covered = _covered(jobs + retry, solved, upstream, judge)
+        latest: list[Job] = []
+        for name, needs in sorted(requested.items()):
+            who = tuple(sorted(needs))
+            for version in _latest(config, upstream, judge, name, who, found):
+                for t in targets:
+                    if (name, version, t) in covered:
+                        for d in covered[(name, version, t)]:
+                            found.add(replace(d, needed_by=who))
+                    else:
+                        latest.append(([f"{name}=={version}"], t, who))
+        solver.run(latest, found)
 
-        def one(job: tuple[list[str], Target, tuple[Need, ...]]) -> Found:
-            mine = Found()
-            solver.closure(*job, mine)
-            return mine
 
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for result in pool.map(one, jobs):  # merged in order: the same run, the same paths
-                for decision in result.by_key.values():
-                    found.add(decision)
-                found.notes.extend(result.notes)
+def _covered(
+    jobs: list[Job], solved: list[Solution | None], upstream: Upstream, judge: PypiJudge
+) -> dict[tuple[str, str, Target], list[Decision]]:
+    """(name, version, target) whose own closure a solution already holds: one where every
+    package is at its newest allowed final version (the closure of one of them alone
+    then resolves to the same versions), with that closure's decisions."""
+    out: dict[tuple[str, str, Target], list[Decision]] = {}
+    for (_, target, _), solution in zip(jobs, solved, strict=True):
+        if solution is None:
+            continue
+        pins, parents = solution
+        if any(_newest(upstream, judge, n) != v for n, v in pins.items()):
+            continue
+        children: dict[str, list[str]] = {}
+        for child, ps in parents.items():
+            for parent in ps:
+                children.setdefault(parent, []).append(child)
+        for name, version in pins.items():
+            paths: dict[str, tuple[str, ...]] = {name: (name,)}
+            queue = [name]
+            while queue:
+                here = queue.pop(0)
+                for child in children.get(here, ()):
+                    if child not in paths:
+                        paths[child] = (*paths[here], child)
+                        queue.append(child)
+            why = {n: "keep_latest" if n == name else "dependency" for n in paths}
+            out[(name, version, target)] = [
+                Decision("pypi", n, pins[n], "in", why[n], why_text(why[n]), (), p)
+                for n, p in paths.items()
+            ]
+    return out
+
+
+def _newest(upstream: Upstream, judge: PypiJudge, name: str) -> str | None:
+    from packaging.version import InvalidVersion, Version
+
+    for version in upstream.versions(name):
+        try:
+            if Version(version).is_prerelease:
+                continue
+        except InvalidVersion:
+            continue
+        if judge(name, version).allowed:
+            return version
+    return None
 
 
 def _name(requirement: str) -> str:
@@ -176,10 +232,33 @@ class _Solver:
         self.judge = judge
         self.uv_cache = tmp
         self.cache = cache
+        self.failed: dict[int, list[str]] = {}
+
+    def run(
+        self, jobs: list[Job], found: Found, quiet: Callable[[Job], bool] = lambda _job: False
+    ) -> list[Solution | None]:
+        """Solve the jobs side by side; their decisions merged in order (the same run, the
+        same paths).  A ``quiet`` job that fails keeps its notes in ``failed``."""
+
+        def one(job: Job) -> tuple[Found, Solution | None]:
+            mine = Found()
+            return mine, self.closure(*job, mine)
+
+        out: list[Solution | None] = []
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for job, (result, solution) in zip(jobs, pool.map(one, jobs), strict=True):
+                for decision in result.by_key.values():
+                    found.add(decision)
+                if solution is None and quiet(job):
+                    self.failed[id(job)] = result.notes
+                else:
+                    found.notes.extend(result.notes)
+                out.append(solution)
+        return out
 
     def closure(
         self, reqs: list[str], target: Target, needs: Need | tuple[Need, ...], found: Found
-    ) -> None:
+    ) -> Solution | None:
         """Solve ``reqs`` for ``target`` within the policy; record each pin with its path."""
         needs = needs if isinstance(needs, tuple) else (needs,)
         who = ", ".join(map(str, needs))
@@ -189,14 +268,14 @@ class _Solver:
                 found.add(_decision(_name(text), "*", whole, needs, (_name(text),), "requested"))
         reqs = [r for r in reqs if self.judge.package(_name(r)).allowed and self._any_allowed(r)]
         if not reqs:
-            return
+            return None
         excluded: list[str] = []
         for _ in range(MAX_ROUNDS):
             try:
                 pins, parents = self.solve(reqs, target, excluded)
             except UserPkgError as exc:
                 found.notes.append(f"{' '.join(reqs)} for {target} ({who}): {exc.message}")
-                return
+                return None
             more = []
             for name, version in pins.items():
                 verdict = self.judge(name, version)
@@ -209,16 +288,17 @@ class _Solver:
                         f"{' '.join(reqs)} for {target} ({who}) needs {name}, which the policy "
                         f"refuses ({verdict.rule})"
                     )
-                    return
+                    return None
                 more.append(f"{name}!={version}")
             if not more:
                 for name, version in pins.items():
                     why = "requested" if not parents.get(name) else "dependency"
                     path = _path(name, parents)
                     found.add(_decision(name, version, self.judge(name, version), needs, path, why))
-                return
+                return pins, parents
             excluded += more
         found.notes.append(f"{' '.join(reqs)} for {target} ({who}): no solution within the policy")
+        return None
 
     def _any_allowed(self, requirement: str) -> bool:
         """Does some upstream version of the request pass the policy?  (If none does, the
@@ -261,7 +341,8 @@ class _Solver:
             ]  # fmt: skip
             if self.policy.snapshot:
                 args += ["--exclude-newer", self.policy.snapshot]
-            result = run(args, env={"VIRTUAL_ENV": "", "UV_PYTHON_DOWNLOADS": "never"})
+            env = {"VIRTUAL_ENV": "", "UV_PYTHON_DOWNLOADS": "never"}
+            result = run(args, env=env, drop=("UV_", "PIP_"))
             if result.returncode != 0:
                 lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
                 raise SolveFailed(lines[0] if lines else "uv could not resolve")

@@ -43,6 +43,10 @@ class SolveCache:
         self.used[key] = entry
         return dict(entry["pins"]), {k: list(v) for k, v in entry["parents"].items()}
 
+    def names(self) -> set[str]:
+        """Every package the kept solves chose (their pages are read again to check them)."""
+        return {n for e in self.entries.values() if isinstance(e, dict) for n in e.get("pages", {})}
+
     def put(self, key: str, pins: Pins) -> None:
         pages = {name: self.digest_of(name) for name in pins[0]}
         self.used[key] = {"pins": pins[0], "parents": pins[1], "pages": pages}

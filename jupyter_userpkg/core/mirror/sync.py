@@ -79,6 +79,10 @@ def _sync(
     _say(progress, "plan", "solving the closure")
     built = build_plan(config, prune=prune)
     store = FileStore(output / STORE)
+    current = _read_snapshot(output / CURRENT)
+    inputs = built.inputs_digest()
+    if current.get("inputs_sha256") == inputs:  # nothing new: nothing to build
+        return _unchanged(built, current, store, output, prune, started)
     store.clean()
     for stale in output.glob(".build-*"):
         shutil.rmtree(stale, ignore_errors=True)
@@ -106,15 +110,11 @@ def _sync(
     (build / DECISIONS).write_text(_decisions(built), encoding="utf-8")
     (build / FILENAME).write_text(render([*search, *conda_search]), encoding="utf-8")
     content = _digest(build)
-    current = _read_snapshot(previous)
     if current.get("content_sha256") == content:
         shutil.rmtree(build)
-        built.cache.save()
-        kept = (current.get("id", ""), current.get("previous", ""))
-        pruned = _prune(output, *kept) if prune else ()
-        return _result(built, kept[0], False, current, store, started, pruned)
+        return _unchanged(built, current, store, output, prune, started)
     snapshot = _snapshot(config, built, snap_id, now, entries, content, build)
-    snapshot["previous"] = current.get("id", "")
+    snapshot.update(previous=current.get("id", ""), inputs_sha256=inputs)
     (build / SNAPSHOT).write_text(json.dumps(snapshot, indent=1), encoding="utf-8")
     del total
     _publish(output, build, snap_id)
@@ -122,6 +122,17 @@ def _sync(
     pruned = _prune(output, snap_id, current.get("id", "")) if prune else ()
     _say(progress, "done", f"published {snap_id}")
     return _result(built, snap_id, True, snapshot, store, started, pruned)
+
+
+def _unchanged(
+    built: Built, current: dict[str, Any], store: FileStore, output: Path, prune: bool,
+    started: float,
+) -> SyncResult:  # fmt: skip
+    """Nothing to publish: the solves are kept, and ``--prune`` still prunes."""
+    built.cache.save()
+    kept = (current.get("id", ""), current.get("previous", ""))
+    pruned = _prune(output, *kept) if prune else ()
+    return _result(built, kept[0], False, current, store, started, pruned)
 
 
 def _say(

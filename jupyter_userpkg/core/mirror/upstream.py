@@ -13,8 +13,11 @@ import html
 import re
 import threading
 import zipfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
@@ -22,6 +25,8 @@ import httpx
 
 from .engines import UserPkgError, normalize
 
+#: Project pages read side by side.
+PREFETCH = 16
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 _ANCHOR = re.compile(r"<a\s+([^>]*)>(.*?)</a>", re.I | re.S)
 _ATTR = re.compile(r'([\w-]+)\s*=\s*"([^"]*)"')
@@ -73,7 +78,11 @@ def file_version(filename: str) -> str | None:
 class Upstream:
     """A PEP 503/691 index, read through one HTTP client."""
 
-    def __init__(self, url: str, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, url: str, client: httpx.Client | None = None, kept: Path | None = None
+    ) -> None:
+        """``kept``: a directory of metadata files verified before (``<file>.metadata``)."""
+        self.kept = kept
         self.url = url.rstrip("/")
         self.client = client or httpx.Client(follow_redirects=True, timeout=120)
         self._pages: dict[str, list[UpFile]] = {}
@@ -84,9 +93,16 @@ class Upstream:
         """Every file of a project (none when the index does not know it)."""
         key = normalize(name)
         with self._lock:
-            if key not in self._pages:
-                self._pages[key] = self._read_page(key)
-            return self._pages[key]
+            if key in self._pages:
+                return self._pages[key]
+        files = self._read_page(key)  # two threads may read one page: the same answer
+        with self._lock:
+            return self._pages.setdefault(key, files)
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Read the pages of ``names`` side by side (an index answers many at once)."""
+        with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
+            list(pool.map(self.files, sorted(set(names))))
 
     def digest(self, name: str) -> str:
         """One hash of a project's page as this run read it (file names and hashes)."""
@@ -128,6 +144,12 @@ class Upstream:
         """The core metadata of a wheel, checked against the hash the index gave."""
         if file.url in self._metadata:
             return self._metadata[file.url]
+        local = self.kept / f"{file.filename}.metadata" if self.kept else None
+        if local is not None and local.is_file():
+            data = local.read_bytes()
+            if not file.metadata_sha256 or hashlib.sha256(data).hexdigest() == file.metadata_sha256:
+                self._metadata[file.url] = data
+                return data
         if file.has_metadata:
             data = self.get(file.url + ".metadata")
             if file.metadata_sha256 and hashlib.sha256(data).hexdigest() != file.metadata_sha256:

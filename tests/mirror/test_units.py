@@ -1,0 +1,70 @@
+"""The mirror's pure parts: the search index's binary search, which wheels a target
+installs, uv's ``# via`` annotations as dependency paths, and the HTML page parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jupyter_userpkg.core.mirror.pages import ServedFile, project_html, wheel_fits
+from jupyter_userpkg.core.mirror.pypiclosure import _path, parse_compiled
+from jupyter_userpkg.core.mirror.searchindex import Entry, lookup, render
+from jupyter_userpkg.core.mirror.upstream import _ANCHOR, _html_file
+
+
+def test_search_index_finds_every_prefix_by_binary_search(tmp_path: Path) -> None:
+    names = ["a", "aa", "ab", "abc", "b", "numpy", "numpy-financial", "numpydoc", "zz"]
+    names += [f"pkg-{i:04d}" for i in range(500)]
+    path = tmp_path / "index.tsv"
+    path.write_text(render(Entry(n, "pypi", n, ("1.0",), f"about {n}") for n in names))
+    for prefix in ("a", "ab", "numpy", "pkg-02", "zz", "pkg-0499"):
+        found = [e.name for e in lookup(path, prefix, limit=1000)]
+        assert found == sorted(n for n in names if n.startswith(prefix)), prefix
+    assert lookup(path, "nothing") == [] and lookup(path, "0") == []
+    assert lookup(path, "Numpy_Fin")[0].summary == "about numpy-financial"
+    (tmp_path / "empty.tsv").write_text("")
+    assert lookup(tmp_path / "empty.tsv", "a") == []
+
+
+@pytest.mark.parametrize(
+    ("filename", "fits"),
+    [
+        ("x-1.0-py3-none-any.whl", True),
+        ("x-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", True),
+        ("x-1.0-cp310-abi3-manylinux_2_17_x86_64.whl", True),
+        ("x-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", False),
+        ("x-1.0-cp311-cp311-win_amd64.whl", False),
+        ("x-1.0-cp312-cp312-macosx_11_0_arm64.whl", False),
+        ("x-1.0.tar.gz", True),
+    ],
+)
+def test_only_wheels_a_target_can_install_are_mirrored(filename: str, fits: bool) -> None:
+    assert wheel_fits(filename, ["3.11", "3.12"], ["linux"]) is fits
+
+
+def test_uvs_annotations_give_each_pin_its_dependency_path() -> None:
+    text = (
+        "app==3.0  # via -r /tmp/x/requirements.in\n"
+        "libdep==1.1  # via app\n"
+        "leaf==2.0  # via libdep, other\n"
+        "other==1.0  # via -r /tmp/x/requirements.in\n"
+    )
+    pins, parents = parse_compiled(text)
+    assert pins == {"app": "3.0", "libdep": "1.1", "leaf": "2.0", "other": "1.0"}
+    assert _path("leaf", parents) == ("app", "libdep", "leaf")
+    assert _path("app", parents) == ("app",)
+
+
+def test_a_page_the_mirror_writes_reads_back_with_hashes_and_metadata() -> None:
+    served = ServedFile("x-1.0-py3-none-any.whl", "ab" * 32, 10, ">=3.8", "", "cd" * 32)
+    html = project_html("x", [served])
+    [(attrs, text)] = _ANCHOR.findall(html)
+    file = _html_file("https://m.example.org/pypi/simple/x/", attrs, text)
+    assert file is not None
+    assert file.url == "https://m.example.org/pypi/files/x-1.0-py3-none-any.whl"
+    assert (file.sha256, file.metadata_sha256, file.requires_python) == (
+        "ab" * 32,
+        "cd" * 32,
+        ">=3.8",
+    )
