@@ -98,6 +98,14 @@ def pip_download(url: str, requirements: Path, dest: Path) -> None:
     )  # fmt: skip
 
 
+def read_pages(url: str, names: list[str]) -> None:
+    import httpx
+
+    with httpx.Client() as client:
+        for name in names:
+            client.get(f"{url}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+
+
 def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
@@ -136,9 +144,9 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    rows: dict[str, tuple[list[float], list[float]]] = {
-        k: ([], []) for k in ("first sync", "no-change re-sync", "conda filter, 1,000 rules")
-    }
+    keys = ("first sync", "no-change re-sync", "conda filter, 1,000 rules")
+    rows: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in keys}
+    floor: list[float] = []
     disk = (0, 0)
     with tempfile.TemporaryDirectory(prefix="bench-mirror-") as tmp_text:
         tmp = Path(tmp_text)
@@ -160,6 +168,7 @@ def main() -> None:
                 rows["no-change re-sync"][0].append(again)
                 rows["no-change re-sync"][1].append(base_again)
                 disk = (size(config.output / "current"), size(dest))
+                floor.append(timed(functools.partial(read_pages, url, names)))
                 shutil.rmtree(root)
         for run in range(args.runs):
             out = tmp / f"conda{run}"
@@ -174,6 +183,8 @@ def main() -> None:
     for key, (ours, theirs) in rows.items():
         a, b = statistics.median(ours), statistics.median(theirs)
         print(f"{key:28} {a:9.3f} {b:9.3f} {a / b:6.2f}x  {what[key]}")
+    print(f"{'(every page read once)':28} {statistics.median(floor):9.3f} {'':9} {'':7}  "
+          "the upstream's share of a re-sync: its project pages, one by one")  # fmt: skip
     print(f"{'disk (MB)':28} {disk[0] / 1e6:9.1f} {disk[1] / 1e6:9.1f} {disk[0] / disk[1]:6.2f}x  "
           "pip's directory (the mirror adds pages and metadata)")  # fmt: skip
 

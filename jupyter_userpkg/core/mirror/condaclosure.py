@@ -129,7 +129,19 @@ async def _solve_all(
     virtual = detected_virtual_packages()
     requested: dict[str, set[Need]] = {}
 
+    allowed_names = {
+        normalize(rec["name"])
+        for channel in channels
+        for subdir in channel.repodata
+        for _, rec in channel.records(subdir)
+        if judge_conda(policy, rec).allowed
+    }
+
     async def solve(specs: list[str], needs: tuple[Need, ...]) -> None:
+        # A name with no allowed record at all has its out lines (keep_latest): no solve.
+        specs = [s for s in specs if _spec_name(s) in allowed_names]
+        if not specs:
+            return
         for platforms in _platforms(config.conda.subdirs):
             try:
                 records = await rattler.solve(
@@ -155,6 +167,10 @@ async def _solve_all(
     for name, needs in sorted(requested.items()):
         for version in _latest(config, policy, channels, name, tuple(sorted(needs)), found):
             await solve([f"{name} =={version}"], tuple(sorted(needs)))
+
+
+def _spec_name(spec: str) -> str:
+    return normalize(spec.split()[0].split("=")[0].split("<")[0].split(">")[0])
 
 
 def _record(
