@@ -279,7 +279,9 @@ function TabContent(props: {
           trans={trans}
           packages={model.packages}
           kind={model.selectedEnv?.kind ?? null}
-          busy={busy}
+          // Not while a plan is solved: the row's button keeps the focus
+          // that the plan gives back when it closes; a new request replaces it.
+          busy={model.job !== null}
           advisories={model.advisories}
           activity={
             place !== 'top' && place.tab === 'packages'

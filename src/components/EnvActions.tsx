@@ -38,36 +38,38 @@ export function EnvActions(props: IEnvActionsProps): JSX.Element {
   return (
     <div className="jp-userpkg-env-actions">
       <div
-        className="jp-userpkg-toolbar"
+        className="jp-userpkg-toolbar jp-userpkg-export-row"
         role="group"
         aria-label={trans.__('Export')}
       >
         <span className="jp-userpkg-label">
           <downloadIcon.react tag="span" /> {trans.__('Export')}
         </span>
-        {formats.map(({ format, label }) => {
-          const refused = format === 'requirements' && env?.kind === 'conda';
-          return (
-            <Button
-              key={format}
-              className="jp-userpkg-export"
-              data-format={format}
-              small
-              minimal
-              disabled={!usable || refused}
-              title={
-                refused
-                  ? trans.__(
-                      'A conda environment holds conda packages a requirements file cannot name.'
-                    )
-                  : trans.__('Download %1', label)
-              }
-              onClick={() => props.onExport(format)}
-            >
-              {label}
-            </Button>
-          );
-        })}
+        <div className="jp-userpkg-export-formats">
+          {formats.map(({ format, label }) => {
+            const refused = format === 'requirements' && env?.kind === 'conda';
+            return (
+              <Button
+                key={format}
+                className="jp-userpkg-export"
+                data-format={format}
+                small
+                minimal
+                disabled={!usable || refused}
+                title={
+                  refused
+                    ? trans.__(
+                        'A conda environment holds conda packages a requirements file cannot name.'
+                      )
+                    : trans.__('Download %1', label)
+                }
+                onClick={() => props.onExport(format)}
+              >
+                {label}
+              </Button>
+            );
+          })}
+        </div>
       </div>
       <div className="jp-userpkg-toolbar">
         <Button

@@ -82,6 +82,7 @@ export function JobProgress(props: IJobProgressProps): JSX.Element {
         className="jp-userpkg-progress-message"
         role="status"
         aria-live="polite"
+        title={last ? `${last.phase}: ${message}` : message}
       >
         {last ? `${last.phase}: ${message}` : message}
       </div>

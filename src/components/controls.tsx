@@ -80,7 +80,8 @@ export function channelName(channel: string): string {
 
 /**
  * Bring what just opened into view and give it the focus (once, when it
- * mounts); Escape inside it calls `onEscape`.
+ * mounts), and give the focus back when it closes; Escape inside it calls
+ * `onEscape`.
  */
 export function useTakeFocus<T extends HTMLElement>(
   onEscape?: () => void,
@@ -95,8 +96,20 @@ export function useTakeFocus<T extends HTMLElement>(
     if (!element || !enabled) {
       return;
     }
+    const before = document.activeElement as HTMLElement | null;
     element.scrollIntoView?.({ block: 'nearest' });
     element.focus({ preventScroll: true });
+    return () => {
+      // Closed (Escape, Discard, dismissed): the focus goes back to what
+      // opened it, when the focus left with the element and that is still there.
+      const now = document.activeElement;
+      if (
+        before?.isConnected &&
+        (now === null || now === document.body || element.contains(now))
+      ) {
+        before.focus({ preventScroll: true });
+      }
+    };
   }, []);
   const onKeyDown = (event: React.KeyboardEvent) => {
     if (event.key === 'Escape' && onEscape) {

@@ -104,6 +104,8 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
     await expect(row.locator('.jp-userpkg-plan')).toBeFocused();
     await page.keyboard.press('Escape');
     await expect(plan).toHaveCount(0);
+    // Back on the button the plan was asked from.
+    await expect(row.locator('button.jp-userpkg-update-button')).toBeFocused();
   });
 
   await test.step('Remove, seen from the end of the list: plan in view, then a notification', async () => {
