@@ -18,6 +18,8 @@ from jupyter_userpkg.core.mirror.config import MirrorConfigError, load_config
 from jupyter_userpkg.core.mirror.plan import build_plan
 from jupyter_userpkg.core.mirror.searchindex import lookup
 from jupyter_userpkg.core.mirror.sync import sync
+from jupyter_userpkg.core.options import CondaOptions
+from jupyter_userpkg.core.service import UserPkgService
 from tests.mirror.conftest import Site, served, uv
 
 pytestmark = pytest.mark.slow
@@ -154,3 +156,30 @@ async def _rattler_solve(channel: str, tmp: Path) -> list[Any]:
         sources=[channel], specs=["bar"], gateway=rattler.Gateway(cache_dir=tmp / "rattler"),
         platforms=["linux-64", "noarch"], virtual_packages=virtual_packages(),
     )  # fmt: skip
+
+
+def test_a_users_conda_env_is_kept_and_a_new_block_of_what_it_runs_breaks_it(
+    site: Site, channel: Any, tmp_path: Path
+) -> None:
+    """carol's conda env runs bar 1.0 (and libfoo 1.0): the mirror keeps both files for
+    her; once the policy blocks bar 1.0, the plan names her env."""
+    envs = site.envs_dir("carol")
+    svc = UserPkgService(
+        envs, base_python=sys.executable, lock_timeout=60, kernels_dir=tmp_path / "k",
+        conda_options=CondaOptions(default_channels=(), pkgs_dir=str(tmp_path / "pkgs"),
+                                   repodata_cache_dir=str(tmp_path / "rc")),
+    )  # fmt: skip
+    svc.create(
+        "c", kind="conda", channels=[channel.url], specs=["bar ==1.0"], kernel=False, audit=False
+    )
+    config = load_config(site.config)
+    add = {(d.name, d.filename): d for d in build_plan(config).plan.add if d.source == "conda"}
+    bar = add[("bar", "bar-1.0-0.tar.bz2")]
+    assert bar.rule == "locked" and any(n.env == "c" for n in bar.needed_by)
+    assert ("libfoo", "libfoo-1.0-0.tar.bz2") in add
+    site.write_policy(blocked_versions=[{"name": "bar", "versions": "==1.0", "source": "conda"}])
+    plan = build_plan(config).plan
+    assert [
+        (b.need.env, b.source, b.name, b.version) for b in plan.broken if b.need.env == "c"
+    ] == [("c", "conda", "bar", "1.0")]
+    assert ("conda", "bar", "1.0") in {(d.source, d.name, d.version) for d in plan.refused}
