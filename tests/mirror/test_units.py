@@ -35,6 +35,8 @@ def test_search_index_finds_every_prefix_by_binary_search(tmp_path: Path) -> Non
         ("x-1.0-cp310-abi3-manylinux_2_17_x86_64.whl", True),
         ("x-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", False),
         ("x-1.0-cp311-cp311-win_amd64.whl", False),
+        ("x-1.0-cp311-cp311-manylinux_2_17_aarch64.whl", False),
+        ("x-1.0-cp311-cp311-musllinux_1_2_x86_64.whl", True),
         ("x-1.0-cp312-cp312-macosx_11_0_arm64.whl", False),
         ("x-1.0.tar.gz", True),
     ],

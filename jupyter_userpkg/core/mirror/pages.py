@@ -30,13 +30,17 @@ class ServedFile:
 def _platform_fits(tag_platform: str, platform: str) -> bool:
     if tag_platform == "any":
         return True
-    family = platform.split("-")[0].lower()
-    if "linux" in family:
-        return tag_platform.startswith(("manylinux", "musllinux", "linux"))
-    if family in ("macos", "darwin") or "apple" in platform:
+    name = platform.lower()
+    arm = "aarch64" in name or "arm64" in name
+    if "linux" in name:  # uv's "linux" is x86_64
+        arch = "aarch64" if arm else "x86_64"
+        return tag_platform.startswith(("manylinux", "musllinux", "linux")) and (
+            tag_platform.endswith(arch)
+        )
+    if "macos" in name or "darwin" in name or "apple" in name:
         return tag_platform.startswith("macosx")
-    if family in ("windows", "win") or "windows" in platform:
-        return tag_platform.startswith("win")
+    if "windows" in name or name.startswith("win"):
+        return tag_platform == ("win_arm64" if arm else "win_amd64")
     return True
 
 
