@@ -70,3 +70,23 @@ def test_a_page_the_mirror_writes_reads_back_with_hashes_and_metadata() -> None:
         "cd" * 32,
         ">=3.8",
     )
+
+
+def test_what_a_users_env_asks_for_is_taken_as_plain_specs_only(tmp_path: Path) -> None:
+    """The builder runs as the administrator: a user's manifest cannot send it to a URL,
+    a file or another channel (such a request is left out and named)."""
+    from jupyter_userpkg.core.mirror.records import Group, Need
+    from jupyter_userpkg.core.mirror.seeds import _plain
+
+    asked = Group(
+        Need("u", "e"),
+        pypi=("app==2.0", "x @ https://elsewhere.example.org/x.whl", "y\n--index-url http://h"),
+        conda=("bar ==1.0", "numpy >=1.2,<2", "other::x", "https://elsewhere.example.org/x.conda"),
+        locked=(("pypi", "a", "1.0"), ("pypi", "../a", "1.0")),
+    )
+    notes: list[str] = []
+    plain = _plain(asked, notes, tmp_path)
+    assert plain.pypi == ("app==2.0",)
+    assert plain.conda == ("bar ==1.0", "numpy >=1.2,<2")
+    assert plain.locked == (("pypi", "a", "1.0"),)
+    assert len(notes) == 4 and all(n.startswith(f"not checked: {tmp_path} asks for") for n in notes)

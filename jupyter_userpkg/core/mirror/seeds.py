@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +99,45 @@ def _env_groups(envs_dir: Path, notes: list[str]) -> list[Group]:
     out = []
     for name in names:
         try:
-            out.append(_env_group(store, name))
+            group = _env_group(store, name)
+            out.append(_plain(group, notes, envs_dir / name))
         except (OSError, ValueError, UserPkgError) as exc:
             notes.append(f"not checked: {envs_dir / name} ({first_line(exc)})")
     return out
+
+
+#: A conda spec from a user's file: a name and version/build terms, no channel, no URL.
+_CONDA_SPEC = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*(\s*[=<>!~*,.|A-Za-z0-9_+-]+)*\s*")
+#: A name or version from a user's lock.
+_LOCKED = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!*-]{0,200}")
+
+
+def _plain(group: Group, notes: list[str], where: Path) -> Group:
+    """What a user's env asks for, as plain specs only: a direct URL, a file, a channel or
+    anything but a name with versions is left out (and named), since the builder runs
+    as the administrator and solves what users wrote."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    pypi = []
+    for text in group.pypi:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            req = None
+        if req is None or req.url or "\n" in text:
+            notes.append(
+                f"not checked: {where} asks for {text!r}, which is not a plain requirement"
+            )
+        else:
+            pypi.append(str(req))
+    conda = []
+    for text in group.conda:
+        if _CONDA_SPEC.fullmatch(text):
+            conda.append(text)
+        else:
+            notes.append(f"not checked: {where} asks for {text!r}, which is not a plain conda spec")
+    locked = [t for t in group.locked if _LOCKED.fullmatch(t[1]) and _LOCKED.fullmatch(t[2])]
+    return replace(group, pypi=tuple(pypi), conda=tuple(conda), locked=tuple(locked))
 
 
 def _env_group(store: EnvStore, name: str) -> Group:
