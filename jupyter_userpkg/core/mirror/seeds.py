@@ -80,7 +80,7 @@ def _environment_group(path: Path) -> Group:
 
 def owner(path: Path) -> str:
     """The user who owns ``path`` (their uid when it has no name)."""
-    uid = path.stat().st_uid
+    uid = path.lstat().st_uid  # a link names whoever made it, not what it points at
     try:
         import pwd
 
