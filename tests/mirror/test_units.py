@@ -90,3 +90,27 @@ def test_what_a_users_env_asks_for_is_taken_as_plain_specs_only(tmp_path: Path) 
     assert plain.conda == ("bar ==1.0", "numpy >=1.2,<2")
     assert plain.locked == (("pypi", "a", "1.0"),)
     assert len(notes) == 4 and all(n.startswith(f"not checked: {tmp_path} asks for") for n in notes)
+
+
+def test_what_cannot_be_read_is_named_not_checked(tmp_path: Path) -> None:
+    from jupyter_userpkg.core.mirror.config import load_config
+    from jupyter_userpkg.core.mirror.seeds import collect
+
+    broken = tmp_path / "home" / "u" / "envs" / "e" / ".userpkg" / "revisions" / "0"
+    broken.mkdir(parents=True)
+    (broken / "manifest.toml").write_text("this is [not toml\n")
+    (tmp_path / "bad.txt").write_text("ok-name\nnot a requirement ===\n")
+    config = tmp_path / "m.toml"
+    config.write_text(
+        f'output = "{tmp_path / "out"}"\n[seed]\n'
+        f'requirements = ["{tmp_path / "bad.txt"}", "{tmp_path / "none-*.txt"}"]\n'
+        f'envs = ["{tmp_path / "home"}/*/envs"]\n'
+    )
+    groups, notes = collect(load_config(config))
+    assert [g.pypi for g in groups] == [("ok-name",)]
+    assert (
+        notes[0]
+        == f"not checked: {tmp_path / 'bad.txt'}:2 'not a requirement ===' is not a requirement"
+    )
+    assert notes[1] == f"not checked: {tmp_path / 'none-*.txt'} matches nothing"
+    assert notes[2].startswith(f"not checked: {tmp_path / 'home' / 'u' / 'envs' / 'e'} (")

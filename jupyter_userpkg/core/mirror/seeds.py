@@ -25,7 +25,7 @@ def collect(config: MirrorConfig) -> tuple[list[Group], list[str]]:
     notes: list[str] = []
     for pattern in config.seed.requirements:
         for path in _matches(pattern, notes):
-            _read(lambda p=path: _requirements_group(p), groups, notes, path)
+            _read(lambda p=path: _requirements_group(p, notes), groups, notes, path)
     for pattern in config.seed.environments:
         for path in _matches(pattern, notes):
             _read(lambda p=path: _environment_group(p), groups, notes, path)
@@ -49,16 +49,20 @@ def _read(read: Any, groups: list[Group], notes: list[str], path: Path) -> None:
         notes.append(f"not checked: {path} ({first_line(exc)})")
 
 
-def _requirements_group(path: Path) -> Group:
-    """A requirements file: one PEP 508 requirement a line (options and comments skipped)."""
-    from packaging.requirements import Requirement
+def _requirements_group(path: Path, notes: list[str]) -> Group:
+    """A requirements file: one PEP 508 requirement a line (options and comments skipped;
+    a line that is not a requirement is named)."""
+    from packaging.requirements import InvalidRequirement, Requirement
 
     reqs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         text = line.split(" #", 1)[0].strip()
         if not text or text.startswith(("#", "-")):
             continue
-        reqs.append(str(Requirement(text)))
+        try:
+            reqs.append(str(Requirement(text)))
+        except InvalidRequirement:
+            notes.append(f"not checked: {path}:{number} {text!r} is not a requirement")
     return Group(Need(seed=str(path)), pypi=tuple(reqs))
 
 
