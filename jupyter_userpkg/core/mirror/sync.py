@@ -91,12 +91,12 @@ def _sync(
     build = output / f".build-{snap_id}"
     build.mkdir()
     served = built.served()
-    total = len(served)
+    total = _file_count(config, built, list(served.values()))
     done = [0]
 
     def tick(name: str) -> None:
         done[0] += 1
-        _say(progress, "download", name, done[0], None)
+        _say(progress, "files", name, done[0], total)
 
     previous = output / CURRENT
     pypi = [d for d in served.values() if d.source == "pypi"]
@@ -116,12 +116,27 @@ def _sync(
     snapshot = _snapshot(config, built, snap_id, now, entries, content, build)
     snapshot.update(previous=current.get("id", ""), inputs_sha256=inputs)
     (build / SNAPSHOT).write_text(json.dumps(snapshot, indent=1), encoding="utf-8")
-    del total
     _publish(output, build, snap_id)
     built.cache.save()
     pruned = _prune(output, snap_id, current.get("id", "")) if prune else ()
     _say(progress, "done", f"published {snap_id}")
     return _result(built, snap_id, True, snapshot, store, started, pruned)
+
+
+def _file_count(config: MirrorConfig, built: Built, served: list[Decision]) -> int:
+    """How many files the snapshot serves (for the progress line's n/total)."""
+    from .pages import wheel_fits
+
+    count = sum(1 for d in served if d.source == "conda")
+    for d in served:
+        if d.source == "pypi":
+            count += sum(
+                1
+                for f in built.upstream.files(d.name)
+                if f.version == d.version
+                and wheel_fits(f.filename, config.pypi.python, config.pypi.platforms)
+            )
+    return count
 
 
 def _unchanged(
