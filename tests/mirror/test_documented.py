@@ -5,25 +5,33 @@ through the policy's ``indexes``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from jupyter_userpkg.commands.config import UserPkg
 from jupyter_userpkg.core.errors import Unsatisfiable
+from jupyter_userpkg.core.mirror.config import load_config
+from jupyter_userpkg.core.mirror.sync import sync
 from jupyter_userpkg.core.policy.rules import from_data
 from jupyter_userpkg.core.policy.sources import Loaded
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import build_test_channel
 from tests.localindex import LocalIndex
-from tests.mirror.conftest import Site, build_upstream, make_env, served, uv
+from tests.mirror.conftest import Site, build_upstream, make_env, make_site, served, uv
 
 pytestmark = pytest.mark.slow
 
+JSON = "application/vnd.pypi.simple.v1+json"
 GUIDE = Path(__file__).parents[2] / "docs" / "admin-guide.md"
 
 
@@ -102,3 +110,58 @@ def test_the_guides_worked_example(tmp_path: Path) -> None:
         where = ["--index-url", f"{url}/pypi/simple", "--cache-dir", str(tmp_path / "raw")]
         raw = uv("pip", "install", "--no-config", "--python", py, *where, "libdep==2.0")
         assert raw.returncode != 0 and "libdep" in raw.stderr
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+def test_the_guides_nginx_config_serves_pep_691_to_who_asks(
+    tmp_path: Path, upstream: LocalIndex
+) -> None:
+    """The guide's nginx server block over a synced tree: JSON for clients that ask for
+    it (uv does), HTML otherwise (pip), and uv installs through it."""
+    site = make_site(tmp_path / "site", upstream, None)
+    config = load_config(site.config)
+    sync(config)
+    block = _block("nginx").replace("/srv/userpkg-mirror", str(config.output))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    block = block.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    run = tmp_path / "nginx"
+    run.mkdir()
+    temps = " ".join(
+        f"{kind}_temp_path {run / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (run / "nginx.conf").write_text(
+        f"daemon off; user root; pid {run / 'pid'}; error_log {run / 'error.log'};\n"
+        "events {}\nhttp { include /etc/nginx/mime.types; access_log off;\n"
+        f"{temps}\n{block}\n}}\n"
+    )
+    server = subprocess.Popen(["nginx", "-c", str(run / "nginx.conf"), "-p", str(run)])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(url, timeout=1)
+                break
+            time.sleep(0.05)
+        as_json = httpx.get(f"{url}/pypi/simple/app/", headers={"Accept": JSON})
+        assert as_json.headers["content-type"] == JSON
+        assert [f["filename"] for f in as_json.json()["files"]] == [
+            "app-2.0-py3-none-any.whl", "app-3.0-py3-none-any.whl",
+        ]  # fmt: skip
+        as_html = httpx.get(f"{url}/pypi/simple/app/")
+        assert as_html.headers["content-type"].startswith("text/html")
+        assert 'href="../../files/app-3.0-py3-none-any.whl#sha256=' in as_html.text
+        root = httpx.get(f"{url}/pypi/simple/", headers={"Accept": JSON}).json()
+        assert {p["name"] for p in root["projects"]} == {"app", "libdep"}
+        venv = tmp_path / "venv"
+        assert uv("venv", "--no-config", str(venv)).returncode == 0
+        where = ["--index-url", f"{url}/pypi/simple", "--cache-dir", str(tmp_path / "c")]
+        got = uv(
+            "pip", "install", "--no-config", "--python", str(venv / "bin/python"), *where, "app"
+        )
+        assert got.returncode == 0, got.stderr
+    finally:
+        server.terminate()
+        server.wait()
