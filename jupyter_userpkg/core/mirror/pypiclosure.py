@@ -9,6 +9,7 @@ the newest allowed one, as the pipeline does for a user's install.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -344,8 +345,14 @@ class _Solver:
             env = {"VIRTUAL_ENV": "", "UV_PYTHON_DOWNLOADS": "never"}
             result = run(args, env=env, drop=("UV_", "PIP_"))
             if result.returncode != 0:
-                lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
-                raise SolveFailed(lines[0] if lines else "uv could not resolve")
+                # uv's first line says that it failed, the next ones why: keep the why.
+                lines = [ln.strip(" \u2570\u2500\u25b6") for ln in result.stderr.splitlines()]
+                lines = [
+                    re.sub(r"^(caused by|cause):\s*", "", ln, flags=re.I) for ln in lines if ln
+                ]
+                why = [ln for ln in lines if not ln.startswith(("error:", "\u00d7", "hint:"))]
+                said = " ".join(why[:2]) or (lines[0] if lines else "uv could not resolve")
+                raise SolveFailed(said[:300])
             return parse_compiled(result.stdout)
 
 
