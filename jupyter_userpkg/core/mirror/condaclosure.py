@@ -126,7 +126,7 @@ async def _solve_all(
     import rattler
 
     gateway = rattler.Gateway(cache_dir=tmp / "cache")
-    virtual = detected_virtual_packages()
+    host = detected_virtual_packages()
     requested: dict[str, set[Need]] = {}
 
     allowed_names = {
@@ -147,7 +147,7 @@ async def _solve_all(
                 records = await rattler.solve(
                     sources=allowed, specs=specs, gateway=gateway,
                     platforms=platforms,  # type: ignore[arg-type]
-                    virtual_packages=virtual,  # type: ignore[arg-type]
+                    virtual_packages=_virtual(platforms[0], host),  # type: ignore[arg-type]
                 )  # fmt: skip
             except Exception as exc:  # the solver's explanation, as one note
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -167,6 +167,30 @@ async def _solve_all(
     for name, needs in sorted(requested.items()):
         for version in _latest(config, policy, channels, name, tuple(sorted(needs)), found):
             await solve([f"{name} =={version}"], tuple(sorted(needs)))
+
+
+#: What a platform's machines offer, for the subdirs this machine is not: generous, so
+#: the mirror holds what any of them may install.
+_GENERIC = {
+    "linux": (("__unix", "0"), ("__linux", "6.99"), ("__glibc", "2.99")),
+    "osx": (("__unix", "0"), ("__osx", "99")),
+    "win": (("__win", "0"),),
+}
+
+
+def _virtual(subdir: str, host: list[object]) -> list[object]:
+    """This machine's virtual packages for its own subdir, a generic set for the others."""
+    import rattler
+
+    if subdir in ("noarch", str(rattler.Platform.current())):
+        return host
+    pairs = _GENERIC.get(subdir.split("-")[0], ())
+    return [
+        rattler.GenericVirtualPackage(
+            rattler.PackageName(name), rattler.Version(version), rattler.BuildString("0")
+        )
+        for name, version in pairs
+    ]
 
 
 def _spec_name(spec: str) -> str:
