@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
     from .policy.sources import Loaded
-    from .search import Sources
+    from .search.facade import Sources
     from .searchrecords import PackageInfo, SearchResult
 
 __all__ = ["CheckFn", "ConfirmFn", "UserPkgService"]
@@ -393,7 +393,7 @@ class UserPkgService:
     # ------------------------------------------------------------------ finding
 
     def _sources(self) -> Sources:
-        from .search import Sources
+        from .search.facade import Sources
 
         return Sources(self.uv, self.conda, self.search_options)
 
@@ -402,7 +402,7 @@ class UserPkgService:
         default conda channels, ranked exact, prefix, substring (see :mod:`.search`)."""
         from dataclasses import replace
 
-        from .search import search
+        from .search.facade import search
 
         found = search(query, self._sources(), source=source, limit=limit)
         if not self.policy.restricts_packages and self.policy.pypi:
@@ -419,7 +419,7 @@ class UserPkgService:
         """One package's versions, summary, licence...: PyPI first, then conda (or ``source``)."""
         from dataclasses import replace
 
-        from .search import info
+        from .search.facade import info
 
         found = info(name, self._sources(), source=source)
         policy = self.policy

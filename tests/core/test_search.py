@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_userpkg.core import condasearch
 from jupyter_userpkg.core.errors import (
     BackendUnavailable,
     InvalidRequest,
@@ -26,6 +25,7 @@ from jupyter_userpkg.core.errors import (
 )
 from jupyter_userpkg.core.namematch import NameIndex
 from jupyter_userpkg.core.options import CondaOptions, SearchOptions, UvOptions
+from jupyter_userpkg.core.search import conda as condasearch
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel
 from tests.searchindex import Project, SearchIndex

@@ -61,6 +61,7 @@ async def test_every_route_needs_a_user(
     checked = 0
     for pattern, handler in ROUTES:
         path = pattern.replace("(?P<env>[^/]+)", "x").replace("(?P<job_id>[^/]+)", "j")
+        path = path.replace("(?P<name>[^/]+)", "n")
         for attr, method in methods.items():
             if attr not in vars(handler):
                 continue

@@ -1,8 +1,8 @@
 """``search`` and ``info``: one façade over PyPI and the default conda channels.
 
 A search matches names locally (:mod:`.namematch`): on PyPI against the
-index's cached project list (:mod:`.pypiindex`), on conda against the
-channels' repodata (:mod:`.condasearch`).  Hits are ranked exact, then the
+index's cached project list (:mod:`..pypi.index`), on conda against the
+channels' repodata (:mod:`.conda`).  Hits are ranked exact, then the
 query as a whole segment of the name (``python-slugify`` for ``slugify``),
 then prefix, then substring, PyPI before conda within a rank, and cut to
 ``limit``; only then are versions and summaries looked up, for the hits that
@@ -21,12 +21,12 @@ import concurrent.futures
 import time
 from dataclasses import dataclass, replace
 
-from . import condasearch
-from .errors import BackendUnavailable, InvalidRequest, InvalidSpec, PackageNotFound, UserPkgError
-from .namematch import QUERY_RE, Hit
-from .options import CondaOptions, SearchOptions, UvOptions
-from .pypi.index import NAME_RE, PypiIndex, index_url, validate_name
-from .searchrecords import PackageInfo, SearchHit, SearchResult
+from ..errors import BackendUnavailable, InvalidRequest, InvalidSpec, PackageNotFound, UserPkgError
+from ..namematch import QUERY_RE, Hit
+from ..options import CondaOptions, SearchOptions, UvOptions
+from ..pypi.index import NAME_RE, PypiIndex, index_url, validate_name
+from ..searchrecords import PackageInfo, SearchHit, SearchResult
+from . import conda as condasearch
 
 SOURCES = ("pypi", "conda")
 MAX_LIMIT = 1000
@@ -219,7 +219,7 @@ def info(name: str, sources: Sources, *, source: str | None = None) -> PackageIn
 
 
 def _conda_name(name: str) -> bool:
-    from .conda.specs import validate_name as conda_name
+    from ..conda.specs import validate_name as conda_name
 
     try:
         conda_name(name)

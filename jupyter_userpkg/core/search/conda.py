@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .conda import backend as condabackend
-from .conda import specs as condaspecs
-from .conda.specs import validate_name
-from .errors import BackendUnavailable, Cancelled, PackageNotFound
-from .namematch import NameIndex
-from .options import CondaOptions
-from .searchrecords import PackageInfo
+from ..conda import backend as condabackend
+from ..conda import specs as condaspecs
+from ..conda.specs import validate_name
+from ..errors import BackendUnavailable, Cancelled, PackageNotFound
+from ..namematch import NameIndex
+from ..options import CondaOptions
+from ..searchrecords import PackageInfo
 
 if TYPE_CHECKING:
     from rattler import RepoDataRecord
