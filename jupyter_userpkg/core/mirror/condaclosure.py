@@ -42,6 +42,8 @@ class ChannelData:
     repodata: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: subdir -> sha256 of the upstream's repodata.json as read.
     digests: dict[str, str] = field(default_factory=dict)
+    #: subdir -> the upstream's repodata.json as read (written as is when nothing is refused).
+    raw: dict[str, bytes] = field(default_factory=dict)
 
     def records(self, subdir: str) -> Iterable[tuple[str, dict[str, Any]]]:
         data = self.repodata.get(subdir, {})
@@ -58,6 +60,7 @@ def read_channel(url: str, subdirs: Iterable[str]) -> ChannelData:
     for subdir in subdirs:
         data = fetch(f"{channel.url}/{subdir}/repodata.json")
         channel.digests[subdir] = hashlib.sha256(data).hexdigest()
+        channel.raw[subdir] = data
         channel.repodata[subdir] = json.loads(data)
     return channel
 
@@ -97,13 +100,19 @@ def _allowed_channels(channels: list[ChannelData], policy: Policy, tmp: Path) ->
     for channel in channels:
         for subdir, data in channel.repodata.items():
             kept: dict[str, dict[str, Any]] = {k: {} for k in KEYS}
+            refused = 0
             for key in KEYS:
                 for fn, rec in (data.get(key) or {}).items():
                     if judge_conda(policy, rec).allowed:
                         kept[key][fn] = rec
-            out = {**data, **kept, "info": {**data.get("info", {}), "subdir": subdir}}
+                    else:
+                        refused += 1
             target = tmp / channel.name / subdir / "repodata.json"
             target.parent.mkdir(parents=True, exist_ok=True)
+            if not refused and channel.raw.get(subdir):  # the upstream's file will do
+                target.write_bytes(channel.raw[subdir])
+                continue
+            out = {**data, **kept, "info": {**data.get("info", {}), "subdir": subdir}}
             target.write_text(json.dumps(out), encoding="utf-8")
         urls.append((tmp / channel.name).as_uri())
     return urls

@@ -106,18 +106,28 @@ def judge_conda(policy: Policy, record: dict[str, Any]) -> Judgement:
     """A repodata record (name, version, licence) judged by the policy's record check,
     once per (name, version, licence) for the policy's life (builds share them).  A build
     published after the policy's snapshot date is out (``timestamp``, in milliseconds)."""
-    snapshot = policy.snapshot_time
-    stamp = record.get("timestamp") or 0
-    seconds = stamp / 1000 if stamp > 1e11 else stamp  # milliseconds, or old seconds
-    if snapshot is not None and seconds > snapshot.timestamp():
-        when = datetime.fromtimestamp(seconds, UTC).isoformat()
-        return Judgement("snapshot", f"published {when}, after the snapshot {snapshot.isoformat()}")
+    memo: dict[Any, Any] = policy.memo
+    if policy.snapshot:
+        snapshot = policy.snapshot_time
+        assert snapshot is not None
+        stamp = record.get("timestamp") or 0
+        seconds = stamp / 1000 if stamp > 1e11 else stamp  # milliseconds, or old seconds
+        if seconds > snapshot.timestamp():
+            when = datetime.fromtimestamp(seconds, UTC).isoformat()
+            return Judgement("snapshot", f"published {when}, after the snapshot {snapshot}")
+    # A package refused whatever its version: the record check would say just that.
+    whole = memo.get(("mirror-package", record["name"]))
+    if whole is None:
+        verdict = policy.package_verdict(normalize(str(record["name"])), "conda")
+        whole = Judgement(verdict.rule, _said(verdict)) if verdict else Judgement()
+        memo[("mirror-package", record["name"])] = whole
+    if not whole.allowed:
+        return whole
     key = ("mirror", record["name"], record["version"], record.get("license"))
-    memo = policy.memo
     found = memo.get(key)
     if found is None:
-        found = memo[key] = _judge_conda(policy, record)  # type: ignore[assignment]
-    return found  # type: ignore[return-value]
+        found = memo[key] = _judge_conda(policy, record)
+    return found
 
 
 def _judge_conda(policy: Policy, record: dict[str, Any]) -> Judgement:
