@@ -111,11 +111,13 @@ export function Advisories(props: IAdvisoriesProps): JSX.Element | null {
     >
       <h3 className="jp-userpkg-section-title">
         <warningIcon.react tag="span" className="jp-userpkg-inline-icon" />{' '}
-        {trans._n(
-          '%2 holds %1 package the administrator\'s policy refuses',
-          '%2 holds %1 packages the administrator\'s policy refuses',
-          advisories.length,
-          props.env
+        {keepWords(
+          trans._n(
+            '%2 holds %1 package the administrator\'s policy refuses',
+            '%2 holds %1 packages the administrator\'s policy refuses',
+            advisories.length,
+            props.env
+          )
         )}
       </h3>
       <ul className="jp-userpkg-advisory-list">
@@ -158,7 +160,7 @@ function AdvisoryItem(props: {
         )}
       </div>
       {advisory.reason && (
-        <div className="jp-userpkg-advisory-reason">{advisory.reason}</div>
+        <div className="jp-userpkg-advisory-reason">{keepWords(advisory.reason)}</div>
       )}
       <div className="jp-userpkg-advisory-rule">
         {keepWords(trans.__('Rule: %1', advisory.rule))}

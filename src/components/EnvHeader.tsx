@@ -16,7 +16,7 @@ import { DEFAULT_ENV, IAdvisory, IEnv } from '../tokens';
 
 import { AdvisoryMark, advisoriesTooltip } from './Advisories';
 
-import { Select } from './controls';
+import { keepWords, Select } from './controls';
 
 /**
  * Properties of the env header.
@@ -155,9 +155,11 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
       {envGone(props) ? (
         <div className="jp-userpkg-env-gone" role="alert">
           <p className="jp-userpkg-current-env">
-            {trans.__(
-              "This notebook's environment, %1, is gone: its kernel runs an interpreter that was deleted.",
-              props.notebookEnv
+            {keepWords(
+              trans.__(
+                "This notebook's environment, %1, is gone: its kernel runs an interpreter that was deleted.",
+                props.notebookEnv
+              )
             )}
           </p>
           {props.onChangeKernel && (
@@ -171,7 +173,7 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
           )}
         </div>
       ) : (
-        <p className="jp-userpkg-current-env">{currentText(props)}</p>
+        <p className="jp-userpkg-current-env">{keepWords(currentText(props))}</p>
       )}
     </div>
   );

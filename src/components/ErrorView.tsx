@@ -85,7 +85,7 @@ export function ErrorView(props: IErrorViewProps): JSX.Element {
         <div className="jp-userpkg-toolbar jp-userpkg-error-policy">
           {error.details && (
             <span className="jp-userpkg-error-rule">
-              {trans.__('Rule: %1', error.details)}
+              {keepWords(trans.__('Rule: %1', error.details))}
             </span>
           )}
           {props.onShowPolicy && (

@@ -8,7 +8,7 @@ import { allowedVersions, verdictText } from '../policy';
 
 import { IPackageInfo, IVerdict } from '../tokens';
 
-import { channelName, Select, useTakeFocus } from './controls';
+import { channelName, keepWords, Select, useTakeFocus } from './controls';
 
 /**
  * Properties of the package details.
@@ -136,7 +136,7 @@ export function PackageInfo(props: IPackageInfoProps): JSX.Element {
       {info.summary && <p className="jp-userpkg-info-summary">{info.summary}</p>}
       {blocked && (
         <p className="jp-userpkg-blocked-notice" role="note">
-          {trans.__('%1 is %2.', info.name, blocked)}
+          {keepWords(trans.__('%1 is %2.', info.name, blocked))}
         </p>
       )}
       <dl className="jp-userpkg-info-fields">

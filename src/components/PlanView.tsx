@@ -72,7 +72,7 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
       onKeyDown={onKeyDown}
     >
       <h3 className="jp-userpkg-section-title" id={titleId}>
-        {props.title}
+        {keepWords(props.title)}
       </h3>
       {plan.command && (
         <p className="jp-userpkg-plan-command">

@@ -8,7 +8,7 @@ import { IInstalledMark, rankHits } from '../ranking';
 
 import { ISearchHit, ISearchResult, SearchSource } from '../tokens';
 
-import { Select, TextInput } from './controls';
+import { keepWords, Select, TextInput } from './controls';
 
 /**
  * The id of the results' listbox.
@@ -302,7 +302,9 @@ function ResultItem(props: {
       {hit.summary && (
         <span className="jp-userpkg-search-summary">{hit.summary}</span>
       )}
-      {blocked && <span className="jp-userpkg-search-blocked">{blocked}</span>}
+      {blocked && (
+        <span className="jp-userpkg-search-blocked">{keepWords(blocked)}</span>
+      )}
     </li>
   );
 }

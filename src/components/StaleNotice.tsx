@@ -6,6 +6,8 @@ import * as React from 'react';
 
 import type { IStaleModule } from '../stale';
 
+import { keepWords } from './controls';
+
 /**
  * Properties of the stale modules notice.
  */
@@ -26,9 +28,11 @@ export function StaleNotice(props: IStaleNoticeProps): JSX.Element {
   return (
     <div className="jp-userpkg-stale" role="status" aria-live="polite">
       <p>
-        {trans.__(
-          'This notebook\'s kernel had already imported modules whose packages changed in %1; it keeps using the old versions until it restarts:',
-          props.env
+        {keepWords(
+          trans.__(
+            'This notebook\'s kernel had already imported modules whose packages changed in %1; it keeps using the old versions until it restarts:',
+            props.env
+          )
         )}
       </p>
       <ul className="jp-userpkg-stale-modules">

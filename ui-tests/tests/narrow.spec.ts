@@ -49,7 +49,7 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
     await expect(packageRow(panel, 'tabulate')).toBeVisible();
   });
 
-  for (const width of [250, 420]) {
+  for (const width of [220, 250, 420]) {
     await test.step(`at ${width} px: no sideways scrolling, no broken word, the env name readable`, async () => {
       await page.sidebar.setWidth(width);
       await expect(panel).toBeVisible();
@@ -67,7 +67,9 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
         return canvas.measureText(el.options[el.selectedIndex].text).width;
       });
       expect(box!.width - 30, 'the env name fits its picker').toBeGreaterThan(text);
-      await snapshot(page, testInfo, panel, `narrow-packages-${width}`);
+      if (width !== 220) {
+        await snapshot(page, testInfo, panel, `narrow-packages-${width}`);
+      }
     });
   }
 

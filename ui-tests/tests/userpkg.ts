@@ -259,6 +259,9 @@ export async function snapshot(
 ): Promise<void> {
   // No hover or focus ring from the last click.
   await page.mouse.move(600, 700);
+  // Whatever state it shows, nothing scrolls sideways and no word is broken.
+  expect(await overflowing(target), `${name}: elements wider than their box`).toEqual([]);
+  expect(await brokenWords(target), `${name}: words broken over two lines`).toEqual([]);
   await expect(target).toHaveScreenshot(`${name}-light.png`, { mask });
   if (writeDocs(testInfo)) {
     await target.screenshot({
