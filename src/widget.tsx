@@ -123,6 +123,39 @@ export function pendingTitle(
   return trans.__('Plan for %1', pending.env);
 }
 
+/**
+ * The views under the env's header.
+ */
+function viewTabs(trans: TranslationBundle): Array<{ id: Tab; label: string }> {
+  return [
+    { id: 'packages', label: trans.__('Installed') },
+    { id: 'search', label: trans.__('Search') },
+    { id: 'history', label: trans.__('History') }
+  ];
+}
+
+/**
+ * The restart notice of a change that replaced modules the kernel imported.
+ */
+function StaleView(props: {
+  model: UserPkgModel;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { model, trans } = props;
+  if (!model.stale) {
+    return null;
+  }
+  return (
+    <StaleNotice
+      trans={trans}
+      env={model.stale.env}
+      modules={model.stale.modules}
+      onRestart={() => void model.restartKernel()}
+      onDismiss={() => model.dismissStale()}
+    />
+  );
+}
+
 function PanelView(props: {
   model: UserPkgModel;
   trans: TranslationBundle;
@@ -135,11 +168,6 @@ function PanelView(props: {
   const busy = job !== null || model.planning;
   const env = model.selectedEnv;
   const showPolicy = () => void props.panel.showPolicy();
-  const tabs: Array<{ id: Tab; label: string }> = [
-    { id: 'packages', label: trans.__('Installed') },
-    { id: 'search', label: trans.__('Search') },
-    { id: 'history', label: trans.__('History') }
-  ];
   const activity = activityNode(
     model,
     trans,
@@ -178,15 +206,7 @@ function PanelView(props: {
         />
       )}
       {place === 'top' && activity}
-      {model.stale && (
-        <StaleNotice
-          trans={trans}
-          env={model.stale.env}
-          modules={model.stale.modules}
-          onRestart={() => void model.restartKernel()}
-          onDismiss={() => model.dismissStale()}
-        />
-      )}
+      <StaleView model={model} trans={trans} />
       <EnvActions
         trans={trans}
         env={env}
@@ -196,7 +216,7 @@ function PanelView(props: {
       />
       <Tabs
         label={trans.__('Packages views')}
-        tabs={tabs}
+        tabs={viewTabs(trans)}
         selected={model.tab}
         onSelect={tab => model.setTab(tab)}
       />

@@ -76,7 +76,7 @@ export function envOptions(
  * Which env is shown, which one the notebook uses, and the env buttons.
  */
 export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
-  const { trans, env, selected } = props;
+  const { trans, selected } = props;
   const selectId = 'jp-userpkg-env-select';
   return (
     <div className="jp-userpkg-header">
@@ -89,51 +89,7 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
           advisories={props.advisories?.[selected] ?? []}
         />
         <span className="jp-userpkg-spacer" />
-        <Button
-          className="jp-userpkg-create-button"
-          minimal
-          small
-          title={trans.__('Create an environment')}
-          aria-label={trans.__('Create an environment')}
-          onClick={props.onCreate}
-        >
-          <addIcon.react tag="span" />
-        </Button>
-        <Button
-          className="jp-userpkg-delete-button"
-          minimal
-          small
-          title={trans.__('Delete environment %1', selected)}
-          aria-label={trans.__('Delete environment %1', selected)}
-          disabled={props.busy || env === null}
-          onClick={() => props.onDelete(selected)}
-        >
-          <deleteIcon.react tag="span" />
-        </Button>
-        <Button
-          className="jp-userpkg-refresh-button"
-          minimal
-          small
-          title={trans.__('Refresh')}
-          aria-label={trans.__('Refresh')}
-          aria-busy={props.loading}
-          onClick={props.onRefresh}
-        >
-          <refreshIcon.react tag="span" />
-        </Button>
-        {props.onPolicy && (
-          <Button
-            className="jp-userpkg-policy-button"
-            minimal
-            small
-            title={trans.__("The administrator's policy")}
-            aria-label={trans.__("The administrator's policy")}
-            aria-busy={props.policyLoading ?? false}
-            onClick={props.onPolicy}
-          >
-            <policyIcon.react tag="span" />
-          </Button>
-        )}
+        <EnvButtons {...props} />
       </div>
       <Select
         id={selectId}
@@ -152,28 +108,93 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
           </React.Fragment>
         ))}
       </p>
-      {envGone(props) ? (
-        <div className="jp-userpkg-env-gone" role="alert">
-          <p className="jp-userpkg-current-env">
-            {keepWords(
-              trans.__(
-                "This notebook's environment, %1, is gone: its kernel runs an interpreter that was deleted.",
-                props.notebookEnv
-              )
-            )}
-          </p>
-          {props.onChangeKernel && (
-            <Button
-              className="jp-userpkg-change-kernel"
-              small
-              onClick={props.onChangeKernel}
-            >
-              {trans.__('Change kernel')}
-            </Button>
-          )}
-        </div>
-      ) : (
-        <p className="jp-userpkg-current-env">{keepWords(currentText(props))}</p>
+      <CurrentEnv {...props} />
+    </div>
+  );
+}
+
+/**
+ * Create, delete, refresh and (under a policy) the policy's button.
+ */
+function EnvButtons(props: IEnvHeaderProps): JSX.Element {
+  const { trans, env, selected } = props;
+  return (
+    <>
+      <Button
+        className="jp-userpkg-create-button"
+        minimal
+        small
+        title={trans.__('Create an environment')}
+        aria-label={trans.__('Create an environment')}
+        onClick={props.onCreate}
+      >
+        <addIcon.react tag="span" />
+      </Button>
+      <Button
+        className="jp-userpkg-delete-button"
+        minimal
+        small
+        title={trans.__('Delete environment %1', selected)}
+        aria-label={trans.__('Delete environment %1', selected)}
+        disabled={props.busy || env === null}
+        onClick={() => props.onDelete(selected)}
+      >
+        <deleteIcon.react tag="span" />
+      </Button>
+      <Button
+        className="jp-userpkg-refresh-button"
+        minimal
+        small
+        title={trans.__('Refresh')}
+        aria-label={trans.__('Refresh')}
+        aria-busy={props.loading}
+        onClick={props.onRefresh}
+      >
+        <refreshIcon.react tag="span" />
+      </Button>
+      {props.onPolicy && (
+        <Button
+          className="jp-userpkg-policy-button"
+          minimal
+          small
+          title={trans.__("The administrator's policy")}
+          aria-label={trans.__("The administrator's policy")}
+          aria-busy={props.policyLoading ?? false}
+          onClick={props.onPolicy}
+        >
+          <policyIcon.react tag="span" />
+        </Button>
+      )}
+    </>
+  );
+}
+
+/**
+ * Which env the active notebook uses, or that it is gone with a way out.
+ */
+function CurrentEnv(props: IEnvHeaderProps): JSX.Element {
+  const { trans } = props;
+  if (!envGone(props)) {
+    return <p className="jp-userpkg-current-env">{keepWords(currentText(props))}</p>;
+  }
+  return (
+    <div className="jp-userpkg-env-gone" role="alert">
+      <p className="jp-userpkg-current-env">
+        {keepWords(
+          trans.__(
+            "This notebook's environment, %1, is gone: its kernel runs an interpreter that was deleted.",
+            props.notebookEnv
+          )
+        )}
+      </p>
+      {props.onChangeKernel && (
+        <Button
+          className="jp-userpkg-change-kernel"
+          small
+          onClick={props.onChangeKernel}
+        >
+          {trans.__('Change kernel')}
+        </Button>
       )}
     </div>
   );
