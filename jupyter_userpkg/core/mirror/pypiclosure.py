@@ -233,6 +233,8 @@ class _Solver:
         self.judge = judge
         self.uv_cache = tmp
         self.cache = cache
+        # Found once, here: finding it reads sysconfig, whose first read is not thread-safe.
+        self.uv = uv_bin()
         self.failed: dict[int, list[str]] = {}
 
     def run(
@@ -333,7 +335,7 @@ class _Solver:
             cons = Path(tmp) / "constraints.txt"
             cons.write_text("\n".join(excluded) + "\n", encoding="utf-8")
             args = [
-                uv_bin(), "pip", "compile", str(req_file), "--no-header",
+                self.uv, "pip", "compile", str(req_file), "--no-header",
                 "--annotation-style", "line", "--quiet", "--no-config", "--color", "never",
                 "--no-python-downloads", "--python-version", target.python,
                 "--python-platform", target.platform, "--default-index",
