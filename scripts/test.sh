@@ -20,6 +20,12 @@ echo "== extension is installed and enabled"
 .venv/bin/jupyter labextension list 2>&1 | grep -E "jupyter-userpkg .*enabled.*OK"
 
 echo "== pytest"
+# The admin guide's nginx block for the filtered mirror is run in Debian's nginx.
+if ! command -v nginx >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's nginx-light for the mirror's documented server block"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light
+fi
 set +e
 .venv/bin/python -m pytest tests -p no:cacheprovider -ra "$@"
 status=$?
