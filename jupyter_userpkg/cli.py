@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, NoReturn
 from .commands.dispatch import error_body, guarded_dispatch, make_service
 from .commands.grammar import PROG, parse_command
 from .commands.render import error_lines, plan_text, progress_text, render_text
+from .commands.verbs import Changing, Delete
 from .core.errors import BadCommandLine, UserPkgError
 
 if TYPE_CHECKING:
-    import argparse
-
+    from .commands.verbs import Command
     from .core.events import ProgressEvent
     from .core.records import Plan
 
@@ -61,14 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: error: {exc.message} (see `{PROG} --help`)\n")
         return exc.exit_code
     status = StatusLine() if not args.json and sys.stderr.isatty() else None
-    asks = not args.json and not getattr(args, "yes", True) and sys.stdin.isatty()
+    asks = isinstance(args, Changing) and not args.yes and not args.json and sys.stdin.isatty()
 
     def ask(plan: Plan) -> bool:
         if status is not None:
             status.clear()
         return _ask(plan)
 
-    if args.verb == "delete":
+    if isinstance(args, Delete):
         refused = _kernels_first(args, not args.json and sys.stdin.isatty())
         if refused is not None:
             return _fail(args, refused)
@@ -109,8 +109,8 @@ def run() -> NoReturn:
     sys.exit(code)
 
 
-def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
-    if getattr(args, "json", False):
+def _fail(args: Command, exc: UserPkgError) -> int:
+    if args.json:
         print(json.dumps(error_body(exc)))
     else:
         first, *rest = error_lines(exc)
@@ -118,7 +118,7 @@ def _fail(args: argparse.Namespace, exc: UserPkgError) -> int:
     return exc.exit_code
 
 
-def _kernels_first(args: argparse.Namespace, interactive: bool) -> UserPkgError | None:
+def _kernels_first(args: Delete, interactive: bool) -> UserPkgError | None:
     """Before a delete: the kernels that run on the env are named, and shut down with
     ``-y`` or the user's yes; None when the delete may go on."""
     from .commands.runningkernels import running_on, shut_down

@@ -1,8 +1,8 @@
 """JSON request bodies (the REST API's), checked and turned into commands.
 
-A REST body says the same as a command line, so it becomes the same parsed
-command (:class:`argparse.Namespace`) that :func:`.dispatch.dispatch` runs for
-the CLI and the cell.  Every field is checked here, before anything reaches
+A REST body says the same as a command line, so it becomes the same command
+(:mod:`.verbs`) that the grammar builds for the CLI and the cell, and that
+:func:`.dispatch.dispatch` runs.  Every field is checked here, before anything reaches
 the core: an unknown field or a value of the wrong type is refused with a
 message naming the field, so a client's typo is never silently ignored.
 Values are then validated by the core as for any front end (names, specs,
@@ -11,7 +11,6 @@ channels).
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import tempfile
@@ -20,6 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InvalidRequest, UserPkgError
+from .verbs import (
+    Change,
+    Command,
+    Create,
+    Delete,
+    Env,
+    Envs,
+    Export,
+    History,
+    Info,
+    Install,
+    List,
+    PackageChange,
+    Policy,
+    Remove,
+    Rollback,
+    Search,
+    Update,
+)
 
 #: What each body may hold: field -> (type, required).  ``list`` means a list of strings.
 _FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
@@ -95,7 +113,7 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidRequest(f"the request body is not valid JSON: {exc}") from None
 
 
-def create_command(body: Any, *, dry_run: bool = False) -> argparse.Namespace:
+def create_command(body: Any, *, dry_run: bool = False) -> Create:
     """``POST envs``: the ``create`` command; an uploaded file goes to a private temp file."""
     data = checked(body, "create")
     upload = checked(data["file"], "file") if "file" in data else None
@@ -105,48 +123,70 @@ def create_command(body: Any, *, dry_run: bool = False) -> argparse.Namespace:
         raise InvalidRequest(
             f"field 'python' must be a Python version such as 3.12, not {python!r}"
         )
-    return argparse.Namespace(
-        verb="create",
+    return Create(
         name=data["name"],
         kind=data.get("kind"),
-        python=data.get("python"),
-        channels=data.get("channels", []),
-        specs=data.get("specs", []),
-        pypi_specs=data.get("pypi_specs", []),
+        python=python,
+        channels=tuple(data.get("channels", ())),
+        specs=tuple(data.get("specs", ())),
+        pypi_specs=tuple(data.get("pypi_specs", ())),
         kernel=data.get("kernel", True),
         from_file=_write_upload(upload) if upload else None,
         dry_run=dry_run,
     )
 
 
-def change_command(env: str, body: Any, *, dry_run: bool) -> argparse.Namespace:
-    """``POST envs/{env}/plan`` and ``.../transactions``: one change of several parts."""
+def change_command(env: str, body: Any, *, dry_run: bool) -> PackageChange:
+    """``POST envs/{env}/plan`` and ``.../transactions``: one change of several parts.
+
+    A body of one part is the CLI's verb for it (``{"install": [...]}`` is ``install``).
+    """
     data = checked(body, "change")
-    return argparse.Namespace(
-        verb="change",
-        env=env,
-        specs=data.get("install", []),
-        remove=data.get("remove", []),
-        update=data.get("update", []),
-        update_all=data.get("update_all", False),
-        pypi=data.get("pypi", False),
-        dry_run=dry_run,
-    )
+    install, remove, update = (tuple(data.get(k, ())) for k in ("install", "remove", "update"))
+    update_all, pypi = data.get("update_all", False), data.get("pypi", False)
+    common = {"env": env, "pypi": pypi, "dry_run": dry_run}
+    if install and not (remove or update or update_all):
+        return Install(specs=install, **common)
+    if remove and not (install or update or update_all):
+        return Remove(names=remove, **common)
+    if (update or update_all) and not (install or remove):
+        return Update(names=update, update_all=update_all, **common)
+    return Change(install=install, remove=remove, update=update, update_all=update_all, **common)
 
 
-def rollback_command(env: str, body: Any) -> argparse.Namespace:
+def rollback_command(env: str, body: Any) -> Rollback:
     data = checked(body, "rollback")
-    return argparse.Namespace(
-        verb="rollback", env=env, revision=data["revision"], dry_run=data.get("dry_run", False)
-    )
+    return Rollback(env=env, revision=data["revision"], dry_run=data.get("dry_run", False))
 
 
-def read_command(verb: str, env: str | None = None, **extra: Any) -> argparse.Namespace:
-    """A reading verb (``envs``, ``list``, ``history``, ``export``...) as the CLI parses it."""
-    return argparse.Namespace(verb=verb, env=env, name=env, **extra)
+def envs_command() -> Envs:
+    return Envs()
 
 
-def search_command(query: str | None, source: str | None, limit: str | None) -> argparse.Namespace:
+def env_command(env: str) -> Env:
+    """``GET envs/{env}``: one env's summary."""
+    return Env(env=env)
+
+
+def delete_command(env: str) -> Delete:
+    return Delete(name=env)
+
+
+def list_command(env: str) -> List:
+    """``GET envs/{env}/packages``: every package, the base's too (``list --base``)."""
+    return List(env=env, base=True)
+
+
+def history_command(env: str) -> History:
+    return History(env=env)
+
+
+def export_command(env: str, fmt: str) -> Export:
+    """``GET envs/{env}/export?format=``: the ``export`` command, to the response."""
+    return Export(env=env, format=fmt)
+
+
+def search_command(query: str | None, source: str | None, limit: str | None) -> Search:
     """``GET search?q=&source=&limit=``: the ``search`` command."""
     if not query or not query.strip():
         raise InvalidRequest("parameter 'q' is required: the name (or part of one) to look for")
@@ -156,22 +196,20 @@ def search_command(query: str | None, source: str | None, limit: str | None) -> 
         raise InvalidRequest("parameter 'limit' must be an integer") from None
     if not 1 <= count <= 500:
         raise InvalidRequest("parameter 'limit' must be between 1 and 500")
-    return argparse.Namespace(
-        verb="search", query=query.strip(), source=_source(source), limit=count
-    )
+    return Search(query=query.strip(), source=_source(source), limit=count)
 
 
-def policy_command(check: str | None) -> argparse.Namespace:
+def policy_command(check: str | None) -> Policy:
     """``GET policy?check=``: the ``policy`` command (``check``: 1/true or 0/false/empty)."""
     text = (check or "").strip().lower()
     if text not in ("", "0", "1", "false", "true"):
         raise InvalidRequest("parameter 'check' must be true or false")
-    return argparse.Namespace(verb="policy", check=text in ("1", "true"), policy_file=None)
+    return Policy(check=text in ("1", "true"))
 
 
-def info_command(name: str, source: str | None) -> argparse.Namespace:
+def info_command(name: str, source: str | None) -> Info:
     """``GET packages/{name}?source=``: the ``info`` command."""
-    return argparse.Namespace(verb="info", package=name, source=_source(source))
+    return Info(package=name, source=_source(source))
 
 
 def _source(source: str | None) -> str | None:
@@ -211,9 +249,9 @@ def _write_upload(upload: Mapping[str, str]) -> str:
     return str(path)
 
 
-def scrub_upload(args: argparse.Namespace, exc: UserPkgError) -> UserPkgError:
+def scrub_upload(command: Command, exc: UserPkgError) -> UserPkgError:
     """``exc`` naming an uploaded file by its own name, not by the server's temp path."""
-    path = getattr(args, "from_file", None)
+    path = command.from_file if isinstance(command, Create) else None
     if path and Path(path).parent.name.startswith("userpkg-upload-"):
         for where in (str(Path(path).parent) + os.sep, str(Path(path).parent)):
             exc.message = exc.message.replace(where, "")
@@ -221,10 +259,10 @@ def scrub_upload(args: argparse.Namespace, exc: UserPkgError) -> UserPkgError:
     return exc
 
 
-def discard_upload(args: argparse.Namespace) -> None:
+def discard_upload(command: Command) -> None:
     """Remove what :func:`create_command` wrote for an uploaded file."""
     import shutil
 
-    path = getattr(args, "from_file", None)
+    path = command.from_file if isinstance(command, Create) else None
     if path and Path(path).parent.name.startswith("userpkg-upload-"):
         shutil.rmtree(Path(path).parent, ignore_errors=True)

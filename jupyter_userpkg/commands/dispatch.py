@@ -1,17 +1,18 @@
 """Run a parsed command against the core, and map every failure the one way.
 
-Front ends parse a line with :mod:`.grammar`, call :func:`guarded_dispatch`
-and render the :class:`Outcome` (or the error) as fits them.  The core service
+Front ends build a command (:mod:`.verbs`: from a line with :mod:`.grammar`,
+from a request with :mod:`.bodies`), call :func:`guarded_dispatch` and render
+the :class:`Outcome` (or the error) as fits them.  The core service
 is imported only when a service is built, so ``--help`` and a bad command line
 never load it or the engines behind it.
 """
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.errors import (
     AccessDenied,
@@ -20,10 +21,30 @@ from ..core.errors import (
     TransactionFailed,
     UserPkgError,
 )
+from .verbs import (
+    Change,
+    Command,
+    Create,
+    Delete,
+    Doctor,
+    Env,
+    Envs,
+    Export,
+    History,
+    Info,
+    Install,
+    Kinds,
+    List,
+    Mirror,
+    PackageChange,
+    Remove,
+    Rollback,
+    Search,
+    Update,
+)
+from .verbs import Policy as PolicyCommand
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ..core.events import ProgressFn
     from ..core.policy.rules import Policy
     from ..core.service import ConfirmFn, UserPkgService
@@ -49,12 +70,12 @@ def make_service() -> UserPkgService:
 
 def dispatch(
     svc: UserPkgService,
-    args: argparse.Namespace,
+    command: Command,
     *,
     progress: ProgressFn | None = None,
     confirm: ConfirmFn | None = None,
 ) -> Outcome:
-    """Call the service for a parsed command; raises the core's errors as they come.
+    """Call the service for a command; raises the core's errors as they come.
 
     A change whose audit record could not be written stands (the log never undoes a
     commit), and its outcome says so in ``notes``: the user learns the log is broken.
@@ -62,7 +83,7 @@ def dispatch(
     from ..core.audit import watch
 
     with watch() as missed:
-        outcome = _dispatch(svc, args, progress=progress, confirm=confirm)
+        outcome = _dispatch(svc, command, _Call(progress, confirm))
     if not missed:
         return outcome
     if isinstance(outcome.data, dict) and "plan" in outcome.data:  # a Result
@@ -81,167 +102,175 @@ class _Call:
     confirm: ConfirmFn | None = None
 
 
-def _dispatch(
-    svc: UserPkgService,
-    args: argparse.Namespace,
-    *,
-    progress: ProgressFn | None = None,
-    confirm: ConfirmFn | None = None,
-) -> Outcome:
-    handler = HANDLERS.get(args.verb)
-    if handler is None:  # pragma: no cover - the grammar prevents it
-        raise InvalidRequest(f"unknown verb {args.verb!r}")
-    return handler(svc, args, _Call(progress, confirm))
+def _dispatch(svc: UserPkgService, command: Command, call: _Call) -> Outcome:
+    handler = HANDLERS.get(command.verb)
+    if handler is None:  # pragma: no cover - every command has its handler
+        raise InvalidRequest(f"unknown verb {command.verb!r}")
+    return handler(svc, command, call)
 
 
-def _envs(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _envs(svc: UserPkgService, command: Envs, call: _Call) -> Outcome:
     envs = svc.list_envs()
-    return Outcome(args.verb, [e.to_dict() for e in envs], envs)
+    return Outcome(command.verb, [e.to_dict() for e in envs], envs)
 
 
-def _create(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _create(svc: UserPkgService, command: Create, call: _Call) -> Outcome:
     result = svc.create(
-        args.name,
-        kind=args.kind,
-        python=args.python,
-        specs=args.specs,
-        from_file=args.from_file,
-        kernel=args.kernel,
-        dry_run=args.dry_run,
+        command.name,
+        kind=command.kind,
+        python=command.python,
+        specs=command.specs,
+        from_file=command.from_file,
+        kernel=command.kernel,
+        dry_run=command.dry_run,
         progress=call.progress,
-        channels=args.channels,
-        pypi_specs=getattr(args, "pypi_specs", ()),
+        channels=command.channels,
+        pypi_specs=command.pypi_specs,
         confirm=call.confirm,
     )
-    return Outcome(args.verb, result.to_dict(), result)
+    return Outcome(command.verb, result.to_dict(), result)
 
 
-def _env(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _env(svc: UserPkgService, command: Env, call: _Call) -> Outcome:
     """One env's summary (the REST API's GET envs/{env})."""
-    info = svc.env_info(svc.require(args.env))
-    return Outcome(args.verb, info.to_dict(), info)
+    info = svc.env_info(svc.require(command.env))
+    return Outcome(command.verb, info.to_dict(), info)
 
 
-def _change(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _change(svc: UserPkgService, command: PackageChange, call: _Call) -> Outcome:
     """install, remove, update; ``change`` (a REST body) may do all three in one transaction."""
-    verb = args.verb
+    parts = command.parts()
     result = svc.change(
-        args.env,
-        install=args.specs if verb in ("install", "change") else (),
-        remove=args.names if verb == "remove" else getattr(args, "remove", ()),
-        update=args.names if verb == "update" else getattr(args, "update", ()),
-        update_all=verb in ("update", "change") and args.update_all,
-        dry_run=args.dry_run,
+        command.env,
+        install=parts.install,
+        remove=parts.remove,
+        update=parts.update,
+        update_all=parts.update_all,
+        dry_run=command.dry_run,
         progress=call.progress,
         confirm=call.confirm,
-        pypi=args.pypi,
+        pypi=command.pypi,
     )
-    return Outcome(verb, result.to_dict(), result)
+    return Outcome(command.verb, result.to_dict(), result)
 
 
-def _rollback(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _rollback(svc: UserPkgService, command: Rollback, call: _Call) -> Outcome:
     result = svc.rollback(
-        args.revision,
-        args.env,
-        dry_run=args.dry_run,
+        command.revision,
+        command.env,
+        dry_run=command.dry_run,
         progress=call.progress,
         confirm=call.confirm,
     )
-    return Outcome(args.verb, result.to_dict(), result)
+    return Outcome(command.verb, result.to_dict(), result)
 
 
-def _list(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    pkgs = svc.packages(args.env)
+def _list(svc: UserPkgService, command: List, call: _Call) -> Outcome:
+    pkgs = svc.packages(command.env)
     # A layer sees its whole base: a person is shown the env's own (and what it
     # asked for), JSON gets everything.
-    shown = [p for p in pkgs if args.base or p.source != "base" or p.requested]
-    return Outcome(args.verb, [p.to_dict() for p in pkgs], (shown, len(pkgs) - len(shown)))
+    shown = [p for p in pkgs if command.base or p.source != "base" or p.requested]
+    return Outcome(command.verb, [p.to_dict() for p in pkgs], (shown, len(pkgs) - len(shown)))
 
 
-def _history(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    revs = svc.history(args.env)
-    return Outcome(args.verb, [r.to_dict() for r in revs], revs)
+def _history(svc: UserPkgService, command: History, call: _Call) -> Outcome:
+    revs = svc.history(command.env)
+    return Outcome(command.verb, [r.to_dict() for r in revs], revs)
 
 
-def _export(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    text = svc.export(args.env, args.format)
-    if args.output:
-        _write_output(Path(args.output), text)
-        return Outcome(args.verb, {"path": args.output, "format": args.format}, None)
-    return Outcome(args.verb, {"format": args.format, "text": text}, text)
+def _export(svc: UserPkgService, command: Export, call: _Call) -> Outcome:
+    text = svc.export(command.env, command.format)
+    if command.output:
+        _write_output(Path(command.output), text)
+        return Outcome(command.verb, {"path": command.output, "format": command.format}, None)
+    return Outcome(command.verb, {"format": command.format, "text": text}, text)
 
 
-def _delete(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    svc.delete(args.name)
-    return Outcome(args.verb, {"deleted": args.name}, args.name)
+def _delete(svc: UserPkgService, command: Delete, call: _Call) -> Outcome:
+    svc.delete(command.name)
+    return Outcome(command.verb, {"deleted": command.name}, command.name)
 
 
-def _search(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    found = svc.search(args.query, source=args.source, limit=args.limit)
-    return Outcome(args.verb, found.to_dict(), found)
+def _search(svc: UserPkgService, command: Search, call: _Call) -> Outcome:
+    found = svc.search(command.query, source=command.source, limit=command.limit)
+    return Outcome(command.verb, found.to_dict(), found)
 
 
-def _info(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    package = svc.info(args.package, source=args.source)
-    return Outcome(args.verb, package.to_dict(), package)
+def _info(svc: UserPkgService, command: Info, call: _Call) -> Outcome:
+    package = svc.info(command.package, source=command.source)
+    return Outcome(command.verb, package.to_dict(), package)
 
 
-def _policy(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    if args.policy_file and not args.check:
+def _policy(svc: UserPkgService, command: PolicyCommand, call: _Call) -> Outcome:
+    if command.policy_file and not command.check:
         raise InvalidRequest("--policy FILE goes with --check")
-    if args.check:
-        candidate = _policy_file(Path(args.policy_file)) if args.policy_file else None
-        violations = svc.policy_check(candidate)
+    if command.check:
+        file = command.policy_file
+        violations = svc.policy_check(_policy_file(Path(file)) if file else None)
         body = {"check": True, "violations": violations}
-        return Outcome(args.verb, body, body, ok=not violations)
+        return Outcome(command.verb, body, body, ok=not violations)
     described = svc.policy_info()
-    return Outcome(args.verb, described, described)
+    return Outcome(command.verb, described, described)
 
 
-def _kinds(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _kinds(svc: UserPkgService, command: Kinds, call: _Call) -> Outcome:
     from ..core.kinds import describe
 
     found = describe()
-    return Outcome(args.verb, found, found)
+    return Outcome(command.verb, found, found)
 
 
-def _mirror(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
+def _mirror(svc: UserPkgService, command: Mirror, call: _Call) -> Outcome:
     from .mirrorverb import run_mirror
 
-    return Outcome(args.verb, *run_mirror(args, call.progress))
+    return Outcome(command.verb, *run_mirror(command, call.progress))
 
 
-def _doctor(svc: UserPkgService, args: argparse.Namespace, call: _Call) -> Outcome:
-    reports = svc.doctor(args.env, deep=args.deep)
-    return Outcome(args.verb, reports, reports, ok=all(r["ok"] for r in reports))
+def _doctor(svc: UserPkgService, command: Doctor, call: _Call) -> Outcome:
+    reports = svc.doctor(command.env, deep=command.deep)
+    return Outcome(command.verb, reports, reports, ok=all(r["ok"] for r in reports))
 
 
-#: What runs each verb: a new verb is one grammar entry and one handler here.
-HANDLERS: dict[str, Callable[[UserPkgService, argparse.Namespace, _Call], Outcome]] = {
-    "envs": _envs,
-    "create": _create,
-    "env": _env,
-    "install": _change,
-    "remove": _change,
-    "update": _change,
-    "change": _change,
-    "rollback": _rollback,
-    "list": _list,
-    "history": _history,
-    "export": _export,
-    "delete": _delete,
-    "search": _search,
-    "info": _info,
-    "policy": _policy,
-    "kinds": _kinds,
-    "doctor": _doctor,
-    "mirror": _mirror,
-}
+#: How a handler is called: the service, its verb's command, the front end's callbacks.
+Handler = Callable[["UserPkgService", Any, _Call], Outcome]
+C = TypeVar("C", bound=Command)
+
+
+def _entry(
+    cls: type[C], handler: Callable[[UserPkgService, C, _Call], Outcome]
+) -> tuple[str, Handler]:
+    """``cls``'s verb and its handler, which mypy checks takes ``cls``."""
+    return cls.verb, handler
+
+
+#: What runs each verb: a new verb is one command, one grammar entry and one handler here.
+HANDLERS: dict[str, Handler] = dict(
+    [
+        _entry(Envs, _envs),
+        _entry(Create, _create),
+        _entry(Env, _env),
+        _entry(Install, _change),
+        _entry(Remove, _change),
+        _entry(Update, _change),
+        _entry(Change, _change),
+        _entry(Rollback, _rollback),
+        _entry(List, _list),
+        _entry(History, _history),
+        _entry(Export, _export),
+        _entry(Delete, _delete),
+        _entry(Search, _search),
+        _entry(Info, _info),
+        _entry(PolicyCommand, _policy),
+        _entry(Kinds, _kinds),
+        _entry(Doctor, _doctor),
+        _entry(Mirror, _mirror),
+    ]
+)
 
 
 def guarded_dispatch(
     svc: UserPkgService | Callable[[], UserPkgService],
-    args: argparse.Namespace,
+    command: Command,
     *,
     progress: ProgressFn | None = None,
     confirm: ConfirmFn | None = None,
@@ -252,12 +281,12 @@ def guarded_dispatch(
     to build the service (a broken config file) is reported the same way.
     """
     try:
-        if args.verb == "mirror":  # the administrator's verb: no user's service, no user's config
+        if isinstance(command, Mirror):  # the administrator's verb: no user's service or config
             from .mirrorverb import run_mirror
 
-            return Outcome(args.verb, *run_mirror(args, progress))
+            return Outcome(command.verb, *run_mirror(command, progress))
         service = svc() if callable(svc) else svc
-        return dispatch(service, args, progress=progress, confirm=confirm)
+        return dispatch(service, command, progress=progress, confirm=confirm)
     except (Exception, KeyboardInterrupt) as exc:
         return as_user_error(exc)
 

@@ -1,9 +1,10 @@
 """The grammar of every front end's command line: ``jupyter userpkg`` and ``%userpkg``.
 
 One argparse parser, so a verb and its flags mean the same in a terminal and
-in a cell.  This module imports nothing but the standard library and the error
-hierarchy: ``--help`` and a bad command line must answer without loading the
-core service or any engine.
+in a cell; what it parses becomes the verb's command (:mod:`.verbs`).  This
+module imports nothing but the standard library and the error hierarchy:
+``--help`` and a bad command line must answer without loading the core service
+or any engine.
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from typing import Any, NoReturn
 
 from ..core.errors import BadCommandLine
 from ..core.kinds import KINDS
+from .verbs import COMMANDS, Command, Update, from_namespace
 
 PROG = "jupyter userpkg"
-
-#: Verbs that change an env: they plan, may ask, and report a result.
-CHANGING = frozenset({"create", "install", "remove", "update", "rollback"})
-#: Verbs that act on one env, named by ``-n`` (else the front end's default env).
-TARGETED = frozenset({"install", "remove", "update", "list", "history", "rollback", "export"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -250,7 +247,8 @@ def _mirror(sub: Subparsers, f: _Flags) -> None:
     add_parser(sub, f.common)
 
 
-#: One grammar entry per verb, in the order ``--help`` lists them.
+#: One grammar entry per verb, in the order ``--help`` lists them; the ``dest`` of each
+#: argument is a field of the verb's command (``verbs.COMMANDS``).
 GRAMMAR: dict[str, Callable[[Subparsers, _Flags], None]] = {
     "envs": _envs,
     "create": _create,
@@ -290,8 +288,8 @@ def build_parser(prog: str = PROG, only: str | None = None) -> argparse.Argument
 VERBS = tuple(GRAMMAR)
 
 
-def parse_command(argv: Sequence[str], prog: str = PROG) -> argparse.Namespace:
-    """Parse a command line (the CLI's or a ``%userpkg`` line) or raise BadCommandLine.
+def parse_command(argv: Sequence[str], prog: str = PROG) -> Command:
+    """The command of a command line (the CLI's or a ``%userpkg`` line), or BadCommandLine.
 
     ``--help`` prints to stdout and raises SystemExit, as argparse does: the
     front end decides where that text goes.
@@ -299,7 +297,8 @@ def parse_command(argv: Sequence[str], prog: str = PROG) -> argparse.Namespace:
     argv = list(argv)
     verb = argv[0] if argv and argv[0] in VERBS else None  # else: the whole grammar answers
     parser = build_parser(prog, only=verb)
-    args = parser.parse_args(argv)
-    if args.verb == "update" and not args.names and not args.update_all:
+    parsed = parser.parse_args(argv)
+    command = from_namespace(COMMANDS[parsed.verb], parsed)
+    if isinstance(command, Update) and not command.names and not command.update_all:
         parser.error("update needs package names or --all")
-    return args
+    return command

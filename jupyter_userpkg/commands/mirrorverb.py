@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..core.events import ProgressFn
+    from .verbs import Mirror
 
 #: Lines of each section ``mirror plan`` shows before it says how many more there are.
 SHOWN = 40
@@ -34,7 +35,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def run_mirror(args: argparse.Namespace, progress: ProgressFn | None = None) -> tuple[Any, Any]:
+def run_mirror(args: Mirror, progress: ProgressFn | None = None) -> tuple[Any, Any]:
     """(JSON-able data, value to render) of ``mirror plan`` or ``mirror sync``."""
     from ..core.mirror.config import load_config
     from ..core.mirror.plan import build_plan

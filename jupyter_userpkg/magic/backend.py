@@ -17,13 +17,15 @@ import shlex
 import site
 import sys
 from contextlib import redirect_stdout
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from ..commands.dispatch import guarded_dispatch, make_service
-from ..commands.grammar import CHANGING, TARGETED, parse_command
+from ..commands.grammar import parse_command
 from ..commands.render import error_lines, render_text
+from ..commands.verbs import Changing, Targeted
 from ..core import kinds
 from ..core.errors import BadCommandLine, UserPkgError
 from ..core.events import ProgressFn
@@ -159,9 +161,10 @@ class LocalBackend:
             return {"verb": "help", "text": help_text.getvalue()}
         except (BadCommandLine, ValueError) as exc:
             return {"error": [str(exc)]}
-        if args.verb in TARGETED and getattr(args, "env", None) is None:
-            args.env = self.host.target(None) if self.host else default_env
-        args.yes = True  # no stdin in a kernel: a plan is applied or, with --dry-run, shown
+        if isinstance(args, Targeted) and args.env is None:
+            args = replace(args, env=self.host.target(None) if self.host else default_env)
+        if isinstance(args, Changing):  # no stdin in a kernel: a plan is applied or shown
+            args = replace(args, yes=True)
         watch = StaleWatch()
         outcome = guarded_dispatch(self.svc, args, progress=progress, confirm=watch.confirm)
         if isinstance(outcome, UserPkgError):
@@ -177,9 +180,9 @@ class LocalBackend:
             "data": outcome.data,
             "text": render_text(outcome, "%userpkg"),
             "stale": [],
-            "result": args.verb in CHANGING,
+            "result": isinstance(args, Changing),
         }
-        if args.verb in CHANGING and self.host is not None and outcome.data["applied"]:
+        if isinstance(args, Changing) and self.host is not None and outcome.data["applied"]:
             env = outcome.data["plan"]["env"]
             if self.host.hosts(env):
                 self.host.activate(env)

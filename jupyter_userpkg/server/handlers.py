@@ -1,7 +1,8 @@
 """REST handlers under ``<base_url>/userpkg/api/`` (see ``openapi.yaml``).
 
 Handlers parse the request into the command the CLI would run
-(:mod:`~jupyter_userpkg.commands.bodies`), run it through the command layer
+(:mod:`~jupyter_userpkg.commands.bodies` builds the dataclasses of
+:mod:`~jupyter_userpkg.commands.verbs`), run it through the command layer
 off the event loop, and render the outcome as JSON; long work becomes a job
 (:mod:`.jobs`) and answers 202.  Errors take the command layer's one mapping
 (:func:`~jupyter_userpkg.commands.dispatch.error_body`) with the error's own
@@ -10,7 +11,6 @@ HTTP status.  The route table is at the bottom.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
 import json
@@ -24,6 +24,7 @@ from tornado import web
 
 from ..commands import bodies
 from ..commands.dispatch import Outcome, dispatch, error_body
+from ..commands.verbs import Command, Kinds, Policy
 from ..core.errors import EnvExists, UserPkgError
 from ..core.importnames import plan_modules, required_by
 from ..core.names import DEFAULT_ENV, validate_env_name
@@ -82,9 +83,9 @@ class UserPkgHandler(APIHandler):
         """Run blocking core work in a thread so the event loop stays free."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    async def command(self, args: argparse.Namespace) -> Outcome:
+    async def command(self, command: Command) -> Outcome:
         """Run a (reading or dry-run) command through the command layer, in a thread."""
-        return await self.call(dispatch, self.service, args)
+        return await self.call(dispatch, self.service, command)
 
     def body(self) -> Any:
         return bodies.parse_json(self.request.body)
@@ -93,8 +94,8 @@ class UserPkgHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(data))
 
-    def submit(self, env: str, verb: str, args: argparse.Namespace, command: str) -> None:
-        """Start a job running ``args``; answer 202 with the job and its ``Location``.
+    def submit(self, env: str, verb: str, command: Command, text: str) -> None:
+        """Start a job running ``command``; answer 202 with the job and its ``Location``.
 
         The job runs with the service current when it starts, not when it was queued: a
         policy read again in between applies to it."""
@@ -103,13 +104,13 @@ class UserPkgHandler(APIHandler):
         def work(progress: Any, confirm: Any) -> Outcome:
             svc: UserPkgService = settings["userpkg_service"]
             try:
-                return dispatch(svc, args, progress=progress, confirm=confirm)
+                return dispatch(svc, command, progress=progress, confirm=confirm)
             except UserPkgError as exc:
-                raise bodies.scrub_upload(args, exc) from None
+                raise bodies.scrub_upload(command, exc) from None
             finally:
-                bodies.discard_upload(args)
+                bodies.discard_upload(command)
 
-        job = self.jobs.submit(env, verb, command, work)
+        job = self.jobs.submit(env, verb, text, work)
         self.set_header("Location", job_url(self.base_url, job.id))
         self.send(job.to_dict(), 202)
 
@@ -147,22 +148,22 @@ class EnvsHandler(UserPkgHandler):
     @mapped
     async def get(self) -> None:
         # Tornado adds an ETag of the body and answers If-None-Match with 304.
-        self.send((await self.command(bodies.read_command("envs"))).data)
+        self.send((await self.command(bodies.envs_command())).data)
 
     @web.authenticated
     @authorized
     @mapped
     async def post(self) -> None:
         # An uploaded file is written to disk: off the event loop, as all file work.
-        args = await self.call(bodies.create_command, self.body())
+        create = await self.call(bodies.create_command, self.body())
         try:
-            validate_env_name(args.name)
-            if await self.call(self.service.store.exists, args.name):
-                raise EnvExists(f"environment {args.name!r} already exists")
-            command = " ".join(["create", args.name, *args.specs])
-            self.submit(args.name, "create", args, command)
+            validate_env_name(create.name)
+            if await self.call(self.service.store.exists, create.name):
+                raise EnvExists(f"environment {create.name!r} already exists")
+            text = " ".join(["create", create.name, *create.specs])
+            self.submit(create.name, "create", create, text)
         except BaseException:
-            bodies.discard_upload(args)
+            bodies.discard_upload(create)
             raise
 
 
@@ -171,7 +172,7 @@ class EnvHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self, env: str) -> None:
-        self.send((await self.command(bodies.read_command("env", env))).data)
+        self.send((await self.command(bodies.env_command(env))).data)
 
     @web.authenticated
     @authorized
@@ -179,7 +180,7 @@ class EnvHandler(UserPkgHandler):
     async def delete(self, env: str) -> None:
         validate_env_name(env)
         await self.call(self.service.require, env)
-        self.submit(env, "delete", bodies.read_command("delete", env), f"delete {env}")
+        self.submit(env, "delete", bodies.delete_command(env), f"delete {env}")
 
 
 class PackagesHandler(UserPkgHandler):
@@ -187,7 +188,7 @@ class PackagesHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self, env: str) -> None:
-        outcome = await self.command(bodies.read_command("list", env, base=True))
+        outcome = await self.command(bodies.list_command(env))
         self.send(outcome.data)
 
 
@@ -206,7 +207,7 @@ class HistoryHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self, env: str) -> None:
-        self.send((await self.command(bodies.read_command("history", env))).data)
+        self.send((await self.command(bodies.history_command(env))).data)
 
 
 class ExportHandler(UserPkgHandler):
@@ -226,8 +227,7 @@ class ExportHandler(UserPkgHandler):
     @mapped
     async def get(self, env: str) -> None:
         fmt = self.get_argument("format", "requirements")
-        args = bodies.read_command("export", env, format=fmt, output=None)
-        outcome = await self.command(args)
+        outcome = await self.command(bodies.export_command(env, fmt))
         filename = f"{env}-{self.SUFFIX[fmt]}"
         self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
         self.finish(outcome.data["text"], set_content_type=f"{self.TYPES[fmt]}; charset=UTF-8")
@@ -238,9 +238,9 @@ class PlanHandler(UserPkgHandler):
     @authorized
     @mapped
     async def post(self, env: str) -> None:
-        args = bodies.change_command(env, self.body(), dry_run=True)
+        change = bodies.change_command(env, self.body(), dry_run=True)
         await self.existing(env)
-        outcome = await self.command(args)
+        outcome = await self.command(change)
         self.send(await self.with_modules(env, outcome.data["plan"]))
 
 
@@ -249,10 +249,11 @@ class TransactionsHandler(UserPkgHandler):
     @authorized
     @mapped
     async def post(self, env: str) -> None:
-        args = bodies.change_command(env, self.body(), dry_run=False)
+        change = bodies.change_command(env, self.body(), dry_run=False)
         await self.existing(env)
-        parts = [*args.specs, *(f"-{n}" for n in args.remove), *(f"^{n}" for n in args.update)]
-        self.submit(env, "change", args, " ".join(["change", *parts]))
+        install, remove, update, _ = change.parts()
+        parts = [*install, *(f"-{n}" for n in remove), *(f"^{n}" for n in update)]
+        self.submit(env, "change", change, " ".join(["change", *parts]))
 
 
 class RollbackHandler(UserPkgHandler):
@@ -260,13 +261,13 @@ class RollbackHandler(UserPkgHandler):
     @authorized
     @mapped
     async def post(self, env: str) -> None:
-        args = bodies.rollback_command(env, self.body())
+        rollback = bodies.rollback_command(env, self.body())
         await self.existing(env)
-        if args.dry_run:
-            plan = (await self.command(args)).data["plan"]
+        if rollback.dry_run:
+            plan = (await self.command(rollback)).data["plan"]
             self.send(await self.with_modules(env, plan))
             return
-        self.submit(env, "rollback", args, f"rollback {args.revision}")
+        self.submit(env, "rollback", rollback, f"rollback {rollback.revision}")
 
 
 class SearchHandler(UserPkgHandler):
@@ -274,12 +275,12 @@ class SearchHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self) -> None:
-        args = bodies.search_command(
+        search = bodies.search_command(
             self.get_argument("q", None),
             self.get_argument("source", None),
             self.get_argument("limit", None),
         )
-        self.send((await self.command(args)).data)
+        self.send((await self.command(search)).data)
 
 
 class PackageInfoHandler(UserPkgHandler):
@@ -287,8 +288,8 @@ class PackageInfoHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self, name: str) -> None:
-        args = bodies.info_command(name, self.get_argument("source", None))
-        self.send((await self.command(args)).data)
+        info = bodies.info_command(name, self.get_argument("source", None))
+        self.send((await self.command(info)).data)
 
 
 class PolicyHandler(UserPkgHandler):
@@ -300,10 +301,10 @@ class PolicyHandler(UserPkgHandler):
     @mapped
     async def get(self) -> None:
         check = self.get_argument("check", "")
-        args = bodies.policy_command(check)
-        described = (await self.command(argparse.Namespace(**{**vars(args), "check": False}))).data
-        if args.check:
-            described = {**described, "violations": (await self.command(args)).data["violations"]}
+        policy = bodies.policy_command(check)
+        described = (await self.command(Policy())).data
+        if policy.check:
+            described = {**described, "violations": (await self.command(policy)).data["violations"]}
         self.send(described)
 
 
@@ -314,7 +315,7 @@ class KindsHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self) -> None:
-        self.send((await self.command(argparse.Namespace(verb="kinds"))).data)
+        self.send((await self.command(Kinds())).data)
 
 
 class JobsHandler(UserPkgHandler):

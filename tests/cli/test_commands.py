@@ -200,7 +200,7 @@ def test_grammar_errors_are_bad_command_lines() -> None:
     with pytest.raises(BadCommandLine, match="invalid choice"):
         parse_command(["frobnicate"], prog="%userpkg")
     args = parse_command(["create", "x", "--kind", "venv", "tabulate", "--no-kernel"])
-    assert (args.name, args.kind, args.specs, args.kernel) == ("x", "venv", ["tabulate"], False)
+    assert (args.name, args.kind, args.specs, args.kernel) == ("x", "venv", ("tabulate",), False)
 
 
 def test_cli_json_error_is_the_error_body(capsys: pytest.CaptureFixture[str]) -> None:

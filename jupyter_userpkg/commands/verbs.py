@@ -1,0 +1,245 @@
+"""The commands: one frozen dataclass per verb, what every front end builds.
+
+The CLI and ``%userpkg`` build them from a parsed command line
+(:func:`from_namespace`, called by :func:`.grammar.parse_command`), the REST
+API from a request (:mod:`.bodies`); :func:`.dispatch.dispatch` runs them.  The
+same request builds the same command whichever front end it came through.
+Each class's ``verb`` names it; a field is an argparse ``dest`` of the verb's
+grammar entry.  This module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """What every command has: its verb, and ``--json`` (print JSON instead of text)."""
+
+    verb: ClassVar[str]
+    json: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Targeted(Command):
+    """A verb acting on one env, named by ``-n`` (None: the front end's default env)."""
+
+    env: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Changing(Command):
+    """A verb that changes an env: it plans, may ask, and reports a result."""
+
+    dry_run: bool = False
+    yes: bool = False
+
+
+class Parts(NamedTuple):
+    """The parts of one change of packages, as ``UserPkgService.change`` takes them."""
+
+    install: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    update_all: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageChange(Changing, Targeted):
+    """install, remove, update and change: one planned change of an env's packages."""
+
+    pypi: bool = False
+
+    def parts(self) -> Parts:  # pragma: no cover - each verb says its own
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Envs(Command):
+    verb: ClassVar[str] = "envs"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Create(Changing):
+    verb: ClassVar[str] = "create"
+    name: str
+    kind: str | None = None
+    python: str | None = None
+    channels: tuple[str, ...] = ()
+    specs: tuple[str, ...] = ()
+    pypi_specs: tuple[str, ...] = ()
+    kernel: bool = True
+    from_file: str | None = None
+    yes: bool = True  # create never asks
+
+
+@dataclass(frozen=True, kw_only=True)
+class Env(Command):
+    """One env's summary (the REST API's ``GET envs/{env}``)."""
+
+    verb: ClassVar[str] = "env"
+    env: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Install(PackageChange):
+    verb: ClassVar[str] = "install"
+    specs: tuple[str, ...]
+
+    def parts(self) -> Parts:
+        return Parts(install=self.specs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Remove(PackageChange):
+    verb: ClassVar[str] = "remove"
+    names: tuple[str, ...]
+
+    def parts(self) -> Parts:
+        return Parts(remove=self.names)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Update(PackageChange):
+    verb: ClassVar[str] = "update"
+    names: tuple[str, ...] = ()
+    update_all: bool = False
+
+    def parts(self) -> Parts:
+        return Parts(update=self.names, update_all=self.update_all)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change(PackageChange):
+    """Install, remove and update in one transaction (a REST body naming several parts)."""
+
+    verb: ClassVar[str] = "change"
+    install: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    update_all: bool = False
+
+    def parts(self) -> Parts:
+        return Parts(self.install, self.remove, self.update, self.update_all)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rollback(Changing, Targeted):
+    verb: ClassVar[str] = "rollback"
+    revision: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class List(Targeted):
+    verb: ClassVar[str] = "list"
+    base: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class History(Targeted):
+    verb: ClassVar[str] = "history"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Export(Targeted):
+    verb: ClassVar[str] = "export"
+    format: str = "requirements"
+    output: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delete(Command):
+    verb: ClassVar[str] = "delete"
+    name: str
+    yes: bool = False  # shut down the kernels that run on it first, without asking
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search(Command):
+    verb: ClassVar[str] = "search"
+    query: str
+    source: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class Info(Command):
+    verb: ClassVar[str] = "info"
+    package: str
+    source: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy(Command):
+    verb: ClassVar[str] = "policy"
+    check: bool = False
+    policy_file: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kinds(Command):
+    verb: ClassVar[str] = "kinds"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Doctor(Command):
+    verb: ClassVar[str] = "doctor"
+    env: str | None = None  # None: every env
+    deep: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mirror(Command):
+    """The administrator's verb: ``mirror plan|sync --config FILE [--prune]``."""
+
+    verb: ClassVar[str] = "mirror"
+    action: str
+    config: str
+    prune: bool = False
+
+
+#: Every verb's command, by verb (``env`` and ``change`` are the REST API's own).
+COMMANDS: dict[str, type[Command]] = {
+    cls.verb: cls
+    for cls in (
+        Envs,
+        Create,
+        Env,
+        Install,
+        Remove,
+        Update,
+        Change,
+        Rollback,
+        List,
+        History,
+        Export,
+        Delete,
+        Search,
+        Info,
+        Policy,
+        Kinds,
+        Doctor,
+        Mirror,
+    )
+}
+
+C = TypeVar("C", bound=Command)
+
+
+def from_namespace(cls: type[C], parsed: argparse.Namespace) -> C:
+    """The command ``cls`` from argparse's result: each field from the ``dest`` of its name.
+
+    Lists become tuples (a command is frozen).  A ``dest`` that is no field of
+    ``cls`` is a grammar entry out of step with its dataclass: a bug, said at once.
+    """
+    given = {k: v for k, v in vars(parsed).items() if k != "verb"}
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field for the grammar's {', '.join(unknown)}")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()}
+    return cls(**values)
