@@ -265,9 +265,12 @@ def test_every_served_route_is_documented() -> None:
 def test_every_error_code_is_documented() -> None:
     """A code the core can raise is one the REST clients (and the panel) are told of; the
     filtered mirror's codes are an administrator's CLI verb's, which REST does not expose."""
-    import jupyter_userpkg.core.mirror.config  # noqa: F401 - the mirror's error classes
-    import jupyter_userpkg.core.mirror.upstream  # noqa: F401
+    import importlib
+
     from jupyter_userpkg.core import errors
+
+    for module in ("config", "upstream"):  # the mirror's error classes, defined
+        importlib.import_module(f"jupyter_userpkg.core.mirror.{module}")
 
     def codes(cls: type[errors.UserPkgError]) -> set[str]:
         mine = set() if cls.__module__.startswith("jupyter_userpkg.core.mirror") else {cls.code}
