@@ -91,18 +91,7 @@ def _filenames(location: str) -> list[str]:
 
 def _project_of(filename: str) -> str | None:
     """The canonical project name a wheel's or sdist's file name carries."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+    from .pages import dist_name_version
 
-    try:
-        if filename.endswith(".whl"):
-            return canonical_name(parse_wheel_filename(filename)[0])
-        if filename.endswith((".tar.gz", ".zip")):
-            return canonical_name(parse_sdist_filename(filename)[0])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        pass
-    return None
+    found = dist_name_version(filename)
+    return canonical_name(found[0]) if found is not None else None

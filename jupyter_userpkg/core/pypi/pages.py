@@ -114,8 +114,8 @@ def from_json_api(data: dict[str, Any], index: str) -> PackageInfo:
     )
 
 
-def file_version(filename: str, key: str) -> str | None:
-    """The version a distribution file's name carries (wheels, sdists, older formats)."""
+def dist_name_version(filename: str) -> tuple[str, str] | None:
+    """The (name, version) a wheel's or sdist's file name carries, or None."""
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,
@@ -125,11 +125,21 @@ def file_version(filename: str, key: str) -> str | None:
 
     try:
         if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
+            name, version, *_ = parse_wheel_filename(filename)
+            return str(name), str(version)
         if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
+            name, version = parse_sdist_filename(filename)
+            return str(name), str(version)
     except (InvalidWheelFilename, InvalidSdistFilename):
         pass
+    return None
+
+
+def file_version(filename: str, key: str) -> str | None:
+    """The version a distribution file's name carries (wheels, sdists, older formats)."""
+    found = dist_name_version(filename)
+    if found is not None:
+        return found[1]
     stem = filename
     for ext in (".tar.gz", ".zip", *_ODD_EXTENSIONS):
         if stem.endswith(ext):
