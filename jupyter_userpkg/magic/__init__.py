@@ -28,6 +28,7 @@ restart; when nothing imported changed, nothing is said about restarting.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import html
 import importlib
@@ -43,6 +44,7 @@ from typing import Any
 # Both modules import only the standard library, as this one must.
 from ..commands.render import advisory_lines, progress_text
 from ..core.events import ProgressEvent
+from .reply import Reply
 from .stale import canonical, stale_after, top_level_modules
 
 
@@ -150,12 +152,12 @@ class BridgeBackend:
         if not self.env:
             return []
         reply = self.run("envs", lambda _event: None)
-        for env in reply.get("data") or []:
+        for env in reply.data if isinstance(reply.data, list) else []:
             if isinstance(env, dict) and env.get("name") == self.env and env.get("advisories"):
                 return advisory_lines([(self.env, a) for a in env["advisories"]], "%userpkg")
         return []
 
-    def run(self, line: str, progress: Any) -> dict[str, Any]:
+    def run(self, line: str, progress: Any) -> Reply:
         # What this kernel imports from, before the change (for the stale report).
         modules: dict[str, set[str]] = {}
         for dist in importlib.metadata.distributions():
@@ -174,7 +176,7 @@ class BridgeBackend:
                 errors="replace",
             )
         except OSError as exc:
-            return {"error": [f"cannot run the server's Python {self.python!r}: {exc.strerror}"]}
+            return Reply.failed(f"cannot run the server's Python {self.python!r}: {exc.strerror}")
         assert proc.stdout is not None and proc.stderr is not None
         stdout = proc.stdout
         chunks: list[str] = []
@@ -197,14 +199,15 @@ class BridgeBackend:
                 with contextlib.suppress(OSError):
                     proc.send_signal(signal.SIGINT)
         try:
-            reply: dict[str, Any] = json.loads("".join(chunks).strip().splitlines()[-1])
+            reply = Reply.from_json("".join(chunks).strip().splitlines()[-1])
         except (ValueError, IndexError):
             last = next((line for line in reversed(other) if line.strip()), "no answer")
-            return {"error": [f"the server's Python could not run the command: {last}"]}
-        if reply.get("result") and reply["data"].get("applied"):
+            return Reply.failed(f"the server's Python could not run the command: {last}")
+        if reply.applied:
             importlib.invalidate_caches()
-            if reply["data"]["plan"]["env"] == self.env:
-                reply["stale"] = stale_after(reply["data"]["plan"]["changes"], modules)
+            if reply.changed_env == self.env:
+                stale = stale_after(reply.changes, modules)
+                reply = dataclasses.replace(reply, stale=tuple(stale))
         return reply
 
 
@@ -247,20 +250,20 @@ def run_line(backend: Any, line: str) -> None:
     """Run one ``%userpkg`` line and draw its progress, result or error in the cell."""
     progress = Progress()
     try:
-        reply = backend.run(line, progress)
+        reply: Reply = backend.run(line, progress)
     except KeyboardInterrupt:
-        reply = {"error": ["interrupted"]}
-    if "error" in reply:
+        reply = Reply.failed("interrupted")
+    if reply.error:
         progress.finish(None)
-        first, *rest = reply["error"]
+        first, *rest = reply.error
         sys.stderr.write("\n".join([f"userpkg: error: {first}", *rest]) + "\n")
         sys.stderr.flush()
         return
-    if reply.get("result"):
-        progress.finish(result_bundle(reply["data"], reply["text"], reply.get("stale", [])))
+    if reply.result:
+        progress.finish(result_bundle(reply.data, reply.text, list(reply.stale)))
         return
     progress.finish(None)
-    sys.stdout.write(reply["text"])
+    sys.stdout.write(reply.text)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,9 +2,8 @@
 
 Used by the magic when the kernel can import the core (the server's
 interpreter, or a layer env over it), and by :mod:`.bridge` for kernels that
-cannot (venv envs).  A reply is a plain dict, so both paths render the same
-way: ``{"verb", "data", "text", "stale", "result"}`` or ``{"error"}``, where
-``result`` says that ``data`` is a change's result (a plan, applied or not).
+cannot (venv envs).  Both paths answer with a :class:`.reply.Reply`, the
+outcome as a cell shows it, so a cell renders one shape whichever ran the line.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from contextlib import redirect_stdout
 from dataclasses import replace
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 from ..commands.dispatch import guarded_dispatch, make_service
 from ..commands.grammar import parse_command
@@ -33,9 +31,8 @@ from ..core.names import DEFAULT_ENV
 from ..core.records import Plan
 from ..core.service import UserPkgService
 from ..core.transaction import site_packages_dirs
+from .reply import Reply
 from .stale import stale_after, top_level_modules
-
-Reply = dict[str, Any]
 
 
 class KernelHost:
@@ -158,9 +155,9 @@ class LocalBackend:
             with redirect_stdout(help_text):
                 args = parse_command(shlex.split(line, comments=True), prog="%userpkg")
         except SystemExit:  # --help
-            return {"verb": "help", "text": help_text.getvalue()}
+            return Reply(verb="help", text=help_text.getvalue())
         except (BadCommandLine, ValueError) as exc:
-            return {"error": [str(exc)]}
+            return Reply.failed(str(exc))
         if isinstance(args, Targeted) and args.env is None:
             args = replace(args, env=self.host.target(None) if self.host else default_env)
         if isinstance(args, Changing):  # no stdin in a kernel: a plan is applied or shown
@@ -168,24 +165,18 @@ class LocalBackend:
         watch = StaleWatch()
         outcome = guarded_dispatch(self.svc, args, progress=progress, confirm=watch.confirm)
         if isinstance(outcome, UserPkgError):
-            return {"error": error_lines(outcome)}
+            return Reply.failed(*error_lines(outcome))
         if args.json:  # the JSON shapes, as the CLI prints them
-            return {
-                "verb": "json",
-                "data": outcome.data,
-                "text": json.dumps(outcome.data, indent=2),
-            }
-        reply: Reply = {
-            "verb": args.verb,
-            "data": outcome.data,
-            "text": render_text(outcome, "%userpkg"),
-            "stale": [],
-            "result": isinstance(args, Changing),
-        }
-        if isinstance(args, Changing) and self.host is not None and outcome.data["applied"]:
-            env = outcome.data["plan"]["env"]
-            if self.host.hosts(env):
-                self.host.activate(env)
-                importlib.invalidate_caches()
-                reply["stale"] = watch.stale()
+            return Reply(verb="json", data=outcome.data, text=json.dumps(outcome.data, indent=2))
+        reply = Reply(
+            verb=args.verb,
+            data=outcome.data,
+            text=render_text(outcome, "%userpkg"),
+            result=isinstance(args, Changing),
+        )
+        env = reply.changed_env
+        if env is not None and self.host is not None and self.host.hosts(env):
+            self.host.activate(env)
+            importlib.invalidate_caches()
+            reply = replace(reply, stale=tuple(watch.stale()))
         return reply

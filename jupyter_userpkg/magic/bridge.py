@@ -5,8 +5,8 @@ A venv env's kernel sees only that env's packages, so its magic starts
 the line with the core (:class:`~jupyter_userpkg.magic.backend.LocalBackend`),
 writes each progress event to stderr as one JSON line
 (``ProgressEvent.to_dict()``, read back by the cell's
-:class:`~jupyter_userpkg.magic.BridgeBackend`) and the reply to stdout as one
-JSON line.  An interrupt of the kernel reaches this process too (one process
+:class:`~jupyter_userpkg.magic.BridgeBackend`) and the :class:`.reply.Reply` to
+stdout as one JSON line.  An interrupt of the kernel reaches this process too (one process
 group): the change is undone here and the reply says so.
 """
 
@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .reply import Reply
 
 if TYPE_CHECKING:
     from ..core.events import ProgressEvent
@@ -29,7 +31,7 @@ def send_event(event: ProgressEvent) -> None:
 
 def main(argv: list[str]) -> int:
     line, env = argv[0], (argv[1] or None) if len(argv) > 1 else None
-    reply: dict[str, Any]
+    reply: Reply
     try:
         from .backend import LocalBackend
 
@@ -37,10 +39,10 @@ def main(argv: list[str]) -> int:
     # Failures outside the command (the core cannot be imported here): said in
     # the words of commands.dispatch.as_user_error, without importing it.
     except KeyboardInterrupt:
-        reply = {"error": ["interrupted; the environment was left unchanged"]}
+        reply = Reply.failed("interrupted; the environment was left unchanged")
     except Exception as exc:  # a bug: still one line, never a traceback
-        reply = {"error": [f"internal error: {exc!r}"]}
-    sys.stdout.write("\n" + json.dumps(reply) + "\n")
+        reply = Reply.failed(f"internal error: {exc!r}")
+    sys.stdout.write("\n" + reply.to_json() + "\n")
     sys.stdout.flush()
     return 0
 

@@ -228,16 +228,16 @@ def test_bridge_reads_large_replies_and_reports_crashes(tmp_path: Path) -> None:
     reply = BridgeBackend(str(fake), "x").run(
         "export", lambda e: events.append((e.phase, e.message))
     )
-    assert len(reply["text"]) == 300_000
+    assert len(reply.text) == 300_000
     assert events == [("solve", "resolving"), ("commit", "done")]
     crash = tmp_path / "crash-python"
     crash.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named tomlkit' >&2\n")
     crash.chmod(0o755)
     reply = BridgeBackend(str(crash), "x").run("list", lambda e: None)
-    assert reply["error"] == [
+    assert reply.error == (
         "the server's Python could not run the command: "
-        "ModuleNotFoundError: No module named tomlkit"
-    ]
+        "ModuleNotFoundError: No module named tomlkit",
+    )
 
 
 def test_new_pth_files_of_the_layer_take_effect(

@@ -17,6 +17,7 @@ from jupyter_userpkg.commands.render import progress_text
 from jupyter_userpkg.core.events import ProgressEvent
 from jupyter_userpkg.core.pypi.uv import uv_bin
 from jupyter_userpkg.magic import bridge
+from jupyter_userpkg.magic.reply import Reply
 
 EVENTS = [
     ProgressEvent("solve", "resolving"),
@@ -108,7 +109,9 @@ def test_bridge_backend_hands_events_to_the_cell(tmp_path: Path) -> None:
     )
     fake.chmod(0o755)
     seen: list[Any] = []
-    assert magic.BridgeBackend(str(fake), "x").run("list", seen.append) == reply
+    assert magic.BridgeBackend(str(fake), "x").run("list", seen.append) == Reply(
+        verb="list", data=[], text="listed\n"
+    )
     assert [magic.progress_text(e) for e in seen] == [progress_text(e) for e in EVENTS]
 
 
@@ -170,3 +173,23 @@ def test_the_real_bridge_streams_structured_events(tmp_path: Path) -> None:
     assert reply["result"] is True and reply["data"]["applied"] is True
     assert [c["name"] for c in reply["data"]["plan"]["changes"]] == ["tabulate"]
     assert (tmp_path / "envs" / "w").is_dir()
+
+
+def test_a_reply_crosses_the_pipe_as_it_was_made() -> None:
+    """The bridge's JSON line reads back as the same typed reply; a line of another
+    shape is refused, so the cell says the command could not run instead of drawing it."""
+    made = Reply(
+        verb="install",
+        text="installed\n",
+        data={"applied": True, "plan": {"env": "x", "changes": [{"name": "six"}]}},
+        result=True,
+        stale=("six",),
+    )
+    back = Reply.from_json(made.to_json())
+    assert back == made
+    assert back.applied and back.changed_env == "x" and back.changes == [{"name": "six"}]
+    assert Reply.failed("no", "because").error == ("no", "because")
+    for forged in ('["not", "an", "object"]', '{"error": "one string"}', '{"stale": [1]}'):
+        with pytest.raises(ValueError):
+            Reply.from_json(forged)
+    assert not Reply(verb="list", data={"applied": True}).applied  # not a change's result
