@@ -72,13 +72,16 @@ def progress_text(event: ProgressEvent, width: int = STATUS_WIDTH) -> str:
 
 
 def count_text(event: ProgressEvent) -> str:
-    """`` (3/12)``, `` (3)``, `` (1.2 MB/10.0 MB)`` or nothing, as far as the engine knows."""
+    """`` (3/12)``, `` (3)``, `` (1.2 MB/10.0 MB, 12%)`` or nothing, as far as the engine
+    knows (the percent of a download's known total)."""
     if event.done is None:
         return ""
     show = size if event.phase == "download" else str
     if event.total is None:
         return f" ({show(event.done)})"
-    return f" ({show(event.done)}/{show(event.total)})"
+    downloading = event.phase == "download" and event.total > 0
+    percent = f", {100 * min(event.done, event.total) // event.total}%" if downloading else ""
+    return f" ({show(event.done)}/{show(event.total)}{percent})"
 
 
 def plan_text(plan: Plan) -> str:

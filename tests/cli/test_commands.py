@@ -111,7 +111,7 @@ def test_envs_loads_no_kind_pipeline_or_engine(tmp_path: Path) -> None:
         (ProgressEvent("remove", "- six==1.16.0", "six", 2), "remove: - six==1.16.0 (2)"),
         (
             ProgressEvent("download", "numpy", "numpy", 1_258_291, 10_485_760),
-            "download: numpy (1.2 MB/10.0 MB)",
+            "download: numpy (1.2 MB/10.0 MB, 11%)",
         ),
         (ProgressEvent("download", "scipy", "scipy", 512), "download: scipy (512 B)"),
         (ProgressEvent("solve", "resolving"), "solve: resolving"),

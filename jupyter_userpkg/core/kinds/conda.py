@@ -266,12 +266,13 @@ class CondaKind:
                 links=pypi.installs(plan.changes, "conda"),
             )
         if changed:
-            uvbackend.install_pinned(
-                python,
-                plan.lock_text,
-                options=ctx.uv,
-                on_line=report.uv_lines(pypi.installs(plan.changes)),
-            )
+            with pypi.watch_downloads(ctx.uv, plan.changes, plan.lock_text, report):
+                uvbackend.install_pinned(
+                    python,
+                    plan.lock_text,
+                    options=ctx.uv,
+                    on_line=report.uv_lines(pypi.installs(plan.changes)),
+                )
 
     # ----------------------------------------------------------------- reading
 

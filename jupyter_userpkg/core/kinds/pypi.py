@@ -9,6 +9,7 @@ the layer's pins with :func:`pins`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import tomllib
@@ -21,6 +22,7 @@ from ..events import Reporter
 from ..manifest import Manifest
 from ..options import UvOptions
 from ..pylock import LockedPackage, parse_lock
+from ..pypi import progress as uvprogress
 from ..pypi import uv as uvbackend
 from ..records import Action, Change
 from ..specs import canonical_name
@@ -172,31 +174,35 @@ def diff_locks(
 
 
 def uv_cached_wheels(options: UvOptions) -> Callable[[str, str], bool] | None:
-    """Whether uv's cache holds a wheel of (name, version), looked up by its layout
-    (``wheels-v*/<index>/<name>/<version>-<tag>``; None when there is no cache to read).
+    """Whether uv's cache holds a wheel of (name, version) (:mod:`..pypi.progress`)."""
+    return uvprogress.cached_wheels(options)
 
-    A guess about uv's private layout that errs one way only: a wheel it cannot see
-    is counted as a download, as before.
+
+def watch_downloads(
+    options: UvOptions, plan_changes: Sequence[Change], lock_text: str, report: Reporter
+) -> contextlib.AbstractContextManager[object]:
+    """While uv installs the plan: ``download`` events for each package it has
+    prepared, with bytes of the known total and ``n of m packages``.
+
+    Only the plan's PyPI packages the cache lacks count; with nothing to
+    download (or no one listening) nothing is watched.
     """
-    import os
+    if report.sink is None or options.offline:
+        return contextlib.nullcontext()
+    locked = parse_lock(lock_text)
+    adding = [
+        (c.name, c.new, locked[c.name].size if c.name in locked else 0)
+        for c in plan_changes
+        if c.source == "pypi" and c.new is not None
+    ]
+    holds, wanted = uvprogress.wanted(options, adding)
+    if holds is None or not wanted:
+        return contextlib.nullcontext()
 
-    root = Path(options.cache_dir) if options.cache_dir else None
-    if root is None:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = (Path(xdg) if xdg else Path.home() / ".cache") / "uv"
-    buckets = sorted(root.glob("wheels-v*"))
-    if not buckets:
-        return None
-    bucket = buckets[-1]
-    dirs = [bucket / "pypi", *(bucket / "index").glob("*")]
+    def sink(message: str, package: str | None, done: int | None, total: int | None) -> None:
+        report("download", message, package=package, done=done, total=total)
 
-    def holds(name: str, version: str) -> bool:
-        # The unpacked wheel: a link to its archive (beside it, the metadata of wheels
-        # only resolved, never downloaded, as .msgpack files).
-        key = canonical_name(name)
-        return any(entry.is_dir() for d in dirs for entry in (d / key).glob(f"{version}-*"))
-
-    return holds
+    return uvprogress.DownloadWatch(holds, wanted, sink)
 
 
 def already_satisfied(

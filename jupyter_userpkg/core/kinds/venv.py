@@ -205,12 +205,13 @@ class VenvKind:
             return
         report("install", pypi.summary(plan.changes))
         prefix = ctx.store.prefix(state.name)
-        uvbackend.sync(
-            str(uvbackend.env_python(prefix)),
-            plan.lock_text,
-            options=ctx.uv,
-            on_line=report.uv_lines(pypi.installs(plan.changes)),
-        )
+        with pypi.watch_downloads(ctx.uv, plan.changes, plan.lock_text, report):
+            uvbackend.sync(
+                str(uvbackend.env_python(prefix)),
+                plan.lock_text,
+                options=ctx.uv,
+                on_line=report.uv_lines(pypi.installs(plan.changes)),
+            )
 
     # ----------------------------------------------------------------- reading
 
