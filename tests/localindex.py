@@ -11,6 +11,7 @@ import base64
 import hashlib
 import http.server
 import os
+import re
 import threading
 import time
 import zipfile
@@ -29,30 +30,36 @@ def build_wheel(
     license_expression: str | None = None,
     classifiers: Sequence[str] = (),
     uploaded: float | None = None,
+    modules: Sequence[str] | None = None,
+    import_names: Sequence[str] = (),
 ) -> Path:
     """A pure-Python wheel of module ``name`` whose ``VERSION`` (and ``__version__``)
     is ``version``, depending on the PEP 508 specs in ``requires``.
 
     ``padding`` bytes of incompressible data make the download take a while.
     ``license_expression`` and ``classifiers`` go into its metadata; ``uploaded`` (epoch
-    seconds) is the upload time the index reports for it (PEP 700).
+    seconds) is the upload time the index reports for it (PEP 700).  ``modules`` are the
+    top-level packages it installs when they differ from ``name`` (``python-slugify``
+    installs ``slugify``); ``import_names`` go into its metadata as ``Import-Name`` (PEP 794).
     """
 
-    dist = f"{name}-{version}"
+    dist = f"{re.sub(r'[-_.]+', '_', name)}-{version}"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test package\n"
     metadata += "".join(f"Requires-Dist: {spec}\n" for spec in requires)
     if license_expression:
         metadata += f"License-Expression: {license_expression}\n"
     metadata += "".join(f"Classifier: {c}\n" for c in classifiers)
+    metadata += "".join(f"Import-Name: {n}\n" for n in import_names)
+    init = f"VERSION = {version!r}\n__version__ = VERSION\n".encode()
     files: dict[str, bytes] = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n__version__ = VERSION\n".encode(),
+        **{f"{m}/__init__.py": init for m in (modules if modules is not None else [name])},
         f"{dist}.dist-info/METADATA": metadata.encode(),
         f"{dist}.dist-info/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),
     }
     if padding:
-        files[f"{name}/padding.bin"] = os.urandom(padding)
+        files[f"{next(iter(modules or [name]))}/padding.bin"] = os.urandom(padding)
     record = []
     for path, data in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -102,6 +109,10 @@ class LocalIndex:
         self.json = json
         #: Every request's path, in the order they came (what a client cost the index).
         self.requests: list[str] = []
+        #: Whether files are served in parts on request (HTTP ``Range``), as PyPI's are.
+        self.ranges = True
+        #: Every ``Range`` header asked of a file: (path, header).
+        self.range_requests: list[tuple[str, str]] = []
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -145,12 +156,32 @@ class LocalIndex:
                 if parts[:1] == ["files"] and len(parts) == 2:
                     path = index.directory / parts[1]
                     if path.is_file():
-                        return self._send(path.read_bytes(), "application/octet-stream")
+                        return self._send_file(path.read_bytes())
                 return self._send(b"not found", "text/plain", 404)
 
-            def _send(self, body: bytes, ctype: str, status: int = 200) -> None:
+            def _send_file(self, body: bytes) -> None:
+                """The file, or the part ``Range`` asks for (``bytes=a-b``, ``bytes=-n``)."""
+                asked = self.headers.get("Range", "")
+                match = re.fullmatch(r"bytes=(\d*)-(\d*)", asked.strip())
+                if not index.ranges or not match or not (match[1] or match[2]):
+                    return self._send(body, "application/octet-stream")
+                index.range_requests.append((self.path, asked))
+                size = len(body)
+                if match[1]:
+                    start = int(match[1])
+                    end = min(int(match[2]) if match[2] else size - 1, size - 1)
+                else:
+                    start, end = max(size - int(match[2]), 0), size - 1
+                content_range = f"bytes {start}-{end}/{size}"
+                self._send(body[start : end + 1], "application/octet-stream", 206, content_range)
+
+            def _send(
+                self, body: bytes, ctype: str, status: int = 200, content_range: str = ""
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                if content_range:
+                    self.send_header("Content-Range", content_range)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.head:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .kinds.base import Context, EnvState
     from .pipeline import Pipeline
     from .policy.sources import Loaded
+    from .provides import Provides
     from .search.facade import Sources
     from .searchrecords import PackageInfo, SearchResult
 
@@ -432,6 +433,29 @@ class UserPkgService:
         if whole is None and policy.allowed_licenses and found.license:
             whole = policy.license_verdict(found.name, found.license)
         return replace(found, blocked=whole.to_dict() if whole else None, blocked_versions=versions)
+
+    def provides(self, text: str, env: str | None = None) -> Provides:
+        """Which package provides the import name in ``text`` (an error's text, or the name),
+        with its evidence: the user's envs and the base first, then the policy's indexes
+        (:mod:`.provides`); the target env's channels too when it has any."""
+        from .importnames import site_dirs
+        from .provides import Sources, find_provider
+
+        channels: tuple[str, ...] = ()
+        if env not in (None, DEFAULT_ENV) or self.store.exists(DEFAULT_ENV):
+            name = self.require(env or DEFAULT_ENV)
+            channels = self.store.read_manifest(name).channels
+        prefixes = tuple((n, self.store.prefix(n)) for n in self.store.listing())
+        sources = Sources(
+            envs=prefixes,
+            base_dirs=tuple(site_dirs(Path(sys.prefix))),
+            uv=self.uv,
+            policy=self.policy,
+            cache=self.conda.cache_root() / "provides",
+            channels=channels,
+            conda=self.conda,
+        )
+        return find_provider(text, env or DEFAULT_ENV, sources)
 
     # ------------------------------------------------------------------ policy
 

@@ -153,7 +153,7 @@ def file_version(filename: str, key: str) -> str | None:
 
 def page_files(response: httpx.Response) -> list[dict[str, Any]]:
     """A project page's files as PEP 691 has them: filename, url (as written: relative
-    to the page or absolute), yanked, requires-python."""
+    to the page or absolute), yanked, requires-python, core-metadata (PEP 658/714)."""
     if _is_json(response):
         return list(response.json()["files"])
     files = []
@@ -165,6 +165,8 @@ def page_files(response: httpx.Response) -> list[dict[str, Any]]:
                 "url": html.unescape(found.get("href", "")),
                 "yanked": "data-yanked" in found,
                 "requires-python": html.unescape(found.get("data-requires-python", "")) or None,
+                "core-metadata": "data-core-metadata" in found
+                or "data-dist-info-metadata" in found,
             }
         )
     return files
