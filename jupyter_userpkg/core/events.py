@@ -3,7 +3,7 @@
 The pipeline and the engines report what they do as :class:`ProgressEvent`
 values: a phase, a line for a person, and, where the engine knows them, the
 package concerned and a count (packages linked of the plan's, bytes downloaded
-of the artifact's size).  Phases: ``create``, ``solve``, ``download``,
+of the artifact's size).  Phases: ``wait``, ``create``, ``solve``, ``download``,
 ``remove``, ``install``, ``commit``.  The CLI draws them as one status line,
 the cell as an output updated in place; REST jobs will keep them as the job's
 ``events``.
@@ -59,6 +59,10 @@ class ProgressEvent:
             total=count("total"),
         )
 
+
+#: The ``wait`` event's line: said only while another change of the env runs
+#: (another writer holds its lock, or an earlier job of the server's queue runs).
+WAITING = "waiting for an earlier change of this environment to finish"
 
 #: A front end's progress callback.
 ProgressFn = Callable[[ProgressEvent], None]

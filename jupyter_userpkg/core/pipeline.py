@@ -39,7 +39,7 @@ from .errors import (
     TransactionFailed,
     UserPkgError,
 )
-from .events import Reporter
+from .events import WAITING, Reporter
 from .kinds.base import (
     EMPTY_LOCK,
     ChangeRequest,
@@ -98,7 +98,7 @@ class Pipeline:
         store, name = self.ctx.store, request.name
         check_size(request.size)
         intent = kind.create_intent(self.ctx, request)  # validated before any file
-        with self.lock(name):
+        with self.lock(name, report):
             cancel.checkpoint()
             # From the claim on, the prefix is ours to remove if this fails.
             marker = self._claim(name)
@@ -155,7 +155,7 @@ class Pipeline:
             # A request that cannot be right is refused before waiting for the lock
             # or recovering anything, against the committed revision.
             intent_of(self.state(env))
-        with self.writing(env, dry_run):
+        with self.writing(env, dry_run, report):
             state = self.state(env)
             kind = kinds.of(state.manifest)
             intent = intent_of(state)
@@ -210,7 +210,7 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """Return to the packages and manifest of ``revision``, as a new revision."""
-        with self.writing(env, dry_run):
+        with self.writing(env, dry_run, report):
             state = self.state(env)
             target = self.state(env, revision)
             kind = kinds.of(target.manifest)
@@ -222,12 +222,19 @@ class Pipeline:
 
     # ------------------------------------------------------------- the steps
 
-    def lock(self, env: str) -> EnvLock:
+    def lock(self, env: str, report: Reporter | None = None) -> EnvLock:
+        """The env's writer lock; ``report`` hears a ``wait`` event only when another
+        writer (a job, the terminal, a kernel) holds it."""
         self.ctx.store.ensure()
-        return EnvLock(self.ctx.store.lock_path(env), env, self.lock_timeout)
+
+        def waiting() -> None:
+            if report is not None:
+                report("wait", WAITING)
+
+        return EnvLock(self.ctx.store.lock_path(env), env, self.lock_timeout, on_wait=waiting)
 
     @contextlib.contextmanager
-    def writing(self, env: str, dry_run: bool) -> Iterator[None]:
+    def writing(self, env: str, dry_run: bool, report: Reporter | None = None) -> Iterator[None]:
         """The env lock and recovery, for a change that may write.
 
         A dry run is a reader: it plans from the last committed revision (which
@@ -239,7 +246,7 @@ class Pipeline:
         if dry_run:
             yield
             return
-        with self.lock(env):
+        with self.lock(env, report):
             cancel.checkpoint()
             self.recover(env)
             yield

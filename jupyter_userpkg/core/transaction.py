@@ -27,7 +27,7 @@ import csv
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from . import cancel
@@ -47,9 +47,19 @@ class EnvLock:
 
     ``what`` names the locked thing in the busy message when it is not one env
     (the envs dir's lock, which every ``create`` takes for a moment).
+    ``on_wait`` is called once, only when another writer holds the lock (a first
+    try without waiting failed): a front end then says why nothing moves yet.
     """
 
-    def __init__(self, path: Path, name: str, timeout: float, *, what: str = "") -> None:
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        timeout: float,
+        *,
+        what: str = "",
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
         from filelock import FileLock
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +67,7 @@ class EnvLock:
         self._name = name
         self._timeout = timeout
         self._what = what or f"environment {name!r}"
+        self._on_wait = on_wait
 
     def __enter__(self) -> EnvLock:
         """Wait for the lock; waiting is a safe point to cancel at (see :mod:`.cancel`)."""
@@ -64,6 +75,12 @@ class EnvLock:
 
         from filelock import Timeout
 
+        try:
+            self._lock.acquire(timeout=0)
+            return self
+        except Timeout:
+            if self._on_wait is not None:
+                self._on_wait()
         deadline = time.monotonic() + self._timeout
         while True:
             try:

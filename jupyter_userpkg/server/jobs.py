@@ -31,7 +31,7 @@ from typing import Any
 from ..commands.dispatch import Outcome, error_body
 from ..core import cancel
 from ..core.errors import Cancelled, JobNotFound, TransactionFailed, UserPkgError
-from ..core.events import ProgressEvent
+from ..core.events import WAITING, ProgressEvent
 
 #: Progress events a job keeps (a long download reports often; the newest are kept).
 MAX_EVENTS = 500
@@ -189,6 +189,11 @@ class JobManager:
     async def _run(self, job: Job, work: Work) -> None:
         loop = asyncio.get_running_loop()
         queue = self._queues.setdefault(job.env.lower(), asyncio.Lock())
+        if queue.locked():  # an earlier job of this env runs: say so, and only then
+            waiting = ProgressEvent("wait", WAITING).to_dict()
+            waiting["time"] = time.time()
+            job.add_event(waiting)
+            self._send(job, waiting)
         async with queue:
             if job.state in FINISHED:  # cancelled while it waited
                 return

@@ -215,6 +215,10 @@ async def test_jobs_of_one_env_queue_and_of_two_envs_run_side_by_side(
         "cancelled",
     ]
     assert cancelled["started"] is None  # never ran
+    # Only a job behind another of its env says it waits, and says so first.
+    assert queued["events"][0]["phase"] == "wait"
+    assert "earlier change of this environment" in queued["events"][0]["message"]
+    assert "wait" not in {e["phase"] for job in (slow, other) for e in job["events"]}
     assert [slow["result"]["revision"], queued["result"]["revision"]] == [1, 2]
     packages = {p["name"]: p["version"] for p in (await api("GET", "envs", "a", "packages"))[1]}
     assert packages == {"slowpkg": "1.0", "tinypkg": "1.0"}

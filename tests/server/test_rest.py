@@ -56,6 +56,7 @@ async def roundtrip(
     end = events[-1]
     assert end[0] == "end" and end[1]["state"] == "succeeded", end
     assert {e["phase"] for e in progress} >= {"solve", "install", "commit"}
+    assert "wait" not in {e["phase"] for e in progress}  # nothing else ran: no waiting
     assert end[1]["plan"]["changes"] == plan["changes"]
     assert end[1]["result"]["revision"] == 1
 
@@ -143,10 +144,16 @@ async def test_cancel_while_waiting_for_another_writer(
     history = (await api("GET", "envs", "c", "history"))[1]
     with EnvLock(EnvStore(envs_dir).lock_path("c"), "c", 60):
         job = await api.job("POST", "envs", "c", "transactions", body={"install": ["baz"]})
-        for _ in range(50):
-            if (await api("GET", "jobs", job["id"]))[1]["state"] == "running":
+        for _ in range(100):
+            seen = (await api("GET", "jobs", job["id"]))[1]
+            if seen["state"] == "running" and seen["events"]:
                 break
             await asyncio.sleep(0.05)
+        # It says why nothing moves: another change of the env runs.
+        assert [e["phase"] for e in seen["events"]] == ["wait"], seen["events"]
+        assert seen["events"][0]["message"] == (
+            "waiting for an earlier change of this environment to finish"
+        )
         code, _ = await api("DELETE", "jobs", job["id"])
         assert code == 202
         job = await api.wait(job, timeout=30)  # while the other writer still holds the lock
