@@ -44,7 +44,7 @@ export function countText(
   total: number
 ): string {
   const percent = Math.floor((100 * Math.min(done, total)) / total);
-  if (phase === 'download' && total > 1000) {
+  if (phase === 'download') {
     return trans.__(
       '%1 of %2 (%3%)',
       formatBytes(done),

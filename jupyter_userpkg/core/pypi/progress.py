@@ -79,10 +79,6 @@ class Wanted:
     size: int
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"  # as the terminal says sizes (render.size)
-
-
 class DownloadWatch:
     """Reports, while uv runs, each wanted package uv has prepared in its cache.
 
@@ -117,8 +113,8 @@ class DownloadWatch:
     def __enter__(self) -> DownloadWatch:
         if self._left:
             what = "package" if self._count == 1 else "packages"
-            size = f" ({megabytes(self._total)})" if self._sized else ""
-            self._report(f"downloading {self._count} {what}{size}", None, *self._bytes())
+            # The size goes in the counts (each front end writes bytes its own way).
+            self._report(f"downloading {self._count} {what}", None, *self._bytes())
             self._thread.start()
         return self
 
