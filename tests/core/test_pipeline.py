@@ -132,6 +132,27 @@ def test_registry_names_every_kind_and_refuses_others() -> None:
         assert isinstance(kind.name, str) and isinstance(kind.extends_base, bool)
 
 
+def test_each_kind_writes_the_exports_it_lists_and_refuses_the_others() -> None:
+    """``exports`` (what the panel offers) says what ``export`` writes: nothing more or less."""
+    from jupyter_userpkg.core.exports import FORMATS
+    from jupyter_userpkg.core.kinds.base import EnvState
+    from jupyter_userpkg.core.manifest import Manifest
+
+    for name in kinds.KINDS:
+        kind = kinds.get(name)
+        assert kind.exports and set(kind.exports) <= set(FORMATS), name
+        state = EnvState("x", 1, Manifest("x", name, "3.11"))
+        for fmt in FORMATS:
+            if fmt in kind.exports:
+                assert kind.export(state, fmt), (name, fmt)
+            else:
+                with pytest.raises(InvalidRequest, match="export it as"):
+                    kind.export(state, fmt)
+    assert [k["exports"] for k in kinds.describe()] == [
+        list(kinds.get(n).exports) for n in kinds.KINDS
+    ]
+
+
 def _kind_branches(source: str) -> list[int]:
     """Lines asking a kind's name instead of a question: a comparison of something
     called ``kind`` (or a ``.name``, ``kind.name`` say) with a kind's name, or a flag

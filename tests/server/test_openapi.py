@@ -409,7 +409,7 @@ async def test_every_operation_answers_as_documented(
     _, none = await check("get", deps, expect=200, at={**docs, "name": "tabulate"})
     assert none == {"name": "tabulate", "required_by": []}
     await check("get", env + "/history", expect=200, at=docs)
-    for fmt in ("requirements", "environment", "lock", "notebook", "pep723"):
+    for fmt in ("requirements", "environment", "lock"):
         response, _ = await check(
             "get", env + "/export", expect=200, params={"format": fmt}, at=docs
         )
@@ -521,6 +521,7 @@ async def test_every_operation_answers_as_documented(
     assert [k["name"] for k in kinds] == ["layer", "venv", "conda"]
     assert [k["name"] for k in kinds if k["channels"]] == ["conda"]
     assert [k["name"] for k in kinds if k["default"]] == ["layer"]
+    assert [k["name"] for k in kinds if "requirements" not in k["exports"]] == ["conda"]
 
     # Errors, each as documented.
     await check("post", envs, expect=409, body={"name": "docs"})

@@ -83,6 +83,7 @@ def describe() -> list[dict[str, object]]:
                 "channels": kind.channels,
                 "python_version": kind.python_version,
                 "pypi": kind.pypi,
+                "exports": list(kind.exports),
             }
         )
     return out

@@ -165,6 +165,9 @@ class EnvKind(Protocol):
     pypi: bool
     #: One line saying what the kind is for (``kinds``, the panel's create form).
     summary: str
+    #: The ``export`` formats it writes (of ``exports.FORMATS``); a front end offers only
+    #: these, and ``export`` refuses the others with what to use instead.
+    exports: tuple[str, ...]
     #: The ``.pth`` file that puts the base's site-packages on the path ("": none);
     #: a kernel already running the base skips it when it activates the env.
     base_link: str

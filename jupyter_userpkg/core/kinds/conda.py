@@ -19,7 +19,7 @@ from ..conda import meta as condameta
 from ..conda import specs as condaspecs
 from ..errors import InvalidRequest, PackageNotFound
 from ..events import Reporter
-from ..exports import environment_export, lock_export
+from ..exports import FORMATS, environment_export, lock_export
 from ..manifest import Manifest
 from ..policy import enforce as policyenforce
 from ..pylock import parse_lock
@@ -55,6 +55,8 @@ class CondaKind:
     pypi = True
     base_link = ""
     summary = "a conda prefix: packages from conda channels, PyPI packages on top"
+    #: Every format but a requirements file, which cannot name conda packages.
+    exports: tuple[str, ...] = tuple(f for f in FORMATS if f != "requirements")
 
     # ---------------------------------------------------------------- requests
 

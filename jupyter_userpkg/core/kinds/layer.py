@@ -35,6 +35,7 @@ class LayerKind(VenvKind):
     python_version = False
     base_link = BASE_PTH
     summary = "a layer over the server's Python: sees its packages, adds your own"
+    exports = VenvKind.exports
 
     def manifest_for(self, ctx: Context, name: str) -> Manifest:
         """A layer's manifest before any request: the base interpreter's facts."""

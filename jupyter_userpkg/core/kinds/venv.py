@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InvalidRequest
 from ..events import Reporter
-from ..exports import environment_export, lock_export, requirements_export
+from ..exports import FORMATS, environment_export, lock_export, requirements_export
 from ..manifest import Manifest
 from ..pylock import parse_lock
 from ..pypi import uv as uvbackend
@@ -58,6 +58,7 @@ class VenvKind:
     pypi = True
     base_link = ""
     summary = "an isolated venv: PyPI packages only, any Python version"
+    exports: tuple[str, ...] = FORMATS
 
     # ---------------------------------------------------------------- requests
 
