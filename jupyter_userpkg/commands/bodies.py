@@ -33,6 +33,7 @@ from .verbs import (
     List,
     PackageChange,
     Policy,
+    Provides,
     Remove,
     Rollback,
     Search,
@@ -71,7 +72,7 @@ _TYPE_WORDS = {
 }
 
 #: Files a new env can be made from, by the uploaded file's name (as ``create --from``).
-_IMPORT_SUFFIXES = (".txt", ".in", ".yml", ".yaml", ".toml", ".lock")
+_IMPORT_SUFFIXES = (".txt", ".in", ".yml", ".yaml", ".toml", ".lock", ".ipynb", ".py")
 _MAX_FILE = 2_000_000
 _PYTHON = re.compile(r"[0-9]+(\.[0-9]+){0,2}")
 
@@ -212,6 +213,13 @@ def info_command(name: str, source: str | None) -> Info:
     return Info(package=name, source=_source(source))
 
 
+def provides_command(name: str | None, env: str | None) -> Provides:
+    """``GET provides?name=&env=``: the ``provides`` command."""
+    if not name or not name.strip():
+        raise InvalidRequest("parameter 'name' is required: the module `import` could not find")
+    return Provides(module=name.strip(), env=env or None)
+
+
 def _source(source: str | None) -> str | None:
     if source in (None, ""):
         return None
@@ -230,7 +238,8 @@ def _write_upload(upload: Mapping[str, str]) -> str:
     if not name or not name.endswith(_IMPORT_SUFFIXES):
         raise InvalidRequest(
             f"field 'file': cannot create an environment from {upload['name']!r}; "
-            "upload a requirements.txt, an environment.yml or an exported lock"
+            "upload a requirements.txt, an environment.yml, an exported lock, a notebook "
+            "or a script with a '# /// script' block"
         )
     content = upload["content"]
     if len(content) > _MAX_FILE:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
-from traitlets import Bool, Float, List, Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
@@ -112,6 +112,12 @@ class UserPkg(Configurable):
         3600.0,
         help="Seconds a package's cached details (versions, summary, licence) are shown before "
         "they are fetched again.",
+    ).tag(config=True)
+
+    notebook_lock_max_bytes = Int(
+        256 * 1024,
+        help="A notebook's metadata.userpkg carries its env's lock text up to this many bytes "
+        "(above: only the lock's sha256, and the notebook is restored from its requests).",
     ).tag(config=True)
 
     audit_log = Unicode(

@@ -9,6 +9,7 @@ never load it or the engines behind it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +38,7 @@ from .verbs import (
     List,
     Mirror,
     PackageChange,
+    Provides,
     Remove,
     Rollback,
     Search,
@@ -179,7 +181,14 @@ def _history(svc: UserPkgService, command: History, call: _Call) -> Outcome:
 
 
 def _export(svc: UserPkgService, command: Export, call: _Call) -> Outcome:
-    text = svc.export(command.env, command.format)
+    if command.notebook is not None and command.format != "notebook":
+        raise InvalidRequest("a NOTEBOOK is given with --format notebook only")
+    text = _reading(svc, command.env).export(command.env, command.format)
+    if command.notebook is not None:
+        from ..core.notebooks import write_metadata
+
+        write_metadata(Path(command.notebook), json.loads(text))
+        return Outcome(command.verb, {"path": command.notebook, "format": "notebook"}, None)
     if command.output:
         _write_output(Path(command.output), text)
         return Outcome(command.verb, {"path": command.output, "format": command.format}, None)
@@ -199,6 +208,11 @@ def _search(svc: UserPkgService, command: Search, call: _Call) -> Outcome:
 def _info(svc: UserPkgService, command: Info, call: _Call) -> Outcome:
     package = svc.info(command.package, source=command.source)
     return Outcome(command.verb, package.to_dict(), package)
+
+
+def _provides(svc: UserPkgService, command: Provides, call: _Call) -> Outcome:
+    found = svc.provides(command.module, command.env)
+    return Outcome(command.verb, found.to_dict(), found)
 
 
 def _policy(svc: UserPkgService, command: PolicyCommand, call: _Call) -> Outcome:
@@ -260,6 +274,7 @@ HANDLERS: dict[str, Handler] = dict(
         _entry(Delete, _delete),
         _entry(Search, _search),
         _entry(Info, _info),
+        _entry(Provides, _provides),
         _entry(PolicyCommand, _policy),
         _entry(Kinds, _kinds),
         _entry(Doctor, _doctor),

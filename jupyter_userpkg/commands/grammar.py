@@ -153,7 +153,11 @@ def _rollback(sub: Subparsers, f: _Flags) -> None:
 def _export(sub: Subparsers, f: _Flags) -> None:
     p = sub.add_parser("export", parents=[f.common, f.env], help="export an environment")
     p.add_argument(
-        "--format", choices=["requirements", "environment", "lock"], default="requirements"
+        "--format",
+        choices=["requirements", "environment", "lock", "notebook", "pep723"],
+        default="requirements",
+        help="notebook: the env as a notebook's metadata.userpkg (written into NOTEBOOK); "
+        "pep723: a '# /// script' block for juv, marimo and uv run",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
@@ -175,6 +179,12 @@ def _source_flags(p: argparse.ArgumentParser) -> None:
         "--pypi",
         dest="source",
         action="store_const",
+    p.add_argument(
+        "notebook",
+        nargs="?",
+        metavar="NOTEBOOK",
+        help="with --format notebook: the .ipynb whose metadata records the env",
+    )
         const="pypi",
         help="PyPI only (the configured index)",
     )
@@ -204,6 +214,15 @@ def _info(sub: Subparsers, f: _Flags) -> None:
     )
     p.add_argument("package", metavar="PACKAGE")
     _source_flags(p)
+
+
+def _provides(sub: Subparsers, f: _Flags) -> None:
+    p = sub.add_parser(
+        "provides",
+        parents=[f.common, f.env],
+        help="which package provides an import name ('No module named X'), with the evidence",
+    )
+    p.add_argument("module", metavar="MODULE", help="the name `import` could not find")
 
 
 def _policy(sub: Subparsers, f: _Flags) -> None:
@@ -262,6 +281,7 @@ GRAMMAR: dict[str, Callable[[Subparsers, _Flags], None]] = {
     "delete": _delete,
     "search": _search,
     "info": _info,
+    "provides": _provides,
     "policy": _policy,
     "kinds": _kinds,
     "doctor": _doctor,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..core.errors import UserPkgError
     from ..core.events import ProgressEvent
+    from ..core.provides import Provides
     from ..core.records import Change, EnvInfo, Package, Plan, Result, RevisionRecord
     from ..core.searchrecords import PackageInfo, SearchResult
     from .dispatch import Outcome
@@ -43,6 +44,8 @@ def render_text(outcome: Outcome, prog: str = "jupyter userpkg") -> str:
         return _lines(search_lines(value))
     if verb == "info":
         return _lines(info_lines(value))
+    if verb == "provides":
+        return _lines(provides_lines(value, prog))
     if verb == "doctor":
         return _lines(doctor_lines(value))
     if verb == "policy":
@@ -315,6 +318,27 @@ def info_lines(pkg: PackageInfo) -> list[str]:
         lines.append(f"{pkg.name} {version} is {_because(verdict)}")
     lines += [f"note: {n}" for n in pkg.notes]
     return lines
+
+
+def provides_lines(found: Provides, prog: str = "jupyter userpkg") -> list[str]:
+    """Who provides the module, why we know, and the command that opens the plan."""
+    if not found.providers:
+        lines = [f"no package known to provide {found.name!r}"]
+        lines += [f"  {c.name}: {c.why}" for c in found.candidates if c.verdict != "absent"]
+        lines.append(f"search for it: {prog} search {found.name}")
+        return lines + [f"note: {n}" for n in found.notes if "no package known" not in n]
+    best = found.providers[0]
+    sure = "" if best.confidence == "verified" else f" ({best.confidence})"
+    lines = [f"{found.name} is provided by {best.package} ({best.source}){sure}"]
+    lines.append(f"  evidence: {best.evidence.text}")
+    if best.blocked:
+        lines.append(f"{best.package} is {_because(best.blocked)}")
+    else:
+        lines.append(f"  install: {found.install_line(prog)}")
+    for other in found.providers[1:]:
+        lines.append(f"  also: {other.package} ({other.source}): {other.evidence.text}")
+    lines += [f"  not {c.name}: {c.why}" for c in found.candidates if c.verdict == "rejected"]
+    return lines + [f"note: {n}" for n in found.notes]
 
 
 def indent(text: str) -> str:

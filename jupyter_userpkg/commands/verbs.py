@@ -153,6 +153,7 @@ class Export(Targeted):
 
 @dataclass(frozen=True, kw_only=True)
 class Delete(Command):
+    notebook: str | None = None  # --format notebook: the .ipynb whose metadata it writes
     verb: ClassVar[str] = "delete"
     name: str
     yes: bool = False  # shut down the kernels that run on it first, without asking
@@ -178,6 +179,14 @@ class Policy(Command):
     verb: ClassVar[str] = "policy"
     check: bool = False
     policy_file: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provides(Targeted):
+    """Which package provides an import name (``No module named X``), with the evidence."""
+
+    verb: ClassVar[str] = "provides"
+    module: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +229,7 @@ COMMANDS: dict[str, type[Command]] = {
         Delete,
         Search,
         Info,
+        Provides,
         Policy,
         Kinds,
         Doctor,

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
 FORMATS = ("requirements", "environment", "lock")
+#: Formats of any env, written from its manifest and lock (:mod:`.notebooks`).
+NOTEBOOK_FORMATS = ("notebook", "pep723")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ class Imported:
     needs_channels: bool = False
     #: An exported lock: requests that none of its packages satisfies.
     unlocked: tuple[str, ...] = ()
+    #: What the plan says of where this came from (a notebook's lock or its requests).
+    note: str = ""
+    #: What to make instead when the policy refuses a record of this lock (a
+    #: notebook's requests); its ``note`` is completed with the refusal.
+    fallback: Imported | None = None
 
     def refuse_unlocked(self, satisfied: set[str] | frozenset[str] = frozenset()) -> None:
         """InvalidSpec naming every request the lock (or ``satisfied``) does not hold."""
@@ -110,7 +117,13 @@ def lock_export(
 
 
 def read_import(path: Path) -> Imported:
-    """Read a requirements.txt, an environment.yml or an exported lock."""
+    """Read a requirements.txt, an environment.yml, an exported lock, a notebook or a
+    script with a PEP 723 block."""
+    if path.name.lower().endswith((".ipynb", ".py")):
+        from .notebooks import read_notebook, read_script
+
+        read = read_notebook if path.name.lower().endswith(".ipynb") else read_script
+        return replace(read(path), source=path.name)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -119,7 +132,7 @@ def read_import(path: Path) -> Imported:
     if name.endswith((".yml", ".yaml")):
         imported = _read_environment(text, path)
     elif name.endswith(".toml"):
-        imported = _read_lock(text, path)
+        imported = read_lock_text(text, path.name)
     else:
         imported = _read_requirements(text, path)
     return replace(imported, source=path.name)
@@ -207,44 +220,45 @@ def _read_environment(text: str, path: Path) -> Imported:
     )
 
 
-def _read_lock(text: str, path: Path) -> Imported:
+def read_lock_text(text: str, source: str) -> Imported:
+    """An exported lock's text (``source`` names it in messages)."""
     import yaml
     from packaging.requirements import InvalidRequirement
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidSpec(f"{path.name} is not valid TOML: {exc}") from None
+        raise InvalidSpec(f"{source} is not valid TOML: {exc}") from None
     if "lock-version" not in data:
-        raise InvalidSpec(f"{path.name} is not a lock exported by `jupyter userpkg export`")
+        raise InvalidSpec(f"{source} is not a lock exported by `jupyter userpkg export`")
     tool = data.get("tool", {}).get("jupyter-userpkg", {})
     try:
         lock_entries(text)  # every name, version and hash, before any reaches uv
         locked = parse_lock(text)
     except InvalidSpec as exc:
-        raise InvalidSpec(f"{path.name}: {exc.message}") from None
+        raise InvalidSpec(f"{source}: {exc.message}") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidSpec(f"{path.name} is not a valid lock: missing or bad field {exc}") from None
+        raise InvalidSpec(f"{source} is not a valid lock: missing or bad field {exc}") from None
     specs: list[str] = []
     for name, value in (tool.get("pypi-dependencies") or {}).items():
         try:
             specs.append(str(manifest_entry_to_requirement(name, value)))
         except (InvalidRequirement, AttributeError, TypeError):
             raise InvalidSpec(
-                f"{path.name}: the entry for {name!r} is not a valid requirement"
+                f"{source}: the entry for {name!r} is not a valid requirement"
             ) from None
     if not tool:
         specs = [f"{p.name}=={p.version}" for p in locked.values()]
     try:
         reqs = parse_pypi_specs(specs)
     except InvalidSpec as exc:
-        raise InvalidSpec(f"{path.name}: {exc.message}") from None
+        raise InvalidSpec(f"{source}: {exc.message}") from None
     # A conda env's PyPI requests may be satisfied by its conda packages.
     conda_lock = str(tool.get("conda-lock") or "") if "conda-lock" in tool else None
     try:
         held = {canonical_name(n) for n in condameta.parse_lock(conda_lock or "")}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError):
-        raise InvalidSpec(f"{path.name}: its conda lock is not valid") from None
+        raise InvalidSpec(f"{source}: its conda lock is not valid") from None
     # Requests the lock does not hold: the kind decides (a layer's base may hold them).
     unlocked = tuple(
         req.name

@@ -61,6 +61,8 @@ class UserPkgService:
         audit_log: Path | str | None = None,
         policy_notes: Sequence[str] = (),
     ) -> None:
+        notebook_lock_max_bytes: int = 256 * 1024,
+        shared: Shared | None = None,
         self.store = EnvStore(Path(envs_dir))
         self.base_python = base_python or sys.executable
         self.lock_timeout = lock_timeout
@@ -79,6 +81,8 @@ class UserPkgService:
 
     # The pipeline, the kinds and the engines load on the first change: reading
     # verbs (``envs``) start in the time of any Jupyter command.
+        #: A notebook's metadata carries the env's lock text up to this size.
+        self.notebook_lock_max_bytes = notebook_lock_max_bytes
 
     @functools.cached_property
     def ctx(self) -> Context:
@@ -168,6 +172,8 @@ class UserPkgService:
         )
 
     # ------------------------------------------------------------------ reading
+            notebook_lock_max_bytes=config.notebook_lock_max_bytes,
+            shared=Shared.from_settings(admin),
 
     def require(self, name: str) -> str:
         """``name`` if it is an existing env, else EnvNotFound (with a hint)."""
@@ -268,10 +274,11 @@ class UserPkgService:
 
     def export(self, name: str | None = None, fmt: str = "requirements") -> str:
         from . import kinds
-        from .exports import FORMATS
+        from .exports import FORMATS, NOTEBOOK_FORMATS
 
-        if fmt not in FORMATS:
-            raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+        if fmt not in (*FORMATS, *NOTEBOOK_FORMATS):
+            known = ", ".join((*FORMATS, *NOTEBOOK_FORMATS))
+            raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {known}")
         state = self._state(name)
         return kinds.of(state.manifest).export(state, fmt)
 
@@ -280,6 +287,11 @@ class UserPkgService:
         return name if (self.kernels_dir / name / "kernel.json").is_file() else None
 
     # ----------------------------------------------------------------- changing
+        if fmt in NOTEBOOK_FORMATS:
+            from .notebooks import export_env
+
+            lock = kinds.of(state.manifest).export(state, "lock")
+            return export_env(state.manifest, lock, fmt, self.notebook_lock_max_bytes)
 
     def create(
         self,
@@ -319,9 +331,17 @@ class UserPkgService:
             imported=imported,
             kernel=kernel,
         )
-        return self.pipeline.create(
-            kind, request, dry_run=dry_run, report=Reporter(progress), confirm=confirm, audit=audit
-        )
+        from .notebooks import create_with_fallback
+
+        def create(made: CreateRequest, ask: ConfirmFn | None) -> Result:
+            report = Reporter(progress)
+            return self.pipeline.create(
+                kind, made, dry_run=dry_run, report=report, confirm=ask, audit=audit
+            )
+
+        from .pypi.uv import served
+
+        return create_with_fallback(create, request, confirm, lambda url: served(url, self.uv))
 
     def delete(self, name: str, *, audit: bool = True) -> None:
         """Remove an env and its kernelspec."""

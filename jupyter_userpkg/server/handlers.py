@@ -215,11 +215,15 @@ class ExportHandler(UserPkgHandler):
         "requirements": "requirements.txt",
         "environment": "environment.yml",
         "lock": "lock.toml",
+        "notebook": "userpkg.json",
+        "pep723": "script.toml",
     }
     TYPES = {
         "requirements": "text/plain",
         "environment": "application/yaml",
         "lock": "application/toml",
+        "notebook": "application/json",
+        "pep723": "text/plain",
     }
 
     @web.authenticated
@@ -290,6 +294,19 @@ class PackageInfoHandler(UserPkgHandler):
     async def get(self, name: str) -> None:
         info = bodies.info_command(name, self.get_argument("source", None))
         self.send((await self.command(info)).data)
+
+
+class ProvidesHandler(UserPkgHandler):
+    """``GET provides?name=X&env=ENV``: which package provides the import name ``X``."""
+
+    @web.authenticated
+    @authorized
+    @mapped
+    async def get(self) -> None:
+        provides = bodies.provides_command(
+            self.get_argument("name", None), self.get_argument("env", None)
+        )
+        self.send((await self.command(provides)).data)
 
 
 class PolicyHandler(UserPkgHandler):
@@ -412,6 +429,7 @@ ROUTES: list[tuple[str, type[UserPkgHandler]]] = [
     (f"envs/{ENV}/rollback", RollbackHandler),
     ("search", SearchHandler),
     (r"packages/(?P<name>[^/]+)", PackageInfoHandler),
+    ("provides", ProvidesHandler),
     ("policy", PolicyHandler),
     ("kinds", KindsHandler),
     ("jobs", JobsHandler),

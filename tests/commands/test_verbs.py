@@ -40,6 +40,7 @@ EXAMPLES: list[Command] = [
     parse_command(["delete", "x"]),
     parse_command(["search", "numpy"]),
     parse_command(["info", "numpy"]),
+    parse_command(["provides", "slugify"]),
     parse_command(["policy"]),
     parse_command(["kinds"]),
     parse_command(["doctor"]),
@@ -118,6 +119,8 @@ SAME_REQUEST = [
         lambda: bodies.search_command(" num ", "conda", "5"),
     ),
     (["info", "--pypi", "numpy"], lambda: bodies.info_command("numpy", "pypi")),
+    (["provides", "-n", "work", "slugify"], lambda: bodies.provides_command(" slugify", "work")),
+    (["provides", "yaml"], lambda: bodies.provides_command("yaml", "")),
     (["policy", "--check"], lambda: bodies.policy_command("true")),
     (["policy"], lambda: bodies.policy_command("")),
 ]

@@ -62,4 +62,4 @@ def test_a_version_missing_from_the_index_is_not_fetched_from_the_locks_url(
 def test_which_urls_are_served_by_the_configured_indexes(
     url: str, index: str, served: bool
 ) -> None:
-    assert uvbackend._served(url, UvOptions(default_index=index)) is served
+    assert uvbackend.served(url, UvOptions(default_index=index)) is served

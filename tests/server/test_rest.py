@@ -132,6 +132,29 @@ async def test_create_from_an_uploaded_file(api: Api, tmp_path: Path) -> None:
     assert "environment.yml" in job["error"]["message"], job["error"]
 
 
+async def test_create_from_a_notebooks_metadata(api: Api) -> None:
+    """The panel sends a notebook of its metadata only; the env is made from its lock."""
+    await api.run(
+        "POST", "envs", body={"name": "src", "kind": "venv", "kernel": False, "specs": ["six"]}
+    )
+    code, meta = await api("GET", "envs", "src", "export", params={"format": "notebook"})
+    assert code == 200 and meta["requests"]["pypi"] == ["six"] and meta["lock"]["text"]
+    notebook = {"cells": [], "metadata": {"userpkg": meta}, "nbformat": 4, "nbformat_minor": 5}
+    upload = {"name": "analysis.ipynb", "content": json.dumps(notebook)}
+    job = await api.run("POST", "envs", body={"name": "nb", "kernel": False, "file": upload})
+    assert "installed exactly" in job["result"]["plan"]["messages"][0]
+    got = {p["name"]: p["version"] for p in (await api("GET", "envs", "nb", "packages"))[1]}
+    assert got == {
+        p["name"]: p["version"] for p in (await api("GET", "envs", "src", "packages"))[1]
+    }
+    forged = {**meta, "requests": {"pypi": ["six --index-url=http://x"], "conda": []}}
+    notebook["metadata"] = {"userpkg": {**forged, "lock": None}}
+    upload = {"name": "forged.ipynb", "content": json.dumps(notebook)}
+    job = await api.wait(await api.job("POST", "envs", body={"name": "nb2", "file": upload}))
+    assert job["state"] == "failed" and "forged.ipynb" in job["error"]["message"]
+    assert (await api("GET", "envs", "nb2"))[0] == 404
+
+
 async def test_cancel_while_waiting_for_another_writer(
     api: Api, conda_channel: TestChannel, envs_dir: Path
 ) -> None:

@@ -227,7 +227,7 @@ def sync(
             # and hash, so install from the lock itself, without the index page;
             # but only from where the configured indexes serve files: an imported
             # lock is another party's, and its URLs could point anywhere.
-            foreign = [url for url in artifact_urls(lock_text) if not _served(url, options)]
+            foreign = [url for url in artifact_urls(lock_text) if not served(url, options)]
             if foreign:
                 raise PackageNotFound(
                     f"{_first_error(result.stderr)}; the lock's own file {foreign[0]} is "
@@ -268,7 +268,7 @@ def artifact_urls(lock_text: str) -> list[str]:
     return out
 
 
-def _served(url: str, options: UvOptions) -> bool:
+def served(url: str, options: UvOptions) -> bool:
     """Whether ``url`` is on a configured index's server (or PyPI's file host)."""
     from urllib.parse import urlsplit
 
