@@ -120,33 +120,22 @@ def _fail(args: Command, exc: UserPkgError) -> int:
 
 def _kernels_first(args: Delete, interactive: bool) -> UserPkgError | None:
     """Before a delete: the kernels that run on the env are named, and shut down with
-    ``-y`` or the user's yes; None when the delete may go on."""
-    from .commands.runningkernels import running_on, shut_down
-    from .core.errors import Declined, EnvBusy
+    ``-y`` or the user's yes (:func:`.commands.runningkernels.kernels_first`); None when
+    the delete may go on."""
+    from .commands.runningkernels import kernels_first
 
-    running = running_on(f"userpkg-{args.name}")
-    if not running:
-        return None
-    names = ", ".join(k.label for k in running)
-    if not args.yes:
-        if not interactive:
-            return EnvBusy(
-                f"kernels run on {args.name} ({names}): "
-                "pass -y to shut them down and delete it, or close them first"
-            )
+    def ask(question: str) -> bool:
         try:
-            answer = input(
-                f"Kernels run on {args.name}: {names}.\n"
-                f"Shut them down and delete {args.name} ([y]/n)? "
-            )
+            answer = input(question)
         except EOFError:
             answer = "n"
-        if answer.strip().lower() not in ("", "y", "yes"):
-            return Declined(f"{args.name} was not deleted")
-    for kernel in running:
-        shut_down(kernel)
-        sys.stderr.write(f"shut down the kernel of {kernel.label}\n")
-    return None
+        return answer.strip().lower() in ("", "y", "yes")
+
+    def say(line: str) -> None:
+        sys.stderr.write(line + "\n")
+
+    refused, _ = kernels_first(args.name, yes=args.yes, ask=ask if interactive else None, say=say)
+    return refused
 
 
 def _ask(plan: Plan) -> bool:

@@ -1,9 +1,10 @@
 """The kernels this user's Jupyter servers run on an env's kernelspec.
 
-Before an env is deleted, the kernels that run its interpreter are named (with
-the notebook or console each one serves) and, when the user agrees, shut down
-through their server's REST API: the servers a user runs list themselves in
-the Jupyter runtime dir (``jpserver-*.json``, with their URL and token).
+Before an env is deleted (by the terminal or a cell: :func:`kernels_first`), the
+kernels that run its interpreter are named (with the notebook or console each one
+serves) and, when the user agrees, shut down through their server's REST API: the
+servers a user runs list themselves in the Jupyter runtime dir (``jpserver-*.json``,
+with their URL and token).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.errors import UserPkgError
 
 #: Seconds to wait for a server that may be gone (its file left behind).
 TIMEOUT = 3.0
@@ -86,3 +91,69 @@ def running_on(kernel_name: str, runtime_dir: Path | None = None) -> list[Runnin
 def shut_down(kernel: RunningKernel) -> None:
     """Ask the kernel's server to shut it down."""
     _call(f"{kernel.server}api/kernels/{kernel.kernel_id}", kernel.token, "DELETE")
+
+
+#: Asks the user a yes/no question (the terminal); None where no one can answer (a cell).
+AskFn = Callable[[str], bool]
+
+
+def kernels_first(
+    name: str,
+    *,
+    yes: bool,
+    ask: AskFn | None,
+    say: Callable[[str], None],
+    own: str | None = None,
+) -> tuple[UserPkgError | None, RunningKernel | None]:
+    """Before ``delete NAME``: the kernels running on the env, named and shut down first.
+
+    The same rule for the terminal and the cell: without ``yes`` the user is
+    asked (``ask``), or, where no one can answer, the delete is refused naming
+    the notebooks and ``-y``.  Agreed, every kernel is shut down but ``own``
+    (the kernel id of the cell running the command): that one is returned, to
+    be shut down once the delete has answered.  Returns (refusal or None, own
+    kernel to shut down afterwards or None).
+    """
+    from ..core.errors import Declined, EnvBusy
+
+    running = running_on(f"userpkg-{name}")
+    if not running:
+        return None, None
+    mine = next((k for k in running if k.kernel_id == own), None)
+
+    def label(kernel: RunningKernel) -> str:
+        if kernel is not mine:
+            return kernel.label
+        return f"this notebook ({kernel.path})" if kernel.path else "this kernel"
+
+    names = ", ".join(label(k) for k in running)
+    if not yes:
+        if ask is None:
+            return EnvBusy(
+                f"kernels run on {name} ({names}): "
+                "pass -y to shut them down and delete it, or close them first"
+            ), None
+        if not ask(f"Kernels run on {name}: {names}.\nShut them down and delete {name} ([y]/n)? "):
+            return Declined(f"{name} was not deleted"), None
+    for kernel in running:
+        if kernel is not mine:
+            shut_down(kernel)
+            say(f"shut down the kernel of {kernel.label}")
+    return None, mine
+
+
+def find_kernel(kernel_id: str, runtime_dir: Path | None = None) -> RunningKernel | None:
+    """The kernel ``kernel_id`` in whichever server of this user runs it, or None."""
+    if runtime_dir is None:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime_dir = Path(jupyter_runtime_dir())
+    for info in _servers(runtime_dir):
+        url = str(info.get("url", "")).rstrip("/") + "/"
+        token = str(info.get("token", ""))
+        try:
+            _call(f"{url}api/kernels/{kernel_id}", token)
+        except (OSError, ValueError, urllib.error.URLError):
+            continue  # not this server's, or a server that is gone
+        return RunningKernel(url, token, kernel_id, "")
+    return None

@@ -44,6 +44,7 @@ from typing import Any
 # Both modules import only the standard library, as this one must.
 from ..commands.render import advisory_lines, progress_text
 from ..core.events import ProgressEvent
+from .ownkernel import KERNEL_ID_VAR, end_later, own_kernel_id
 from .reply import Reply
 from .stale import canonical, stale_after, top_level_modules
 
@@ -165,9 +166,12 @@ class BridgeBackend:
             if name:
                 modules.setdefault(canonical(str(name)), top_level_modules(dist))
         args = [self.python, "-m", "jupyter_userpkg.magic.bridge", line, self.env or ""]
+        kernel_id = own_kernel_id()  # the bridge names this kernel among those on an env
+        env = {**os.environ, KERNEL_ID_VAR: kernel_id} if kernel_id else None
         try:
             proc = subprocess.Popen(
                 args,
+                env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL,
@@ -264,6 +268,10 @@ def run_line(backend: Any, line: str) -> None:
         return
     progress.finish(None)
     sys.stdout.write(reply.text)
+    sys.stdout.flush()
+    kernel_id = own_kernel_id()
+    if reply.ends_kernel and kernel_id:
+        end_later(kernel_id)  # after the answer is out
 
 
 def __getattr__(name: str) -> Any:

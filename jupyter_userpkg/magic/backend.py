@@ -23,7 +23,7 @@ from pathlib import Path
 from ..commands.dispatch import guarded_dispatch, make_service
 from ..commands.grammar import parse_command
 from ..commands.render import error_lines, render_text
-from ..commands.verbs import Changing, Targeted
+from ..commands.verbs import Changing, Delete, Targeted
 from ..core import kinds
 from ..core.errors import BadCommandLine, UserPkgError
 from ..core.events import ProgressFn
@@ -160,6 +160,20 @@ class LocalBackend:
             return Reply.failed(str(exc))
         if isinstance(args, Targeted) and args.env is None:
             args = replace(args, env=self.host.target(None) if self.host else default_env)
+        said: list[str] = []
+        ends_kernel = False
+        if isinstance(args, Delete) and not args.shared:
+            # As in the terminal: the kernels on the env are named, and shut down
+            # only with -y (no one can answer a question in a cell).
+            from ..commands.runningkernels import kernels_first
+            from .ownkernel import own_kernel_id
+
+            refused, mine = kernels_first(
+                args.name, yes=args.yes, ask=None, say=said.append, own=own_kernel_id()
+            )
+            if refused is not None:
+                return Reply.failed(*error_lines(refused))
+            ends_kernel = mine is not None
         if isinstance(args, Changing):  # no stdin in a kernel: a plan is applied or shown
             args = replace(args, yes=True)
         watch = StaleWatch()
@@ -168,11 +182,17 @@ class LocalBackend:
             return Reply.failed(*error_lines(outcome))
         if args.json:  # the JSON shapes, as the CLI prints them
             return Reply(verb="json", data=outcome.data, text=json.dumps(outcome.data, indent=2))
+        if ends_kernel:
+            said.append(
+                "this notebook's kernel ran on it and shuts down now: "
+                "choose another kernel (Kernel > Change Kernel...)"
+            )
         reply = Reply(
             verb=args.verb,
             data=outcome.data,
-            text=render_text(outcome, "%userpkg"),
+            text="".join(f"{line}\n" for line in said) + render_text(outcome, "%userpkg"),
             result=isinstance(args, Changing),
+            ends_kernel=ends_kernel,
         )
         env = reply.changed_env
         if env is not None and self.host is not None and self.host.hosts(env):

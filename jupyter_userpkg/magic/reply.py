@@ -25,7 +25,8 @@ class Reply:
     explanation) and nothing else is set; otherwise ``text`` is the rendered
     outcome, ``data`` its JSON shape, ``result`` says that ``data`` is a change's
     result (a plan, applied or not) and ``stale`` names the imported modules the
-    change replaced.
+    change replaced.  ``ends_kernel``: the line deleted the env this kernel runs
+    on, and the kernel is shut down once the cell has shown the answer.
     """
 
     verb: str = ""
@@ -34,6 +35,7 @@ class Reply:
     result: bool = False
     stale: tuple[str, ...] = ()
     error: tuple[str, ...] = field(default=())
+    ends_kernel: bool = False
 
     @classmethod
     def failed(cls, *lines: str) -> Reply:
@@ -72,6 +74,7 @@ class Reply:
                 "result": self.result,
                 "stale": list(self.stale),
                 "error": list(self.error),
+                "ends_kernel": self.ends_kernel,
             }
         )
 
@@ -97,4 +100,5 @@ class Reply:
             result=raw.get("result") is True,
             stale=tuple(stale),
             error=tuple(error),
+            ends_kernel=raw.get("ends_kernel") is True,
         )
