@@ -183,7 +183,7 @@ def _history(svc: UserPkgService, command: History, call: _Call) -> Outcome:
 def _export(svc: UserPkgService, command: Export, call: _Call) -> Outcome:
     if command.notebook is not None and command.format != "notebook":
         raise InvalidRequest("a NOTEBOOK is given with --format notebook only")
-    text = _reading(svc, command.env).export(command.env, command.format)
+    text = svc.export(command.env, command.format)
     if command.notebook is not None:
         from ..core.notebooks import write_metadata
 

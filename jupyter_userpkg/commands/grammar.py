@@ -160,6 +160,12 @@ def _export(sub: Subparsers, f: _Flags) -> None:
         "pep723: a '# /// script' block for juv, marimo and uv run",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "notebook",
+        nargs="?",
+        metavar="NOTEBOOK",
+        help="with --format notebook: the .ipynb whose metadata records the env",
+    )
 
 
 def _delete(sub: Subparsers, f: _Flags) -> None:
@@ -179,12 +185,6 @@ def _source_flags(p: argparse.ArgumentParser) -> None:
         "--pypi",
         dest="source",
         action="store_const",
-    p.add_argument(
-        "notebook",
-        nargs="?",
-        metavar="NOTEBOOK",
-        help="with --format notebook: the .ipynb whose metadata records the env",
-    )
         const="pypi",
         help="PyPI only (the configured index)",
     )

@@ -149,11 +149,11 @@ class Export(Targeted):
     verb: ClassVar[str] = "export"
     format: str = "requirements"
     output: str | None = None
+    notebook: str | None = None  # --format notebook: the .ipynb whose metadata it writes
 
 
 @dataclass(frozen=True, kw_only=True)
 class Delete(Command):
-    notebook: str | None = None  # --format notebook: the .ipynb whose metadata it writes
     verb: ClassVar[str] = "delete"
     name: str
     yes: bool = False  # shut down the kernels that run on it first, without asking

@@ -117,13 +117,8 @@ def lock_export(
 
 
 def read_import(path: Path) -> Imported:
-    """Read a requirements.txt, an environment.yml, an exported lock, a notebook or a
-    script with a PEP 723 block."""
-    if path.name.lower().endswith((".ipynb", ".py")):
-        from .notebooks import read_notebook, read_script
-
-        read = read_notebook if path.name.lower().endswith(".ipynb") else read_script
-        return replace(read(path), source=path.name)
+    """Read a requirements.txt, an environment.yml or an exported lock (notebooks and
+    scripts: :func:`.notebooks.read_from`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

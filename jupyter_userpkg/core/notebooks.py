@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequest, InvalidSpec, PolicyDenied
-from .exports import Imported, read_lock_text
+from .exports import Imported, read_import, read_lock_text
 from .manifest import Manifest
 from .pypi.uv import artifact_urls
 from .specs import parse_pypi_specs
@@ -72,6 +72,16 @@ def env_metadata(
         "requests": {"pypi": list(pypi), "conda": list(conda)},
         "lock": lock,
     }
+
+
+def read_from(path: Path) -> Imported:
+    """What a file given to ``create --from`` asks for: a notebook, a script with a
+    PEP 723 block, or any file :func:`.exports.read_import` reads."""
+    suffix = path.suffix.lower()
+    if suffix not in (".ipynb", ".py"):
+        return read_import(path)
+    read = read_notebook if suffix == ".ipynb" else read_script
+    return replace(read(path), source=path.name)
 
 
 def read_notebook(path: Path) -> Imported:

@@ -60,9 +60,8 @@ class UserPkgService:
         policy: Policy | None = None,
         audit_log: Path | str | None = None,
         policy_notes: Sequence[str] = (),
-    ) -> None:
         notebook_lock_max_bytes: int = 256 * 1024,
-        shared: Shared | None = None,
+    ) -> None:
         self.store = EnvStore(Path(envs_dir))
         self.base_python = base_python or sys.executable
         self.lock_timeout = lock_timeout
@@ -78,11 +77,11 @@ class UserPkgService:
         self.policy = policy or Policy()
         self.policy_notes = tuple(policy_notes)
         self.audit_log = audit_log or None
+        #: A notebook's metadata carries the env's lock text up to this size.
+        self.notebook_lock_max_bytes = notebook_lock_max_bytes
 
     # The pipeline, the kinds and the engines load on the first change: reading
     # verbs (``envs``) start in the time of any Jupyter command.
-        #: A notebook's metadata carries the env's lock text up to this size.
-        self.notebook_lock_max_bytes = notebook_lock_max_bytes
 
     @functools.cached_property
     def ctx(self) -> Context:
@@ -169,11 +168,10 @@ class UserPkgService:
             policy=policy,
             audit_log=resolve(audit, Path(config.envs_dir), user()),
             policy_notes=loaded.notes,
+            notebook_lock_max_bytes=config.notebook_lock_max_bytes,
         )
 
     # ------------------------------------------------------------------ reading
-            notebook_lock_max_bytes=config.notebook_lock_max_bytes,
-            shared=Shared.from_settings(admin),
 
     def require(self, name: str) -> str:
         """``name`` if it is an existing env, else EnvNotFound (with a hint)."""
@@ -280,6 +278,11 @@ class UserPkgService:
             known = ", ".join((*FORMATS, *NOTEBOOK_FORMATS))
             raise InvalidRequest(f"unknown export format {fmt!r}; use one of: {known}")
         state = self._state(name)
+        if fmt in NOTEBOOK_FORMATS:
+            from .notebooks import export_env
+
+            lock = kinds.of(state.manifest).export(state, "lock")
+            return export_env(state.manifest, lock, fmt, self.notebook_lock_max_bytes)
         return kinds.of(state.manifest).export(state, fmt)
 
     def _kernel_of(self, env: str) -> str | None:
@@ -287,11 +290,6 @@ class UserPkgService:
         return name if (self.kernels_dir / name / "kernel.json").is_file() else None
 
     # ----------------------------------------------------------------- changing
-        if fmt in NOTEBOOK_FORMATS:
-            from .notebooks import export_env
-
-            lock = kinds.of(state.manifest).export(state, "lock")
-            return export_env(state.manifest, lock, fmt, self.notebook_lock_max_bytes)
 
     def create(
         self,
@@ -317,11 +315,11 @@ class UserPkgService:
         (from ``channels``) and ``pypi_specs`` go on top through uv.
         """
         from .events import Reporter
-        from .exports import read_import
         from .kinds.base import CreateRequest
+        from .notebooks import read_from
 
         validate_env_name(name)
-        imported = read_import(Path(from_file)) if from_file else None
+        imported = read_from(Path(from_file)) if from_file else None
         request = CreateRequest(
             name,
             python=python,
