@@ -285,6 +285,9 @@ def load_ipython_extension(ipython: Any) -> None:
     magics = _magics_class()(ipython)
     ipython.register_magics(magics)
     magics.backend.loaded()
+    from .importoffer import install as install_import_offer
+
+    install_import_offer(ipython, magics.backend)
     if not getattr(ipython, "_userpkg_advised", False):  # once per kernel, reloads included
         ipython._userpkg_advised = True
         warn(magics.backend)
