@@ -93,6 +93,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """A listen backlog of a real server's size: socketserver's 5 drops the connections
+    of a client that reads more pages at once, each then retried after a second."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LocalIndex:
     """Serves every wheel of ``directory`` as a PEP 503 simple index.
 
@@ -101,8 +109,17 @@ class LocalIndex:
     PyPI serves them.  ``<wheel>.metadata`` is always served.
     """
 
-    def __init__(self, directory: Path, *, json: bool = False) -> None:
+    def __init__(self, directory: Path, *, json: bool = False, etags: bool = False) -> None:
         self.directory = directory
+        #: Project pages carry an ETag (from their wheels' names, sizes and times, as a
+        #: static server's come from the file's) and a request that sends it back gets
+        #: 304 Not Modified without the page being built, as PyPI answers.
+        self.etags = etags
+        #: (path, status) of every answer to a project page.
+        self.answers: list[tuple[str, int]] = []
+        self._lock = threading.Lock()
+        self._listing: tuple[str, ...] = ()
+        self._grouped: dict[str, list[Path]] = {}
         self.slow = 0.0
         #: Seconds each core-metadata file takes to serve (a solve that takes a while).
         self.metadata_delay = 0.0
@@ -120,6 +137,7 @@ class LocalIndex:
                 pass
 
             head = False
+            etag = ""
 
             def do_HEAD(self) -> None:
                 self.head = True
@@ -133,12 +151,23 @@ class LocalIndex:
                     body = "".join(f'<a href="/simple/{n}/">{n}</a>\n' for n in names)
                     return self._send(f"<html><body>{body}</body></html>".encode(), "text/html")
                 if parts[:1] == ["simple"] and len(parts) == 2:
-                    wheels = [
-                        w for w in index.wheels() if _norm(w.name.split("-")[0]) == _norm(parts[1])
-                    ]
+                    wheels = index.project_wheels(parts[1])
                     if not wheels:
+                        index.answers.append((self.path, 404))
                         return self._send(b"not found", "text/plain", 404)
-                    if index.json and "vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
+                    as_json = index.json and "vnd.pypi.simple.v1+json" in self.headers.get(
+                        "Accept", ""
+                    )
+                    tag = index.etag(wheels, as_json)
+                    if tag and self.headers.get("If-None-Match") == tag:
+                        index.answers.append((self.path, 304))
+                        self.send_response(304)
+                        self.send_header("ETag", tag)
+                        self.end_headers()
+                        return None
+                    index.answers.append((self.path, 200))
+                    self.etag = tag
+                    if as_json:
                         return self._send(
                             index.project_json(parts[1], wheels),
                             "application/vnd.pypi.simple.v1+json",
@@ -183,6 +212,9 @@ class LocalIndex:
                 if content_range:
                     self.send_header("Content-Range", content_range)
                 self.send_header("Content-Length", str(len(body)))
+                if self.etag:
+                    self.send_header("ETag", self.etag)
+                    self.send_header("Vary", "Accept")
                 self.end_headers()
                 if self.head:
                     return
@@ -194,9 +226,26 @@ class LocalIndex:
                     except OSError:
                         return
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def project_wheels(self, name: str) -> list[Path]:
+        """The project's wheels, from the directory's listing grouped by project (grouped
+        again whenever the listing differs): a page costs the index little, as PyPI's."""
+        listing = tuple(sorted(f for f in os.listdir(self.directory) if f.endswith(".whl")))
+        with self._lock:
+            if listing != self._listing:
+                grouped: dict[str, list[Path]] = {}
+                for f in listing:
+                    grouped.setdefault(_norm(f.split("-")[0]), []).append(self.directory / f)
+                self._listing, self._grouped = listing, grouped
+            return list(self._grouped.get(_norm(name), []))
+
+    def etag(self, wheels: list[Path], as_json: bool) -> str:
+        if not self.etags:
+            return ""
+        stats = [(w.name, s.st_size, s.st_mtime_ns) for w in wheels for s in [w.stat()]]
+        return f'"{hashlib.sha256(repr((stats, as_json)).encode()).hexdigest()[:32]}"'
 
     def project_json(self, name: str, wheels: list[Path]) -> bytes:
         import json

@@ -60,7 +60,7 @@ def build_upstream(wheels: Path) -> None:
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex]:
     wheels = tmp_path_factory.mktemp("upstream-wheels")
     build_upstream(wheels)
-    with LocalIndex(wheels, json=True) as index:
+    with LocalIndex(wheels, json=True, etags=True) as index:
         yield index
 
 

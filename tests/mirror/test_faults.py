@@ -29,7 +29,7 @@ def slow_index(tmp_path: Path) -> Iterator[LocalIndex]:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     build_upstream(wheels)
-    with LocalIndex(wheels, json=True) as index:
+    with LocalIndex(wheels, json=True, etags=True) as index:
         yield index
 
 

@@ -26,9 +26,16 @@ CHUNK = 1 << 20
 class FileStore:
     def __init__(self, root: Path, client: httpx.Client | None = None) -> None:
         self.root = root
-        self.client = client or httpx.Client(follow_redirects=True, timeout=300)
+        self._client = client
         self.downloaded = 0
         self.bytes = 0
+
+    @property
+    def client(self) -> httpx.Client:
+        """Made at the first download (a sync with nothing new makes none)."""
+        if self._client is None:
+            self._client = httpx.Client(follow_redirects=True, timeout=300)
+        return self._client
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -19,6 +19,7 @@ from typing import Any
 from .condaclosure import ChannelData, conda_closure
 from .config import MirrorConfig
 from .engines import Policy, normalize
+from .pagecache import PageCache
 from .pypiclosure import Found, pypi_closure
 from .records import Broken, Closure, Decision, Group, Source
 from .seeds import collect
@@ -29,6 +30,8 @@ CURRENT = "current"
 SNAPSHOT = "snapshot.json"
 #: uv's solves kept between syncs (written by sync only).
 SOLVES = ".solves.json"
+#: Upstream project pages kept for conditional requests (written by sync only).
+PAGES = ".pages"
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,8 @@ def build_plan(config: MirrorConfig, *, prune: bool = False, now: datetime | Non
     policy = config.policy()
     groups, notes = collect(config)
     found = Found(notes=list(notes))
-    upstream = Upstream(config.pypi.upstream, kept=config.output / ".store" / "pypi")
+    kept = config.output / ".store" / "pypi"
+    upstream = Upstream(config.pypi.upstream, kept=kept, pages=PageCache(config.output / PAGES))
     cache = SolveCache(config.output / SOLVES, upstream.digest)
     pypi_closure(config, policy, groups, found, upstream, cache)
     channels = conda_closure(config, policy, groups, found)

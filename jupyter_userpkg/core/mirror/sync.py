@@ -118,6 +118,7 @@ def _sync(
     (build / SNAPSHOT).write_text(json.dumps(snapshot, indent=1), encoding="utf-8")
     _publish(output, build, snap_id)
     built.cache.save()
+    built.upstream.save()
     pruned = _prune(output, snap_id, current.get("id", "")) if prune else ()
     _say(progress, "done", f"published {snap_id}")
     return _result(built, snap_id, True, snapshot, store, started, pruned)
@@ -145,6 +146,7 @@ def _unchanged(
 ) -> SyncResult:  # fmt: skip
     """Nothing to publish: the solves are kept, and ``--prune`` still prunes."""
     built.cache.save()
+    built.upstream.save()
     kept = (current.get("id", ""), current.get("previous", ""))
     pruned = _prune(output, *kept) if prune else ()
     return _result(built, kept[0], False, current, store, started, pruned)

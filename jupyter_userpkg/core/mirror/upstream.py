@@ -1,13 +1,16 @@
 """Reading a PEP 503/691 upstream index: project pages, files, hashes, core metadata.
 
 Pages are read once per project and run (PEP 691 JSON when the index serves it,
-the HTML page otherwise).  Core metadata comes from the PEP 658 file beside a
-wheel when the index announces one, else from the wheel itself; either is checked
-against its hash before it is used.
+the HTML page otherwise), conditionally when a page kept from an earlier sync has
+a validator (``pagecache``): an unchanged page then costs the upstream no body.
+
+Core metadata comes from the PEP 658 file beside a wheel when the index announces
+one, else from the wheel itself; either is checked against its hash before it is used.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import re
@@ -24,6 +27,7 @@ from urllib.parse import urldefrag, urljoin
 import httpx
 
 from .engines import UserPkgError, normalize
+from .pagecache import KeptPage, PageCache
 
 #: Project pages read side by side.
 PREFETCH = 16
@@ -79,10 +83,16 @@ class Upstream:
     """A PEP 503/691 index, read through one HTTP client."""
 
     def __init__(
-        self, url: str, client: httpx.Client | None = None, kept: Path | None = None
+        self,
+        url: str,
+        client: httpx.Client | None = None,
+        kept: Path | None = None,
+        pages: PageCache | None = None,
     ) -> None:
-        """``kept``: a directory of metadata files verified before (``<file>.metadata``)."""
+        """``kept``: a directory of metadata files verified before (``<file>.metadata``);
+        ``pages``: the project pages read before, asked again conditionally."""
         self.kept = kept
+        self.pages = pages
         self.url = url.rstrip("/")
         self.client = client or httpx.Client(follow_redirects=True, timeout=120)
         self._pages: dict[str, list[UpFile]] = {}
@@ -122,11 +132,16 @@ class Upstream:
         return sorted({f.version for f in self.files(name)}, key=order, reverse=True)
 
     def _read_page(self, key: str) -> list[UpFile]:
-        page = f"{self.url}/{key}/"
+        asked = page = f"{self.url}/{key}/"
+        kept, kept_files = self._kept(key, asked)
+        headers = {"Accept": f"{JSON_TYPE}, text/html;q=0.1"}
+        headers.update(kept.validators() if kept is not None else {})
         try:
-            response = self.client.get(page, headers={"Accept": f"{JSON_TYPE}, text/html;q=0.1"})
+            response = self.client.get(asked, headers=headers)
         except httpx.HTTPError as exc:
             raise UpstreamError(f"the upstream index cannot be read ({page}): {exc}") from None
+        if response.status_code == 304 and kept is not None:
+            return kept_files
         if response.status_code == 404:
             return []
         if response.status_code != 200:
@@ -138,7 +153,26 @@ class Upstream:
             items = [
                 _html_file(page, attrs, text) for attrs, text in _ANCHOR.findall(response.text)
             ]
-        return [f for f in items if f is not None]
+        files = [f for f in items if f is not None]
+        if self.pages is not None:
+            said = response.headers
+            rows = [dataclasses.asdict(f) for f in files]
+            validators = said.get("etag", ""), said.get("last-modified", "")
+            self.pages.put(key, asked, *validators, rows)
+        return files
+
+    def _kept(self, key: str, url: str) -> tuple[KeptPage | None, list[UpFile]]:
+        """The page read before, with its files (none if they do not read back)."""
+        page = self.pages.get(key, url) if self.pages is not None else None
+        try:
+            return (page, [UpFile(**row) for row in page.files]) if page else (None, [])
+        except TypeError:
+            return None, []
+
+    def save(self) -> None:
+        """Keep the pages read afresh for the next run's conditional requests."""
+        if self.pages is not None:
+            self.pages.save()
 
     def metadata(self, file: UpFile) -> bytes:
         """The core metadata of a wheel, checked against the hash the index gave."""
