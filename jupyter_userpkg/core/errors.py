@@ -81,6 +81,14 @@ class PackageNotFound(UserPkgError):
     http_status = 404
 
 
+class NotInMirror(PackageNotFound):
+    """The administrator's filtered mirror (the policy's ``indexes`` and ``channels``, with
+    ``"mirror": true``) holds no such package or no such version: not a typo to fix but a
+    request to make, so the message says how to ask for it (``mirror_request_help``)."""
+
+    code = "not_in_mirror"
+
+
 class RevisionNotFound(UserPkgError):
     code = "revision_not_found"
     http_status = 404

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import cancel, envquota, kernels, kinds
+from . import cancel, envquota, kernels, kinds, refusals
 from .audit import user
 from .checkstep import judge_plan
 from .errors import (
@@ -93,41 +93,43 @@ class Pipeline:
         audit: bool = True,
     ) -> Result:
         """A new env at revision 0 (of ``kind_name``, else the kind the request implies);
-        on any failure nothing of it is left."""
-        kind, request = for_create(self.ctx, kind_name, request)  # the request step
-        store, name = self.ctx.store, request.name
-        check_size(request.size)
-        intent = kind.create_intent(self.ctx, request)  # validated before any file
-        with self.lock(name, report):
-            cancel.checkpoint()
-            # From the claim on, the prefix is ours to remove if this fails.
-            marker = self._claim(name)
-            prefix = store.prefix(name)
-            report("create", f"creating {kind.name} environment {name!r}")
-            try:
-                intent = kind.prepare(self.ctx, prefix, intent)
-                empty = EnvState(name, -1, intent.manifest)
-                solution = kind.solve(self.ctx, empty, intent, report)
-                plan = self.plan(kind, empty, intent.command, solution)
-                if dry_run:
+        on any failure nothing of it is left; a refusal is logged (:mod:`.refusals`)."""
+        asked = " ".join(["create", request.name, *request.specs, *request.pypi_specs])
+        with refusals.logged(self.ctx.policy, self.audit, request.name, asked, dry_run):
+            kind, request = for_create(self.ctx, kind_name, request)  # the request step
+            store, name = self.ctx.store, request.name
+            check_size(request.size)
+            intent = kind.create_intent(self.ctx, request)  # validated before any file
+            with self.lock(name, report):
+                cancel.checkpoint()
+                # From the claim on, the prefix is ours to remove if this fails.
+                marker = self._claim(name)
+                prefix = store.prefix(name)
+                report("create", f"creating {kind.name} environment {name!r}")
+                try:
+                    intent = kind.prepare(self.ctx, prefix, intent)
+                    empty = EnvState(name, -1, intent.manifest)
+                    solution = kind.solve(self.ctx, empty, intent, report)
+                    plan = self.plan(kind, empty, intent.command, solution)
+                    if dry_run:
+                        shutil.rmtree(prefix, ignore_errors=True)
+                        marker.unlink(missing_ok=True)
+                        return Result(plan, None, applied=False)
+                    if confirm is not None and not confirm(plan):
+                        raise Declined("cancelled; nothing was created")
+                    cancel.checkpoint()
+                    kind.apply(self.ctx, empty, plan, report)
+                    cancel.checkpoint()
+                    self._commit_tail("create", name, plan, 0, audit=audit)
+                except BaseException:
                     shutil.rmtree(prefix, ignore_errors=True)
                     marker.unlink(missing_ok=True)
-                    return Result(plan, None, applied=False)
-                if confirm is not None and not confirm(plan):
-                    raise Declined("cancelled; nothing was created")
-                cancel.checkpoint()
-                kind.apply(self.ctx, empty, plan, report)
-                cancel.checkpoint()
-                self._commit_tail("create", name, plan, 0, audit=audit)
-            except BaseException:
-                shutil.rmtree(prefix, ignore_errors=True)
-                marker.unlink(missing_ok=True)
-                raise
-            with cancel.shielded():
-                marker.unlink(missing_ok=True)
-                report("commit", f"created environment {name!r}")
-                self.sync_kernel_after_commit(name)
-            return Result(plan, 0, applied=True)
+                    raise
+                with cancel.shielded():
+                    marker.unlink(missing_ok=True)
+                    report("commit", f"created environment {name!r}")
+                    self.sync_kernel_after_commit(name)
+                return Result(plan, 0, applied=True)
 
     def change(
         self,
@@ -139,32 +141,34 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """install / remove / update in one planned transaction; ``default`` is made by
-        its first change."""
-        check_size(request.size)
-        if env == DEFAULT_ENV and not self.ctx.store.exists(DEFAULT_ENV):
-            return self._first_change(request, dry_run=dry_run, confirm=confirm, report=report)
-        intents: dict[int, Intent] = {}
+        its first change; a refusal is logged."""
+        asked = request.command(pypi_flag=request.pypi)
+        with refusals.logged(self.ctx.policy, self.audit, env, asked, dry_run):
+            check_size(request.size)
+            if env == DEFAULT_ENV and not self.ctx.store.exists(DEFAULT_ENV):
+                return self._first_change(request, dry_run=dry_run, confirm=confirm, report=report)
+            intents: dict[int, Intent] = {}
 
-        def intent_of(state: EnvState) -> Intent:  # read once per revision the change sees
-            if state.revision not in intents:
+            def intent_of(state: EnvState) -> Intent:  # read once per revision the change sees
+                if state.revision not in intents:
+                    kind = kinds.of(state.manifest)
+                    intents[state.revision] = kind.change_intent(self.ctx, state, request)
+                return intents[state.revision]
+
+            if not dry_run:
+                # A request that cannot be right is refused before waiting for the lock
+                # or recovering anything, against the committed revision.
+                intent_of(self.state(env))
+            with self.writing(env, dry_run, report):
+                state = self.state(env)
                 kind = kinds.of(state.manifest)
-                intents[state.revision] = kind.change_intent(self.ctx, state, request)
-            return intents[state.revision]
-
-        if not dry_run:
-            # A request that cannot be right is refused before waiting for the lock
-            # or recovering anything, against the committed revision.
-            intent_of(self.state(env))
-        with self.writing(env, dry_run, report):
-            state = self.state(env)
-            kind = kinds.of(state.manifest)
-            intent = intent_of(state)
-            solution = kind.solve(self.ctx, state, intent, report)
-            cancel.checkpoint()
-            plan = self.plan(kind, state, intent.command, solution)
-            if dry_run or (plan.empty and solution.manifest == state.manifest):
-                return Result(plan, None, applied=False)
-            return self._apply(kind, state, plan, solution, confirm, report)
+                intent = intent_of(state)
+                solution = kind.solve(self.ctx, state, intent, report)
+                cancel.checkpoint()
+                plan = self.plan(kind, state, intent.command, solution)
+                if dry_run or (plan.empty and solution.manifest == state.manifest):
+                    return Result(plan, None, applied=False)
+                return self._apply(kind, state, plan, solution, confirm, report)
 
     def _first_change(
         self, request: ChangeRequest, *, dry_run: bool, confirm: ConfirmFn | None, report: Reporter
@@ -210,7 +214,11 @@ class Pipeline:
         report: Reporter,
     ) -> Result:
         """Return to the packages and manifest of ``revision``, as a new revision."""
-        with self.writing(env, dry_run, report):
+        asked = f"rollback {revision}"
+        with (
+            refusals.logged(self.ctx.policy, self.audit, env, asked, dry_run),
+            self.writing(env, dry_run, report),
+        ):
             state = self.state(env)
             target = self.state(env, revision)
             kind = kinds.of(target.manifest)

@@ -23,6 +23,9 @@ class SearchHit:
     summary: str | None = None
     #: Why the administrator's policy refuses it (rule, reason, advisory), if it does.
     blocked: dict[str, str] | None = None
+    #: True when the administrator's filtered mirror holds it (found in its search
+    #: index); None when no mirror says either way.
+    mirror: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +36,7 @@ class SearchHit:
             "summary": self.summary,
             "match": self.match,
             "blocked": self.blocked,
+            "in_mirror": self.mirror,
         }
 
 

@@ -414,7 +414,7 @@ class UserPkgService:
     def _sources(self) -> Sources:
         from .search.facade import Sources
 
-        return Sources(self.uv, self.conda, self.search_options)
+        return Sources.within(self.policy, self.uv, self.conda, self.search_options)
 
     def search(self, query: str, *, source: str | None = None, limit: int = 50) -> SearchResult:
         """Packages whose names match ``query`` on PyPI (the configured index) and/or the

@@ -66,6 +66,7 @@ def test_search_json(configured: CLI, index: SearchIndex, conda_channel: TestCha
                 "summary": "A set of python modules for machine learning",
                 "match": "exact",
                 "blocked": None,
+                "in_mirror": None,
             },
             {
                 "name": "scikit-learn-extra",
@@ -75,6 +76,7 @@ def test_search_json(configured: CLI, index: SearchIndex, conda_channel: TestCha
                 "summary": ("More estimators " * 20).strip(),
                 "match": "segment",
                 "blocked": None,
+                "in_mirror": None,
             },
         ],
         "notes": [],

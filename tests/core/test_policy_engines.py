@@ -199,12 +199,18 @@ def test_required_default_max_envs_and_audit(
         svc.create("c", kind="venv", kernel=False)
     assert not svc.store.exists("c")
     svc.delete("b")
-    log = [json.loads(line) for line in (envs_dir / ".audit.jsonl").read_text().splitlines()]
+    every = [json.loads(line) for line in (envs_dir / ".audit.jsonl").read_text().splitlines()]
+    log = [e for e in every if not e.get("refused")]
     assert [(e["env"], e["action"], e["revision"]) for e in log] == [
         ("a", "create", 0),
         ("a", "change", 1),
         ("b", "create", 0),
         ("b", "delete", None),
+    ]
+    # The refusals are logged as such, for the administrator's review.
+    assert [(e["env"], e["command"]) for e in every if e.get("refused")] == [
+        ("a", "remove polsec"),
+        ("c", "create c"),
     ]
     assert [(c["name"], c["action"]) for c in log[1]["changes"]] == [("polnew", "remove")]
     assert all(e["user"] and e["time"] for e in log)
@@ -507,9 +513,12 @@ def test_a_refused_first_change_leaves_no_audit_record(
         svc.change(install=["polbad"])  # refused at the dependency, during the solve
     assert not svc.store.exists("default")
     audit = envs_dir / ".audit.jsonl"
-    assert not audit.exists() or audit.read_text() == ""
-    svc.change(install=["polclass"])
     log = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(e["env"], e["action"], e["command"]) for e in log] == [
+        ("default", "refused", "install polbad")  # the request, not a change
+    ]
+    svc.change(install=["polclass"])
+    log = [json.loads(line) for line in audit.read_text().splitlines()][1:]
     assert [(e["env"], e["action"], e["revision"]) for e in log] == [("default", "change", 1)]
 
 

@@ -200,6 +200,7 @@ def test_search_result_shape_with_versions_and_summaries(
         "summary": "Image processing",
         "match": "segment",
         "blocked": None,  # no policy here
+        "in_mirror": None,
     }
     learn = next(r for r in found["results"] if r["name"] == "scikit-learn")
     assert learn["version"] == "1.5.0"
@@ -399,6 +400,7 @@ def test_conda_search_and_info(
             "summary": None,
             "match": "exact",
             "blocked": None,
+            "in_mirror": None,
         }
     ]
     assert [(h.name, h.match) for h in svc.search("FOO", source="conda").results] == [

@@ -116,11 +116,15 @@ def test_every_users_server_applies_the_hubs_policy(
     ], out
     assert f"from {POLICY_FILE}" in out and "Traceback" not in out
 
-    # Each user's audit log holds their own changes only.
+    # Each user's audit log holds their own changes and refused requests only.
     mine = audit(hub, "alice")
-    assert [(e["env"], e["action"]) for e in mine] == [("work", "create")]
+    assert [(e["env"], e["action"]) for e in mine] == [("work", "create"), ("work", "refused")]
+    assert mine[1]["command"] == "install hubpkg==2.0" and mine[1]["code"] == "policy_denied"
     # The default env made for bob's first change is logged with that change.
-    assert [(e["env"], e["action"]) for e in audit(hub, "bob")] == [("default", "change")]
+    assert [(e["env"], e["action"]) for e in audit(hub, "bob")] == [
+        ("default", "refused"),
+        ("default", "change"),
+    ]
     assert all(e["env"] != "work" for e in audit(hub, "bob"))
     code, bobs = hub.userpkg("bob", "GET", "envs", token=tokens["bob"])
     assert [e["name"] for e in bobs] == ["default"]
@@ -177,5 +181,5 @@ def test_nothing_a_user_sets_in_a_terminal_moves_the_policy(
     _, packages = hub.userpkg("bob", "GET", "envs/mine/packages", token=tokens["bob"])
     assert ("hubpkg", "1.0") in [(p["name"], p["version"]) for p in packages]  # not 9.0
     records = [e for e in audit(hub, "bob") if e["env"] == "mine"]
-    assert [e["action"] for e in records] == ["create"]
+    assert [e["action"] for e in records] == ["create", "refused"]
     assert records[0]["user"] == pwd.getpwuid(os.getuid()).pw_name  # the server's account

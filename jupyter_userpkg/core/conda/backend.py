@@ -342,7 +342,9 @@ def _restricted(
             r for per in found for r in per if r.name.normalized == res.name and res.admits(r)
         ]
         if not admitted:
-            raise PackageNotFound(f"no package {res.text()} in the channels {', '.join(where)}")
+            raise PackageNotFound(
+                f"no package {res.text()} in the channels {', '.join(where)}", missing=[res.name]
+            )
         records += [
             RepoDataRecord(r, r.file_name, r.url, str(r.channel) + _RESTRICTED) for r in admitted
         ]

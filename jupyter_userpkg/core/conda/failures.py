@@ -127,10 +127,13 @@ def _not_found(
         by_name.setdefault(str(r.name.normalized), []).append(r)
     if name not in asked:  # a dependency, not a request
         if not by_name[name]:
-            return PackageNotFound(f"no package named {name!r} in the channels {where}")
+            return PackageNotFound(
+                f"no package named {name!r} in the channels {where}", missing=[name]
+            )
         return PackageNotFound(
             f"{name} is needed but no version of it fits this platform or the other packages "
-            f"(available: {_versions(by_name[name])})"
+            f"(available: {_versions(by_name[name])})",
+            missing=[name],
         )
     absent = [n for n in names if n in asked and not by_name[n]]
     unmet = [
@@ -153,7 +156,7 @@ def _not_found(
     message = "; ".join(parts)
     if unmet:
         message += f"; the platform is {current_platform()}"
-    return PackageNotFound(message)
+    return PackageNotFound(message, missing=[*absent, *unmet])
 
 
 def _versions(records: Sequence[Any]) -> str:

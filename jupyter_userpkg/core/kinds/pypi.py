@@ -124,7 +124,9 @@ def _every_missing(
         return first
     ordered = [n for n in dict.fromkeys(requested) if n in missing]
     ordered += sorted(missing - set(ordered))  # a missing dependency, not a request
-    return PackageNotFound(_NOT_ON_INDEX + ", ".join(ordered), details=first.details)
+    return PackageNotFound(
+        _NOT_ON_INDEX + ", ".join(ordered), details=first.details, missing=ordered
+    )
 
 
 def timed_solve(report: Reporter, message: str) -> Timer:

@@ -164,6 +164,15 @@ class Policy:
     max_envs: int | None = None
     #: May uv download a managed Python for ``create --python``?
     python_downloads: bool = False
+    #: The ``indexes`` and ``channels`` are the administrator's filtered mirror: a package
+    #: they lack is one to ask for (``not_in_mirror``), not one that does not exist.
+    mirror: bool = False
+    #: How users ask for a package the mirror lacks (shown with ``not_in_mirror``).
+    mirror_request_help: str = ""
+    #: A search index in the mirror's format (a path or URL) that search reads instead of
+    #: each user's server holding a project list; with ``mirror`` and no value, the one
+    #: beside the mirror's ``pypi/simple``.
+    search_index: str = ""
     #: Why the administrator's policy could not be read: then every package is refused
     #: (fail closed) until it is fixed; reading envs still works.
     error: str = ""
@@ -320,6 +329,9 @@ _SCALARS: dict[str, type] = {
     "snapshot": str,
     "max_envs": int,
     "python_downloads": bool,
+    "mirror": bool,
+    "mirror_request_help": str,
+    "search_index": str,
 }
 _STRING_LISTS = (
     "indexes",
@@ -364,6 +376,9 @@ def from_data(data: object, origin: str) -> Policy:
     for url in values.get("indexes", ()):
         if not re.fullmatch(r"(https?|file)://\S+", url):
             raise bad(f"'indexes': {url!r} is not an http(s) or file URL")
+    where = values.get("search_index", "")
+    if where and not (where.startswith("/") or re.fullmatch(r"(https?|file)://\S+", where)):
+        raise bad(f"'search_index': {where!r} is not an absolute path or an http(s) or file URL")
     if values.get("snapshot"):
         try:
             parse_time(values["snapshot"])

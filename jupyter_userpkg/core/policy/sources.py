@@ -344,7 +344,7 @@ def describe_sources() -> list[str]:
 
 # ------------------------------------------------------------------ merging
 
-_FIRST_WINS = ("indexes", "channels", "channel_alias")
+_FIRST_WINS = ("indexes", "channels", "channel_alias", "search_index", "mirror_request_help")
 #: What an allow-list is when the sources' lists have nothing in common: it allows nothing.
 NOTHING = "(none)"
 
@@ -378,6 +378,8 @@ def merge(policies: Iterable[Policy]) -> Policy:
                     continue
                 if name in ("pypi", "python_downloads"):
                     theirs = mine and theirs
+                elif name == "mirror":
+                    theirs = mine or theirs
                 elif name == "allowed_packages":
                     theirs = meet(mine, theirs)
                 elif name == "allowed_licenses":

@@ -79,12 +79,18 @@ def _raise_for(result: ProcResult, what: str) -> None:
             r"(?:Because |and )([A-Za-z0-9._-]+) was not found in the package registry", text
         )
         if missing and "you require" in text:
-            names = ", ".join(sorted(set(missing)))
-            raise PackageNotFound(f"package not found on the index: {names}", details=explanation)
+            names = sorted(set(missing))
+            raise PackageNotFound(
+                f"package not found on the index: {', '.join(names)}",
+                details=explanation,
+                missing=names,
+            )
         message = "the requested packages cannot be installed together"
         if explanation and "\n" not in explanation:
             message += ": " + _shorten(explanation)
-        raise Unsatisfiable(message, details=explanation)
+        unavailable = _unavailable(text)
+        extra = {"unavailable": unavailable} if unavailable else {}
+        raise Unsatisfiable(message, details=explanation, **extra)
     if re.search(r"(Failed to fetch|error sending request|dns error|Could not connect)", text):
         raise BackendUnavailable(
             "the package index could not be reached; check the network or the index URL",
@@ -93,6 +99,20 @@ def _raise_for(result: ProcResult, what: str) -> None:
     if "Failed to parse" in text or "Invalid requirement" in text:
         raise InvalidSpec(f"uv rejected the request: {_first_error(text)}", details=text)
     raise BackendUnavailable(f"{what} failed: {_first_error(text)}", details=text)
+
+
+#: How uv says that the index has a package but not the version a solve needs.
+_NO_VERSION = re.compile(
+    r"there (?:is no version|are no versions) of ([A-Za-z0-9][A-Za-z0-9._-]*)"
+    r"|only ([A-Za-z0-9][A-Za-z0-9._-]*?)(?:[=<>!~ ][^,]*)? (?:is|are) available"
+)
+
+
+def _unavailable(text: str) -> list[str]:
+    """The packages an unsolvable request wants versions of that the index does not serve
+    (data for whoever knows the index is a curated one: the engine does not judge it)."""
+    found = [a or b for a, b in _NO_VERSION.findall(text)]
+    return sorted({re.sub(r"[-_.]+", "-", n).lower() for n in found})
 
 
 def _shorten(text: str, limit: int = 300) -> str:

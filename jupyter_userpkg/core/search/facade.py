@@ -9,6 +9,11 @@ then prefix, then substring, PyPI before conda within a rank, and cut to
 are shown.  When no name is the query itself, names one edit away are
 suggested ("did you mean"), for the CLI, the magic and the panel alike.
 
+With the administrator's search index (the policy's ``search_index``, or the
+filtered mirror's own: :mod:`.shared`), the sources it holds are searched there
+instead, names, newest versions and summaries from one file every server of the
+node maps, and its hits say they are in the mirror (first within their rank).
+
 Without a source, both are searched, and a source that cannot be read is a
 note, not a failure, as long as the other answered.  ``info`` without a source
 asks PyPI first, then conda.  Whatever served from a cache because the network
@@ -19,14 +24,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from ..errors import BackendUnavailable, InvalidRequest, InvalidSpec, PackageNotFound, UserPkgError
-from ..namematch import QUERY_RE, Hit
+from ..namematch import QUERY_RE, Hit, NameIndex
 from ..options import CondaOptions, SearchOptions, UvOptions
+from ..policy.rules import Policy
 from ..pypi.index import NAME_RE, PypiIndex, index_url, validate_name
 from ..searchrecords import PackageInfo, SearchHit, SearchResult
 from . import conda as condasearch
+from . import shared
 
 SOURCES = ("pypi", "conda")
 MAX_LIMIT = 1000
@@ -44,6 +52,18 @@ class Sources:
     uv: UvOptions
     conda: CondaOptions
     options: SearchOptions
+    #: The administrator's search index (a path or URL; :mod:`.shared`), if any.
+    shared: str = ""
+    #: The indexes and channels are the administrator's filtered mirror.
+    mirror: bool = False
+
+    @classmethod
+    def within(
+        cls, policy: Policy, uv: UvOptions, conda: CondaOptions, options: SearchOptions
+    ) -> Sources:
+        """The sources the administrator's policy gives: its search index, its mirror."""
+        where = shared.locate(policy.search_index, policy.mirror, policy.indexes, policy.channels)
+        return cls(uv, conda, options, where, policy.mirror)
 
     def pypi(self) -> PypiIndex:
         return PypiIndex(index_url(self.uv), self.options)
@@ -67,61 +87,120 @@ def search(
             f"{query!r} cannot be searched for: give a package name or part of one "
             "(letters, digits, '.', '_', '-' and '+')"
         )
-    notes: list[str] = []
-    offline = False
-    failed: dict[str, BackendUnavailable] = {}
-    hits: list[tuple[Hit, str]] = []
-    suggestions: list[str] = []
+    found = _Found()
+    covered = _from_shared(text, sources, source, limit, found)
     index = sources.pypi()
     listing = channels = None
-    if source in (None, "pypi"):
+    if source in (None, "pypi") and "pypi" not in covered:
         try:
             listing = index.projects()
         except BackendUnavailable as exc:
             if source == "pypi":
                 raise
-            failed["pypi"] = exc
+            found.failed["pypi"] = exc
         else:
-            found = listing.names.match(text, limit)
-            hits += [(h, "pypi") for h in found]
-            if not any(h.match == "exact" for h in found):
-                suggestions += listing.names.suggest(text, SUGGESTIONS)
-            if listing.note:
-                notes.append(listing.note)
-                offline = True
-    if source in (None, "conda"):
+            found.add(listing.names, "pypi", text, limit, listing.note)
+    if source in (None, "conda") and "conda" not in covered:
         try:
             channels = condasearch.open_channels(sources.conda)
         except BackendUnavailable as exc:
             if source == "conda":
                 raise
-            failed["conda"] = exc
+            found.failed["conda"] = exc
         else:
-            found = channels.names.match(text, limit)
-            hits += [(h, "conda") for h in found]
-            if not any(h.match == "exact" for h in found):
-                suggestions += channels.names.suggest(text, SUGGESTIONS)
-            if channels.note:
-                notes.append(channels.note)
-                offline = True
-    if "pypi" in failed and channels is None:
-        raise failed["pypi"]
-    for name, error in failed.items():
+            found.add(channels.names, "conda", text, limit, channels.note)
+    if "pypi" in found.failed and channels is None and not covered:
+        raise found.failed["pypi"]
+    for name, error in found.failed.items():
         what = index.label if name == "pypi" else "the conda channels"
-        notes.append(f"{what} could not be searched: {error.message}")
-    hits.sort(key=lambda pair: _RANK[pair[0].match])  # stable: PyPI first, name order kept
-    hits = hits[:limit]
+        found.notes.append(f"{what} could not be searched: {error.message}")
+    # Stable: the mirror's first within a rank, then PyPI first, name order kept.
+    ranked = sorted(found.hits, key=lambda h: (_RANK[h[0].match], h[2] is None))[:limit]
     fresh_list = listing is not None and listing.note is None  # the index answers: ask it
-    pypi = _pypi_results([h for h, s in hits if s == "pypi"], index, fetch=fresh_list)
-    conda = _conda_results([h for h, s in hits if s == "conda"], channels, notes)
-    results = tuple(pypi[h.key] if s == "pypi" else conda[h.name] for h, s in hits)
-    if any(h.match == "exact" for h, _ in hits):
-        suggestions = []  # one source has the name itself
+    pypi = _pypi_results([h for h, s, r in ranked if s == "pypi" and r is None], index, fresh_list)
+    conda = _conda_results(
+        [h for h, s, r in ranked if s == "conda" and r is None], channels, found.notes
+    )
+    results = tuple(
+        r if r is not None else (pypi[h.key] if s == "pypi" else conda[h.name])
+        for h, s, r in ranked
+    )
+    suggestions = [] if any(h.match == "exact" for h, _, _ in ranked) else found.suggestions
     unique = tuple(dict.fromkeys(suggestions))[:SUGGESTIONS]
-    return SearchResult(text, results, tuple(notes), offline, unique)
+    return SearchResult(text, results, tuple(found.notes), found.offline, unique)
 
 
-def _pypi_results(hits: list[Hit], index: PypiIndex, *, fetch: bool) -> dict[str, SearchHit]:
+@dataclass
+class _Found:
+    """What a search gathers from its sources: (hit, source, the result when the
+    shared index gave it whole), notes, suggestions, the sources that failed."""
+
+    hits: list[tuple[Hit, str, SearchHit | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    failed: dict[str, BackendUnavailable] = field(default_factory=dict)
+    offline: bool = False
+
+    def add(self, names: NameIndex, source: str, text: str, limit: int, note: str | None) -> None:
+        matched = names.match(text, limit)
+        self.hits += [(h, source, None) for h in matched]
+        if not any(h.match == "exact" for h in matched):
+            self.suggestions += names.suggest(text, SUGGESTIONS)
+        if note:
+            self.notes.append(note)
+            self.offline = True
+
+
+def _from_shared(
+    text: str, sources: Sources, source: str | None, limit: int, found: _Found
+) -> frozenset[str]:
+    """Hits from the administrator's search index (:mod:`.shared`), whole (name, newest
+    version, summary); the sources it answered for.  One that cannot be read is a note,
+    and the search goes on as without it."""
+    where = sources.shared
+    if not where:
+        return frozenset()
+    path = shared.local_path(where)
+    try:
+        if path is None:
+            opts = sources.options
+            copy = shared.fetched_copy(where, opts.root(), opts.list_ttl, opts.offline)
+            reading = shared.mapped(copy, admin=False)
+        else:
+            reading = shared.mapped(path)
+        with reading as data:
+            held = shared.sources_in(data)
+            covered = frozenset(s for s in SOURCES if s in held and source in (None, s))
+            for src in covered:
+                for got in shared.match(data, text, limit, src):
+                    found.hits.append((got.hit, src, _shared_hit(got, sources)))
+            if covered and not any(h.match == "exact" for h, _, _ in found.hits):
+                found.suggestions += shared.suggest(data, text, SUGGESTIONS)
+    except BackendUnavailable as exc:
+        found.notes.append(f"{exc.message}; searched without it")
+        return frozenset()
+    return covered
+
+
+def _shared_hit(got: shared.Found, sources: Sources) -> SearchHit:
+    where = index_url(sources.uv)
+    if got.source == "conda":
+        urls = [u for c in sources.conda.default_channels for u in _channel(c, sources)]
+        where = urls[0] if urls else ""
+    mirror = True if sources.mirror else None
+    source: Literal["pypi", "conda"] = "conda" if got.source == "conda" else "pypi"
+    return SearchHit(
+        got.hit.name, source, where, got.hit.match, got.latest, got.summary or None, mirror=mirror
+    )
+
+
+def _channel(channel: str, sources: Sources) -> tuple[str, ...]:
+    from ..conda import specs as condaspecs
+
+    return tuple(condaspecs.channel_urls(channel, sources.conda.channel_alias))
+
+
+def _pypi_results(hits: list[Hit], index: PypiIndex, fetch: bool) -> dict[str, SearchHit]:
     """PyPI hits (by normalised name) with what the details cache knows; the first few
     fetched when it does not know them or no longer knows them well."""
     known: dict[str, PackageInfo] = {}
