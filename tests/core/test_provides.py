@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from jupyter_userpkg.core.errors import InvalidSpec
 from jupyter_userpkg.core.installedimports import Where, names_of
-from jupyter_userpkg.core.options import UvOptions
+from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.policy.rules import from_data
 from jupyter_userpkg.core.provides import Sources, candidate_names, find_provider, import_name
 from jupyter_userpkg.core.pypi.wheelfiles import record_modules
 from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import build_package, index_channel
 from tests.localindex import LocalIndex, build_wheel
 
 
@@ -220,3 +222,30 @@ def test_the_service_answers_from_the_base(tmp_path: Path) -> None:
     body = svc.provides("No module named 'yaml'").to_dict()
     assert body["package"].lower() == "pyyaml"
     assert body["evidence"]["where"] == ["base"]
+
+
+def test_a_conda_env_looks_in_its_channels(
+    provides_index: LocalIndex, tmp_path: Path, conda_options: CondaOptions
+) -> None:
+    """The same derived names in the env's channels: ``python-slugify`` is verified by its
+    PyPI project's RECORD; ``pycondaonly`` is only a conda name: ``probably``."""
+    channel = tmp_path / "channel"
+    for name in ("python-slugify", "pycondaonly"):
+        build_package(channel, name, "1.0", noarch="python", files={"info-only.txt": "x"})
+    index_channel(channel)
+    sources = _sources(provides_index, tmp_path / "cache")
+    sources = replace(sources, channels=(channel.as_uri(),), conda=conda_options)
+    body = find_provider("slugify", "sci", sources).to_dict()
+    first = body["providers"][0]
+    assert (first["package"], first["source"], first["confidence"]) == (
+        "python-slugify",
+        "conda",
+        "verified",
+    )
+    assert first["evidence"]["kind"] == "conda-channel"
+    assert body["install"] == "install -n sci python-slugify"
+    # The PyPI project is offered too, with --pypi for a conda env.
+    assert [p["source"] for p in body["providers"]] == ["conda", "pypi"]
+    body = find_provider("condaonly", "sci", sources).to_dict()
+    assert (body["package"], body["confidence"]) == ("pycondaonly", "probably")
+    assert "was not verified" in body["evidence"]["text"]
