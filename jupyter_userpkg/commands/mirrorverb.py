@@ -43,8 +43,14 @@ def run_mirror(args: Mirror, progress: ProgressFn | None = None) -> tuple[Any, A
 
     config = load_config(Path(args.config))
     if args.action == "plan":
+        from ..core.mirror.asks import refused_requests
+        from ..core.mirror.engines import admin_audit_log
+
         plan = build_plan(config, prune=args.prune).plan
         data = {"action": "plan", "output": str(config.output), **plan.to_dict()}
+        asks, notes = refused_requests(config, admin_audit_log())
+        data["requests_refused"] = [a.to_dict() for a in asks]
+        data["notes"] = [*data["notes"], *notes]
         return data, data
     result = sync(config, prune=args.prune, progress=progress)
     data = {"action": "sync", "output": str(config.output), **result.to_dict()}
@@ -97,6 +103,15 @@ def plan_lines(data: dict[str, Any]) -> list[str]:
     lines += _section(
         "asked for, refused",
         [f"{_what(d)}: {d['rule']}: {d['evidence']}; asked by {_who(d)}" for d in data["refused"]],
+    )
+    lines += _section(
+        "requests users made and were refused (audit logs)",
+        [
+            f"{a['user']}/{a['env']}: {a['command']}"
+            + (f" ({a['times']} times, last {a['last']})" if a["times"] > 1 else f" ({a['last']})")
+            + f": {a['code']}: {a['reason']}"
+            for a in data.get("requests_refused", [])
+        ],
     )
     lines += _section(
         "users' envs this would break",

@@ -27,6 +27,14 @@ def effective_policy() -> Policy:
     return load().policy
 
 
+def admin_audit_log() -> str | None:
+    """The administrator's ``audit_log`` setting (where users' servers log), if set."""
+    from ..policy.sources import load
+
+    value = load().settings.get("audit_log", (None, ""))[0]
+    return value if isinstance(value, str) and value else None
+
+
 def detected_virtual_packages() -> list[object]:
     """This machine's virtual packages (``__glibc``, ``__unix``...) as rattler sees them."""
     from ..conda.backend import virtual_packages
@@ -44,6 +52,7 @@ __all__ = [
     "ProgressFn",
     "UserPkgError",
     "Verdict",
+    "admin_audit_log",
     "atomic_write",
     "detected_virtual_packages",
     "effective_policy",
