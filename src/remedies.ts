@@ -23,6 +23,10 @@ export function remedy(trans: TranslationBundle, error: IError): string | null {
       return trans.__(
         'Check the spelling in Search, which suggests close names; a conda package may be on PyPI under another name.'
       );
+    case 'not_in_mirror':
+      return trans.__(
+        "The administrator's mirror holds only the packages reviewed for this hub: ask for this one as the message says; Search shows what the mirror holds."
+      );
     case 'unsatisfiable':
       return trans.__(
         'Loosen a version pin (scipy instead of scipy==1.11.4), or update the packages that hold it back; "Why" has the solver\'s explanation.'

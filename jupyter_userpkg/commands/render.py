@@ -284,6 +284,10 @@ def search_lines(found: SearchResult, width: int | None = None) -> list[str]:
         for h in found.results:
             if h.blocked:
                 lines.append(f"{h.name} ({h.source}): {_because(h.blocked)}")
+        mirrored = [h.name for h in found.results if h.mirror]
+        if mirrored:
+            which = "all of these" if len(mirrored) == len(found.results) else ", ".join(mirrored)
+            lines.append(f"in the administrator's package mirror: {which}")
     if found.suggestions:
         lines.append(f"did you mean: {', '.join(found.suggestions)}?")
     lines += [f"note: {n}" for n in found.notes]
