@@ -68,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             status.clear()
         return _ask(plan)
 
-    if isinstance(args, Delete):
+    if isinstance(args, Delete) and args.shared:
+        refused = _shared_delete(args, not args.json and sys.stdin.isatty())
+        if refused is not None:
+            return _fail(args, refused)
+    elif isinstance(args, Delete):
         refused = _kernels_first(args, not args.json and sys.stdin.isatty())
         if refused is not None:
             return _fail(args, refused)
@@ -136,6 +140,23 @@ def _kernels_first(args: Delete, interactive: bool) -> UserPkgError | None:
 
     refused, _ = kernels_first(args.name, yes=args.yes, ask=ask if interactive else None, say=say)
     return refused
+
+
+def _shared_delete(args: Delete, interactive: bool) -> UserPkgError | None:
+    """A shared env is every user's: its delete asks, unless ``-y``."""
+    from .core.errors import Declined, InvalidRequest
+
+    if args.yes:
+        return None
+    if not interactive:
+        return InvalidRequest(f"delete --shared {args.name} asks first: pass -y to delete it")
+    try:
+        answer = input(f"Delete the shared environment {args.name} for every user (y/[n])? ")
+    except EOFError:
+        answer = "n"
+    if answer.strip().lower() in ("y", "yes"):
+        return None
+    return Declined(f"{args.name} was not deleted")
 
 
 def _ask(plan: Plan) -> bool:

@@ -129,6 +129,21 @@ class UserPkg(Configurable):
         "value is never replaced by a user's.",
     ).tag(config=True)
 
+    shared_envs_dirs = List(
+        Unicode(),
+        help="Administrator only: dirs of the envs an administrator shares with every user "
+        "(`create NAME --shared`; users read them and layer their own envs over them). "
+        "Counts only in an administrator's config dir (/etc/jupyter, "
+        "/usr/local/etc/jupyter, the server's <prefix>/etc/jupyter) and only for a dir no one "
+        "but the administrator can write; a user's value is ignored.",
+    ).tag(config=True)
+
+    shared_kernels_dir = Unicode(
+        "",
+        help="Administrator only: where shared envs' kernelspecs go (empty: "
+        "/usr/local/share/jupyter/kernels, which every user's server reads).",
+    ).tag(config=True)
+
     offline = Bool(False, help="Never use the network: solve and install from caches only.").tag(
         config=True
     )

@@ -49,6 +49,7 @@ from .verbs import Policy as PolicyCommand
 if TYPE_CHECKING:
     from ..core.events import ProgressFn
     from ..core.policy.rules import Policy
+    from ..core.records import Plan, Result
     from ..core.service import ConfirmFn, UserPkgService
 
 
@@ -116,10 +117,74 @@ def _envs(svc: UserPkgService, command: Envs, call: _Call) -> Outcome:
     return Outcome(command.verb, [e.to_dict() for e in envs], envs)
 
 
+def _target(svc: UserPkgService, env: str | None, shared: bool) -> UserPkgService:
+    """The service a change of ``env`` runs with: the shared dir's for the administrator's
+    ``--shared``; a user's change of a shared env is refused (:mod:`..core.shared`)."""
+    from ..core import shared as sharing
+
+    if shared:
+        if env is None:
+            raise InvalidRequest("--shared needs the environment's name: -n NAME")
+        return sharing.admin(svc, env)
+    sharing.for_change(svc, env)
+    return svc
+
+
+def _noted(svc: UserPkgService, env: str | None, call: _Call) -> _Call:
+    """The administrator's change of a shared env: its plan names the users' layers over
+    it that the change breaks (:mod:`..core.layerscan`), before it is confirmed."""
+    from ..core.layerscan import plan_notes
+
+    if env is None:
+        return call
+    ask, prefix = call.confirm, svc.store.prefix(env)
+
+    def confirm(plan: Plan) -> bool:
+        noted = replace(plan, messages=(*plan.messages, *plan_notes(prefix, plan)))
+        return ask(noted) if ask is not None else True
+
+    return replace(call, confirm=confirm)
+
+
+def _settled(
+    svc: UserPkgService, verb: str, env: str | None, result: Result, shared: bool
+) -> Outcome:
+    """A change's outcome; a shared env's files are then made read-only to users, and its
+    plan names the users' layers it breaks."""
+    if shared and env is not None:
+        from ..core.layerscan import plan_notes
+        from ..core.shared import shared_mode
+
+        if result.applied:
+            shared_mode(svc.store.prefix(env), svc.kernels_dir)
+        notes = plan_notes(svc.store.prefix(env), result.plan) if verb != "create" else ()
+        plan = replace(result.plan, messages=(*result.plan.messages, *notes))
+        result = replace(result, plan=plan)
+    return Outcome(verb, result.to_dict(), result)
+
+
+def _reading(svc: UserPkgService, env: str | None) -> UserPkgService:
+    from ..core.shared import for_reading
+
+    return for_reading(svc, env)
+
+
 def _create(svc: UserPkgService, command: Create, call: _Call) -> Outcome:
+    from ..core import shared as sharing
+
+    kind = command.kind
+    if command.shared and command.over is None:
+        svc = sharing.admin(svc, command.name, create=True)
+    else:
+        sharing.for_create(svc, command.name)
+    if command.over is not None:
+        flags = {"--kind": kind, "--python": command.python, "-c": command.channels or None}
+        given = tuple(flag for flag, value in flags.items() if value)
+        given += ("--shared",) if command.shared else ()
+        svc, kind = sharing.over(svc, command.over, given=given), "layer"
     result = svc.create(
         command.name,
-        kind=command.kind,
+        kind=kind,
         python=command.python,
         specs=command.specs,
         from_file=command.from_file,
@@ -130,11 +195,12 @@ def _create(svc: UserPkgService, command: Create, call: _Call) -> Outcome:
         pypi_specs=command.pypi_specs,
         confirm=call.confirm,
     )
-    return Outcome(command.verb, result.to_dict(), result)
+    return _settled(svc, command.verb, command.name, result, command.shared)
 
 
 def _env(svc: UserPkgService, command: Env, call: _Call) -> Outcome:
     """One env's summary (the REST API's GET envs/{env})."""
+    svc = _reading(svc, command.env)
     info = svc.env_info(svc.require(command.env))
     return Outcome(command.verb, info.to_dict(), info)
 
@@ -142,6 +208,8 @@ def _env(svc: UserPkgService, command: Env, call: _Call) -> Outcome:
 def _change(svc: UserPkgService, command: PackageChange, call: _Call) -> Outcome:
     """install, remove, update; ``change`` (a REST body) may do all three in one transaction."""
     parts = command.parts()
+    svc = _target(svc, command.env, command.shared)
+    call = _noted(svc, command.env, call) if command.shared else call
     result = svc.change(
         command.env,
         install=parts.install,
@@ -153,10 +221,12 @@ def _change(svc: UserPkgService, command: PackageChange, call: _Call) -> Outcome
         confirm=call.confirm,
         pypi=command.pypi,
     )
-    return Outcome(command.verb, result.to_dict(), result)
+    return _settled(svc, command.verb, command.env, result, command.shared)
 
 
 def _rollback(svc: UserPkgService, command: Rollback, call: _Call) -> Outcome:
+    svc = _target(svc, command.env, command.shared)
+    call = _noted(svc, command.env, call) if command.shared else call
     result = svc.rollback(
         command.revision,
         command.env,
@@ -164,11 +234,11 @@ def _rollback(svc: UserPkgService, command: Rollback, call: _Call) -> Outcome:
         progress=call.progress,
         confirm=call.confirm,
     )
-    return Outcome(command.verb, result.to_dict(), result)
+    return _settled(svc, command.verb, command.env, result, command.shared)
 
 
 def _list(svc: UserPkgService, command: List, call: _Call) -> Outcome:
-    pkgs = svc.packages(command.env)
+    pkgs = _reading(svc, command.env).packages(command.env)
     # A layer sees its whole base: a person is shown the env's own (and what it
     # asked for), JSON gets everything.
     shown = [p for p in pkgs if command.base or p.source != "base" or p.requested]
@@ -176,14 +246,14 @@ def _list(svc: UserPkgService, command: List, call: _Call) -> Outcome:
 
 
 def _history(svc: UserPkgService, command: History, call: _Call) -> Outcome:
-    revs = svc.history(command.env)
+    revs = _reading(svc, command.env).history(command.env)
     return Outcome(command.verb, [r.to_dict() for r in revs], revs)
 
 
 def _export(svc: UserPkgService, command: Export, call: _Call) -> Outcome:
     if command.notebook is not None and command.format != "notebook":
         raise InvalidRequest("a NOTEBOOK is given with --format notebook only")
-    text = svc.export(command.env, command.format)
+    text = _reading(svc, command.env).export(command.env, command.format)
     if command.notebook is not None:
         from ..core.notebooks import write_metadata
 
@@ -196,7 +266,12 @@ def _export(svc: UserPkgService, command: Export, call: _Call) -> Outcome:
 
 
 def _delete(svc: UserPkgService, command: Delete, call: _Call) -> Outcome:
+    svc = _target(svc, command.name, command.shared)
     svc.delete(command.name)
+    if command.shared:  # the kernels' index was written again
+        from ..core.shared import shared_mode
+
+        shared_mode(svc.kernels_dir)
     return Outcome(command.verb, {"deleted": command.name}, command.name)
 
 
@@ -241,7 +316,9 @@ def _mirror(svc: UserPkgService, command: Mirror, call: _Call) -> Outcome:
 
 
 def _doctor(svc: UserPkgService, command: Doctor, call: _Call) -> Outcome:
-    reports = svc.doctor(command.env, deep=command.deep)
+    from ..core.shared import doctor_notes
+
+    reports = doctor_notes(svc, svc.doctor(command.env, deep=command.deep))
     return Outcome(command.verb, reports, reports, ok=all(r["ok"] for r in reports))
 
 

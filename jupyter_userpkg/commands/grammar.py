@@ -67,6 +67,13 @@ class _Flags:
 
 
 Subparsers = Any  # argparse's private _SubParsersAction
+_SHARED_HELP = "administrator: the shared environment of that name (see the admin guide)"
+
+
+def _shared(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shared", action="store_true", help=_SHARED_HELP)
+
+
 _PYPI_HELP = "PyPI packages (in a conda env: on top of its conda packages)"
 
 
@@ -108,24 +115,37 @@ def _create(sub: Subparsers, f: _Flags) -> None:
         metavar="FILE",
         help="requirements.txt, environment.yml or an exported lock",
     )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="administrator: create it in the shared envs dir, for every user",
+    )
+    p.add_argument(
+        "--over",
+        metavar="SHARED_ENV",
+        help="a layer of your own over a shared environment: sees its packages, adds yours",
+    )
     p.add_argument("specs", nargs="*", metavar="SPEC")
 
 
 def _install(sub: Subparsers, f: _Flags) -> None:
     p = sub.add_parser("install", parents=[f.common, f.env, f.changing], help="install packages")
     p.add_argument("--pypi", action="store_true", help=_PYPI_HELP)
+    _shared(p)
     p.add_argument("specs", nargs="+", metavar="SPEC")
 
 
 def _remove(sub: Subparsers, f: _Flags) -> None:
     p = sub.add_parser("remove", parents=[f.common, f.env, f.changing], help="remove packages")
     p.add_argument("--pypi", action="store_true", help=_PYPI_HELP)
+    _shared(p)
     p.add_argument("names", nargs="+", metavar="NAME")
 
 
 def _update(sub: Subparsers, f: _Flags) -> None:
     p = sub.add_parser("update", parents=[f.common, f.env, f.changing], help="update packages")
     p.add_argument("--pypi", action="store_true", help=_PYPI_HELP)
+    _shared(p)
     p.add_argument("--all", action="store_true", dest="update_all", help="update everything")
     p.add_argument("names", nargs="*", metavar="NAME")
 
@@ -148,6 +168,7 @@ def _rollback(sub: Subparsers, f: _Flags) -> None:
         "rollback", parents=[f.common, f.env, f.changing], help="return to an earlier revision"
     )
     p.add_argument("revision", type=int)
+    _shared(p)
 
 
 def _export(sub: Subparsers, f: _Flags) -> None:
@@ -176,6 +197,7 @@ def _delete(sub: Subparsers, f: _Flags) -> None:
         action="store_true",
         help="shut down the kernels that run on it first, without asking",
     )
+    _shared(p)
     p.add_argument("name")
 
 

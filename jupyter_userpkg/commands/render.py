@@ -153,9 +153,12 @@ def env_lines(envs: list[EnvInfo], prog: str = "jupyter userpkg") -> list[str]:
         return [f"no environments yet; `{prog} install PKG` creates 'default'"]
     lines = [f"{'name':<20} {'kind':<6} {'python':<7} {'packages':>8} {'revision':>8}  path"]
     for e in envs:
+        mark = "  shared (read-only)" if e.shared else (f"  over {e.over}" if e.over else "")
         lines.append(
             f"{e.name:<20} {e.kind:<6} {e.python:<7} {e.packages:>8} {e.revision:>8}  {e.path}"
+            + mark
         )
+        lines += [f"  note: {n}" for n in e.notes]
     advised = [(e.name, a) for e in envs for a in e.advisories]
     if advised:
         lines.append("")

@@ -53,6 +53,7 @@ class PackageChange(Changing, Targeted):
     """install, remove, update and change: one planned change of an env's packages."""
 
     pypi: bool = False
+    shared: bool = False  # the administrator's: the shared env of that name
 
     def parts(self) -> Parts:  # pragma: no cover - each verb says its own
         raise NotImplementedError
@@ -75,6 +76,8 @@ class Create(Changing):
     kernel: bool = True
     from_file: str | None = None
     yes: bool = True  # create never asks
+    shared: bool = False  # the administrator's: in the shared envs dir
+    over: str | None = None  # a layer over this shared env
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +134,7 @@ class Change(PackageChange):
 class Rollback(Changing, Targeted):
     verb: ClassVar[str] = "rollback"
     revision: int
+    shared: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +161,7 @@ class Delete(Command):
     verb: ClassVar[str] = "delete"
     name: str
     yes: bool = False  # shut down the kernels that run on it first, without asking
+    shared: bool = False  # the administrator's: asks unless yes
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,10 @@ class Manifest:
     python: str
     base_python: str = ""
     base_site: tuple[str, ...] = ()
+    #: A layer over another env of this project (an administrator's shared env): its
+    #: prefix, and the revision of it this layer was last solved against.
+    base_env: str = ""
+    base_revision: int = -1
     pypi: dict[str, str] = field(default_factory=dict)  # canonical name -> PEP 508 string
     #: conda envs: package name -> MatchSpec text, and the channels (URLs) in priority order.
     conda: dict[str, str] = field(default_factory=dict)
@@ -65,6 +69,9 @@ class Manifest:
         if self.base_python:
             env["base-python"] = self.base_python
             env["base-site-packages"] = list(self.base_site)
+        if self.base_env:
+            env["base-env"] = self.base_env
+            env["base-revision"] = self.base_revision
         has_conda = bool(self.channels or self.conda)  # an env with a conda layer
         if has_conda:
             env["channels"] = list(self.channels)
@@ -126,6 +133,8 @@ class Manifest:
             python=str(env.get("python", "")),
             base_python=str(env.get("base-python", "")),
             base_site=tuple(env.get("base-site-packages", ())),
+            base_env=str(env.get("base-env", "")),
+            base_revision=int(env.get("base-revision", -1)),
             pypi=pypi,
             conda=conda,
             channels=tuple(str(c) for c in env.get("channels", ())),

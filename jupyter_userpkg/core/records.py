@@ -161,12 +161,22 @@ class EnvInfo:
     packages: int
     revision: int
     python: str
+    #: An administrator's shared env: read-only to users (:mod:`.shared`).
+    shared: bool = False
+    #: A layer over a shared env: that env's name ("" for any other env).
+    over: str = ""
+    #: What the user must know of it: a name it shares with a shared env, a base that
+    #: changed since the layer was solved against it.
+    notes: tuple[str, ...] = ()
     #: What the env holds that the administrator's policy now refuses, with the fix.
     advisories: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "shared": self.shared,
+            "over": self.over,
+            "notes": list(self.notes),
             "kind": self.kind,
             "path": self.path,
             "kernel": self.kernel,

@@ -1,11 +1,9 @@
 """UserPkgService: the facade the command layer calls.
 
-Reading verbs (``envs``, ``list``, ``history``, ``export``) ask the env's kind;
-changing verbs (``create``, ``install``/``remove``/``update``, ``rollback``)
-go through the one change pipeline (:mod:`.pipeline`); ``delete`` and
-``doctor`` take the same env lock and recovery.  Nothing here knows which
-kinds exist: that is the registry's (:mod:`.kinds`).  ``search`` and ``info``
-read package indexes, not envs (:mod:`.search`).
+Reading verbs (``envs``, ``list``, ``history``, ``export``) ask the env's kind; changing verbs
+(``create``, ``install``/``remove``/``update``, ``rollback``) go through the one change pipeline
+(:mod:`.pipeline`); ``delete`` and ``doctor`` take the same lock and recovery.  Nothing here knows
+which kinds exist (:mod:`.kinds`); ``search``, ``info`` read indexes; shared envs: :mod:`.shared`.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import kernels
+from . import kernels, shared
 from .errors import (
     EnvDamaged,
     InvalidRequest,
@@ -61,8 +59,10 @@ class UserPkgService:
         audit_log: Path | str | None = None,
         policy_notes: Sequence[str] = (),
         notebook_lock_max_bytes: int = 256 * 1024,
+        shared_envs: shared.Shared | None = None,
     ) -> None:
         self.store = EnvStore(Path(envs_dir))
+        self.shared = shared_envs or shared.Shared()  # the administrator's (:mod:`.shared`)
         self.base_python = base_python or sys.executable
         self.lock_timeout = lock_timeout
         self.uv = uv_options or UvOptions()
@@ -168,6 +168,7 @@ class UserPkgService:
             policy=policy,
             audit_log=resolve(audit, Path(config.envs_dir), user()),
             policy_notes=loaded.notes,
+            shared_envs=shared.Shared.from_settings(admin),
             notebook_lock_max_bytes=config.notebook_lock_max_bytes,
         )
 
@@ -175,7 +176,7 @@ class UserPkgService:
 
     def require(self, name: str) -> str:
         """``name`` if it is an existing env, else EnvNotFound (with a hint)."""
-        validate_env_name(name)
+        shared.refuse_theirs(self, validate_env_name(name))  # reading verbs: shared.for_reading
         self.store.current(name)
         return name
 
@@ -221,7 +222,7 @@ class UserPkgService:
             listed[name] = (stamp, info)
             out.append(info)
         self._listed = listed
-        return out
+        return shared.listed(self, out)
 
     def env_info(self, name: str, revision: int | None = None) -> EnvInfo:
         """One env's summary, read from its metadata alone (no kind, no engine)."""

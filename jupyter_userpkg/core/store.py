@@ -50,20 +50,25 @@ CONDA_LOCK = "conda.lock"
 class EnvStore:
     """Paths and committed revisions of the environments under one directory."""
 
-    def __init__(self, envs_dir: Path) -> None:
+    def __init__(self, envs_dir: Path, *, shared: bool = False) -> None:
         self.envs_dir = envs_dir
+        #: An administrator's shared envs dir: readable by every user (:mod:`.shared`).
+        self.shared = shared
 
     def ensure(self) -> None:
         """Make the envs dir, private to its user (0700), if it is not there yet.
 
         Other users must not list a user's envs, read their manifests, or hold
         the lock files inside (uv writes its own at mode 0666).  An existing dir
-        keeps its mode; ``doctor`` says when other users can reach it.
+        keeps its mode; ``doctor`` says when other users can reach it.  A shared
+        envs dir is made readable by every user (0755), who all read it.
         """
         if not self.envs_dir.is_dir():
             self.envs_dir.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):
-                self.envs_dir.mkdir(mode=0o700)
+                self.envs_dir.mkdir(mode=0o755 if self.shared else 0o700)
+                if self.shared:
+                    self.envs_dir.chmod(0o755)  # whatever the umask
 
     def prefix(self, name: str) -> Path:
         return self.envs_dir / validate_env_name(name)
@@ -100,18 +105,19 @@ class EnvStore:
 
     def names(self) -> list[str]:
         # Skip what cannot be an env (lost+found, stray files, other people's dirs).
-        return [e for e in self._candidates() if self.exists(e)]
+        return [e for e in self.candidates() if self.exists(e)]
 
     def listing(self) -> dict[str, int]:
         """Every env's current revision, sorted by name: one directory read per env."""
         out = {}
-        for name in self._candidates():
+        for name in self.candidates():
             revs = self.revisions(name)
             if revs:
                 out[name] = revs[-1]
         return out
 
-    def _candidates(self) -> list[str]:
+    def candidates(self) -> list[str]:
+        """Names in the envs dir that may be envs, sorted (one directory read)."""
         try:
             entries = sorted(os.listdir(self.envs_dir))
         except FileNotFoundError:

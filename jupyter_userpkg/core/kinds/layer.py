@@ -1,8 +1,13 @@
-"""The ``layer`` kind: a venv over the server's own interpreter that sees all of its packages.
+"""The ``layer`` kind: a venv over a base interpreter that sees all of its packages.
 
-The layer installs only what the base lacks, resolved against the base's
-installed versions, and never shadows a base package unless the user asks for
-that package by name.  ``default`` is a layer.
+The base is the server's own interpreter, or (``create --over``) the Python of
+an administrator's shared env (:mod:`..shared`): the context's ``base_python``
+either way.  The layer installs only what the base lacks, resolved against the
+base's installed versions, and never shadows a base package unless the user
+asks for that package by name.  A layer over an env of this project records
+that env and the revision it was solved against (``base-env``,
+``base-revision``), so that ``envs`` and ``doctor`` can say when the base
+changed.  ``default`` is a layer.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InvalidRequest, TransactionFailed
@@ -19,9 +25,19 @@ from ..pylock import parse_lock
 from ..pypi import uv as uvbackend
 from ..records import Change, Package
 from ..specs import canonical_name
+from ..store import META_DIR, EnvStore
 from ..transaction import site_packages_dirs
 from . import pypi
-from .base import Context, CreateRequest, EnvState, Intent, Solution, major_minor
+from .base import (
+    ChangeRequest,
+    Context,
+    CreateRequest,
+    EnvState,
+    Intent,
+    Solution,
+    bridge_env,
+    major_minor,
+)
 from .venv import PyPIIntent, VenvKind
 
 BASE_PTH = "_userpkg_base.pth"
@@ -40,13 +56,25 @@ class LayerKind(VenvKind):
     def manifest_for(self, ctx: Context, name: str) -> Manifest:
         """A layer's manifest before any request: the base interpreter's facts."""
         info = uvbackend.python_info(ctx.base_python)
+        base_env = managed_prefix(str(info["executable"]))
         return Manifest(
             name,
             self.name,
             major_minor(str(info["version"])),
             str(info["executable"]),
             tuple(str(s) for s in info["site"]),  # type: ignore[attr-defined]
+            base_env=str(base_env or ""),
+            base_revision=base_revision(str(base_env)) if base_env else -1,
         )
+
+    def change_intent(self, ctx: Context, state: EnvState, request: ChangeRequest) -> Intent:
+        """A change is solved against the base as it is now: its revision is recorded."""
+        intent = super().change_intent(ctx, state, request)
+        manifest = intent.manifest
+        if not manifest.base_env:
+            return intent
+        now = replace(manifest, base_revision=base_revision(manifest.base_env))
+        return replace(intent, manifest=now)
 
     def _python(self, ctx: Context, request: CreateRequest) -> str | None:
         if request.python:
@@ -146,10 +174,24 @@ class LayerKind(VenvKind):
         return out
 
     def kernel_env(self, ctx: Context, state: EnvState) -> dict[str, str] | None:
-        # The layer's kernel runs the base interpreter's code: it imports this package.
+        # Over the server's interpreter, the layer's kernel imports this package; over a
+        # shared env it cannot, and %userpkg goes through the bridge as in a venv.
         if "ipykernel" in parse_lock(state.pypi_lock) or "ipykernel" in self.base(state.manifest):
-            return {}
+            return bridge_env(ctx) if state.manifest.base_env else {}
         return None
+
+
+def managed_prefix(python: str) -> Path | None:
+    """The prefix of the env of this project ``python`` belongs to (a shared env), or None."""
+    prefix = Path(python).parent.parent
+    return prefix if (prefix / META_DIR / "revisions").is_dir() else None
+
+
+def base_revision(prefix: str) -> int:
+    """The current revision of the env at ``prefix`` (-1: it is gone)."""
+    path = Path(prefix)
+    revisions = EnvStore(path.parent).revisions(path.name)
+    return revisions[-1] if revisions else -1
 
 
 def write_base_pth(prefix: Path, site_dirs: tuple[str, ...]) -> None:

@@ -6,7 +6,8 @@
   ``/usr/local/etc/jupyter`` and ``/etc/jupyter``), never from a dir a
   caller's variable names (``XDG_*``, ``JUPYTER_*``) nor from ``sys.prefix``;
 * the source settings (``UserPkg.default_index``, ``extra_index_urls``,
-  ``find_links``, ``channel_alias``, ``default_channels``, ``audit_log``) an
+  ``find_links``, ``channel_alias``, ``default_channels``, ``audit_log``, and
+  where shared envs live: ``shared_envs_dirs``, ``shared_kernels_dir``) an
   administrator wrote in ``jupyter_userpkg_config`` or ``jupyter_server_config``
   files in those dirs: these count as policy, so no user config replaces them;
 * a remote policy whose URL an administrator's policy file names (``"url"``),
@@ -55,6 +56,8 @@ ADMIN_SETTINGS = (
     "channel_alias",
     "default_channels",
     "audit_log",
+    "shared_envs_dirs",
+    "shared_kernels_dir",
 )
 
 
