@@ -6,6 +6,7 @@ import {
   DEFAULT_ENV,
   IAdvisory,
   IEnv,
+  IKind,
   IPackage,
   IRevision,
   envOfKernel
@@ -65,9 +66,25 @@ export class EnvState {
     }
     return found;
   }
-  /** Whether the selected env is a conda env. */
-  get isConda(): boolean {
-    return this.selectedEnv?.kind === 'conda';
+  /** The kinds of env the server makes (`GET kinds`, read once); [] until read. */
+  get kinds(): IKind[] {
+    return this._kinds ?? [];
+  }
+  /** What the selected env's kind can do; null until known (or a broken env). */
+  get selectedKind(): IKind | null {
+    const env = this.selectedEnv;
+    return env ? this.kindOf(env.kind) : null;
+  }
+  /** The kind of an env created without one (`default` is one of it). */
+  get defaultKind(): IKind | null {
+    return this.kinds.find(k => k.default) ?? null;
+  }
+
+  /**
+   * A kind by its name, as an env names it; null for one the server does not list.
+   */
+  kindOf(name: string): IKind | null {
+    return this.kinds.find(k => k.name === name) ?? null;
   }
 
   /**
@@ -84,7 +101,12 @@ export class EnvState {
    */
   async refresh(): Promise<void> {
     await this._task(async () => {
-      this._envs = await this.service.listEnvs();
+      const [envs, kinds] = await Promise.all([
+        this.service.listEnvs(),
+        this._kinds ?? this.service.kinds()
+      ]);
+      this._envs = envs;
+      this._kinds = kinds;
     });
     this._envsRead();
     const selected = this._selected;
@@ -203,6 +225,7 @@ export class EnvState {
 
   private _changed = new Signal<this, void>(this);
   private _envs: IEnv[] = [];
+  private _kinds: IKind[] | null = null;
   private _selected = DEFAULT_ENV;
   private _packages: IPackage[] = [];
   private _history: IRevision[] = [];

@@ -317,7 +317,11 @@ function addCommands(
         const answer = await InputDialog.getItem({
           title: trans.__('Export %1 as', model.selected),
           items: formats,
-          current: model.isConda ? 1 : 0,
+          // The first format the env's kind writes.
+          current: Math.max(
+            0,
+            formats.findIndex(f => model.selectedKind?.exports.includes(f) ?? true)
+          ),
           okLabel: trans.__('Download')
         });
         if (!answer.button.accept || !answer.value) {

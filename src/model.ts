@@ -336,7 +336,7 @@ export class UserPkgModel extends EnvState {
     const env = this.selectedEnv;
     if (env && this._sourceEnv !== env.name) {
       this._sourceEnv = env.name;
-      this.search.setSource(env.kind === 'conda' ? 'conda' : 'pypi');
+      this.search.setSource(this.selectedKind?.channels ? 'conda' : 'pypi');
     }
   }
 

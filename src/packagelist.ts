@@ -1,4 +1,4 @@
-import { EnvKind, IPackage } from './tokens';
+import { IPackage } from './tokens';
 
 /**
  * Which packages the list shows besides the ones the user asked for.
@@ -6,7 +6,7 @@ import { EnvKind, IPackage } from './tokens';
 export interface IListOptions {
   /** Show the dependencies the env installed for them. */
   dependencies: boolean;
-  /** Show the base environment's packages (a layer env). */
+  /** Show the base environment's packages (an env over the base). */
   base: boolean;
 }
 
@@ -15,13 +15,13 @@ export interface IListOptions {
  */
 export interface IPackageGroups {
   /**
-   * What the user asked for; in a layer env, also what the layer adds to
-   * the base for them (a layer's own packages).
+   * What the user asked for; in an env over the base, also what it adds to
+   * the base for them (its own packages).
    */
   requested: IPackage[];
   /** Installed because something else needs them. */
   dependencies: IPackage[];
-  /** The base environment's packages (a layer env). */
+  /** The base environment's packages (an env over the base). */
   base: IPackage[];
 }
 
@@ -73,19 +73,19 @@ export function filterPackages(
  * Split an env's packages into what the user asked for, dependencies and
  * the base, each in name order.
  *
- * In a layer env the layer's own packages all count as asked for: they are
- * what the layer adds to the base; the base's packages are the base group.
+ * In an env over the base (its kind's `base`) the env's own packages all
+ * count as asked for: they are what it adds to the base; the base's packages
+ * are the base group.
  */
 export function groupPackages(
   packages: IPackage[],
-  kind: EnvKind | null
+  extendsBase: boolean
 ): IPackageGroups {
   const groups: IPackageGroups = { requested: [], dependencies: [], base: [] };
-  const layer = kind === 'layer';
   for (const pkg of packages) {
     if (pkg.source === 'base') {
       groups.base.push(pkg);
-    } else if (pkg.requested || layer) {
+    } else if (pkg.requested || extendsBase) {
       groups.requested.push(pkg);
     } else {
       groups.dependencies.push(pkg);
@@ -109,11 +109,11 @@ export function groupPackages(
  */
 export function packageListView(
   packages: IPackage[],
-  kind: EnvKind | null,
+  extendsBase: boolean,
   options: IListOptions,
   filter = ''
 ): IPackageListView {
-  const all = groupPackages(packages, kind);
+  const all = groupPackages(packages, extendsBase);
   const counts: IPackageCounts = {
     requested: all.requested.length,
     dependencies: all.dependencies.length,
@@ -141,7 +141,7 @@ export function packageListView(
  * Whether a package can be removed on its own: what the user asked for
  * (a dependency goes with what needs it; the base is not the user's).
  */
-export function removable(pkg: IPackage, kind: EnvKind | null): boolean {
+export function removable(pkg: IPackage): boolean {
   if (pkg.source === 'base') {
     return false;
   }

@@ -10,6 +10,7 @@ import {
   IExportedFile,
   IHealth,
   IJob,
+  IKind,
   IPackage,
   IPackageInfo,
   IPlan,
@@ -35,6 +36,13 @@ export class UserPkgService {
    */
   health(): Promise<IHealth> {
     return this._json<IHealth>('health');
+  }
+
+  /**
+   * `GET kinds`: each kind of environment and what it can do.
+   */
+  kinds(): Promise<IKind[]> {
+    return this._json<IKind[]>('kinds');
   }
 
   /**

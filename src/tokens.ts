@@ -27,7 +27,12 @@ export const KERNEL_PREFIX = 'userpkg-';
  */
 export const DEFAULT_ENV = 'default';
 
-export type EnvKind = 'layer' | 'venv' | 'conda' | 'broken';
+/**
+ * A kind's name, as `GET kinds` lists it (or `broken`: an env whose
+ * metadata cannot be read). The panel asks a kind what it can do
+ * (`IKind`), never which one it is.
+ */
+export type EnvKind = string;
 export type PackageSource = 'conda' | 'pypi' | 'base';
 export type ChangeAction = 'add' | 'remove' | 'change';
 export type JobState =
@@ -39,6 +44,28 @@ export type JobState =
 export type JobVerb = 'create' | 'change' | 'rollback' | 'delete';
 export type ExportFormat = 'requirements' | 'environment' | 'lock';
 export type SearchSource = 'pypi' | 'conda';
+
+/**
+ * A kind of environment and what it can do (`GET kinds`): the create form and
+ * the actions are built from these.
+ */
+export interface IKind {
+  name: EnvKind;
+  /** One line saying what it is for. */
+  summary: string;
+  /** The kind of an env created without one. */
+  default: boolean;
+  /** It extends the server's Python environment and sees its packages. */
+  base: boolean;
+  /** It takes packages from conda channels (linked from a package cache). */
+  channels: boolean;
+  /** A create may choose its Python version. */
+  python_version: boolean;
+  /** It holds PyPI packages. */
+  pypi: boolean;
+  /** The export formats it writes. */
+  exports: ExportFormat[];
+}
 
 /**
  * The machine code of a change the administrator's policy refuses.
@@ -217,7 +244,7 @@ export interface IUploadedFile {
  */
 export interface ICreateEnvRequest {
   name: string;
-  kind?: 'layer' | 'venv' | 'conda';
+  kind?: EnvKind;
   python?: string;
   channels?: string[];
   specs?: string[];

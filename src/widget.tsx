@@ -189,6 +189,7 @@ function PanelView(props: {
         <CreateForm
           trans={trans}
           busy={busy}
+          kinds={model.kinds}
           onSubmit={request => void model.createEnv(request)}
           onCancel={() => model.setCreateOpen(false)}
         />
@@ -210,6 +211,7 @@ function PanelView(props: {
       <EnvActions
         trans={trans}
         env={env}
+        kind={model.selectedKind}
         onExport={format => void props.panel.exportEnv(format)}
         onOpenNotebook={actions.openNotebook}
         onOpenConsole={actions.openConsole}
@@ -255,6 +257,7 @@ function HeaderView(props: {
       envNames={model.envNames}
       selected={model.selected}
       env={model.selectedEnv}
+      defaultKind={model.defaultKind}
       hasNotebook={kernel !== null}
       notebookKernel={kernel?.name ?? null}
       notebookEnv={model.notebookEnv}
@@ -298,7 +301,7 @@ function TabContent(props: {
         <PackageList
           trans={trans}
           packages={model.packages}
-          kind={model.selectedEnv?.kind ?? null}
+          extendsBase={model.selectedKind?.base ?? false}
           // Not while a plan is solved: the row's button keeps the focus
           // that the plan gives back when it closes; a new request replaces it.
           busy={model.job !== null}
@@ -359,12 +362,14 @@ function SearchTab(props: {
     [model.selected, model.packages, model.otherEnvs]
   );
   const here = info ? installed.get(normalize(info.name))?.here ?? null : null;
+  // A kind with channels searches them or PyPI; PyPI packages are asked for as such.
+  const channels = model.selectedKind?.channels ?? false;
   return (
     <SearchPane
       trans={trans}
       query={search.query}
       source={search.source}
-      showSource={model.isConda}
+      showSource={channels}
       result={search.result}
       searching={search.searching}
       slow={search.slow}
@@ -394,7 +399,7 @@ function SearchTab(props: {
             void model.planChange(
               {
                 install: [spec],
-                ...(model.isConda && search.source === 'pypi' ? { pypi: true } : {})
+                ...(channels && search.source === 'pypi' ? { pypi: true } : {})
               },
               `info:${info.name}`
             )
@@ -403,7 +408,7 @@ function SearchTab(props: {
             void model.planChange(
               {
                 update: [name],
-                ...(model.isConda && search.source === 'pypi' ? { pypi: true } : {})
+                ...(channels && search.source === 'pypi' ? { pypi: true } : {})
               },
               `info:${info.name}`
             )

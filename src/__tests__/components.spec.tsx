@@ -52,7 +52,7 @@ describe('components', () => {
       root.render(
         <PackageList
           trans={trans}
-          kind="venv"
+          extendsBase={false}
           packages={packages}
           busy={false}
           onRemove={onRemove}
@@ -104,7 +104,7 @@ describe('components', () => {
       root.render(
         <PackageList
           trans={trans}
-          kind="venv"
+          extendsBase={false}
           packages={[{ name: 'text-unidecode', version: '1.3', source: 'pypi', requested: false }]}
           busy={false}
           dependents={dependents}
@@ -127,7 +127,7 @@ describe('components', () => {
       root.render(
         <PackageList
           trans={trans}
-          kind="venv"
+          extendsBase={false}
           packages={[{ name: 'tabulate', version: '0.9.0', source: 'pypi', requested: true }]}
           busy={false}
           activity={{ name: 'tabulate', node: <p className="brought">plan</p> }}
@@ -149,7 +149,7 @@ describe('components', () => {
           plan={{ ...PLAN, changes: [], download_bytes: 0 }}
           title="Plan"
           busy={false}
-          conda={false}
+          cached={false}
           onApply={jest.fn()}
           onDiscard={onDiscard}
         />
@@ -169,7 +169,7 @@ describe('components', () => {
     const onApply = jest.fn();
     act(() =>
       root.render(
-        <PlanView trans={trans} plan={PLAN} title="Plan" busy={false} conda={false} onApply={onApply} onDiscard={jest.fn()} />
+        <PlanView trans={trans} plan={PLAN} title="Plan" busy={false} cached={false} onApply={onApply} onDiscard={jest.fn()} />
       )
     );
     const change = host.querySelector('.jp-userpkg-plan-change[data-package="numpy"]');

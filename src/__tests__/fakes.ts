@@ -3,6 +3,7 @@ import type { UserPkgService } from '../service';
 import {
   IEnv,
   IJob,
+  IKind,
   IPackage,
   IPlan,
   IRevision,
@@ -15,6 +16,13 @@ export const ENVS: IEnv[] = [
   { name: 'default', kind: 'layer', path: '/e/default', kernel: 'userpkg-default', packages: 0, revision: 0, python: '3.11' },
   { name: 'demo', kind: 'venv', path: '/e/demo', kernel: 'userpkg-demo', packages: 1, revision: 1, python: '3.11' },
   { name: 'sci', kind: 'conda', path: '/e/sci', kernel: 'userpkg-sci', packages: 3, revision: 0, python: '3.11' }
+];
+
+/** `GET kinds` as the server answers it today. */
+export const KINDS: IKind[] = [
+  { name: 'layer', summary: "a layer over the server's Python: sees its packages, adds your own", default: true, base: true, channels: false, python_version: false, pypi: true, exports: ['requirements', 'environment', 'lock'] },
+  { name: 'venv', summary: 'an isolated venv: PyPI packages only, any Python version', default: false, base: false, channels: false, python_version: true, pypi: true, exports: ['requirements', 'environment', 'lock'] },
+  { name: 'conda', summary: 'a conda prefix: packages from conda channels, PyPI packages on top', default: false, base: false, channels: true, python_version: true, pypi: true, exports: ['environment', 'lock'] }
 ];
 
 export const PACKAGES: Record<string, IPackage[]> = {
@@ -63,6 +71,8 @@ export function envEvent(env: string, action: string, revision = 1) {
 export class FakeService {
   envs: IEnv[] = [...ENVS];
   revisions: Record<string, IRevision[]> = {};
+  kindList: IKind[] = [...KINDS];
+  kinds = jest.fn(async () => this.kindList);
   listEnvs = jest.fn(async () => this.envs);
   packages = jest.fn(async (env: string) => PACKAGES[env] ?? []);
   history = jest.fn(async (env: string) => this.revisions[env] ?? []);

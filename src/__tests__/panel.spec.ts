@@ -76,34 +76,34 @@ describe('package list', () => {
   ];
 
   it('groups asked-for, dependencies and base, in name order', () => {
-    const groups = groupPackages(packages, 'venv');
+    const groups = groupPackages(packages, false);
     expect(groups.requested.map(p => p.name)).toEqual(['Beta', 'zeta']);
     expect(groups.dependencies.map(p => p.name)).toEqual(['alpha']);
     expect(groups.base.map(p => p.name)).toEqual(['numpy']);
   });
 
-  it("counts a layer's own packages as what it adds to the base", () => {
-    const groups = groupPackages(packages, 'layer');
+  it("counts the own packages of an env over the base as what it adds to the base", () => {
+    const groups = groupPackages(packages, true);
     expect(groups.requested.map(p => p.name)).toEqual(['alpha', 'Beta', 'zeta']);
     expect(groups.dependencies).toEqual([]);
   });
 
   it('shows what was asked for by default, the rest on demand; a filter looks everywhere', () => {
-    const view = packageListView(packages, 'venv', { dependencies: false, base: false });
+    const view = packageListView(packages, false, { dependencies: false, base: false });
     expect(view.shown).toBe(2);
     expect(view.counts).toEqual({ requested: 2, dependencies: 1, base: 1, total: 4 });
-    const all = packageListView(packages, 'venv', { dependencies: true, base: true });
+    const all = packageListView(packages, false, { dependencies: true, base: true });
     expect(all.shown).toBe(4);
-    const filtered = packageListView(packages, 'venv', { dependencies: false, base: false }, 'NUM');
+    const filtered = packageListView(packages, false, { dependencies: false, base: false }, 'NUM');
     expect(filtered.filtered).toBe(true);
     expect(filtered.groups.base.map(p => p.name)).toEqual(['numpy']);
     expect(filtered.shown).toBe(1);
   });
 
   it('removes only what was asked for', () => {
-    expect(removable(pkg('a', { requested: true }), 'venv')).toBe(true);
-    expect(removable(pkg('a'), 'venv')).toBe(false);
-    expect(removable(pkg('a', { source: 'base', requested: true }), 'layer')).toBe(false);
+    expect(removable(pkg('a', { requested: true }))).toBe(true);
+    expect(removable(pkg('a'))).toBe(false);
+    expect(removable(pkg('a', { source: 'base', requested: true }))).toBe(false);
   });
 });
 

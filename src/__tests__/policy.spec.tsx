@@ -257,7 +257,7 @@ describe('policy components', () => {
       root.render(
         <PackageList
           trans={trans}
-          kind="layer"
+          extendsBase
           packages={[
             { name: 'Requests', version: '2.30.0', source: 'pypi', requested: true },
             { name: 'six', version: '1.16.0', source: 'pypi', requested: false }

@@ -97,7 +97,7 @@ export function activityNode(
         plan={model.pending.plan}
         title={title}
         busy={job !== null}
-        conda={model.isConda}
+        cached={model.selectedKind?.channels ?? false}
         onApply={() => void model.applyPending()}
         onDiscard={() => model.discardPending()}
       />

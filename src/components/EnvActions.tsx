@@ -9,7 +9,7 @@ import {
 
 import * as React from 'react';
 
-import { ExportFormat, IEnv } from '../tokens';
+import { ExportFormat, IEnv, IKind } from '../tokens';
 
 /**
  * Properties of the env actions.
@@ -17,6 +17,8 @@ import { ExportFormat, IEnv } from '../tokens';
 export interface IEnvActionsProps {
   trans: TranslationBundle;
   env: IEnv | null;
+  /** What the env's kind can do: the export formats it writes (`exports`). */
+  kind: IKind | null;
   onExport: (format: ExportFormat) => void;
   onOpenNotebook: (kernel: string) => void;
   onOpenConsole: (kernel: string) => void;
@@ -26,7 +28,7 @@ export interface IEnvActionsProps {
  * Export the env as a file; open a notebook or a console on its kernel.
  */
 export function EnvActions(props: IEnvActionsProps): JSX.Element {
-  const { trans, env } = props;
+  const { trans, env, kind } = props;
   const kernel = env?.kernel ?? null;
   const usable = env !== null && env.kind !== 'broken';
   const formats: Array<{ format: ExportFormat; label: string }> = [
@@ -47,7 +49,7 @@ export function EnvActions(props: IEnvActionsProps): JSX.Element {
         </span>
         <div className="jp-userpkg-export-formats">
           {formats.map(({ format, label }) => {
-            const refused = format === 'requirements' && env?.kind === 'conda';
+            const refused = !!kind && !kind.exports.includes(format);
             return (
               <Button
                 key={format}
@@ -59,7 +61,9 @@ export function EnvActions(props: IEnvActionsProps): JSX.Element {
                 title={
                   refused
                     ? trans.__(
-                        'A conda environment holds conda packages a requirements file cannot name.'
+                        'A %1 environment cannot be exported as %2.',
+                        kind.name,
+                        label
                       )
                     : trans.__('Download %1', label)
                 }

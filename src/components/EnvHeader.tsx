@@ -12,7 +12,7 @@ import * as React from 'react';
 
 import { policyIcon } from '../icons';
 
-import { DEFAULT_ENV, IAdvisory, IEnv } from '../tokens';
+import { DEFAULT_ENV, IAdvisory, IEnv, IKind } from '../tokens';
 
 import { AdvisoryMark, advisoriesTooltip } from './Advisories';
 
@@ -26,6 +26,8 @@ export interface IEnvHeaderProps {
   envNames: string[];
   selected: string;
   env: IEnv | null;
+  /** The kind `default` is made as, by its first change (null: not read yet). */
+  defaultKind?: IKind | null;
   /** The env of the active notebook's kernel (null: no notebook). */
   notebookEnv: string | null;
   /** Whether a notebook (or console) is active. */
@@ -233,8 +235,12 @@ function currentText(props: IEnvHeaderProps): string {
 function summaryParts(props: IEnvHeaderProps): string[] {
   const { trans, env, selected } = props;
   if (env === null) {
+    const kind = props.defaultKind ?? null;
+    const made = kind?.base
+      ? trans.__('%1 over the base environment', kind.name)
+      : kind?.name ?? '';
     return selected === DEFAULT_ENV
-      ? [trans.__('layer over the base environment'), trans.__('created by its first change')]
+      ? [made, trans.__('created by its first change')].filter(Boolean)
       : [trans.__('not found')];
   }
   if (env.kind === 'broken') {

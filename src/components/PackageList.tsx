@@ -15,7 +15,7 @@ import {
 
 import { normalize, verdictText } from '../policy';
 
-import { EnvKind, IAdvisory, IPackage } from '../tokens';
+import { IAdvisory, IPackage } from '../tokens';
 
 import { channelName, TextInput } from './controls';
 
@@ -25,8 +25,11 @@ import { channelName, TextInput } from './controls';
 export interface IPackageListProps {
   trans: TranslationBundle;
   packages: IPackage[];
-  /** The env's kind: a layer's own packages are what it adds to the base. */
-  kind: EnvKind | null;
+  /**
+   * Whether the env's kind extends the base (`base`): its own packages are
+   * what it adds to the base.
+   */
+  extendsBase: boolean;
   busy: boolean;
   /** The env's advisories: their packages are marked. */
   advisories?: IAdvisory[];
@@ -63,7 +66,7 @@ export function sourceLabel(pkg: IPackage): string {
  * deferred value, so typing stays smooth while the list catches up.
  */
 export function PackageList(props: IPackageListProps): JSX.Element {
-  const { trans, packages, busy, kind } = props;
+  const { trans, packages, busy, extendsBase } = props;
   const [filter, setFilter] = React.useState('');
   const [options, setOptions] = React.useState<IListOptions>({
     dependencies: false,
@@ -71,8 +74,8 @@ export function PackageList(props: IPackageListProps): JSX.Element {
   });
   const deferred = React.useDeferredValue(filter);
   const view = React.useMemo(
-    () => packageListView(packages, kind, options, deferred),
-    [packages, kind, options, deferred]
+    () => packageListView(packages, extendsBase, options, deferred),
+    [packages, extendsBase, options, deferred]
   );
   const filterId = 'jp-userpkg-filter';
   return (
@@ -103,7 +106,7 @@ export function PackageList(props: IPackageListProps): JSX.Element {
         trans={trans}
         view={view}
         options={options}
-        layer={kind === 'layer'}
+        extendsBase={extendsBase}
         onChange={setOptions}
       />
       <PackageGroups {...props} view={view} />
@@ -125,7 +128,7 @@ export function PackageList(props: IPackageListProps): JSX.Element {
 function PackageGroups(
   props: IPackageListProps & { view: IPackageListView }
 ): JSX.Element {
-  const { trans, kind, view } = props;
+  const { trans, extendsBase, view } = props;
   const [open, setOpen] = React.useState<string | null>(null);
   const toggle = React.useCallback(
     (name: string) => setOpen(now => (now === name ? null : name)),
@@ -148,7 +151,7 @@ function PackageGroups(
       <PackageRow
         key={`${pkg.source}:${pkg.name}`}
         pkg={pkg}
-        kind={kind}
+        extendsBase={extendsBase}
         advisory={advised.get(`${pkg.source}:${normalize(pkg.name)}`)}
         trans={trans}
         busy={props.busy}
@@ -204,7 +207,7 @@ function ListOptions(props: {
   trans: TranslationBundle;
   view: IPackageListView;
   options: IListOptions;
-  layer: boolean;
+  extendsBase: boolean;
   onChange: (options: IListOptions) => void;
 }): JSX.Element {
   const { trans, view, options } = props;
@@ -214,7 +217,7 @@ function ListOptions(props: {
       <p className="jp-userpkg-count" aria-live="polite">
         {view.filtered
           ? trans.__('%1 of %2 packages', view.shown, counts.total)
-          : props.layer
+          : props.extendsBase
             ? trans._n(
                 '%1 package added to the base',
                 '%1 packages added to the base',
@@ -260,7 +263,7 @@ function ListOptions(props: {
 export function packageRole(
   trans: TranslationBundle,
   pkg: IPackage,
-  kind: EnvKind | null
+  extendsBase: boolean
 ): string {
   if (pkg.source === 'base') {
     return trans.__(
@@ -270,7 +273,7 @@ export function packageRole(
   if (pkg.requested) {
     return trans.__('You asked for it.');
   }
-  if (kind === 'layer') {
+  if (extendsBase) {
     return trans.__(
       'Added to the base for a package you asked for; it goes with that package.'
     );
@@ -282,7 +285,7 @@ export function packageRole(
 
 const PackageRow = React.memo(function PackageRow(props: {
   pkg: IPackage;
-  kind: EnvKind | null;
+  extendsBase: boolean;
   advisory?: IAdvisory;
   trans: TranslationBundle;
   busy: boolean;
@@ -343,7 +346,7 @@ const PackageRow = React.memo(function PackageRow(props: {
         <RowActions
           id={actionsId}
           pkg={pkg}
-          kind={props.kind}
+          extendsBase={props.extendsBase}
           trans={trans}
           busy={busy}
           onRemove={props.onRemove}
@@ -377,7 +380,7 @@ function sameRow(
 function RowActions(props: {
   id: string;
   pkg: IPackage;
-  kind: EnvKind | null;
+  extendsBase: boolean;
   trans: TranslationBundle;
   busy: boolean;
   onRemove: (name: string) => void;
@@ -389,7 +392,7 @@ function RowActions(props: {
   return (
     <div className="jp-userpkg-package-actions" id={props.id}>
       <p className="jp-userpkg-package-role">
-        {packageRole(trans, pkg, props.kind)}
+        {packageRole(trans, pkg, props.extendsBase)}
       </p>
       {needs !== null && needs.length > 0 && (
         <p className="jp-userpkg-package-needed-by">
@@ -413,7 +416,7 @@ function RowActions(props: {
           >
             {trans.__('Update')}
           </Button>
-          {removable(pkg, props.kind) && (
+          {removable(pkg) && (
             <Button
               className="jp-userpkg-remove-button"
               small

@@ -17,8 +17,11 @@ export interface IPlanViewProps {
   /** What the plan is of, in words ("Install numpy", "Roll back to 2"). */
   title: string;
   busy: boolean;
-  /** Whether the env is a conda env (its cached packages are not counted). */
-  conda: boolean;
+  /**
+   * Whether the env's kind links packages from a package cache (a kind with
+   * `channels`): what is already cached is not counted in the download.
+   */
+  cached: boolean;
   onApply: () => void;
   onDiscard: () => void;
 }
@@ -45,22 +48,9 @@ const ORDER: Record<string, number> = { remove: 0, change: 1, add: 2 };
  */
 export function PlanView(props: IPlanViewProps): JSX.Element {
   const { trans, plan } = props;
-  const changes = [...plan.changes].sort(
-    (a, b) =>
-      (ORDER[a.action] ?? 3) - (ORDER[b.action] ?? 3) ||
-      a.name.localeCompare(b.name)
-  );
-  const counts = { add: 0, remove: 0, change: 0 };
-  for (const change of plan.changes) {
-    counts[change.action] = (counts[change.action] ?? 0) + 1;
-  }
+  const changes = sortedChanges(plan.changes);
   const { ref, onKeyDown } = useTakeFocus<HTMLElement>(props.onDiscard);
   const titleId = `jp-userpkg-plan-title-${plan.env}`;
-  const actionLabel: Record<string, string> = {
-    add: trans.__('add'),
-    remove: trans.__('remove'),
-    change: trans.__('change')
-  };
   return (
     <section
       ref={ref}
@@ -79,6 +69,50 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
           <code>{plan.command}</code>
         </p>
       )}
+      <PlanChanges trans={trans} changes={changes} />
+      <PlanFooter {...props} changes={changes} />
+    </section>
+  );
+}
+
+/**
+ * The changes: removals first, then changes, then additions, each by name.
+ */
+function sortedChanges(changes: IChange[]): IChange[] {
+  return [...changes].sort(
+    (a, b) =>
+      (ORDER[a.action] ?? 3) - (ORDER[b.action] ?? 3) ||
+      a.name.localeCompare(b.name)
+  );
+}
+
+/**
+ * How many packages are added, changed and removed.
+ */
+function countChanges(changes: IChange[]): Record<string, number> {
+  const counts: Record<string, number> = { add: 0, remove: 0, change: 0 };
+  for (const change of changes) {
+    counts[change.action] = (counts[change.action] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * The plan's counts in words, then one line per change.
+ */
+function PlanChanges(props: {
+  trans: TranslationBundle;
+  changes: IChange[];
+}): JSX.Element {
+  const { trans, changes } = props;
+  const counts = countChanges(changes);
+  const actionLabel: Record<string, string> = {
+    add: trans.__('add'),
+    remove: trans.__('remove'),
+    change: trans.__('change')
+  };
+  return (
+    <>
       <p className="jp-userpkg-plan-summary">
         {changes.length === 0
           ? trans.__('Nothing to change: the environment already is as asked.')
@@ -109,9 +143,21 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
           ))}
         </ul>
       )}
+    </>
+  );
+}
+
+/**
+ * Under the changes: the download, the solver's notes, Apply and Discard.
+ */
+function PlanFooter(props: IPlanViewProps & { changes: IChange[] }): JSX.Element {
+  const { trans, plan, changes } = props;
+  const counts = countChanges(changes);
+  return (
+    <>
       {(plan.download_bytes > 0 || counts.add + counts.change > 0) && (
         <p className="jp-userpkg-plan-download">
-          {props.conda
+          {props.cached
             ? trans.__(
                 'To download: %1 (packages already in the package cache are not counted)',
                 formatBytes(plan.download_bytes)
@@ -141,6 +187,6 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
           {changes.length > 0 ? trans.__('Discard') : trans.__('Close')}
         </Button>
       </div>
-    </section>
+    </>
   );
 }

@@ -39,6 +39,28 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
   const panel = await openPanel(page, 250);
   const plan = panel.locator('.jp-userpkg-plan');
 
+  await test.step('the create form, built from the kinds the server lists, at 250 and 420 px', async () => {
+    await panel.locator('button.jp-userpkg-create-button').click();
+    const form = panel.locator('.jp-userpkg-create-form');
+    const kind = form.locator('select[name="kind"]');
+    // The server's default kind is selected, with its summary; its base's Python.
+    await expect(kind).toHaveValue('layer');
+    await expect(form.locator('.jp-userpkg-kind-summary')).toContainText("server's Python");
+    await expect(form.locator('input[name="python"]')).toBeDisabled();
+    await expect(form.locator('input[name="channels"]')).toBeDisabled();
+    await kind.selectOption('conda');
+    await expect(form.locator('input[name="python"]')).toBeEnabled();
+    await expect(form.locator('input[name="channels"]')).toBeEnabled();
+    for (const width of [250, 420]) {
+      await page.sidebar.setWidth(width);
+      expect(await overflowing(form), 'elements wider than their box').toEqual([]);
+      expect(await brokenWords(form), 'words broken over two lines').toEqual([]);
+    }
+    await page.sidebar.setWidth(250);
+    await form.locator('button.jp-userpkg-create-cancel').click();
+    await expect(form).toHaveCount(0);
+  });
+
   await test.step('create a venv asking for python-slugify and tabulate', async () => {
     await createEnv(panel, {
       name: ENV,
