@@ -62,12 +62,14 @@ def write(revision_dir: Path, texts: dict[str, str]) -> None:
 def read(revision_dir: Path) -> dict[str, Any] | None:
     """The summary of a committed revision, or None when there is none or the files it
     was made from have changed since."""
+    base = os.fspath(revision_dir)  # plain strings: a listing reads hundreds of these
     try:
-        data = json.loads((revision_dir / SUMMARY).read_text(encoding="utf-8"))
+        with open(f"{base}/{SUMMARY}", encoding="utf-8") as fh:
+            data = json.load(fh)
         files = data["files"]
-        if any(_stamp(revision_dir / n) != stamp for n, stamp in files.items()):
+        if any(_stamp(f"{base}/{n}") != stamp for n, stamp in files.items()):
             return None
-        if (revision_dir / "conda.lock").exists() != ("conda.lock" in files):
+        if os.access(f"{base}/conda.lock", os.F_OK) != ("conda.lock" in files):
             return None
         return {
             "kind": str(data["kind"]),
@@ -79,6 +81,6 @@ def read(revision_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def _stamp(path: Path) -> list[int]:
+def _stamp(path: str | Path) -> list[int]:
     info = os.stat(path)
     return [info.st_size, info.st_mtime_ns]

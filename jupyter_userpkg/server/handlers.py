@@ -147,8 +147,15 @@ class EnvsHandler(UserPkgHandler):
     @authorized
     @mapped
     async def get(self) -> None:
+        # The listing returns the same list while no env changed: its JSON is kept
+        # (encoding 300 envs on the event loop costs more than checking them).
         # Tornado adds an ETag of the body and answers If-None-Match with 304.
-        self.send((await self.command(bodies.envs_command())).data)
+        outcome = await self.command(bodies.envs_command())
+        kept = self.settings.get("userpkg_envs_json")
+        if kept is None or kept[0] is not outcome.value:
+            kept = (outcome.value, json.dumps(outcome.data))
+            self.settings["userpkg_envs_json"] = kept
+        self.finish(kept[1])
 
     @web.authenticated
     @authorized

@@ -31,6 +31,22 @@ async def test_envs_lists_what_the_cli_made(jp_fetch: Any, tmp_path: Path) -> No
     assert [(e["name"], e["kind"], e["revision"]) for e in envs] == [("made", "venv", 0)]
 
 
+async def test_envs_shows_a_commit_another_process_made_after_a_listing(
+    jp_fetch: Any, tmp_path: Path
+) -> None:
+    """The server keeps what it listed (and the JSON it sent) only while no env changed."""
+    from tests.core.test_listing import commit_elsewhere
+
+    envs = tmp_path / "envs"
+    commit_elsewhere(envs, "a", 0, 1)
+    for _ in range(2):
+        listed = json.loads((await jp_fetch("userpkg", "api", "envs")).body)
+        assert [(e["name"], e["revision"], e["packages"]) for e in listed] == [("a", 0, 1)]
+    commit_elsewhere(envs, "a", 1, 4)
+    listed = json.loads((await jp_fetch("userpkg", "api", "envs")).body)
+    assert [(e["name"], e["revision"], e["packages"]) for e in listed] == [("a", 1, 4)]
+
+
 async def test_requires_authentication(jp_fetch: Any) -> None:
     with pytest.raises(HTTPClientError) as err:
         await jp_fetch("userpkg", "api", "health", headers={"Authorization": "token wrong"})
