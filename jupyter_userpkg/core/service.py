@@ -20,8 +20,8 @@ from .errors import (
     EnvDamaged,
     InvalidRequest,
     RevisionNotFound,
-    UserPkgError,
 )
+from .listing import EnvListing
 from .names import DEFAULT_ENV, validate_env_name
 from .options import CondaOptions, SearchOptions, UvOptions
 from .policy.rules import Policy
@@ -72,7 +72,7 @@ class UserPkgService:
         self.search_options = search_options or SearchOptions(
             offline=self.uv.offline or self.conda.offline
         )
-        self._listed: dict[str, tuple[tuple[int, bool, int, int], EnvInfo]] = {}
+        self._listing = EnvListing(self.store)
         #: The administrator's policy (see :mod:`.policy`), and what loading it noted.
         self.policy = policy or Policy()
         self.policy_notes = tuple(policy_notes)
@@ -196,33 +196,15 @@ class UserPkgService:
     def list_envs(self) -> list[EnvInfo]:
         """Every env; one whose metadata cannot be read is listed as ``broken``.
 
-        A committed revision never changes, so a summary read once is kept for as
-        long as the env stays at that revision (and its kernelspec comes or goes):
-        a long-lived process (the server) reads only what changed since.
+        What was read of an env is kept for as long as it stays at that revision
+        (:mod:`.listing`): a long-lived process (the server) reads only what changed.
         """
-        out = []
-        listed: dict[str, tuple[tuple[int, bool, int, int], EnvInfo]] = {}
-        for name, revision in self.store.listing().items():
-            try:  # which revision directory: an env deleted and made again has a new one
-                made = os.stat(self.store.revisions_dir(name) / str(revision))
-            except OSError:
-                continue  # deleted while listed
-            stamp = (revision, self._kernel_of(name) is not None, made.st_ino, made.st_mtime_ns)
-            known = self._listed.get(name)
-            if known is not None and known[0] == stamp:
-                info = known[1]
-            else:
-                try:
-                    info = self.env_info(name, revision)
-                except (UserPkgError, OSError, ValueError):
-                    out.append(
-                        EnvInfo(name, "broken", str(self.store.prefix(name)), None, 0, -1, "")
-                    )
-                    continue
-            listed[name] = (stamp, info)
-            out.append(info)
-        self._listed = listed
-        return shared.listed(self, out)
+        kernels_dir = str(self.kernels_dir)
+
+        def kernel(env: str) -> bool:  # a plain string path: this runs for every env
+            return os.access(f"{kernels_dir}/{kernels.kernel_name(env)}/kernel.json", os.F_OK)
+
+        return shared.listed(self, self._listing.envs(kernel, self.env_info))
 
     def env_info(self, name: str, revision: int | None = None) -> EnvInfo:
         """One env's summary, read from its metadata alone (no kind, no engine)."""
