@@ -98,6 +98,12 @@ export interface IEnv {
   python?: string;
   /** What it holds that the administrator's policy now refuses. */
   advisories?: IAdvisory[];
+  /** An administrator's shared env: read-only to the user. */
+  shared?: boolean;
+  /** A layer over a shared env: that env's name ("" for any other). */
+  over?: string;
+  /** What the user must know of it (a layer whose shared base changed, a name clash). */
+  notes?: string[];
 }
 
 /**

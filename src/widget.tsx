@@ -165,8 +165,10 @@ function PanelView(props: {
   const { model, trans, actions } = props;
   const search = model.search;
   const job = model.job;
-  const busy = job !== null || model.planning;
   const env = model.selectedEnv;
+  const working = job !== null || model.planning;
+  // A shared env is the administrator's: every change action is off for it.
+  const busy = working || env?.shared === true;
   const showPolicy = () => void props.panel.showPolicy();
   const activity = activityNode(
     model,
@@ -188,7 +190,7 @@ function PanelView(props: {
       {model.createOpen && (
         <CreateForm
           trans={trans}
-          busy={busy}
+          busy={working}
           kinds={model.kinds}
           onSubmit={request => void model.createEnv(request)}
           onCancel={() => model.setCreateOpen(false)}

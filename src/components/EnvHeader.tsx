@@ -248,6 +248,9 @@ function summaryParts(props: IEnvHeaderProps): string[] {
   }
   const parts = [
     env.kind,
+    env.shared ? trans.__('shared, read-only: changed by the administrator') : '',
+    env.over ? trans.__('over %1', env.over) : '',
+    ...(env.notes ?? []),
     env.python ? trans.__('Python %1', env.python) : '',
     trans.__('revision %1', env.revision),
     env.kernel ? trans.__('kernel %1', env.kernel) : trans.__('no kernel')
