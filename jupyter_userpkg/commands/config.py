@@ -65,6 +65,13 @@ class UserPkg(Configurable):
         help="Where env kernelspecs go (empty: <JUPYTER_DATA_DIR>/kernels, found by every server).",
     ).tag(config=True)
 
+    kernel_spec_manager = Bool(
+        True,
+        help="Serve the envs' kernelspecs through jupyter-userpkg's kernel spec manager (one "
+        "cached index instead of every kernelspec read on each request), in place of "
+        "Jupyter's default one; a server configured with another kernel spec manager keeps it.",
+    ).tag(config=True)
+
     channel_alias = Unicode(
         "https://conda.anaconda.org/",
         help="Base URL that conda channel names (conda-forge, bioconda) resolve against.",

@@ -159,6 +159,8 @@ def env_lines(envs: list[EnvInfo], prog: str = "jupyter userpkg") -> list[str]:
             + mark
         )
         lines += [f"  note: {n}" for n in e.notes]
+        if any(k["name"] != e.kernel for k in e.kernels):  # kernels of other languages too
+            lines.append("  kernels: " + ", ".join(k["display_name"] for k in e.kernels))
     advised = [(e.name, a) for e in envs for a in e.advisories]
     if advised:
         lines.append("")

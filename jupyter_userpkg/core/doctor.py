@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import kernels, kinds
+from . import kernelindex, kernels, kinds
 from .errors import EnvDamaged, UserPkgError
 from .pipeline import Pipeline
 
@@ -36,6 +36,7 @@ def check(
         with pipeline.lock(env):
             if not store.exists(env):  # the env went without its kernelspec
                 kernels.remove(kernels_dir, env, store.envs_dir)
+    kernelindex.rebuild(kernels_dir)  # a kernelspec changed by hand is listed as it is now
     exposed = [*exposed_dirs(pipeline), *also]
     reports = []
     for env in names:

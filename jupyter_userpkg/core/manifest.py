@@ -33,6 +33,8 @@ class Manifest:
     #: conda envs: package name -> MatchSpec text, and the channels (URLs) in priority order.
     conda: dict[str, str] = field(default_factory=dict)
     channels: tuple[str, ...] = ()
+    #: False for an env made with ``--no-kernel``: no kernelspecs for it (see ``kernels``).
+    kernels: bool = True
 
     def requirements(self) -> list[str]:
         return list(self.pypi.values())
@@ -75,6 +77,8 @@ class Manifest:
         has_conda = bool(self.channels or self.conda)  # an env with a conda layer
         if has_conda:
             env["channels"] = list(self.channels)
+        if not self.kernels:
+            env["kernels"] = False
         doc["env"] = env
         if has_conda:
             doc["dependencies"] = self.conda_table()
@@ -138,6 +142,7 @@ class Manifest:
             pypi=pypi,
             conda=conda,
             channels=tuple(str(c) for c in env.get("channels", ())),
+            kernels=env.get("kernels", True) is not False,
         )
 
 

@@ -100,6 +100,8 @@ class Pipeline:
             store, name = self.ctx.store, request.name
             check_size(request.size)
             intent = kind.create_intent(self.ctx, request)  # validated before any file
+            if not request.kernel:  # --no-kernel: recorded, so it holds for every change
+                intent = replace(intent, manifest=replace(intent.manifest, kernels=False))
             with self.lock(name, report):
                 cancel.checkpoint()
                 # From the claim on, the prefix is ours to remove if this fails.
@@ -456,7 +458,11 @@ class Pipeline:
             self.sync_kernel(env)
 
     def sync_kernel(self, env: str) -> bool:
-        """Give the env a kernelspec iff its kind says it can run one; True if anything changed."""
+        """Give the env its kernelspecs: the Python one iff its kind says it can run one,
+        and one for each kernelspec its packages ship; True if anything changed.
+
+        An env made with ``--no-kernel`` gets none of these, but a Python kernel once
+        the user asks for ipykernel by name."""
         store = self.ctx.store
         kernels_dir = Path(self.kernels_dir())
         state = self.state(env)
@@ -467,12 +473,16 @@ class Pipeline:
         tools: dict[str, str] = {}
         with contextlib.suppress(OSError):
             tools = envconfig.write(self.ctx, store.prefix(env), conda=kind.channels)
-        if extra is None:
-            return kernels.remove(kernels_dir, env, store.envs_dir)
-        spec = kernels.kernelspec(
-            env, store.prefix(env), store.envs_dir, {"JUPYTER_USERPKG_ENV": env, **tools, **extra}
-        )
-        return kernels.write(kernels_dir, env, spec)
+        manifest, prefix = state.manifest, store.prefix(env)
+        common = {"JUPYTER_USERPKG_ENV": env, **tools}
+        wanted = []
+        asked = "ipykernel" in manifest.pypi or "ipykernel" in manifest.conda
+        if extra is not None and (manifest.kernels or asked):
+            spec = kernels.kernelspec(env, prefix, store.envs_dir, {**common, **extra})
+            wanted.append(kernels.KernelFiles(kernels.kernel_name(env), spec))
+        if manifest.kernels:
+            wanted += kernels.shipped_kernels(env, prefix, store.envs_dir, common)
+        return kernels.sync(kernels_dir, env, store.envs_dir, wanted)
 
 
 def empty_solution(state: EnvState) -> Solution:

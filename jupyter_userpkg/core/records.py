@@ -170,6 +170,9 @@ class EnvInfo:
     notes: tuple[str, ...] = ()
     #: What the env holds that the administrator's policy now refuses, with the fix.
     advisories: tuple[dict[str, Any], ...] = ()
+    #: Every kernelspec of the env (the Python one and those its packages ship):
+    #: ``{"name", "display_name", "language"}`` each.
+    kernels: tuple[dict[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +183,7 @@ class EnvInfo:
             "kind": self.kind,
             "path": self.path,
             "kernel": self.kernel,
+            "kernels": [dict(k) for k in self.kernels],
             "packages": self.packages,
             "revision": self.revision,
             "python": self.python,

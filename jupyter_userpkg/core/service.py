@@ -9,7 +9,6 @@ which kinds exist (:mod:`.kinds`); ``search``, ``info`` read indexes; shared env
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from .errors import (
     InvalidRequest,
     RevisionNotFound,
 )
+from .kernelindex import Listing
 from .listing import EnvListing
 from .names import DEFAULT_ENV, validate_env_name
 from .options import CondaOptions, SearchOptions, UvOptions
@@ -73,6 +73,7 @@ class UserPkgService:
             offline=self.uv.offline or self.conda.offline
         )
         self._listing = EnvListing(self.store)
+        self._kernel_listing = Listing()  # the kernels dir's index (:mod:`.kernelindex`)
         #: The administrator's policy (see :mod:`.policy`), and what loading it noted.
         self.policy = policy or Policy()
         self.policy_notes = tuple(policy_notes)
@@ -199,12 +200,8 @@ class UserPkgService:
         What was read of an env is kept for as long as it stays at that revision
         (:mod:`.listing`): a long-lived process (the server) reads only what changed.
         """
-        kernels_dir = str(self.kernels_dir)
-
-        def kernel(env: str) -> bool:  # a plain string path: this runs for every env
-            return os.access(f"{kernels_dir}/{kernels.kernel_name(env)}/kernel.json", os.F_OK)
-
-        return shared.listed(self, self._listing.envs(kernel, self.env_info))
+        kernels_of = self._kernel_listing.of(self.kernels_dir, self.store.envs_dir)  # one stat
+        return shared.listed(self, self._listing.envs(kernels_of.get, self.env_info))
 
     def env_info(self, name: str, revision: int | None = None) -> EnvInfo:
         """One env's summary, read from its metadata alone (no kind, no engine)."""
@@ -233,7 +230,8 @@ class UserPkgService:
             name=name,
             kind=kind,
             path=str(self.store.prefix(name)),
-            kernel=self._kernel_of(name),
+            kernel=self._kernel_listing.python(self.kernels_dir, self.store.envs_dir, name),
+            kernels=self._kernel_listing.of(self.kernels_dir, self.store.envs_dir).get(name, ()),
             packages=count,
             revision=revision,
             python=python,
@@ -267,10 +265,6 @@ class UserPkgService:
             lock = kinds.of(state.manifest).export(state, "lock")
             return export_env(state.manifest, lock, fmt, self.notebook_lock_max_bytes)
         return kinds.of(state.manifest).export(state, fmt)
-
-    def _kernel_of(self, env: str) -> str | None:
-        name = kernels.kernel_name(env)
-        return name if (self.kernels_dir / name / "kernel.json").is_file() else None
 
     # ----------------------------------------------------------------- changing
 

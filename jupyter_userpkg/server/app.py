@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,20 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 
 from ..commands.config import UserPkg, load_config_files
+from ..core import kernelindex
+from ..core.kernels import kernel_name
 from ..core.policy.sources import Loaded, load
 from ..core.service import UserPkgService
 from ..version import __version__
 from .handlers import ROUTES
 from .jobs import JobManager
+from .kernelspecs import UserPkgKernelSpecManager
 from .watch import EnvWatcher, PolicyWatcher
 
 SCHEMAS = Path(__file__).parent / "schemas"
 JOB_EVENT = "https://events.jupyter.org/jupyter_userpkg/job/v1"
 ENV_EVENT = "https://events.jupyter.org/jupyter_userpkg/env/v1"
+KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 #: Seconds the shutdown waits for cancelled jobs to reach their safe point.
 STOP_TIMEOUT = 60.0
 
@@ -42,6 +47,23 @@ class UserPkgApp(ExtensionApp):
     jobs: JobManager
     watcher: EnvWatcher
     policy_watcher: PolicyWatcher
+
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Linked before the server makes its kernel spec manager: ours takes the default's
+        place (``UserPkg.kernel_spec_manager``), never a manager the server was given."""
+        super()._link_jupyter_server_extension(serverapp)
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        merged = load_config_files()
+        merged.merge(serverapp.config)
+        wanted = UserPkg(config=merged).kernel_spec_manager
+        # Read from the config: the trait's default needs what the server has not made yet.
+        given = serverapp.config.get("ServerApp", {}).get("kernel_spec_manager_class")
+        gateway = serverapp.config.get("GatewayClient", {}).get("url") or os.environ.get(
+            "JUPYTER_GATEWAY_URL"
+        )
+        if wanted and given in (None, KernelSpecManager) and not gateway:
+            serverapp.kernel_spec_manager_class = UserPkgKernelSpecManager
 
     def load_config_file(self, *args: Any, **kwargs: Any) -> None:
         """Nothing: the settings are read as every front end reads them
@@ -79,6 +101,7 @@ class UserPkgApp(ExtensionApp):
             emit_job, on_finished=lambda job: self.watcher.poke(), log=server_app.log
         )
         self.policy_watcher = PolicyWatcher(self._rebuild(config), loaded, config.policy_interval)
+        self._serve_kernelspecs(service.kernels_dir)
         self.settings.update(
             userpkg_service=service,
             userpkg_jobs=self.jobs,
@@ -88,6 +111,32 @@ class UserPkgApp(ExtensionApp):
         # The loop may not run yet: the policy watcher starts on it, before any request
         # (a request starting it again changes nothing), and reads one interval later.
         server_app.io_loop.add_callback(self.policy_watcher.start)
+
+    def _serve_kernelspecs(self, kernels_dir: Path) -> None:
+        """Point our kernel spec manager at the envs' kernels dir, and note each start of an
+        env's kernel for the launcher's recent envs."""
+        server_app = self.serverapp
+        assert server_app is not None
+        ksm = server_app.kernel_spec_manager
+        if not isinstance(ksm, UserPkgKernelSpecManager):
+            return
+        ksm.userpkg_kernels_dir = str(kernels_dir)
+        ksm.base_url = server_app.base_url
+
+        def note(name: str) -> None:
+            item = kernelindex.read(kernels_dir).get(name)
+            if item is not None:
+                kernelindex.mark_used(kernels_dir, kernel_name(str(item["env"])))
+
+        async def started(logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+            if data.get("action") == "start" and data.get("status") == "success":
+                try:
+                    await asyncio.to_thread(note, str(data.get("kernel_name", "")).lower())
+                except Exception:  # a launcher's note is never worth a failed start
+                    self.log.warning("jupyter-userpkg: could not note a kernel's start")
+
+        assert server_app.event_logger is not None
+        server_app.event_logger.add_listener(schema_id=KERNEL_ACTIONS, listener=started)
 
     def _rebuild(self, config: UserPkg) -> Any:
         """What the policy watcher calls with a changed policy: a new service in place."""
