@@ -33,6 +33,8 @@ import { downloadFile } from './download';
 
 import { packageIcon } from './icons';
 
+import { ImportOfferTracker, panelOfferActions } from './importoffer';
+
 import { KernelFollower } from './kernels';
 
 import { UserPkgModel } from './model';
@@ -128,6 +130,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     addCommands(app, model, panel, trans, notebooks);
+    if (notebooks) {
+      new ImportOfferTracker(notebooks, trans, panelOfferActions(app, panel.id, model));
+    }
     const category = trans.__('Packages');
     for (const command of Object.values(CommandIDs)) {
       palette?.addItem({ command, category });
