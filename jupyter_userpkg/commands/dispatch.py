@@ -200,8 +200,11 @@ def _create(svc: UserPkgService, command: Create, call: _Call) -> Outcome:
 
 def _env(svc: UserPkgService, command: Env, call: _Call) -> Outcome:
     """One env's summary (the REST API's GET envs/{env})."""
-    svc = _reading(svc, command.env)
-    info = svc.env_info(svc.require(command.env))
+    from ..core.shared import annotated
+
+    reader = _reading(svc, command.env)
+    info = reader.env_info(reader.require(command.env))
+    info = annotated(svc, info, shared=reader is not svc)
     return Outcome(command.verb, info.to_dict(), info)
 
 

@@ -147,6 +147,12 @@ def rooted(svc: S, directory: Path) -> S:
         for attr, value in (("_kernels_dir", svc.shared.kernels_dir), ("_listed", {})):
             setattr(other, attr, value)
         other.audit_log = None
+        # What the service keeps of its own envs and kernels dir: kept apart for this one.
+        listing, kernel_listing = vars(svc).get("_listing"), vars(svc).get("_kernel_listing")
+        if listing is not None:
+            vars(other)["_listing"] = type(listing)(other.store)
+        if kernel_listing is not None:
+            vars(other)["_kernel_listing"] = type(kernel_listing)()
         cache[directory] = other
     return cache[directory]
 
@@ -250,12 +256,20 @@ def listed(svc: S, own: list[EnvInfo]) -> list[EnvInfo]:
         other = seen.get(info.name.lower())
         if other is not None:
             info = replace(info, notes=(*info.notes, clash_note(info.name, other.path)))
-        base = layer_base(svc, info.name, info.revision) if info.kind == "layer" else None
-        if base is not None:
-            stale = stale_note(info.name, *base)
-            info = replace(info, over=base[0], notes=(*info.notes, *([stale] if stale else [])))
-        out.append(info)
+        out.append(annotated(svc, info))
     return out + list(seen.values())
+
+
+def annotated(svc: S, info: EnvInfo, *, shared: bool = False) -> EnvInfo:
+    """One env's summary as a user is shown it: a shared env marked so; a layer over a
+    shared env with its base, and a note when that base changed since it was solved."""
+    if shared:
+        return replace(info, shared=True)
+    base = layer_base(svc, info.name, info.revision) if info.kind == "layer" else None
+    if base is None:
+        return info
+    stale = stale_note(info.name, *base)
+    return replace(info, over=base[0], notes=(*info.notes, *([stale] if stale else [])))
 
 
 def layer_base(svc: S, name: str, revision: int) -> tuple[str, int, int] | None:
