@@ -36,6 +36,7 @@ A_CELL = (
     "import upkgt_needsdep as n, upkgt_shdep as d, sys; print(n.VERSION, d.VERSION, sys.prefix)"
 )
 MINE = "$HOME/.jupyter/jupyter_userpkg_config.json"  # a user's own config file
+MAGIC = "%load_ext jupyter_userpkg\\n%userpkg install"  # two lines of one cell
 KERNEL = """
 import sys
 from jupyter_client.manager import start_new_kernel
@@ -46,7 +47,7 @@ def hook(msg):
         out.append(msg["content"]["text"])
     elif msg["msg_type"] == "error":
         out.append("ERROR " + msg["content"]["ename"] + ": " + msg["content"]["evalue"])
-kc.execute_interactive(sys.argv[2], output_hook=hook, timeout=120)
+kc.execute_interactive(sys.argv[2].replace("\\\\n", "\\n"), output_hook=hook, timeout=120)
 kc.stop_channels()
 km.shutdown_kernel(now=True)
 print("".join(out).strip())
@@ -169,6 +170,8 @@ run {cli} envs --json
 run {cli} create mine --over stack
 run {cli} install -n mine upkgt_needsdep -y
 run {kernel} userpkg-mine "{A_CELL}"
+run {kernel} userpkg-mine "{MAGIC} -n stack upkgt_bonly -y"
+run env JUPYTER_PATH={hub} {kernel} userpkg-stack "{MAGIC} upkgt_bonly -y"
 run {cli} install -n stack upkgt_bonly -y
 run {cli} install --shared -n stack upkgt_bonly -y
 run {cli} rollback -n stack 0 -y
@@ -185,6 +188,8 @@ run sh -c "ln -s $HOME {shared}/stack/link"
         a_create,
         a_install,
         a_kernel,
+        magic_other,
+        magic_shared,
         refused_install,
         refused_shared,
         refused_rollback,
@@ -199,6 +204,12 @@ run sh -c "ln -s $HOME {shared}/stack/link"
     assert a_create[0] == 0 and a_install[0] == 0, (a_create, a_install)
     assert a_kernel[0] == 0 and a_kernel[1].startswith("1.0 2.0 "), a_kernel
     assert f"{alice.pw_dir}/{ENVS}/mine" in str(a_kernel[1])  # the layer's own python
+    # %userpkg in a cell: of the user's layer naming the shared env, and in the shared
+    # env's own kernel (its envs dir is the shared one): one line each, nothing installed.
+    for magic in (magic_other, magic_shared):
+        assert magic[0] == 0 and "userpkg: error:" in str(magic[1]), magic
+        assert "'stack' is shared and read-only" in str(magic[1]), magic
+        assert "Traceback" not in str(magic[1])
     for refused in (refused_install, refused_shared, refused_rollback, refused_delete):
         assert refused[0] != 0, refused
         assert "'stack' is shared and read-only: the administrator changes it" in str(refused[2])
