@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.service import UserPkgService
+from tests.conda_channel import TestChannel
 from tests.localindex import LocalIndex, build_wheel
 from tests.magics.conftest import Kernel, start_kernel
 
@@ -113,3 +115,45 @@ def test_an_error_without_a_provider_says_so(
     text = _error_text(kernel, "import nothingprovidesthisone")
     assert "No module named 'nothingprovidesthisone'" in text
     assert "no package known to provide 'nothingprovidesthisone'" in text
+
+
+def test_the_offer_in_a_conda_kernel(
+    userpkg_env: Path,
+    tmp_path: Path,
+    offer_index: LocalIndex,
+    conda_channel: TestChannel,
+    conda_caches: Path,
+) -> None:
+    """In a conda env, a PyPI package is offered with ``--pypi`` (the env's channels have
+    none of the derived names), and the offered line installs it on top."""
+    settings = {
+        "conda_pkgs_dir": str(conda_caches / "pkgs"),
+        "repodata_cache_dir": str(conda_caches / "repodata"),
+        "extra_index_urls": [offer_index.url],
+    }
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "jupyter_userpkg_config.json").write_text(
+        json.dumps({"UserPkg": settings})
+    )
+    kernels_dir = tmp_path / "data" / "kernels"
+    svc = UserPkgService(
+        userpkg_env,
+        kernels_dir=kernels_dir,
+        conda_options=CondaOptions(
+            pkgs_dir=settings["conda_pkgs_dir"], repodata_cache_dir=settings["repodata_cache_dir"]
+        ),
+    )
+    svc.create("ck", kind="conda", channels=[conda_channel.url], specs=["python"])
+    k = start_kernel("userpkg-ck", kernels_dir)
+    try:
+        assert k.run("%load_ext jupyter_userpkg").errors == []
+        text = _error_text(k, "import offerdemo")
+        assert "userpkg: offerdemo is provided by python-offerdemo" in text, text
+        line = "%userpkg install -n ck --pypi python-offerdemo"
+        assert line in text
+        cell = k.run(line)
+        assert cell.errors == [] and "+ python-offerdemo" in cell.text, cell.stderr
+        assert k.run("import offerdemo; print(offerdemo.VERSION)").stdout.strip() == "1.2"
+    finally:
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=True)
