@@ -126,9 +126,10 @@ def test_the_offer_in_a_conda_kernel(
 ) -> None:
     """In a conda env, a PyPI package is offered with ``--pypi`` (the env's channels have
     none of the derived names), and the offered line installs it on top."""
+    pkgs, repodata = str(conda_caches / "pkgs"), str(conda_caches / "repodata")
     settings = {
-        "conda_pkgs_dir": str(conda_caches / "pkgs"),
-        "repodata_cache_dir": str(conda_caches / "repodata"),
+        "conda_pkgs_dir": pkgs,
+        "repodata_cache_dir": repodata,
         "extra_index_urls": [offer_index.url],
     }
     (tmp_path / "config").mkdir(exist_ok=True)
@@ -139,9 +140,7 @@ def test_the_offer_in_a_conda_kernel(
     svc = UserPkgService(
         userpkg_env,
         kernels_dir=kernels_dir,
-        conda_options=CondaOptions(
-            pkgs_dir=settings["conda_pkgs_dir"], repodata_cache_dir=settings["repodata_cache_dir"]
-        ),
+        conda_options=CondaOptions(pkgs_dir=pkgs, repodata_cache_dir=repodata),
     )
     svc.create("ck", kind="conda", channels=[conda_channel.url], specs=["python"])
     k = start_kernel("userpkg-ck", kernels_dir)
