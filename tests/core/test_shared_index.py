@@ -227,3 +227,29 @@ def test_a_url_is_copied_once_into_the_users_cache_and_mapped_from_there(
         server.shutdown()
         server.server_close()
     assert upstream.requests == []
+
+
+NAMES = [
+    "slugify", "python-slugify", "slugify-cli", "awesome-slugify", "unslugify", "slugifyx",
+    "Flask_Cors", "flask", "flask-cors-ext", "a", "ab", "py", "pyx", "numpy", "numpy-stl",
+    "scikit-learn", "learn", "learnkit", "machine-learning", "zlearn",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", ["slugify", "flask.cors", "learn", "py", "a", "num", "zzz"])
+def test_the_index_ranks_as_the_in_memory_names_do(tmp_path: Path, query: str) -> None:
+    from jupyter_userpkg.core.namematch import NameIndex, normalize
+    from jupyter_userpkg.core.search import shared
+
+    path = written(
+        tmp_path / FILENAME,
+        [Entry(normalize(n), "pypi", n, ("1.0",), f"about {n}") for n in NAMES]
+        + [Entry("flask", "conda", "flask", ("2.0",))],
+    )
+    names = NameIndex.build(NAMES)
+    for limit in (3, 50):
+        with shared.mapped(path) as data:
+            got = [(f.hit.key, f.hit.match) for f in shared.match(data, query, limit, "pypi")]
+            suggested = shared.suggest(data, query, 3)
+        assert got == [(h.key, h.match) for h in names.match(query, limit)]
+        assert suggested == names.suggest(query, 3)

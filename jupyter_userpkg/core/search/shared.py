@@ -146,48 +146,100 @@ def mapped(path: Path, *, admin: bool = True) -> Iterator[bytes | mmap.mmap]:
         os.close(fd)
 
 
-def _line_pattern(q: bytes, source: str | None) -> re.Pattern[bytes]:
-    sources = rb"pypi|conda" if source is None else re.escape(source.encode())
-    return re.compile(
-        rb"^([^\t\n]*" + re.escape(q) + rb"[^\t\n]*)\t(" + sources + rb")\t([^\t\n]*)\t"
-        rb"([^\t\n]*)\t([^\n]*)$",
-        re.M,
-    )
+def _line(data: bytes | mmap.mmap, start: int) -> tuple[bytes, int]:
+    """The line starting at ``start``, and where the next one starts."""
+    end = data.find(b"\n", start)
+    end = len(data) if end < 0 else end
+    return data[start:end], end + 1
 
 
-def _rank(key: str, q: str) -> tuple[int, int, int]:
-    """(group, length, 0): exact, segment at the start, inner segment, prefix, substring."""
-    if key == q:
-        return (0, 0, 0)
-    if key.startswith(q + "-"):
-        return (1, 0, 0)
-    if f"-{q}-" in key or key.endswith("-" + q):
-        return (2, len(key), 0)
-    if key.startswith(q):
-        return (3, 0, 0)
-    return (4, 0, 0)
+def _found(line: bytes, match: str) -> Found:
+    key, src, name, versions, summary = line.decode("utf-8", "replace").split("\t", 4)
+    hit = Hit(name, key, match)  # type: ignore[arg-type]
+    return Found(hit, src, tuple(v for v in versions.split(",") if v), summary.strip())
 
 
-_MATCH = ("exact", "segment", "segment", "prefix", "substring")
+def _first_at_least(data: bytes | mmap.mmap, key: bytes) -> int:
+    """Where the first line whose key is at least ``key`` starts (a binary search)."""
+    lo, hi = 0, len(data)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = data.rfind(b"\n", 0, mid) + 1
+        end = data.find(b"\t", start)
+        if end < 0 or data[start:end] >= key:
+            hi = start
+        else:
+            nxt = data.find(b"\n", end)
+            lo = len(data) if nxt < 0 else nxt + 1
+    return lo
+
+
+def _in_key(data: bytes | mmap.mmap, at: int, source: bytes) -> tuple[int, int] | None:
+    """(line start, line end) when ``at`` falls in a key of ``source``'s line, else None
+    (a summary or a version holds the text)."""
+    start = data.rfind(b"\n", 0, at) + 1
+    tab = data.find(b"\t", start)
+    if tab < 0 or at >= tab:
+        return None
+    if source and data[tab + 1 : tab + 2 + len(source)] != source + b"\t":
+        return None
+    return start, tab
 
 
 def match(data: bytes | mmap.mmap, query: str, limit: int, source: str | None) -> list[Found]:
     """Up to ``limit`` packages whose names hold ``query``, ranked as :mod:`..namematch`
-    ranks them (exact, segments, prefixes, substrings), by one scan of the mapped file."""
-    q = normalize(query)
-    if not q or "\n" in q or "\t" in q or limit <= 0 or not data:
+    ranks them: the exact name, names that hold it as a whole segment, the other
+    prefixes, then substrings.  The prefixes are one block of the sorted lines (found by
+    a binary search); segments and substrings are found with ``find`` over the mapped
+    bytes, which runs at the speed of a memory scan, and stop once ``limit`` are found."""
+    q = normalize(query).encode()
+    if not q or b"\n" in q or b"\t" in q or limit <= 0 or not data:
         return []
-    found: list[tuple[tuple[int, int, int], int, Found]] = []
-    for at, m in enumerate(_line_pattern(q.encode(), source).finditer(data)):
-        key, src, name, versions, summary = (g.decode("utf-8", "replace") for g in m.groups())
-        rank = _rank(key, q)
-        if rank[0] == 4 and len(found) >= 4 * limit:
-            continue  # enough to fill the list: the rest would be cut anyway
-        hit = Hit(name, key, _MATCH[rank[0]])  # type: ignore[arg-type]
-        vers = tuple(v for v in versions.split(",") if v)
-        found.append((rank, at, Found(hit, src, vers, summary.strip())))
-    found.sort(key=lambda f: (f[0], f[1]))
-    return [f[2] for f in found[:limit]]
+    src = (source or "").encode()
+    exact: list[Found] = []
+    starts: list[Found] = []
+    prefix: list[Found] = []
+    pos = _first_at_least(data, q)
+    while pos < len(data) and len(exact) + len(starts) + len(prefix) < limit:
+        line, pos = _line(data, pos)
+        key, _, rest = line.partition(b"\t")
+        if not key.startswith(q):
+            break
+        if src and not rest.startswith(src + b"\t"):
+            continue
+        if key == q:
+            exact.append(_found(line, "exact"))
+        elif key[len(q) : len(q) + 1] == b"-":
+            starts.append(_found(line, "segment"))
+        else:
+            prefix.append(_found(line, "prefix"))
+    inner: dict[int, Found] = {}
+    for pattern in (b"-" + q + b"-", b"-" + q + b"\t"):
+        at = data.find(pattern)
+        while at >= 0 and len(inner) < limit:
+            where = _in_key(data, at, src)
+            if where is not None and where[0] not in inner:
+                inner[where[0]] = _found(_line(data, where[0])[0], "segment")
+            at = data.find(pattern, _next_line(data, at))
+    ranked = sorted(inner.values(), key=lambda f: (len(f.hit.key), f.hit.key))
+    hits = exact + starts + ranked + prefix
+    seen = {(f.hit.key, f.source) for f in hits}
+    at = data.find(q)
+    while at >= 0 and len(hits) < limit:
+        where = _in_key(data, at, src)
+        if where is not None and where[0] != at:
+            got = _found(_line(data, where[0])[0], "substring")
+            if (got.hit.key, got.source) not in seen:
+                hits.append(got)
+                seen.add((got.hit.key, got.source))
+        at = data.find(q, _next_line(data, at))
+    return hits[:limit]
+
+
+def _next_line(data: bytes | mmap.mmap, at: int) -> int:
+    """Where the line after the one holding ``at`` starts (a line is matched once)."""
+    end = data.find(b"\n", at)
+    return len(data) if end < 0 else end + 1
 
 
 def has_key(data: bytes | mmap.mmap, key: str) -> bool:
@@ -224,7 +276,8 @@ def suggest(data: bytes | mmap.mmap, query: str, limit: int) -> list[str]:
             out.append(key)
             if len(out) >= limit:
                 break
-    return out
+    # As the index spells them (the name of each key's first line).
+    return [_line(data, _first_at_least(data, k.encode()))[0].split(b"\t")[2].decode() for k in out]
 
 
 def sources_in(data: bytes | mmap.mmap) -> frozenset[str]:
