@@ -6,12 +6,17 @@ subprocess, the policy in the administrator's dir, real uv on a local index."""
 from __future__ import annotations
 
 import json
+import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from jupyter_userpkg.core.mirror.searchindex import FILENAME, Entry, render
+from tests.conda_channel import TestChannel
 from tests.conftest import CLI
 from tests.localindex import LocalIndex, build_wheel
+from tests.searchindex import Project, SearchIndex
 
 HELP = "ask for it at https://help.example.org/packages"
 
@@ -53,3 +58,49 @@ def test_a_package_the_mirror_lacks_and_a_search_of_the_mirror(
         ("install mirrnone", "not_in_mirror"),
         ("install mirrnone==2", "not_in_mirror"),
     ]
+
+
+def test_an_administrator_seeds_a_node_wide_index_that_search_reads(
+    cli: CLI, tmp_path: Path, admin_policy: Callable[..., Path], conda_channel: TestChannel
+) -> None:
+    upstream = SearchIndex([Project("seeded-one", "x"), Project("Seeded_Two", "y")])
+    try:
+        output = tmp_path / "node" / FILENAME
+        output.parent.mkdir()
+        seed = [sys.executable, "-m", "jupyter_userpkg.commands.seedindex"]
+        made = subprocess.run(
+            [
+                *seed,
+                "--output",
+                str(output),
+                "--index",
+                upstream.url,
+                "--channel",
+                conda_channel.url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert made.returncode == 0, made.stderr
+        assert stat.S_IMODE(output.stat().st_mode) == 0o644
+        admin_policy({"indexes": [upstream.url], "search_index": str(output)})
+        asked = len(upstream.requests)
+        hits = cli.json("search", "seeded", "--pypi")["results"]  # type: ignore[index]
+        assert [(h["name"], h["in_mirror"]) for h in hits] == [
+            ("seeded-one", None),
+            ("Seeded_Two", None),
+        ]
+        conda = cli.json("search", "libfoo", "--conda")["results"]  # type: ignore[index]
+        assert [h["name"] for h in conda] == ["libfoo"]
+        assert len(upstream.requests) == asked  # the servers ask the index nothing
+    finally:
+        upstream.stop()
+    bad = subprocess.run(
+        [*seed, "--output", str(tmp_path / "no" / "dir" / FILENAME), "--index", upstream.url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("seedindex: error:")
+    assert "Traceback" not in bad.stderr
