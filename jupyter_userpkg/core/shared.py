@@ -168,6 +168,11 @@ def admin(svc: S, name: str, *, create: bool = False) -> S:
             f"in /etc/jupyter/jupyter_userpkg_config.json{said}"
         )
     if not running_as_trusted():
+        if create:
+            raise AccessDenied(
+                "only the administrator creates shared environments (--shared); create one "
+                f"of your own, or layer it over a shared one: create {name} --over SHARED"
+            )
         raise refusal(name)
     why = _refused(shared.kernels_dir)
     if why:  # its kernelspecs would be written where someone else could plant a link

@@ -179,6 +179,7 @@ run {cli} delete stack -y
 run {cli} delete --shared stack -y
 run {cli} create stack --kind venv --no-kernel
 run {cli} create other --over stack --kind venv
+run {cli} create mine2 --shared --kind venv --no-kernel
 touch {shared}/planted
 run sh -c "ln -s $HOME {shared}/stack/link"
 """,
@@ -197,6 +198,7 @@ run sh -c "ln -s $HOME {shared}/stack/link"
         refused_delete_shared,
         refused_name,
         refused_kind,
+        refused_create_shared,
         planted_link,
     ) = a_runs
     assert a_envs[0] == 0, a_envs
@@ -217,6 +219,9 @@ run sh -c "ln -s $HOME {shared}/stack/link"
     assert refused_delete_shared[0] != 0 and "read-only" in str(refused_delete_shared[2])
     assert refused_name[0] != 0 and "is the name of a shared environment" in str(refused_name[2])
     assert refused_kind[0] != 0 and "leave out --kind" in str(refused_kind[2])
+    assert refused_create_shared[0] != 0, refused_create_shared
+    assert "only the administrator creates shared environments" in str(refused_create_shared[2])
+    assert not (shared / "mine2").exists()
     assert planted_link[0] != 0 and not (shared / "planted").exists()
     assert not (shared / "stack" / "link").is_symlink()
 
