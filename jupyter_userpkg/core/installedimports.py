@@ -28,13 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from .files import atomic_write
-from .importnames import top_level_modules
+from .importnames import canonical, top_level_modules
 from .options import private_dir
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SITE = re.compile(r"(?:lib/python[0-9.]+|Lib)/site-packages/([^/]+)")
 #: Version of the cache files' layout: a file of another layout is read again.
-_LAYOUT = 1
+_LAYOUT = 2
+#: (package, version, file that said so, the dist-info dir or conda-meta record it is in)
+Row = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class Installed:
 
 
 #: (path, mtime_ns) -> import name -> [(package, version, file)]
-_memory: dict[tuple[str, int], dict[str, list[tuple[str, str, str]]]] = {}
+_memory: dict[tuple[str, int], dict[str, list[Row]]] = {}
 
 
 def places(
@@ -84,26 +86,57 @@ def places(
 
 
 def providers(name: str, where: Iterable[Where], cache: Path | None) -> list[Installed]:
-    """Every installed distribution that provides the top-level import ``name``."""
+    """Every installed distribution that provides the top-level import ``name``.
+
+    What the cache says is a hint: each row is checked against the distribution's
+    own file before it is shown, and a place with a row that does not check out is
+    read again from its files (and its cache file written anew).
+    """
     found: list[Installed] = []
     for place in where:
-        for package, version, file in names_of(place, cache).get(name, ()):
+        rows = names_of(place, cache).get(name, [])
+        if not all(_confirmed(place, row, name) for row in rows):
+            rows = names_of(place, cache, fresh=True).get(name, [])
+        for package, version, file, _record in rows:
             found.append(Installed(package, version, place.source, place.holder, file))
     return found
 
 
-def names_of(place: Where, cache: Path | None) -> dict[str, list[tuple[str, str, str]]]:
-    """The import names a place provides, from memory, the cache file, or read now."""
+def _confirmed(place: Where, row: Row, name: str) -> bool:
+    """Whether the distribution's own metadata still names the package and ``name``."""
+    package, _version, _file, record = row
+    path = place.path / record
+    if "/" in record or record in ("", ".", "..") or not path.exists():
+        return False
+    if place.source == "conda":
+        try:
+            named = str(json.loads(path.read_text(encoding="utf-8")).get("name"))
+        except (OSError, ValueError, AttributeError):
+            return False
+        return canonical(named) == canonical(package) and name in _conda_tops(path)
+    import importlib.metadata
+
+    dist = importlib.metadata.PathDistribution(path)
+    try:
+        named = dist.metadata["Name"] or ""
+    except OSError:
+        return False
+    return canonical(named) == canonical(package) and name in top_level_modules(dist)
+
+
+def names_of(place: Where, cache: Path | None, *, fresh: bool = False) -> dict[str, list[Row]]:
+    """The import names a place provides, from memory, the cache file, or (``fresh``, or
+    neither has them) read now."""
     try:
         stamp = os.stat(place.path).st_mtime_ns
     except OSError:
         return {}
     key = (str(place.path), stamp)
-    known = _memory.get(key)
+    known = None if fresh else _memory.get(key)
     if known is not None:
         return known
     file = _cache_file(cache, place.path)
-    known = _read_cache(file, place.path, stamp) if file is not None else None
+    known = _read_cache(file, place.path, stamp) if file is not None and not fresh else None
     if known is None:
         known = _conda_names(place.path) if place.source == "conda" else _pypi_names(place.path)
         if file is not None:
@@ -114,46 +147,62 @@ def names_of(place: Where, cache: Path | None) -> dict[str, list[tuple[str, str,
     return known
 
 
-def _pypi_names(site: Path) -> dict[str, list[tuple[str, str, str]]]:
+def _pypi_names(site: Path) -> dict[str, list[Row]]:
+    """Top-level names each distribution of a site-packages dir provides, with the
+    metadata dir that says so."""
     import importlib.metadata
 
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for dist in importlib.metadata.distributions(path=[str(site)]):
-        name = dist.metadata["Name"] or ""
+    out: dict[str, list[Row]] = {}
+    infos = sorted([*site.glob("*.dist-info"), *site.glob("*.egg-info")])
+    for info in infos:
+        dist = importlib.metadata.PathDistribution(info)
+        try:
+            name = dist.metadata["Name"] or ""
+        except OSError:
+            continue
         if not name:
             continue
         file = "top_level.txt" if dist.read_text("top_level.txt") else "RECORD"
         for module in top_level_modules(dist):
             if _IDENTIFIER.fullmatch(module):
-                out.setdefault(module, []).append((name, dist.version, file))
+                out.setdefault(module, []).append((name, dist.version, file, info.name))
     return out
 
 
-def _conda_names(meta_dir: Path) -> dict[str, list[tuple[str, str, str]]]:
+def _conda_names(meta_dir: Path) -> dict[str, list[Row]]:
     """Top-level names each conda package puts in site-packages (its record's ``files``)."""
-    out: dict[str, list[tuple[str, str, str]]] = {}
+    out: dict[str, list[Row]] = {}
     for record in sorted(meta_dir.glob("*.json")):
         try:
             meta = json.loads(record.read_text(encoding="utf-8"))
             name, version = str(meta["name"]), str(meta["version"])
-            files = [str(f) for f in meta.get("files") or ()]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        tops = set()
-        for path in files:
-            match = _SITE.match(path)
-            if not match:
-                continue
-            first = match.group(1)
-            stem = first.split(".")[0]
-            nested = path[match.end() :].startswith("/")
-            if first.endswith((".dist-info", ".egg-info", ".data", ".pth")):
-                continue
-            if (nested or first.endswith((".py", ".so"))) and _IDENTIFIER.fullmatch(stem):
-                tops.add(stem)
-        for module in sorted(tops):
-            out.setdefault(module, []).append((name, version, "conda-meta"))
+        for module in sorted(_conda_tops(record)):
+            out.setdefault(module, []).append((name, version, "conda-meta", record.name))
     return out
+
+
+def _conda_tops(record: Path) -> set[str]:
+    """The top-level modules a conda-meta record's ``files`` put in site-packages."""
+    try:
+        meta = json.loads(record.read_text(encoding="utf-8"))
+        files = [str(f) for f in meta.get("files") or ()]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return set()
+    tops = set()
+    for path in files:
+        match = _SITE.match(path)
+        if not match:
+            continue
+        first = match.group(1)
+        stem = first.split(".")[0]
+        nested = path[match.end() :].startswith("/")
+        if first.endswith((".dist-info", ".egg-info", ".data", ".pth")):
+            continue
+        if (nested or first.endswith((".py", ".so"))) and _IDENTIFIER.fullmatch(stem):
+            tops.add(stem)
+    return tops
 
 
 def _cache_file(cache: Path | None, path: Path) -> Path | None:
@@ -162,7 +211,7 @@ def _cache_file(cache: Path | None, path: Path) -> Path | None:
     return cache / f"{hashlib.sha256(str(path).encode()).hexdigest()[:24]}.json"
 
 
-def _read_cache(file: Path, path: Path, stamp: int) -> dict[str, list[tuple[str, str, str]]] | None:
+def _read_cache(file: Path, path: Path, stamp: int) -> dict[str, list[Row]] | None:
     """The cached names of ``path`` at ``stamp``; None when absent, stale or not valid."""
     try:
         data: Any = json.loads(file.read_text(encoding="utf-8"))
@@ -175,21 +224,19 @@ def _read_cache(file: Path, path: Path, stamp: int) -> dict[str, list[tuple[str,
     names = data.get("names")
     if not isinstance(names, dict):
         return None
-    out: dict[str, list[tuple[str, str, str]]] = {}
+    out: dict[str, list[Row]] = {}
     for module, rows in names.items():
         if not isinstance(module, str) or not _IDENTIFIER.fullmatch(module):
             return None
         if not isinstance(rows, list) or not all(
-            isinstance(r, list) and len(r) == 3 and all(isinstance(v, str) for v in r) for r in rows
+            isinstance(r, list) and len(r) == 4 and all(isinstance(v, str) for v in r) for r in rows
         ):
             return None
-        out[module] = [(r[0], r[1], r[2]) for r in rows]
+        out[module] = [(r[0], r[1], r[2], r[3]) for r in rows]
     return out
 
 
-def _write_cache(
-    file: Path, path: Path, stamp: int, names: dict[str, list[tuple[str, str, str]]]
-) -> None:
+def _write_cache(file: Path, path: Path, stamp: int, names: dict[str, list[Row]]) -> None:
     data = {"layout": _LAYOUT, "path": str(path), "mtime_ns": stamp, "names": names}
     try:
         private_dir(file.parent.parent)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from jupyter_userpkg.core.errors import InvalidSpec
-from jupyter_userpkg.core.installedimports import Where, names_of
 from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.policy.rules import from_data
 from jupyter_userpkg.core.provides import Sources, candidate_names, find_provider, import_name
@@ -190,16 +189,22 @@ def test_installed_envs_answer_first_without_the_network(tmp_path: Path) -> None
     assert body["evidence"]["kind"] == "installed"
     assert body["evidence"]["where"] == ["work"]
     assert "top_level.txt" in body["evidence"]["text"]
-    # The names of the dir are cached for its mtime; a forged cache file is not believed.
-    cached = next((tmp_path / "cache" / "installed").glob("*.json"))
-    data = json.loads(cached.read_text())
-    data["names"] = {"slugify": [["evil-package", "1", "RECORD"]], "../x": []}
-    cached.write_text(json.dumps(data))
+    # The names of the dir are cached for its mtime; a cache file is a hint, checked:
+    # one that does not parse, and one well formed that names another package, are
+    # both read again from the files.
     from jupyter_userpkg.core import installedimports
 
-    installedimports._memory.clear()
-    again = names_of(Where("work", site, "pypi"), tmp_path / "cache" / "installed")
-    assert again["slugify"][0][0] == "python-slugify"
+    cached = next((tmp_path / "cache" / "installed").glob("*.json"))
+    data = json.loads(cached.read_text())
+    for forged in (
+        {"slugify": [["evil-package", "1", "RECORD"]], "../x": []},
+        {"slugify": [["evil-package", "1", "RECORD", "python_slugify-8.0.4.dist-info"]]},
+    ):
+        cached.write_text(json.dumps({**data, "names": forged}))
+        installedimports._memory.clear()
+        again = find_provider("slugify", "default", sources).to_dict()
+        assert again["package"] == "python-slugify", forged
+    assert "evil-package" not in cached.read_text()  # written anew from the files
 
 
 def test_record_modules_reads_top_levels() -> None:
