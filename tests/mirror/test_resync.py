@@ -1,10 +1,15 @@
-"""A sync with nothing new asks the upstream for each page conditionally (its ETag sent
-back), so an unchanged page is not sent again; a page that changed is read and its new
-version mirrored; a kept page that cannot be read is read again."""
+"""A sync with nothing new asks the upstream for each page conditionally (its ETag, or
+its Last-Modified date, sent back), so an unchanged page is not sent again; a page that
+changed is read and its new version mirrored; a kept page that cannot be read is read
+again."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,3 +87,51 @@ def test_a_kept_page_is_used_only_for_the_upstream_it_came_from(tmp_path: Path) 
         "If-Modified-Since": "Tue, 01 Dec 2026 00:00:00 GMT"
     }
     assert cache.get("app", "https://new.example/simple/app/") is None
+
+
+class _Logged(http.server.SimpleHTTPRequestHandler):
+    """``python -m http.server``'s handler, noting each project page's answer."""
+
+    answers: list[tuple[str, int]]
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if self.path.startswith("/pypi/simple/") and self.path.count("/") == 4:
+            self.answers.append((self.path, int(code)))
+
+
+@contextmanager
+def static(directory: Path) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    answers: list[tuple[str, int]] = []
+    handler = type("Handler", (_Logged,), {"answers": answers})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(directory))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/pypi/simple", answers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_static_upstream_answers_by_date(tmp_path: Path, index: LocalIndex) -> None:
+    """A mirror of a mirror: the upstream is a tree of files served as ``python -m
+    http.server`` serves it, whose pages have a Last-Modified date and no ETag."""
+    site = make_site(tmp_path / "site", index, None)
+    sync(load_config(site.config))
+    with static(tmp_path / "site" / "out" / "current") as (url, answers):
+        (tmp_path / "approved.txt").write_text("app\n")
+        # (no snapshot date: these HTML pages carry no upload times, PEP 700 being JSON's)
+        (tmp_path / "policy.json").write_text("{}")
+        config = tmp_path / "second.toml"
+        config.write_text(
+            f'output = "{tmp_path / "second"}"\npolicy = "{tmp_path / "policy.json"}"\n'
+            f'[pypi]\nupstream = "{url}"\npython = ["3.11"]\nplatforms = ["linux"]\n'
+            f'keep_latest = 1\n[seed]\nrequirements = ["{tmp_path / "approved.txt"}"]\n'
+        )
+        first = sync(load_config(config))
+        assert first.published and {s for _, s in answers} == {200}
+        answers.clear()
+        again = sync(load_config(config))
+    assert not again.published and again.downloaded == 0
+    assert answers and {s for _, s in answers} == {304}, answers
