@@ -21,6 +21,7 @@ import pytest
 from jupyter_userpkg.core.mirror.searchindex import FILENAME, Entry, render
 from jupyter_userpkg.core.options import CondaOptions, SearchOptions, UvOptions
 from jupyter_userpkg.core.policy.rules import PolicyError, from_data
+from jupyter_userpkg.core.search import shared
 from jupyter_userpkg.core.service import UserPkgService
 from tests.searchindex import Project, SearchIndex
 
@@ -236,10 +237,14 @@ NAMES = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("few", [shared.FEW, 0])  # a source's lines ranked in memory, or walked
 @pytest.mark.parametrize("query", ["slugify", "flask.cors", "learn", "py", "a", "num", "zzz"])
-def test_the_index_ranks_as_the_in_memory_names_do(tmp_path: Path, query: str) -> None:
+def test_the_index_ranks_as_the_in_memory_names_do(
+    tmp_path: Path, query: str, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from jupyter_userpkg.core.namematch import NameIndex, normalize
-    from jupyter_userpkg.core.search import shared
+
+    monkeypatch.setattr(shared, "FEW", few)
 
     path = written(
         tmp_path / FILENAME,

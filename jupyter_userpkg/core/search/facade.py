@@ -165,15 +165,16 @@ def _from_shared(
         if path is None:
             opts = sources.options
             copy = shared.fetched_copy(where, opts.root(), opts.list_ttl, opts.offline)
-            reading = shared.mapped(copy, admin=False)
+            reading = shared.opened(copy, admin=False)
         else:
-            reading = shared.mapped(path)
-        with reading as data:
+            reading = shared.opened(path)
+        with reading as (data, ident):
             held = shared.sources_in(data)
             covered = frozenset(s for s in SOURCES if s in held and source in (None, s))
             for src in covered:
-                for got in shared.match(data, text, limit, src):
-                    found.hits.append((got.hit, src, _shared_hit(got, sources)))
+                where_it_is = _where(src, sources)
+                for got in shared.match(data, text, limit, src, ident):
+                    found.hits.append((got.hit, src, _shared_hit(got, where_it_is, sources)))
             if covered and not any(h.match == "exact" for h, _, _ in found.hits):
                 found.suggestions += shared.suggest(data, text, SUGGESTIONS)
     except BackendUnavailable as exc:
@@ -182,22 +183,30 @@ def _from_shared(
     return covered
 
 
-def _shared_hit(got: shared.Found, sources: Sources) -> SearchHit:
-    where = index_url(sources.uv)
-    if got.source == "conda":
-        urls = [u for c in sources.conda.default_channels for u in _channel(c, sources)]
-        where = urls[0] if urls else ""
-    mirror = True if sources.mirror else None
+def _where(source: str, sources: Sources) -> str:
+    """The index (PyPI) or first channel (conda) a hit of the search index is from."""
+    if source == "pypi":
+        return index_url(sources.uv)
+    for channel in sources.conda.default_channels:
+        if "://" in channel:  # a URL as it is (a name needs the engine to resolve)
+            return channel.rstrip("/")
+        from ..conda import specs as condaspecs
+
+        return next(iter(condaspecs.channel_urls(channel, sources.conda.channel_alias)), "")
+    return ""
+
+
+def _shared_hit(got: shared.Found, where: str, sources: Sources) -> SearchHit:
     source: Literal["pypi", "conda"] = "conda" if got.source == "conda" else "pypi"
     return SearchHit(
-        got.hit.name, source, where, got.hit.match, got.latest, got.summary or None, mirror=mirror
+        got.hit.name,
+        source,
+        where,
+        got.hit.match,
+        got.latest,
+        got.summary or None,
+        mirror=True if sources.mirror else None,
     )
-
-
-def _channel(channel: str, sources: Sources) -> tuple[str, ...]:
-    from ..conda import specs as condaspecs
-
-    return tuple(condaspecs.channel_urls(channel, sources.conda.channel_alias))
 
 
 def _pypi_results(hits: list[Hit], index: PypiIndex, fetch: bool) -> dict[str, SearchHit]:

@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import BackendUnavailable, first_line
 from ..mirror.searchindex import FILENAME
-from ..namematch import _SUGGEST_MAX, Hit, _edits, normalize
+from ..namematch import _SUGGEST_MAX, Hit, NameIndex, _edits, normalize
 from ..policy.admintrust import untrusted_reason
 
 #: The characters a key may hold (a normalised name).
@@ -115,6 +115,13 @@ def refusal(path: Path, info: os.stat_result | None = None) -> str | None:
 
 @contextlib.contextmanager
 def mapped(path: Path, *, admin: bool = True) -> Iterator[bytes | mmap.mmap]:
+    """The file mapped for the time of one search (see :func:`opened`)."""
+    with opened(path, admin=admin) as (data, _):
+        yield data
+
+
+@contextlib.contextmanager
+def opened(path: Path, *, admin: bool = True) -> Iterator[tuple[bytes | mmap.mmap, object]]:
     """The file mapped for the time of one search (empty bytes for an empty file).
 
     ``admin``: the administrator's file, refused unless only they could have written it.
@@ -137,11 +144,13 @@ def mapped(path: Path, *, admin: bool = True) -> Iterator[bytes | mmap.mmap]:
             why = f"{path} is not a regular file"
         if why is not None:
             raise BackendUnavailable(f"the search index {path} is refused: {why}")
+        # What tells this version of the file from the next (a new snapshot is a new file).
+        ident = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
         if info.st_size == 0:
-            yield b""
+            yield b"", ident
             return
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
-            yield data
+            yield data, ident
     finally:
         os.close(fd)
 
@@ -154,7 +163,8 @@ def _line(data: bytes | mmap.mmap, start: int) -> tuple[bytes, int]:
 
 
 def _found(line: bytes, match: str) -> Found:
-    key, src, name, versions, summary = line.decode("utf-8", "replace").split("\t", 4)
+    fields = line.decode("utf-8", "replace").split("\t", 4)
+    key, src, name, versions, summary = fields + [""] * (5 - len(fields))
     hit = Hit(name, key, match)  # type: ignore[arg-type]
     return Found(hit, src, tuple(v for v in versions.split(",") if v), summary.strip())
 
@@ -186,7 +196,14 @@ def _in_key(data: bytes | mmap.mmap, at: int, source: bytes) -> tuple[int, int] 
     return start, tab
 
 
-def match(data: bytes | mmap.mmap, query: str, limit: int, source: str | None) -> list[Found]:
+#: (the file's identity, source) -> its lines by name when few (:func:`_lines_of`), or
+#: None: a file's composition is learnt once, not scanned again by every search.
+_FEW_LINES: dict[tuple[object, bytes], dict[str, int] | None] = {}
+
+
+def match(
+    data: bytes | mmap.mmap, query: str, limit: int, source: str | None, ident: object = None
+) -> list[Found]:
     """Up to ``limit`` packages whose names hold ``query``, ranked as :mod:`..namematch`
     ranks them: the exact name, names that hold it as a whole segment, the other
     prefixes, then substrings.  The prefixes are one block of the sorted lines (found by
@@ -196,6 +213,10 @@ def match(data: bytes | mmap.mmap, query: str, limit: int, source: str | None) -
     if not q or b"\n" in q or b"\t" in q or limit <= 0 or not data:
         return []
     src = (source or "").encode()
+    few = _few(data, src, ident) if src else None
+    if few is not None:  # a source of few lines among many: rank its names in memory
+        names = NameIndex.build(few)
+        return [_found(_line(data, few[h.name])[0], h.match) for h in names.match(query, limit)]
     exact: list[Found] = []
     starts: list[Found] = []
     prefix: list[Found] = []
@@ -234,6 +255,42 @@ def match(data: bytes | mmap.mmap, query: str, limit: int, source: str | None) -
                 seen.add((got.hit.key, got.source))
         at = data.find(q, _next_line(data, at))
     return hits[:limit]
+
+
+#: A source with at most this many lines is ranked in memory (:func:`_lines_of`).
+FEW = 20_000
+
+
+def _lines_of(data: bytes | mmap.mmap, src: bytes) -> dict[str, int] | None:
+    """name -> line start of every line of ``src``, when there are at most :data:`FEW` of
+    them among many more of the other source (a node's index: all of PyPI, a few
+    thousand conda names), found with ``find``; None when the source is not so rare, and
+    the sorted lines are walked instead."""
+    tag = b"\t" + src + b"\t"
+    out: dict[str, int] = {}
+    at = data.find(tag)
+    while at >= 0:
+        if len(out) >= FEW:
+            return None
+        start = data.rfind(b"\n", 0, at) + 1
+        if data.find(b"\t", start) == at:  # the source field, not a summary's text
+            end = data.find(b"\t", at + len(tag))
+            out.setdefault(data[at + len(tag) : end].decode("utf-8", "replace"), start)
+        at = data.find(tag, _next_line(data, at))
+    return out
+
+
+def _few(data: bytes | mmap.mmap, src: bytes, ident: object) -> dict[str, int] | None:
+    """:func:`_lines_of`, learnt once per version of the file (``ident``)."""
+    cached = (ident, src)
+    if ident is not None and cached in _FEW_LINES:
+        return _FEW_LINES[cached]
+    few = _lines_of(data, src)
+    if ident is not None:
+        for old in [k for k in _FEW_LINES if k[0] != ident]:
+            _FEW_LINES.pop(old, None)  # an older version of the file: of no use
+        _FEW_LINES[cached] = few
+    return few
 
 
 def _next_line(data: bytes | mmap.mmap, at: int) -> int:
