@@ -188,15 +188,24 @@ def admin(svc: S, name: str, *, create: bool = False) -> S:
 def for_change(svc: S, name: str | None) -> None:
     """Refuse a user's change of a shared env: one that is not theirs, or their envs dir
     pointed at a shared dir (a shared env's kernel names it)."""
-    if svc.shared.holds(svc.store.envs_dir) and not running_as_trusted():
-        raise refusal(name or "default")
+    _not_in_shared_dir(svc, name)
     if name is not None and not svc.store.exists(name) and svc.shared.find(name):
         raise refusal(name)
 
 
+def _not_in_shared_dir(svc: S, name: str | None) -> None:
+    """A user whose envs dir is a shared one (a shared env's kernel names it) changes
+    nothing there."""
+    if svc.shared.holds(svc.store.envs_dir) and not running_as_trusted():
+        raise AccessDenied(
+            f"environment {name or 'default'!r} is shared and read-only: the administrator "
+            f"changes it ({svc.store.envs_dir} is the administrator's shared envs dir)"
+        )
+
+
 def for_create(svc: S, name: str) -> None:
     """A user's new env may not take the name of a shared env."""
-    for_change(svc, None)
+    _not_in_shared_dir(svc, name)
     directory = svc.shared.find(name)
     if directory is not None:
         raise EnvExists(

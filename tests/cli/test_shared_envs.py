@@ -239,9 +239,11 @@ run env JUPYTER_USERPKG_ENVS_DIR=$HOME/evil {cli} create fake --kind venv --no-k
 run env JUPYTER_USERPKG_ENVS_DIR=$HOME/forged {cli} create fake2 --kind venv --no-kernel
 run env JUPYTER_CONFIG_DIR=$HOME/.jupyter {cli} envs --json
 run {cli} list -n stack --json
+run env JUPYTER_USERPKG_ENVS_DIR={shared} {cli} install -n stack upkgt_bonly -y
+run env JUPYTER_USERPKG_ENVS_DIR={shared} {cli} create planted --kind venv --no-kernel
 """,
     )
-    b_create, b_install, b_kernel, b_not_alice, fake, fake2, b_envs, b_list = b_runs
+    b_create, b_install, b_kernel, b_not_alice, fake, fake2, b_envs, b_list, *b_own = b_runs
     assert b_create[0] == 0 and b_install[0] == 0, (b_create, b_install)
     assert b_kernel == [0, "1.0 2.0", ""] or b_kernel[1] == "1.0 2.0", b_kernel
     assert "ERROR ModuleNotFoundError" in str(b_not_alice[1])  # alice's package is hers
@@ -251,6 +253,10 @@ run {cli} list -n stack --json
     assert envs["mine"]["over"] == "stack"
     assert "fake" not in envs and "fake2" not in envs  # neither of bob's dirs is shared
     assert "upkgt-shdep" in {p["name"] for p in json.loads(str(b_list[1]))}
+    # Bob's envs dir pointed at the shared one: every change refused in the one line.
+    for refused in b_own:
+        assert refused[0] != 0 and "is shared and read-only" in str(refused[2]), refused
+    assert not (shared / "planted").exists()
 
     # Disk: bob's layer holds none of the shared env's files, only its own package.
     stack, b_layer = shared / "stack", Path(bob.pw_dir) / ENVS / "mine"
