@@ -25,7 +25,7 @@ first figures that differ (usually the median) are shown side by side.  When
 nothing pairs, compare the full outputs.
 
     python benchmarks/compare_refs.py --before REF [--runs N]
-        [--only install,magic,conda,startup,missing] [--extra install=--skip-pip]
+        [--only install,magic,conda,startup,policy,missing] [--extra install=--skip-pip]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
 BENCHES = ("install", "magic", "conda", "startup")
 #: Run only when named in ``--only`` (their before side can take long: ``missing``).
-KNOWN = (*BENCHES, "missing")
+KNOWN = (*BENCHES, "policy", "missing")
 #: A figure: a number and, if it has one, its unit.
 FIGURE = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:\s?(?:ms|s|x|%|MB)(?![A-Za-z]))?")
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
