@@ -31,7 +31,8 @@ def entries(index: str, channels: list[str], cache: Path) -> list[Entry]:
     names = listing.names
     keys = names.keys.strip("\n").split("\n")
     shown = names.shown.strip("\n").split("\n")
-    out = [Entry(k, "pypi", n, ()) for k, n in zip(keys, shown, strict=True) if k]
+    # A name spelled as its key is left empty: readers take the key (a third less to scan).
+    out = [Entry(k, "pypi", "" if n == k else n, ()) for k, n in zip(keys, shown, strict=True) if k]
     if channels:
         from ..core.search import conda as condasearch
 
@@ -40,7 +41,7 @@ def entries(index: str, channels: list[str], cache: Path) -> list[Entry]:
         )
         found = condasearch.open_channels(options).names
         keys = found.keys.strip("\n").split("\n")
-        out += [Entry(normalize(k), "conda", k, ()) for k in keys if k]
+        out += [Entry(normalize(k), "conda", "" if normalize(k) == k else k, ()) for k in keys if k]
     return out
 
 

@@ -169,7 +169,7 @@ def _from_shared(
         else:
             reading = shared.opened(path)
         with reading as (data, ident):
-            held = shared.sources_in(data)
+            held = shared.sources_in(data, ident)
             covered = frozenset(s for s in SOURCES if s in held and source in (None, s))
             for src in covered:
                 where_it_is = _where(src, sources)

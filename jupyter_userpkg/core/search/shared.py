@@ -165,6 +165,7 @@ def _line(data: bytes | mmap.mmap, start: int) -> tuple[bytes, int]:
 def _found(line: bytes, match: str) -> Found:
     fields = line.decode("utf-8", "replace").split("\t", 4)
     key, src, name, versions, summary = fields + [""] * (5 - len(fields))
+    name = name or key  # an empty name: spelled as its key (a seeded index saves the bytes)
     hit = Hit(name, key, match)  # type: ignore[arg-type]
     return Found(hit, src, tuple(v for v in versions.split(",") if v), summary.strip())
 
@@ -275,7 +276,8 @@ def _lines_of(data: bytes | mmap.mmap, src: bytes) -> dict[str, int] | None:
         start = data.rfind(b"\n", 0, at) + 1
         if data.find(b"\t", start) == at:  # the source field, not a summary's text
             end = data.find(b"\t", at + len(tag))
-            out.setdefault(data[at + len(tag) : end].decode("utf-8", "replace"), start)
+            name = data[at + len(tag) : end] or data[start:at]
+            out.setdefault(name.decode("utf-8", "replace"), start)
         at = data.find(tag, _next_line(data, at))
     return out
 
@@ -334,12 +336,24 @@ def suggest(data: bytes | mmap.mmap, query: str, limit: int) -> list[str]:
             if len(out) >= limit:
                 break
     # As the index spells them (the name of each key's first line).
-    return [_line(data, _first_at_least(data, k.encode()))[0].split(b"\t")[2].decode() for k in out]
+    lines = [_line(data, _first_at_least(data, k.encode()))[0] for k in out]
+    return [_found(line, "exact").hit.name for line in lines]
 
 
-def sources_in(data: bytes | mmap.mmap) -> frozenset[str]:
+#: The sources each version of a file holds (a file of one source is scanned once for the
+#: other, not by every search).
+_SOURCES_IN: dict[object, frozenset[str]] = {}
+
+
+def sources_in(data: bytes | mmap.mmap, ident: object = None) -> frozenset[str]:
     """Which sources the index holds entries of."""
-    return frozenset(s for s in ("pypi", "conda") if data.find(f"\t{s}\t".encode()) >= 0)
+    known = _SOURCES_IN.get(ident) if ident is not None else None
+    if known is None:
+        known = frozenset(s for s in ("pypi", "conda") if data.find(f"\t{s}\t".encode()) >= 0)
+        if ident is not None:
+            _SOURCES_IN.clear()  # one file is searched: an older version's is of no use
+            _SOURCES_IN[ident] = known
+    return known
 
 
 def fetched_copy(url: str, cache_dir: Path, ttl: float, offline: bool) -> Path:
