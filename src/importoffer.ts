@@ -196,7 +196,7 @@ export class ImportOfferTracker {
     const widget = new OfferWidget(this._trans, this._actions, { state: 'loading', name });
     this._offers.set(cell, widget);
     (cell.layout as PanelLayout).addWidget(widget);
-    cell.disposed.connect(() => this._drop(cell));
+    cell.disposed.connect(this._onCellDisposed, this); // once: the same slot is not added twice
     let offer: OfferState;
     try {
       offer = { state: 'answered', answer: await this._fetch(name, env) };
@@ -206,6 +206,10 @@ export class ImportOfferTracker {
     if (this._offers.get(cell) === widget) {
       widget.setOffer(offer);
     }
+  }
+
+  private _onCellDisposed(cell: Cell): void {
+    this._drop(cell);
   }
 
   private _drop(cell: Cell): void {
