@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from jupyter_userpkg.commands.config import UserPkg
-from jupyter_userpkg.core.errors import Unsatisfiable
+from jupyter_userpkg.core.errors import NotInMirror
 from jupyter_userpkg.core.mirror.config import load_config
 from jupyter_userpkg.core.mirror.sync import sync
 from jupyter_userpkg.core.policy.rules import from_data
@@ -103,9 +103,15 @@ def test_the_guides_worked_example(tmp_path: Path) -> None:
         svc.create("ana", kind="venv", specs=["app"], kernel=False, audit=False)
         versions = {p.name: p.version for p in svc.packages("ana")}
         assert (versions["app"], versions["libdep"]) == ("3.0", "1.1")
-        # through the user's server: the mirror has no such version to offer
-        with pytest.raises(Unsatisfiable, match=r"no version of libdep==2\.0"):
+        # through the user's server: the mirror has no such version to offer, and says
+        # how to ask for it
+        with pytest.raises(NotInMirror) as lacks:
             svc.change("ana", install=["libdep==2.0"], dry_run=True)
+        assert "the version of libdep this needs is not in the administrator's" in str(lacks.value)
+        assert str(lacks.value).endswith("ask for it at https://help.example.org/packages")
+        # search reads the mirror's index, found beside its pages
+        found = svc.search("app", source="pypi").results
+        assert [(h.name, h.version, h.mirror) for h in found] == [("app", "3.0", True)]
         py = str(tmp_path / "user/envs/ana/bin/python")
         where = ["--index-url", f"{url}/pypi/simple", "--cache-dir", str(tmp_path / "raw")]
         raw = uv("pip", "install", "--no-config", "--python", py, *where, "libdep==2.0")
