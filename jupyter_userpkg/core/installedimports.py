@@ -1,8 +1,8 @@
 """Which installed distribution provides an import name, across the user's envs and the base.
 
 The first evidence for "No module named X": a distribution already installed
-somewhere this user can see (any of their envs, the server's own Python, and
-later the administrator's shared envs) whose ``top_level.txt`` or ``RECORD``
+somewhere this user can see (any of their envs, the administrator's shared envs,
+the server's own Python) whose ``top_level.txt`` or ``RECORD``
 names ``X`` (read by :mod:`.importnames`), or a conda package whose files put
 ``X`` in site-packages.  That is exact: it is what the user or a colleague
 already imports.
@@ -69,9 +69,9 @@ _memory: dict[tuple[str, int], dict[str, list[Row]]] = {}
 def places(
     envs: Sequence[tuple[str, Path]], base_dirs: Sequence[Path], shared: Sequence[tuple[str, Path]]
 ) -> list[Where]:
-    """Where to look, in order: each env's own site-packages and conda-meta, the base's
-    site-packages, then the administrator's shared envs (``shared``: none today; the
-    seam for ``shared_envs_dirs``)."""
+    """Where to look, in order: each env's own site-packages and conda-meta (the user's
+    envs, then the administrator's shared envs, ``shared_envs_dirs``), then the base's
+    site-packages."""
     out: list[Where] = []
     for holder, prefix in [*envs, *shared]:
         if holder == "base":

@@ -174,7 +174,7 @@ class Sources:
     #: The target env's conda channels (empty: not a conda env).
     channels: tuple[str, ...] = ()
     conda: CondaOptions = field(default_factory=CondaOptions)
-    #: The administrator's shared envs (``shared_envs_dirs``): none yet, the seam for them.
+    #: The administrator's shared envs (``shared_envs_dirs``), as ``("shared:NAME", prefix)``.
     shared: tuple[tuple[str, Path], ...] = ()
 
 
@@ -232,9 +232,17 @@ def _installed(name: str, sources: Sources, conda_env: bool) -> tuple[Provider, 
 
 
 def _envs_text(holders: Sequence[str]) -> str:
-    named = [("the base environment" if h == "base" else f"env {h!r}") for h in holders[:3]]
+    named = [_holder_text(h) for h in holders[:3]]
     more = f" and {len(holders) - 3} more" if len(holders) > 3 else ""
     return ", ".join(named) + more
+
+
+def _holder_text(holder: str) -> str:
+    if holder == "base":
+        return "the base environment"
+    if holder.startswith("shared:"):
+        return f"the shared env {holder.removeprefix('shared:')!r}"
+    return f"env {holder!r}"
 
 
 def _judge(provider: Provider, policy: Policy) -> Provider:

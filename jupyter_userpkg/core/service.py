@@ -441,6 +441,8 @@ class UserPkgService:
             name = self.require(env or DEFAULT_ENV)
             channels = self.store.read_manifest(name).channels
         prefixes = tuple((n, self.store.prefix(n)) for n in self.store.listing())
+        theirs = [EnvStore(d) for d in self.shared.dirs]  # the administrator's shared envs
+        shared_envs = tuple((f"shared:{n}", s.prefix(n)) for s in theirs for n in s.listing())
         sources = Sources(
             envs=prefixes,
             base_dirs=tuple(site_dirs(Path(sys.prefix))),
@@ -449,6 +451,7 @@ class UserPkgService:
             cache=self.conda.cache_root() / "provides",
             channels=channels,
             conda=self.conda,
+            shared=shared_envs,
         )
         return find_provider(text, env or DEFAULT_ENV, sources)
 

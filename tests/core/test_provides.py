@@ -207,6 +207,29 @@ def test_installed_envs_answer_first_without_the_network(tmp_path: Path) -> None
     assert "evil-package" not in cached.read_text()  # written anew from the files
 
 
+def test_the_administrators_shared_envs_are_evidence(tmp_path: Path) -> None:
+    """A package in a shared env (what colleagues use on the hub) answers, named as such."""
+    site = tmp_path / "shared" / "stack" / "lib" / "python3.11" / "site-packages"
+    dist = site / "PyYAML-6.0.2.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.2\n")
+    (dist / "RECORD").write_text("yaml/__init__.py,,\n_yaml/__init__.py,,\n")
+    sources = Sources(
+        envs=(),
+        base_dirs=(),
+        uv=UvOptions(default_index="http://127.0.0.1:9/simple"),
+        policy=from_data({}, "test"),
+        cache=tmp_path / "cache",
+        shared=(("shared:stack", tmp_path / "shared" / "stack"),),
+    )
+    body = find_provider("_yaml", "default", sources).to_dict()
+    assert body["package"] == "PyYAML"
+    assert body["evidence"]["where"] == ["shared:stack"]
+    assert (
+        "installed in the shared env 'stack'; its RECORD provides _yaml" in body["evidence"]["text"]
+    )
+
+
 def test_record_modules_reads_top_levels() -> None:
     record = "\n".join(
         [
