@@ -17,6 +17,7 @@ import shlex
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,6 +126,19 @@ def as_user(user: pwd.struct_passwd, etc: Path, script: str) -> list[list[object
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]
 
 
+def wait_for(url: str) -> None:
+    """Until ``url`` answers (the static server has started listening)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def served_indexes(hub: Hub, user: str, wanted: str) -> list[str]:
     """The indexes the user's server applies, once it has read the policy again."""
     deadline = time.monotonic() + 30
@@ -189,6 +203,7 @@ def test_users_envs_seed_the_mirror_and_a_raw_pip_install_of_a_blocked_version_f
     )  # fmt: skip
     try:
         mirror = f"http://127.0.0.1:{port}/pypi/simple"
+        wait_for(mirror + "/")
         # The policy now points users at the mirror (written in place: the hub's mount
         # namespace keeps the inode it looked up), and so does the machine's pip.conf.
         policy_file.write_text(json.dumps({"indexes": [mirror], "blocked_versions": [RULE]}))
