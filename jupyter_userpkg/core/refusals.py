@@ -46,21 +46,24 @@ def in_mirror_terms(policy: Policy, exc: UserPkgError) -> NotInMirror | None:
     engine named what its index or channels do not serve; else None."""
     if not policy.mirror or isinstance(exc, NotInMirror):
         return None
-    if isinstance(exc, PackageNotFound):
-        names = exc.extra.get("missing")
-    elif isinstance(exc, Unsatisfiable):
-        names = exc.extra.get("unavailable")
-    else:
+    if not isinstance(exc, PackageNotFound | Unsatisfiable):
         return None
-    if not names:
+    missing = [str(n) for n in exc.extra.get("missing") or ()]
+    versions = [str(n) for n in exc.extra.get("unavailable") or ()]
+    if not missing and not versions:
         return None
-    shown = ", ".join(str(n) for n in names)
-    what = "is" if len(names) == 1 else "are"
-    lack = (
-        f"{shown} {what} not in the administrator's package mirror"
-        if isinstance(exc, PackageNotFound)
-        else f"the version of {shown} this needs {what} not in the administrator's package mirror"
-    )
+    lacks = []
+    if missing:
+        lacks.append(
+            f"{', '.join(missing)} {_is(missing)} not in the administrator's package mirror"
+        )
+    if versions:
+        lacks.append(
+            f"the version of {', '.join(versions)} this needs {_is(versions)} not in the "
+            "administrator's package mirror"
+        )
+    lack = "; ".join(lacks)
+    names = [*missing, *versions]
     helps = request_help(policy)
     details = "\n".join(filter(None, [exc.message, exc.details]))
     return NotInMirror(
@@ -69,6 +72,10 @@ def in_mirror_terms(policy: Policy, exc: UserPkgError) -> NotInMirror | None:
         packages=[str(n) for n in names],
         help=helps,
     )
+
+
+def _is(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
 
 
 def refused_entry(

@@ -133,7 +133,7 @@ def _not_found(
         return PackageNotFound(
             f"{name} is needed but no version of it fits this platform or the other packages "
             f"(available: {_versions(by_name[name])})",
-            missing=[name],
+            unavailable=[name],
         )
     absent = [n for n in names if n in asked and not by_name[n]]
     unmet = [
@@ -156,7 +156,7 @@ def _not_found(
     message = "; ".join(parts)
     if unmet:
         message += f"; the platform is {current_platform()}"
-    return PackageNotFound(message, missing=[*absent, *unmet])
+    return PackageNotFound(message, missing=absent, unavailable=unmet)
 
 
 def _versions(records: Sequence[Any]) -> str:
