@@ -23,7 +23,17 @@
 Every query runs ``--runs`` times after an untimed warm-up; p50 and p95 are
 over all runs of all queries, with min and max.  Ratios are of p50s.
 
-    python benchmarks/bench_search.py [--runs 20] [--cache DIR]
+3. ``--memory``: a real ``jupyter server`` (with the extension) and its resident
+   memory (VmRSS) after its first requests, after a PyPI search and after a conda
+   search (the 2018 repodata): each user's server holding the project list and
+   repodata names (today), against the administrator's search index of the same
+   names (``search_index`` in the policy, one file per node, mapped per search).
+   Each server runs in a mount namespace of its own whose administrator's dir
+   (``etc/jupyter`` of this environment) is a fresh tmpfs holding only the
+   policy measured.  Medians of ``--starts`` server starts; search latency over
+   the REST API too.
+
+    python benchmarks/bench_search.py [--runs 20] [--cache DIR] [--memory [--starts 3]]
 """
 
 from __future__ import annotations
@@ -160,13 +170,143 @@ def bench_conda(work: Path, runs: int) -> None:
     )
 
 
+def in_namespace(argv: list[str]) -> None:
+    """Inside ``unshare -m``: a fresh tmpfs over the administrator's dir of this
+    environment, the policy measured in it (``argv[0]``: JSON, or empty), then exec
+    the server (the rest of ``argv``), which keeps this pid."""
+    import subprocess
+
+    from jupyter_userpkg.core.policy.admintrust import install_prefix
+
+    prefix = install_prefix()
+    assert prefix is not None
+    etc = prefix / "etc" / "jupyter"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", str(etc)], check=True)
+    if argv[0]:
+        (etc / "jupyter_userpkg_policy.json").write_text(argv[0])
+    os.execv(argv[1], argv[1:])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def served_rss(
+    work: Path, settings: dict[str, object], policy: dict[str, object] | None, runs: int
+) -> tuple[list[float], list[float], list[float]]:
+    """A server's RSS after its first requests, after a PyPI and after a conda search,
+    and the REST search latencies (PyPI then conda queries)."""
+    import json
+    import sys
+    import urllib.request
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.serverproc import ServerProcess
+
+    wrapper = ["unshare", "-m", "--propagation", "private", sys.executable, __file__]
+    wrapper += ["--in-namespace", json.dumps(policy) if policy else ""]
+    server = ServerProcess(work, dict(settings), wrapper=wrapper)
+    server.start()
+
+    def get(path: str) -> float:
+        request = urllib.request.Request(
+            server.url + path, headers={"Authorization": f"token {server.token}"}
+        )
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+        return time.perf_counter() - start
+
+    try:
+        pid = server.proc.pid  # type: ignore[union-attr]
+        get("envs")
+        rss = [rss_mb(pid)]
+        get("search?q=numpy&source=pypi")
+        rss.append(rss_mb(pid))
+        get("search?q=numpy&source=conda")
+        rss.append(rss_mb(pid))
+        pypi = [get(f"search?q={q}&source=pypi") for _ in range(runs) for q in PYPI_QUERIES]
+        conda = [get(f"search?q={q}&source=conda") for _ in range(runs) for q in CONDA_QUERIES]
+        return rss, pypi, conda
+    finally:
+        server.stop()
+
+
+def bench_memory(work: Path, cache: str | None, runs: int, starts: int) -> None:
+    from jupyter_userpkg.commands.seedindex import entries, write
+    from jupyter_userpkg.core.mirror.searchindex import render
+
+    search_cache = work / "search"
+    if cache:  # a copy: the servers' and the seed's caches stay this run's
+        shutil.copytree(cache, search_cache)
+    channels = [(DATA / c).as_uri() for c in ("defaults-2018", "r-2018")]
+    index = work / "node" / "search-index.tsv"
+    index.parent.mkdir(parents=True)
+    start = time.perf_counter()
+    found = entries(pypiindex.PYPI_SIMPLE, channels, work)
+    write(index, render(found))
+    print(f"node-wide index: {len(found)} names, {index.stat().st_size / 1e6:.1f} MB, "
+          f"written in {time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
+    settings: dict[str, object] = {
+        "envs_dir": str(work / "envs"),
+        "default_channels": channels,
+        "repodata_cache_dir": str(work / "repodata"),
+        "conda_pkgs_dir": str(work / "pkgs"),
+        "search_cache_dir": str(search_cache),
+        "search_ttl": 1e9,
+    }
+    results: dict[str, list[tuple[list[float], list[float], list[float]]]] = {}
+    measured: list[tuple[str, dict[str, object] | None]] = [
+        ("project list per server", None),
+        ("search index", {"search_index": str(index)}),
+    ]
+    for name, policy in measured:
+        results[name] = [
+            served_rss(work / f"home-{i}", settings, policy, max(1, runs // 4))
+            for i in range(starts)
+        ]
+    print(f"\n3. server RSS (median of {starts} starts) and GET search latency")
+    print("| | project list per server | administrator's search index |")
+    print("| --- | --- | --- |")
+    labels = ["after GET envs", "after a first PyPI search", "after a conda search too"]
+    a, b = results["project list per server"], results["search index"]
+    for i, label in enumerate(labels):
+        ra = statistics.median(r[0][i] for r in a)
+        rb = statistics.median(r[0][i] for r in b)
+        base_a = statistics.median(r[0][0] for r in a)
+        base_b = statistics.median(r[0][0] for r in b)
+        print(f"| {label} | {ra:.1f} MB (+{ra - base_a:.1f}) | {rb:.1f} MB (+{rb - base_b:.1f}) |")
+    for k, what in ((1, "PyPI"), (2, "conda")):
+        la = [t for r in a for t in r[k]]
+        lb = [t for r in b for t in r[k]]
+        print(f"| GET search, {what}: p50 / p95 | {statistics.median(la) * 1e3:.1f} / "
+              f"{percentile(la, 0.95) * 1e3:.1f} ms | {statistics.median(lb) * 1e3:.1f} / "
+              f"{percentile(lb, 0.95) * 1e3:.1f} ms |")  # fmt: skip
+    listed = sum(f.stat().st_size for f in search_cache.rglob("projects.txt"))
+    size = index.stat().st_size / 1e6
+    print(f"| disk | {listed / 1e6:.1f} MB list per user | {size:.1f} MB per node |")
+
+
 def main() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["--in-namespace"]:
+        in_namespace(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--cache", help="a search cache dir that already holds PyPI's list")
+    parser.add_argument("--memory", action="store_true", help="only the servers' RSS")
+    parser.add_argument("--starts", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="userpkg-bench-search-"))
     try:
+        if args.memory:
+            bench_memory(work, args.cache, args.runs, args.starts)
+            return
         bench_pypi(work, args.cache, args.runs)
         bench_conda(work, args.runs)
     finally:

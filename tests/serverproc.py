@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,13 @@ class ServerProcess:
         *,
         extension: bool = True,
         tree: Path | None = None,
+        wrapper: Sequence[str] = (),
     ) -> None:
         self.home = home
         self.extension = extension
         self.tree = tree  # another checkout's jupyter_userpkg (PYTHONPATH), to compare
+        #: A command the server runs under (it must exec the rest: the pid is the server's).
+        self.wrapper = tuple(wrapper)
         self.settings = settings
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -81,6 +85,7 @@ class ServerProcess:
         log = open(self.home / "server.log", "ab")  # noqa: SIM115 - lives with the process
         self.proc = subprocess.Popen(
             [
+                *self.wrapper,
                 sys.executable,
                 "-m",
                 "jupyter_server",
