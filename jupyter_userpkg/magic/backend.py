@@ -182,6 +182,7 @@ class LocalBackend:
             return Reply.failed(*error_lines(outcome))
         if args.json:  # the JSON shapes, as the CLI prints them
             return Reply(verb="json", data=outcome.data, text=json.dumps(outcome.data, indent=2))
+        said += base_changed(self.svc, args)
         if ends_kernel:
             said.append(
                 "this notebook's kernel ran on it and shuts down now: "
@@ -200,3 +201,18 @@ class LocalBackend:
             importlib.invalidate_caches()
             reply = replace(reply, stale=tuple(watch.stale()))
         return reply
+
+
+def base_changed(svc: UserPkgService, args: object) -> list[str]:
+    """A layer over a shared env that the administrator changed since the layer was solved:
+    said with every ``%userpkg`` line on it (a change solves it again, and says nothing)."""
+    from ..core.shared import layer_base, stale_note
+
+    if not isinstance(args, Targeted) or args.env is None or not svc.store.exists(args.env):
+        return []
+    try:
+        base = layer_base(svc, args.env, svc.store.current(args.env))
+    except (UserPkgError, OSError):
+        return []
+    note = stale_note(args.env, *base) if base is not None else None
+    return [note.replace("jupyter userpkg", "%userpkg")] if note else []

@@ -279,7 +279,14 @@ run env JUPYTER_USERPKG_ENVS_DIR={shared} {cli} create planted --kind venv --no-
     broken = "upkgt-needsdep 1.0 needs upkgt_shdep>=2.0; the change gives upkgt-shdep 1.0"
     assert f"upkg-sh-a's layer 'mine': {broken}" in said
     assert "upkg-sh-b's layer" not in said  # bonly needs nothing of it
-    a_after, a_doctor = as_user(alice, tmp_path, f"run {cli} envs\nrun {cli} doctor -n mine\n")
+    a_after, a_doctor, a_magic = as_user(
+        alice,
+        tmp_path,
+        f"run {cli} envs\nrun {cli} doctor -n mine\n"
+        f'run {kernel} userpkg-mine "%load_ext jupyter_userpkg\\\\n%userpkg list"\n',
+    )
     assert "'stack' changed (revision 0 -> 1)" in str(a_after[1]), a_after
     assert "update -n mine --all" in str(a_after[1])
     assert a_doctor[0] != 0 and "'stack' changed" in str(a_doctor[1]), a_doctor
+    assert "'stack' changed (revision 0 -> 1)" in str(a_magic[1]), a_magic  # %userpkg too
+    assert "%userpkg update -n mine --all" in str(a_magic[1])
