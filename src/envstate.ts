@@ -9,6 +9,7 @@ import {
   IKind,
   IPackage,
   IRevision,
+  envKernel,
   envOfKernel
 } from './tokens';
 
@@ -93,7 +94,9 @@ export class EnvState {
   envForKernel(kernelName: string): string {
     const lower = kernelName.toLowerCase();
     const env = this._envs.find(e => e.kernel?.toLowerCase() === lower);
-    return env ? env.name : envOfKernel(kernelName);
+    // An R or Julia kernel the env's packages ship is of the env too.
+    const shipped = env ? null : envKernel(this._envs, kernelName);
+    return env ? env.name : shipped ? shipped.env : envOfKernel(kernelName);
   }
 
   /**

@@ -37,6 +37,8 @@ import { ImportOfferTracker, panelOfferActions } from './importoffer';
 
 import { KernelFollower } from './kernels';
 
+import { launcherPlugin } from './launcher';
+
 import { UserPkgModel } from './model';
 
 import { appliedMessage } from './outcome';
@@ -339,4 +341,4 @@ function addCommands(
   });
 }
 
-export default plugin;
+export default [plugin, launcherPlugin];

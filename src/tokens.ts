@@ -104,6 +104,34 @@ export interface IEnv {
   over?: string;
   /** What the user must know of it (a layer whose shared base changed, a name clash). */
   notes?: string[];
+  /** Its kernelspecs: the Python one and those its packages ship (R, Julia...). */
+  kernels?: IEnvKernel[];
+}
+
+/**
+ * One kernelspec of an env (`IEnv.kernels`).
+ */
+export interface IEnvKernel {
+  name: string;
+  display_name: string;
+  language: string;
+}
+
+/**
+ * The kernelspec `name` of any of `envs`, with its env; null when none has it.
+ */
+export function envKernel(
+  envs: IEnv[],
+  name: string | null | undefined
+): { env: string; kernel: IEnvKernel } | null {
+  const lower = (name ?? '').toLowerCase();
+  for (const env of envs) {
+    const kernel = (env.kernels ?? []).find(k => k.name.toLowerCase() === lower);
+    if (kernel) {
+      return { env: env.name, kernel };
+    }
+  }
+  return null;
 }
 
 /**

@@ -13,6 +13,7 @@ import { EnvHeader } from './components/EnvHeader';
 import { activityNode, activityPlace } from './components/Activity';
 import { ErrorView } from './components/ErrorView';
 import { HistoryView } from './components/HistoryView';
+import { KernelNote } from './components/KernelNote';
 import { PackageInfo } from './components/PackageInfo';
 import { PackageList } from './components/PackageList';
 import { RESULTS_ID, SearchPane } from './components/SearchPane';
@@ -29,7 +30,8 @@ import {
   ExportFormat,
   IChangeRequest,
   IExportedFile,
-  IPolicyAnswer
+  IPolicyAnswer,
+  envKernel
 } from './tokens';
 
 /**
@@ -253,27 +255,35 @@ function HeaderView(props: {
       await model.deleteEnv(name);
     }
   };
+  const active = envKernel(model.envs, kernel?.name);
   return (
-    <EnvHeader
-      trans={props.trans}
-      envNames={model.envNames}
-      selected={model.selected}
-      env={model.selectedEnv}
-      defaultKind={model.defaultKind}
-      hasNotebook={kernel !== null}
-      notebookKernel={kernel?.name ?? null}
-      notebookEnv={model.notebookEnv}
-      busy={props.busy}
-      loading={model.loading}
-      advisories={model.advisoriesByEnv}
-      policyLoading={model.policyLoading}
-      onSelect={name => void model.select(name)}
-      onCreate={() => model.setCreateOpen(true)}
-      onDelete={name => void onDelete(name)}
-      onRefresh={() => void model.refresh()}
-      onPolicy={props.onPolicy}
-      onChangeKernel={props.onChangeKernel}
-    />
+    <>
+      <EnvHeader
+        trans={props.trans}
+        envNames={model.envNames}
+        selected={model.selected}
+        env={model.selectedEnv}
+        defaultKind={model.defaultKind}
+        hasNotebook={kernel !== null}
+        notebookKernel={kernel?.name ?? null}
+        notebookEnv={model.notebookEnv}
+        busy={props.busy}
+        loading={model.loading}
+        advisories={model.advisoriesByEnv}
+        policyLoading={model.policyLoading}
+        onSelect={name => void model.select(name)}
+        onCreate={() => model.setCreateOpen(true)}
+        onDelete={name => void onDelete(name)}
+        onRefresh={() => void model.refresh()}
+        onPolicy={props.onPolicy}
+        onChangeKernel={props.onChangeKernel}
+      />
+      <KernelNote
+        trans={props.trans}
+        env={active?.env ?? null}
+        kernel={active?.kernel ?? null}
+      />
+    </>
   );
 }
 

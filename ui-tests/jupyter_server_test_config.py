@@ -37,7 +37,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the project's tests/ package
 sys.path.insert(0, str(HERE))
 
-from tests.conda_channel import build_test_channel  # noqa: E402
+from tests.conda_channel import build_test_channel, index_channel, python_shim  # noqa: E402
+from tests.echokernel import build_echo_kernel  # noqa: E402
 
 EXCLUDE_NEWER = "2026-10-01T00:00:00Z"
 """PyPI as it was then: uv ignores newer uploads (see uv.toml below)."""
@@ -59,6 +60,14 @@ else:
     root = Path(tempfile.mkdtemp(prefix="userpkg-ui-tests-"))
 
 channel = build_test_channel(root)
+
+# A channel whose echo-kernel ships a kernelspec (kernels.spec.ts): a kernel of its
+# own language beside the env's Python one.
+echo_channel = root / "echo-channel"
+if not (echo_channel / "noarch" / "repodata.json").exists():
+    python_shim(echo_channel)
+    build_echo_kernel(echo_channel)
+    index_channel(echo_channel)
 
 # The lab extension as `jlpm build` last built it in this checkout (as
 # `jupyter labextension develop` links it), before any installed copy.

@@ -28,6 +28,7 @@ from ..version import __version__
 from .handlers import ROUTES
 from .jobs import JobManager
 from .kernelspecs import UserPkgKernelSpecManager
+from .launcher import ROUTE as LAUNCHER_ROUTE
 from .watch import EnvWatcher, PolicyWatcher
 
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -152,7 +153,8 @@ class UserPkgApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """The REST API under ``<base_url>/userpkg/api/``."""
-        self.handlers.extend((url_path_join("userpkg", "api", path), cls) for path, cls in ROUTES)
+        routes = [*ROUTES, LAUNCHER_ROUTE]
+        self.handlers.extend((url_path_join("userpkg", "api", path), cls) for path, cls in routes)
         self.log.info("jupyter_userpkg %s: server extension loaded", __version__)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:

@@ -75,13 +75,19 @@ class UserPkgKernelSpecManager(KernelSpecManager):
             return self._ours[1]
         index = kernelindex.read(path)
         self._specs = {}
-        shown = self._launcher(path, index)
+        pinned, used = kernelindex.launcher(path)
+        shown = self._launcher(index, pinned, used)
         models = {}
         for name, item in index.items():
             spec = self.kernel_spec_class(resource_dir=str(path / name), **item["spec"])
             meta = dict(spec.metadata)
             userpkg = dict(meta.get("userpkg") or {})
-            meta["userpkg"] = {"env": userpkg.get("env"), "launcher": name in shown}
+            base = kernel_name(str(userpkg.get("env", "")))
+            meta["userpkg"] = {
+                "env": userpkg.get("env"),
+                "launcher": name in shown,
+                "pinned": base in pinned,
+            }
             if "kernel" in userpkg:
                 meta["userpkg"]["kernel"] = userpkg["kernel"]
             # What a front end reads of a spec; the variables it starts with (paths, a few
@@ -102,10 +108,11 @@ class UserPkgKernelSpecManager(KernelSpecManager):
         self._ours = (kernelindex.stamp(path), models)
         return models
 
-    def _launcher(self, path: Path, index: dict[str, dict[str, Any]]) -> set[str]:
+    def _launcher(
+        self, index: dict[str, dict[str, Any]], pinned: set[str], used: dict[str, float]
+    ) -> set[str]:
         """The kernelspecs JupyterLab's launcher shows: pinned envs', and those of the
         ``launcher_recent`` envs used (a kernel started) or made most recently."""
-        pinned, used = kernelindex.launcher(path)
         latest: dict[str, float] = {}
         for item in index.values():
             base = kernel_name(str(item.get("env", "")))

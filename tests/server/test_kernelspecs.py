@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -50,6 +51,21 @@ async def execute(server: ServerProcess, kernel_id: str, code: str) -> str:
         ws.close()
 
 
+def pin(server: ServerProcess, path: str, body: Any) -> tuple[int, Any]:
+    """``PUT userpkg/api/<path>`` with a JSON body: (status, answer)."""
+    request = urllib.request.Request(
+        server.url + path,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
 def api(server: ServerProcess, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{server.port}/api/{path}",
@@ -80,7 +96,7 @@ def test_the_server_serves_env_kernels_from_the_index(tmp_path: Path) -> None:
         own = KernelSpecManager(kernel_dirs=[str(kernels_dir)]).get_kernel_spec("userpkg-a")
         assert api(server, "GET", "kernelspecs/userpkg-a")[1]["spec"] == own.to_dict()
         served = listed["userpkg-a"]["spec"]
-        assert served["metadata"]["userpkg"] == {"env": "a", "launcher": True}
+        assert served["metadata"]["userpkg"] == {"env": "a", "launcher": True, "pinned": False}
         for key in ("argv", "display_name", "language", "interrupt_mode"):
             assert served[key] == own.to_dict()[key]
 
@@ -90,6 +106,14 @@ def test_the_server_serves_env_kernels_from_the_index(tmp_path: Path) -> None:
         assert out.strip() == str(envs_dir / "a")  # the env's kernel, as a notebook starts it
         api(server, "DELETE", f"kernels/{kernel['id']}")
         assert "userpkg-a" in kernelindex.launcher(kernels_dir)[1]  # noted as used
+
+        # Pinned through REST (the panel's command): said at the next listing.
+        assert pin(server, "envs/a/launcher", {"pinned": True})[0] == 200
+        meta = api(server, "GET", "kernelspecs")[1]["kernelspecs"]["userpkg-a"]["spec"]["metadata"]
+        assert meta["userpkg"]["pinned"] is True
+        code, error = pin(server, "envs/a/launcher", {"pinned": "yes"})
+        assert code == 400 and error["code"] == "invalid_request"
+        assert pin(server, "envs/nope/launcher", {"pinned": True})[0] == 404
 
         svc.delete("a")
         listed = api(server, "GET", "kernelspecs")[1]["kernelspecs"]
