@@ -358,6 +358,8 @@ export interface ISearchHit {
   match: 'exact' | 'segment' | 'prefix' | 'substring';
   /** Why the policy refuses it (its newest version, or the package); null: it does not. */
   blocked?: IVerdict | null;
+  /** True when the administrator's filtered mirror holds it; null: no mirror says. */
+  in_mirror?: boolean | null;
 }
 
 /**

@@ -282,6 +282,7 @@ function ResultItem(props: {
       data-source={hit.source}
       data-blocked={blocked ? 'true' : undefined}
       data-installed={mark ? 'true' : undefined}
+      data-mirror={hit.in_mirror ? 'true' : undefined}
       onClick={props.onPick}
     >
       <span className="jp-userpkg-search-name" title={hit.name}>
@@ -290,7 +291,14 @@ function ResultItem(props: {
       {hit.version && (
         <span className="jp-userpkg-search-version">{hit.version}</span>
       )}
-      <span className="jp-userpkg-search-where jp-userpkg-badge">
+      <span
+        className="jp-userpkg-search-where jp-userpkg-badge"
+        title={
+          hit.in_mirror
+            ? trans.__("in the administrator's package mirror")
+            : undefined
+        }
+      >
         {hit.source === 'pypi' ? 'PyPI' : 'conda'}
       </span>
       {mark && <span className="jp-userpkg-installed-mark">{mark}</span>}
