@@ -261,6 +261,7 @@ function HeaderView(props: {
       <EnvHeader
         trans={props.trans}
         envNames={model.envNames}
+        sharedEnvs={model.envs.filter(e => e.shared).map(e => e.name)}
         selected={model.selected}
         env={model.selectedEnv}
         defaultKind={model.defaultKind}

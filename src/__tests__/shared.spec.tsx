@@ -6,7 +6,11 @@ import { act } from 'react';
 
 import { createRoot, Root } from 'react-dom/client';
 
-import { EnvHeader, IEnvHeaderProps } from '../components/EnvHeader';
+import {
+  EnvHeader,
+  envOptions,
+  IEnvHeaderProps
+} from '../components/EnvHeader';
 
 import { IEnv } from '../tokens';
 
@@ -88,6 +92,14 @@ describe('shared environments in the panel', () => {
     expect(facts()).toContain('shared, read-only: changed by the administrator');
     const remove = host.querySelector('button.jp-userpkg-delete-button');
     expect(remove?.hasAttribute('disabled')).toBe(true);
+  });
+
+  it('marks the shared envs in the env list', () => {
+    const options = envOptions(trans, ['plots', 'datasci'], {}, ['datasci']);
+    expect(options.map(o => o.label)).toEqual([
+      'plots',
+      'datasci (shared, read-only)'
+    ]);
   });
 
   it("says which shared env a layer is over, and that it needs update", () => {

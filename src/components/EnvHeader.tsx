@@ -38,6 +38,8 @@ export interface IEnvHeaderProps {
   loading: boolean;
   /** The advisories of each env that has some (the env list marks them). */
   advisories?: Record<string, IAdvisory[]>;
+  /** The administrator's shared envs (the env list marks them read-only). */
+  sharedEnvs?: string[];
   /** Whether the policy is being read. */
   policyLoading?: boolean;
   onSelect: (env: string) => void;
@@ -57,16 +59,18 @@ export interface IEnvHeaderProps {
 export function envOptions(
   trans: TranslationBundle,
   names: string[],
-  advisories: Record<string, IAdvisory[]> = {}
+  advisories: Record<string, IAdvisory[]> = {},
+  shared: string[] = []
 ): IOptionProps[] {
   return names.map(name => {
     const found = advisories[name] ?? [];
+    const shown = shared.includes(name) ? trans.__('%1 (shared, read-only)', name) : name;
     if (found.length === 0) {
-      return { value: name, label: name };
+      return { value: name, label: shown };
     }
     const option = {
       value: name,
-      label: trans.__('%1 ⚠ %2', name, found.length),
+      label: trans.__('%1 ⚠ %2', shown, found.length),
       title: advisoriesTooltip(trans, found),
       'data-advisories': String(found.length)
     };
@@ -97,7 +101,7 @@ export function EnvHeader(props: IEnvHeaderProps): JSX.Element {
         id={selectId}
         className="jp-userpkg-env-select"
         value={selected}
-        options={envOptions(trans, props.envNames, props.advisories)}
+        options={envOptions(trans, props.envNames, props.advisories, props.sharedEnvs)}
         onChange={props.onSelect}
       />
       <p className="jp-userpkg-env-summary">
