@@ -109,7 +109,7 @@ def test_who_asked_is_the_logs_owner_not_what_a_record_claims(
         "env": "x",
         "command": "install forged",
         "code": "policy_denied",
-        "reason": "r",
+        "reason": "r\x1b]0;owned\x07\x1b[31m red",
         "time": "2099-01-01T00:00:00+00:00",
     }
     with log.open("a") as fh:
@@ -117,6 +117,7 @@ def test_who_asked_is_the_logs_owner_not_what_a_record_claims(
     data, _ = plan(asked)
     (found,) = [a for a in data["requests_refused"] if a["command"] == "install forged"]
     assert found["user"] == "daemon"
+    assert found["reason"] == "r ]0;owned [31m red"  # no escape reaches a terminal
 
 
 def test_a_log_that_is_a_link_or_a_fifo_is_not_read(

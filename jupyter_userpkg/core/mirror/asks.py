@@ -101,7 +101,12 @@ def _read_tail(path: Path) -> tuple[str, bytes] | None:
 
 
 def _text(value: object) -> str:
-    return " ".join(str(value).split())[:FIELD] if isinstance(value, str | int) else ""
+    """A field a user wrote, as one line of printable text (no terminal escapes reach
+    the administrator's terminal), cut to :data:`FIELD` characters."""
+    if not isinstance(value, str | int):
+        return ""
+    printable = "".join(c if c.isprintable() else " " for c in str(value))
+    return " ".join(printable.split())[:FIELD]
 
 
 def _ask(user: str, record: Any) -> Ask | None:
