@@ -37,6 +37,8 @@ import { ImportOfferTracker, panelOfferActions } from './importoffer';
 
 import { KernelFollower } from './kernels';
 
+import { trackNotebookEnvs } from './notebookenvtracker';
+
 import { launcherPlugin } from './launcher';
 
 import { UserPkgModel } from './model';
@@ -134,6 +136,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     addCommands(app, model, panel, trans, notebooks);
     if (notebooks) {
       new ImportOfferTracker(notebooks, trans, panelOfferActions(app, panel.id, model));
+      trackNotebookEnvs(app, notebooks, model, trans);
     }
     const category = trans.__('Packages');
     for (const command of Object.values(CommandIDs)) {

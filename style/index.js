@@ -1,2 +1,3 @@
 import './base.css';
 import './importoffer.css';
+import './envbanner.css';
