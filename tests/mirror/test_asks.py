@@ -136,3 +136,15 @@ def test_a_log_that_is_a_link_or_a_fifo_is_not_read(
     os.mkfifo(third / ".audit.jsonl")
     data, _ = plan(asked)
     assert {a["env"] for a in data["requests_refused"]} == {"analysis"}
+
+
+def test_how_users_reach_the_mirror_is_no_rule_of_what_it_holds() -> None:
+    """Pointing users at the mirror, or rewording how they ask, publishes no new snapshot."""
+    from jupyter_userpkg.core.mirror.plan import policy_digest
+
+    rules = {"blocked_packages": [{"name": "evil", "reason": "known malicious"}]}
+    told = {**rules, "mirror": True, "mirror_request_help": "ask", "search_index": "/srv/i.tsv"}
+    assert policy_digest(from_data(told, "a")) == policy_digest(from_data(rules, "b"))
+    assert policy_digest(from_data({**rules, "pypi": False}, "c")) != policy_digest(
+        from_data(rules, "b")
+    )

@@ -114,8 +114,14 @@ class Built:
         return out
 
 
+#: Policy fields that say how users reach, search and ask the mirror, not what it holds:
+#: a change of them publishes no new snapshot.
+NOT_RULES = ("mirror", "mirror_request_help", "search_index")
+
+
 def policy_digest(policy: Policy) -> str:
-    text = json.dumps(policy.to_dict(), sort_keys=True, default=str)
+    rules = {k: v for k, v in policy.to_dict().items() if k not in NOT_RULES}
+    text = json.dumps(rules, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
