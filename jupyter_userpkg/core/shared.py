@@ -279,7 +279,9 @@ def annotated(svc: S, info: EnvInfo, *, shared: bool = False) -> EnvInfo:
     shared env with its base, and a note when that base changed since it was solved."""
     if shared:
         return replace(info, shared=True)
-    base = layer_base(svc, info.name, info.revision) if info.kind == "layer" else None
+    if not svc.shared.dirs:
+        return info
+    base = layer_base(svc, info.name, info.revision)  # None: no shared env under it
     if base is None:
         return info
     stale = stale_note(info.name, *base)
@@ -288,8 +290,8 @@ def annotated(svc: S, info: EnvInfo, *, shared: bool = False) -> EnvInfo:
 
 def layer_base(svc: S, name: str, revision: int) -> tuple[str, int, int] | None:
     """A layer over a shared env: (its name, the revision the layer was solved against,
-    its revision now); None for any other env.  Read from the layer's manifest once per
-    revision of the layer."""
+    its revision now); None for any other env.  Read from the env's manifest once per
+    revision (and only where an administrator shares envs: ``listed`` returns early)."""
     cache: dict[tuple[str, int], tuple[str, int]] = svc.__dict__.setdefault("_bases", {})
     key = (name, revision)
     if key not in cache:
