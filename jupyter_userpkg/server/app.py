@@ -11,6 +11,7 @@ the watchers stop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -85,6 +86,12 @@ class UserPkgApp(ExtensionApp):
         config = UserPkg(config=merged)
         loaded = load()
         service = UserPkgService.from_config(config, loaded)
+        # Every env read once now, before the server listens (tens of milliseconds at
+        # 300 envs): its first GET envs then checks them as any later one does.  The
+        # listing is what later requests and the watcher keep; one that fails here
+        # says so on the first request that needs it.
+        with contextlib.suppress(Exception):
+            service.list_envs()
 
         logger = server_app.event_logger
         assert logger is not None

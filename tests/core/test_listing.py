@@ -7,7 +7,6 @@ env, within the same tick of the file system's clock as often as not.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -59,12 +58,17 @@ def test_each_change_from_another_process_shows_in_the_next_listing(tmp_path: Pa
     commit_elsewhere(envs, "a", 1, 3)  # a new revision
     assert listed(svc)["a"] == ("venv", 1, 3, None)
 
-    spec = kernels_dir / kernels.kernel_name("b") / "kernel.json"
-    spec.parent.mkdir(parents=True)
-    spec.write_text(json.dumps({"argv": ["python"], "display_name": "b", "language": "python"}))
+    spec = {
+        "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (b)",
+        "language": "python",
+        "metadata": {"userpkg": {"env": "b", "envs_dir": str(envs)}},
+    }
+    made = kernels.KernelFiles(kernels.kernel_name("b"), spec)
+    kernels.sync(kernels_dir, "b", envs, [made])  # as create writes a kernelspec
     assert listed(svc)["b"] == ("venv", 0, 2, "userpkg-b")  # a kernelspec came
-    spec.unlink()
-    assert listed(svc)["b"] == ("venv", 0, 2, None)  # and went, its directory left
+    kernels.remove(kernels_dir, "b", envs)
+    assert listed(svc)["b"] == ("venv", 0, 2, None)  # and went
 
     shutil.rmtree(envs / "b")  # deleted, and made again at the same revision
     commit_elsewhere(envs, "b", 0, 5, kind="layer")
