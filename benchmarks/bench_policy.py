@@ -1,9 +1,11 @@
 """What the administrator's policy costs a conda plan: 2018 repodata, 1,000 blocked patterns
 and a licence rule, plan time with and without the policy, side by side.
 
-Both sides are ``condabackend.solve`` (the engine's plan step) over the same warm gateway
-and local ``file://`` channels of ``../shared/data/repodata-2018``, the policy's side with
-the plan's check of every record the solve chose (``policyenforce.check_conda_records``);
+Both sides are the conda plan step over the same warm gateway and local ``file://``
+channels of ``../shared/data/repodata-2018``: without a policy the engine's
+``conda.backend.solve``; with it, that solve inside the policy's one loop
+(``policy.within.solve_conda``, as the conda kind plans) and the plan's check of every
+record the solve chose (``policy.enforce.check_conda_records``);
 bare ``rattler.solve`` is beside them as the floor.  "lock check" is that check for a
 lock installed exactly or a rollback, which do not solve: each record is looked up as its
 channel serves it.
@@ -27,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ from jupyter_userpkg.core.conda import backend as condabackend
 from jupyter_userpkg.core.conda import specs as condaspecs
 from jupyter_userpkg.core.options import CondaOptions
 from jupyter_userpkg.core.policy import enforce as policyenforce
+from jupyter_userpkg.core.policy import within
 from jupyter_userpkg.core.policy.rules import Policy, from_data
 
 
@@ -98,8 +102,6 @@ def main() -> None:
             else {}
         )
         harder = make_policy(used, licences, newest)
-        with_policy = condabackend.solve(urls, specs, options=options, policy=policy)
-        assert [str(r) for r in with_policy] == [str(r) for r in plain], "the plan changed"
 
         def bare(urls: list[str] = urls, texts: list[str] = texts) -> Any:
             return loop.run(
@@ -109,10 +111,16 @@ def main() -> None:
             )
 
         def ours(p: Policy | None, urls: list[str] = urls, specs: Any = specs) -> Any:
-            records = condabackend.solve(urls, specs, options=options, policy=p)
-            if p is not None:  # the plan's check of what the solve chose
-                names = {r.name.normalized for r in records}
-                policyenforce.check_conda_records(p, records, names, None)
+            if p is None:
+                return condabackend.solve(urls, specs, options=options)
+            # As the conda kind plans: the engine's solve inside the policy's one loop.
+            engine = partial(condabackend.solve, urls, specs, options=options)
+            sources = condabackend.solve_sources(urls, specs, options)
+            records = within.solve_conda(
+                p, engine, specs, lambda names: condabackend.records_of(names, sources, options)
+            )
+            names = {r.name.normalized for r in records}  # the plan's check of what it chose
+            policyenforce.check_conda_records(p, records, names, None)
             return records
 
         def lock_check(p: Policy = policy, records: Any = plain) -> None:
@@ -120,6 +128,8 @@ def main() -> None:
             names = {r.name.normalized for r in records}
             policyenforce.check_conda_records(p, records, names, served)
 
+        with_policy = ours(policy)
+        assert [str(r) for r in with_policy] == [str(r) for r in plain], "the plan changed"
         sides = {
             "bare": bare,
             "none": lambda: ours(None),
