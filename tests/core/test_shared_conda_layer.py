@@ -7,6 +7,7 @@ PyPI packages (from a local index) into itself, and holds none of the conda env'
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,9 @@ def index(tmp_path: Path) -> Iterator[LocalIndex]:
     # As on PyPI: the solver reads the base's packages from the index too (the layer pins
     # them to the base's versions and leaves them out of its lock).
     build_wheel(wheels, "six", "1.16.0")
+    # A stand-in for ipykernel (no kernel is started here; test_shared_envs starts real ones):
+    # with it the layer gets a kernelspec, which is what this test reads.
+    build_wheel(wheels, "ipykernel", "6.0")
     with LocalIndex(wheels) as served:
         yield served
 
@@ -58,6 +62,11 @@ def test_a_layer_over_a_shared_conda_env(
         shared_envs=Shared((shared_dir,), kernels),
     )
     dispatch(user, Create(name="mine", over="condastack", kernel=False))
+    dispatch(user, Create(name="kernelled", over="condastack"))
+    spec = json.loads((tmp_path / "kernels" / "userpkg-kernelled" / "kernel.json").read_text())
+    assert spec["argv"][0] == str(user.store.prefix("kernelled") / "bin" / "python")
+    assert spec["env"]["CONDA_PREFIX"] == str(shared_dir / "condastack")  # the base, activated
+    assert not (tmp_path / "kernels" / "userpkg-mine").exists()  # --no-kernel
     result = dispatch(user, Install(env="mine", specs=("upkgt_onpypi",), yes=True)).value
     # six (>=1.10) is the conda env's: the layer installs only what it lacks.
     assert [(c.name, c.action) for c in result.plan.changes] == [("upkgt-onpypi", "add")]

@@ -177,7 +177,13 @@ class LayerKind(VenvKind):
         # Over the server's interpreter, the layer's kernel imports this package; over a
         # shared env it cannot, and %userpkg goes through the bridge as in a venv.
         if "ipykernel" in parse_lock(state.pypi_lock) or "ipykernel" in self.base(state.manifest):
-            return bridge_env(ctx) if state.manifest.base_env else {}
+            base_env = state.manifest.base_env
+            if not base_env:
+                return {}
+            extra = bridge_env(ctx)
+            if (Path(base_env) / "conda-meta").is_dir():  # a conda base: as its own kernel
+                extra["CONDA_PREFIX"] = base_env
+            return extra
         return None
 
 
