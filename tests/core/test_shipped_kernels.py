@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_userpkg.commands.render import env_lines
 from jupyter_userpkg.core import kernelindex, shippedkernels
 from jupyter_userpkg.core.service import UserPkgService
 from tests.conda_channel import TestChannel, index_channel
@@ -151,6 +152,7 @@ def test_a_shipped_kernel_is_exposed_runs_and_goes_with_the_env(
         ("userpkg-k--echo", "Echo (k)", "echo"),
     }
     assert [e.to_dict()["kernels"] for e in svc.list_envs()] == [info.to_dict()["kernels"]]
+    assert "  kernels: Python 3 (k), Echo (k)" in env_lines(svc.list_envs())  # envs' text
 
     svc.delete("k")
     listed = kernelspec_list(svc)
