@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,7 @@ def trace_install() -> dict[str, Any]:
         returns += step in seen
         seen.add(step)
     imported = set(sys.modules) - before
+    shutil.rmtree(tmp, ignore_errors=True)
     return {
         "modules run": len(ran),
         "project modules imported by the install": sum(m.startswith(PROJECT) for m in imported),
