@@ -9,7 +9,7 @@ import {
 } from './tokens';
 
 /**
- * An advisory's fix (`update requests -n analysis`) as the panel applies it.
+ * An advisory's fix as the panel applies it.
  */
 export interface IFix {
   verb: 'update' | 'remove' | 'install';
@@ -20,16 +20,15 @@ export interface IFix {
   request: IChangeRequest;
 }
 
-const FIX_VERBS = ['update', 'remove', 'install'];
-
 /**
- * An advisory's fix: its structured change when the server gives one, else its
- * command read as text (an older server).
+ * An advisory's fix as a change the panel plans: the server's structured change
+ * request, taken as it is. A fix that is no change of packages (`delete ENV`,
+ * `doctor -n ENV`) has none, and the panel shows its command for the user to run.
  */
 export function fixOf(advisory: IAdvisory): IFix | null {
   const change = advisory.change;
   if (!change) {
-    return parseFix(advisory.fix);
+    return null;
   }
   const names = [...change.packages];
   const request: IChangeRequest =
@@ -39,55 +38,6 @@ export function fixOf(advisory: IAdvisory): IFix | null {
         ? { remove: names }
         : { install: names };
   return { verb: change.verb, names, env: change.env, request };
-}
-
-/**
- * Read a fix command (without the program's name). A command the panel does
- * not apply as a change (`delete ENV`, `doctor -n ENV`, an option it does not
- * know) is null: the panel shows it for the user to run.
- */
-export function parseFix(fix: string): IFix | null {
-  const words = fix.trim().split(/\s+/).filter(Boolean);
-  const verb = words.shift();
-  if (!verb || !FIX_VERBS.includes(verb)) {
-    return null;
-  }
-  const names: string[] = [];
-  let env: string | null = null;
-  let pypi = false;
-  while (words.length > 0) {
-    const word = words.shift() as string;
-    if (word === '-n' || word === '--name') {
-      const value = words.shift();
-      if (!value) {
-        return null;
-      }
-      env = value;
-    } else if (word.startsWith('--name=')) {
-      env = word.slice('--name='.length);
-    } else if (word === '--pypi') {
-      pypi = true;
-    } else if (word === '-y' || word === '--yes') {
-      continue;
-    } else if (word.startsWith('-')) {
-      return null;
-    } else {
-      names.push(word);
-    }
-  }
-  if (names.length === 0 || env === '') {
-    return null;
-  }
-  const request: IChangeRequest =
-    verb === 'update'
-      ? { update: names }
-      : verb === 'remove'
-        ? { remove: names }
-        : { install: names };
-  if (pypi) {
-    request.pypi = true;
-  }
-  return { verb: verb as IFix['verb'], names, env, request };
 }
 
 /**

@@ -21,7 +21,6 @@ import { UserPkgModel } from '../model';
 import {
   allowedVersions,
   fixOf,
-  parseFix,
   policyRules,
   ruleValues,
   verdictText
@@ -52,7 +51,8 @@ const ADVISORY: IAdvisory = {
   rule: 'blocked_versions: requests <2.31',
   reason: 'leaks credentials on redirects',
   advisory: 'PYSEC-2023-74',
-  fix: 'update requests -n demo'
+  fix: 'update requests -n demo',
+  change: { verb: 'update', env: 'demo', packages: ['requests'] }
 };
 
 const REMOVE: IAdvisory = {
@@ -62,7 +62,8 @@ const REMOVE: IAdvisory = {
   rule: 'blocked_packages: evil',
   reason: 'malware',
   advisory: '',
-  fix: 'remove evil -n demo'
+  fix: 'remove evil -n demo',
+  change: { verb: 'remove', env: 'demo', packages: ['evil'] }
 };
 
 const ANSWER: IPolicyAnswer = {
@@ -104,24 +105,7 @@ const INFO: IPackageInfo = {
 };
 
 describe('policy helpers', () => {
-  it('reads the fixes the panel applies as changes', () => {
-    expect(parseFix('update requests -n analysis')).toEqual({
-      verb: 'update',
-      names: ['requests'],
-      env: 'analysis',
-      request: { update: ['requests'] }
-    });
-    expect(parseFix('remove evil -n demo')?.request).toEqual({ remove: ['evil'] });
-    expect(parseFix('install numpy --pypi --name=sci -y')).toEqual({
-      verb: 'install',
-      names: ['numpy'],
-      env: 'sci',
-      request: { install: ['numpy'], pypi: true }
-    });
-    expect(parseFix('update requests')?.env).toBeNull();
-  });
-
-  it('takes a structured fix as it is, and reads the text of an older server', () => {
+  it('takes a structured fix as it is, and never reads a command back', () => {
     const advisory = {
       package: 'requests',
       version: '2.30.0',
@@ -138,17 +122,9 @@ describe('policy helpers', () => {
       env: 'sci',
       request: { remove: ['requests'] }
     });
-    expect(fixOf(advisory)?.request).toEqual({ update: ['requests'] });
+    // A fix without a change request is shown for the user to run, not parsed.
+    expect(fixOf({ ...advisory, change: null })).toBeNull();
     expect(fixOf({ ...advisory, fix: 'delete analysis', change: null })).toBeNull();
-  });
-
-  it('leaves the fixes it cannot apply to the user', () => {
-    expect(parseFix('delete demo')).toBeNull();
-    expect(parseFix('doctor -n demo')).toBeNull();
-    expect(parseFix('update -n demo')).toBeNull();
-    expect(parseFix('update requests -n')).toBeNull();
-    expect(parseFix('update requests --all -n demo')).toBeNull();
-    expect(parseFix('')).toBeNull();
   });
 
   it('says why in one line', () => {
@@ -205,7 +181,7 @@ describe('policy components', () => {
 
   it('shows each advisory with the button that plans its fix', () => {
     const onFix = jest.fn();
-    const odd = { ...ADVISORY, package: 'old', fix: 'delete demo' };
+    const odd = { ...ADVISORY, package: 'old', fix: 'delete demo', change: null };
     act(() =>
       root.render(
         <Advisories trans={trans} env="demo" advisories={[ADVISORY, REMOVE, odd]} busy={false} onFix={onFix} />
@@ -446,7 +422,7 @@ describe('the model and the policy', () => {
     await model.planFix(REMOVE);
     expect(fake.plan).toHaveBeenLastCalledWith('demo', { remove: ['evil'] });
     fake.plan.mockClear();
-    await model.planFix({ ...ADVISORY, fix: 'delete demo' });
+    await model.planFix({ ...ADVISORY, fix: 'delete demo', change: null });
     expect(fake.plan).not.toHaveBeenCalled();
   });
 
