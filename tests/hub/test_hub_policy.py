@@ -138,7 +138,7 @@ def test_nothing_a_user_sets_in_a_terminal_moves_the_policy(
     """bob, from his kernel's shell (what a JupyterLab terminal gives him): a dir of his
     named by ``XDG_CONFIG_DIRS`` with ``JUPYTER_PLATFORM_DIRS=1`` holding a "policy" and
     settings, a policy URL variable naming his own file, another user's name in
-    ``LOGNAME`` (a dead proxy for a remote policy: tests/core/test_policy_sources.py).
+    ``LOGNAME`` (a dead proxy for a remote policy: tests/core/policy/test_sources.py).
     The CLI still takes the administrator's index and rules, and his audit record still
     names the account that made the change."""
     evil = hub.home("bob") / "evil"

@@ -19,7 +19,7 @@ import pytest
 from jupyter_userpkg.core.policy import admintrust
 from jupyter_userpkg.core.policy import sources as policysource
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOBODY = 65534  # an account that is neither root nor the package's owner
 needs_root = pytest.mark.skipif(
     os.name == "nt" or os.geteuid() != 0, reason="giving a file to another user needs root"

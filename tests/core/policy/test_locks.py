@@ -17,7 +17,7 @@ from jupyter_userpkg.core.options import CondaOptions, UvOptions
 from jupyter_userpkg.core.policy import pypi as pypipolicy
 from jupyter_userpkg.core.policy.licences import allowed, of_fields
 from tests.conda_channel import build_package, index_channel
-from tests.core.test_policy_engines import OLD, index, service, versions
+from tests.core.policy.test_engines import OLD, index, service, versions
 from tests.localindex import LocalIndex, build_wheel
 
 __all__ = ["index"]  # the module's index fixture, shared
