@@ -1,15 +1,12 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import {
-  Button,
-  consoleIcon,
-  downloadIcon,
-  notebookIcon
-} from '@jupyterlab/ui-components';
+import { Button, consoleIcon, notebookIcon } from '@jupyterlab/ui-components';
 
 import * as React from 'react';
 
 import { ExportFormat, IEnv, IKind } from '../tokens';
+
+import { ExportMenu } from './ExportMenu';
 
 /**
  * Properties of the env actions.
@@ -38,71 +35,50 @@ export function EnvActions(props: IEnvActionsProps): JSX.Element {
   ];
   const noKernel = trans.__('This environment has no kernel.');
   return (
-    <div className="jp-userpkg-env-actions">
-      <div
-        className="jp-userpkg-toolbar jp-userpkg-export-row"
-        role="group"
-        aria-label={trans.__('Export')}
+    <div className="jp-userpkg-env-actions jp-userpkg-toolbar">
+      <ExportMenu
+        trans={trans}
+        disabled={!usable}
+        onExport={props.onExport}
+        choices={formats.map(({ format, label }) => ({
+          format,
+          label,
+          refused:
+            !!kind && !kind.exports.includes(format)
+              ? trans.__(
+                  'A %1 environment cannot be exported as %2.',
+                  kind.name,
+                  label
+                )
+              : null
+        }))}
+      />
+      <Button
+        className="jp-userpkg-open-notebook"
+        small
+        disabled={kernel === null}
+        title={
+          kernel === null
+            ? noKernel
+            : trans.__('Open a notebook on the kernel %1', kernel)
+        }
+        onClick={() => kernel && props.onOpenNotebook(kernel)}
       >
-        <span className="jp-userpkg-label">
-          <downloadIcon.react tag="span" /> {trans.__('Export')}
-        </span>
-        <div className="jp-userpkg-export-formats">
-          {formats.map(({ format, label }) => {
-            const refused = !!kind && !kind.exports.includes(format);
-            return (
-              <Button
-                key={format}
-                className="jp-userpkg-export"
-                data-format={format}
-                small
-                minimal
-                disabled={!usable || refused}
-                title={
-                  refused
-                    ? trans.__(
-                        'A %1 environment cannot be exported as %2.',
-                        kind.name,
-                        label
-                      )
-                    : trans.__('Download %1', label)
-                }
-                onClick={() => props.onExport(format)}
-              >
-                {label}
-              </Button>
-            );
-          })}
-        </div>
-      </div>
-      <div className="jp-userpkg-toolbar">
-        <Button
-          className="jp-userpkg-open-notebook"
-          small
-          disabled={kernel === null}
-          title={
-            kernel === null
-              ? noKernel
-              : trans.__('Open a notebook on the kernel %1', kernel)
-          }
-          onClick={() => kernel && props.onOpenNotebook(kernel)}
-        >
-          <notebookIcon.react tag="span" /> {trans.__('New notebook')}
-        </Button>
-        <Button
-          className="jp-userpkg-open-console"
-          small
-          disabled={kernel === null}
-          title={
-            kernel === null
-              ? noKernel
-              : trans.__('Open a console on the kernel %1', kernel)
-          }
-          onClick={() => kernel && props.onOpenConsole(kernel)}
-        >
-          <consoleIcon.react tag="span" /> {trans.__('New console')}
-        </Button>
-      </div>
+        <notebookIcon.react tag="span" /> {trans.__('Notebook')}
+      </Button>
+      <Button
+        className="jp-userpkg-open-console"
+        small
+        disabled={kernel === null}
+        title={
+          kernel === null
+            ? noKernel
+            : trans.__('Open a console on the kernel %1', kernel)
+        }
+        onClick={() => kernel && props.onOpenConsole(kernel)}
+      >
+        <consoleIcon.react tag="span" /> {trans.__('Console')}
+      </Button>
     </div>
   );
 }

@@ -95,6 +95,36 @@ test('the panel at 250 and 420 px: rows, requested first, plans in place, search
     });
   }
 
+  await test.step('Export is one menu button beside Notebook and Console', async () => {
+    for (const width of [250, 420]) {
+      await page.sidebar.setWidth(width);
+      const exportButton = panel.locator('button.jp-userpkg-export-button');
+      const notebook = panel.locator('button.jp-userpkg-open-notebook');
+      const console_ = panel.locator('button.jp-userpkg-open-console');
+      // One row: the three buttons side by side, none wrapped under another.
+      const tops = await Promise.all(
+        [exportButton, notebook, console_].map(async b => (await b.boundingBox())!.y)
+      );
+      expect(new Set(tops).size, `one row at ${width} px`).toBe(1);
+      await exportButton.click();
+      const menu = panel.locator('.jp-userpkg-export-list');
+      await expect(menu).toBeVisible();
+      await expect(menu.locator('button.jp-userpkg-export')).toHaveText([
+        'requirements.txt',
+        'environment.yml',
+        'lock'
+      ]);
+      await expect(menu.locator('button.jp-userpkg-export').first()).toBeFocused();
+      expect(await insideViewport(panel, menu), 'the menu opens in sight').toBe(true);
+      if (width === 250) {
+        await snapshot(page, testInfo, panel, 'narrow-export-250');
+      }
+      await page.keyboard.press('Escape');
+      await expect(menu).toBeHidden();
+      await expect(exportButton).toBeFocused();
+    }
+  });
+
   await test.step('requested first: only what was asked for, dependencies on demand', async () => {
     await page.sidebar.setWidth(250);
     const names = await tableNames(panel);
