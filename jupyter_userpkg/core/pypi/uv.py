@@ -15,9 +15,12 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from ..errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
 from ..options import UvOptions
 from ..proc import ProcResult, run
+from .wheeldir import local_wheels
 
 #: Receives each line uv writes on stderr (its progress report).
 LineFn = Callable[[str], None]
@@ -224,7 +227,7 @@ def sync(
     """
     with tempfile.TemporaryDirectory(prefix="userpkg-sync-") as tmp:
         req_file = Path(tmp) / "requirements.txt"
-        lines, hashed = _pinned_requirements(lock_text)
+        lines, hashed = _pinned_requirements(lock_text, options.find_links)
         req_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         args = [
             uv_bin(),
@@ -329,7 +332,7 @@ def install_pinned(
     For a conda env's PyPI layer: ``uv pip sync`` would remove the Python
     packages that conda installed in the same site-packages.
     """
-    lines, hashed = _pinned_requirements(lock_text)
+    lines, hashed = _pinned_requirements(lock_text, options.find_links)
     if lines:
         with tempfile.TemporaryDirectory(prefix="userpkg-install-") as tmp:
             req_file = Path(tmp) / "requirements.txt"
@@ -410,11 +413,19 @@ def lock_entries(lock_text: str) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def _pinned_requirements(lock_text: str) -> tuple[list[str], bool]:
-    """``name==version --hash=...`` lines for a pylock.toml; and whether all have hashes."""
+def _pinned_requirements(lock_text: str, find_links: Sequence[str] = ()) -> tuple[list[str], bool]:
+    """``name==version --hash=...`` lines for a pylock.toml; and whether all have hashes.
+
+    A wheel of the administrator's wheel dir that matches the lock goes without its
+    hash line, so that uv takes it from there (:mod:`.wheeldir`): else uv downloads
+    and unpacks it a second time.  uv checks the other lines' hashes all the same.
+    """
     lines: list[str] = []
     all_hashed = True
+    local = local_wheels(lock_text, find_links)
     for name, version, hashes in lock_entries(lock_text):
+        if canonicalize_name(name) in local:
+            hashes = []
         all_hashed = all_hashed and bool(hashes)
         lines.append(" ".join([f"{name}=={version}", *(f"--hash={h}" for h in hashes)]))
     return lines, all_hashed and bool(lines)
