@@ -12,8 +12,11 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new content."""
+def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new content.
+
+    The file is 0600 (``mkstemp``'s) unless ``mode`` says otherwise: what other
+    accounts must read (a shared kernels dir's index) asks for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A new file of an unpredictable name (O_EXCL): nothing planted beside the
     # target, a symlink say, is ever followed.
@@ -23,6 +26,8 @@ def atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -48,12 +48,15 @@ def locked(kernels_dir: Path) -> Iterator[None]:
 
 
 def read(kernels_dir: Path) -> dict[str, dict[str, Any]]:
-    """kernelspec name -> entry; rebuilt from the directories when there is no index."""
+    """kernelspec name -> entry; rebuilt from the directories when there is no index
+    this reader trusts (only read from them where this process cannot write)."""
     data = _load(kernels_dir / INDEX)
     if data is not None:
         return data
     if not kernels_dir.is_dir():
         return {}
+    if not os.access(kernels_dir, os.W_OK):  # a shared kernels dir: read, never write
+        return scan(kernels_dir)
     with locked(kernels_dir):
         data = _load(kernels_dir / INDEX)
         if data is None:
@@ -63,8 +66,16 @@ def read(kernels_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def _load(path: Path) -> dict[str, dict[str, Any]] | None:
+    """The index, if there is one this reader trusts (:func:`_trusted`), else None."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a link: refused
+    except OSError:
+        return None
+    try:
+        with open(fd, encoding="utf-8") as fh:
+            if not _trusted(path, os.fstat(fh.fileno())):
+                return None
+            data = json.loads(fh.read())
         if data.get("version") == VERSION and isinstance(data.get("kernels"), dict):
             return dict(data["kernels"])
     except (OSError, ValueError, AttributeError):
@@ -72,8 +83,22 @@ def _load(path: Path) -> dict[str, dict[str, Any]] | None:
     return None
 
 
+def _trusted(path: Path, info: os.stat_result) -> bool:
+    """Whether no one but this reader or the administrator could have written the index:
+    the reader's own file (their kernels dir) that no one else may write, or one owned
+    by a trusted account with no other writer along its path (a shared kernels dir)."""
+    if os.name == "nt":  # modes do not say who may write there
+        return True
+    from .policy.admintrust import trusted_uids, untrusted_reason
+
+    if info.st_uid == os.geteuid() and not info.st_mode & 0o022:
+        return True
+    return info.st_uid in trusted_uids() and untrusted_reason(path) is None
+
+
 def _save(kernels_dir: Path, kernels: Mapping[str, Any]) -> None:
-    atomic_write(kernels_dir / INDEX, json.dumps({"version": VERSION, "kernels": kernels}))
+    text = json.dumps({"version": VERSION, "kernels": kernels})
+    atomic_write(kernels_dir / INDEX, text, mode=0o644)  # every user's server reads it
 
 
 def scan(kernels_dir: Path) -> dict[str, dict[str, Any]]:
@@ -95,8 +120,8 @@ def scan(kernels_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def rebuild(kernels_dir: Path) -> None:
-    """Write the index again from the directories (``doctor``)."""
-    if kernels_dir.is_dir():
+    """Write the index again from the directories (``doctor``), where this process may."""
+    if kernels_dir.is_dir() and os.access(kernels_dir, os.W_OK):
         with locked(kernels_dir):
             _save(kernels_dir, scan(kernels_dir))
 
@@ -172,9 +197,10 @@ class Listing:
 
 
 def stamp(kernels_dir: Path) -> tuple[int, ...] | None:
-    """What changes whenever the index or the launcher file is rewritten (None: neither)."""
+    """What changes whenever the index or the launcher file is rewritten, or a kernelspec
+    dir comes or goes (the dir itself: where there is no index to trust); None: nothing."""
     out: list[int] = []
-    for name in (INDEX, LAUNCHER):
+    for name in (INDEX, LAUNCHER, "."):
         try:
             info = os.stat(kernels_dir / name)
             out += [info.st_ino, info.st_mtime_ns, info.st_size]

@@ -144,7 +144,7 @@ def _write(kernels_dir: Path, files: KernelFiles) -> bool:
     wrote = not same
     if wrote:
         target.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, text)
+        atomic_write(path, text, mode=0o644)  # paths only; Jupyter's own readers need it
     for name, data in files.resources.items():
         resource = target / name
         try:
@@ -154,6 +154,7 @@ def _write(kernels_dir: Path, files: KernelFiles) -> bool:
             pass
         tmp = target / f".{name}.{os.urandom(4).hex()}"
         tmp.write_bytes(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, resource)
         wrote = True
     return wrote
