@@ -13,6 +13,10 @@ import type { KernelSpec } from '@jupyterlab/services';
 
 import type { TranslationBundle } from '@jupyterlab/translation';
 
+import { Message, MessageLoop } from '@lumino/messaging';
+
+import { Widget } from '@lumino/widgets';
+
 import * as React from 'react';
 
 import { BannerState, EnvAsks, EnvBanner } from './components/EnvBanner';
@@ -230,6 +234,48 @@ class BannerWidget extends ReactWidget {
     this.addClass('jp-userpkg-EnvBanner-host');
   }
 
+  /**
+   * The notebook's content header lays its widgets out at their minimum
+   * height: the banner's is its content's, followed as it wraps or grows.
+   */
+  protected onUpdateRequest(msg: Message): void {
+    super.onUpdateRequest(msg);
+    void this.renderPromise?.then(() => this._observe());
+  }
+
+  dispose(): void {
+    this._resize?.disconnect();
+    super.dispose();
+  }
+
+  private _observe(): void {
+    const inner = this.node.firstElementChild as HTMLElement | null;
+    if (!inner || inner === this._observed || this.isDisposed) {
+      return;
+    }
+    this._resize?.disconnect();
+    this._observed = inner;
+    if (typeof ResizeObserver !== 'undefined') {
+      this._resize = new ResizeObserver(() => this._fit());
+      this._resize.observe(inner);
+    }
+    this._fit();
+  }
+
+  private _fit(): void {
+    const inner = this._observed;
+    if (!inner || this.isDisposed) {
+      return;
+    }
+    const height = `${inner.offsetHeight}px`;
+    if (this.node.style.minHeight !== height) {
+      this.node.style.minHeight = height;
+      if (this.parent) {
+        MessageLoop.postMessage(this.parent, Widget.Msg.FitRequest);
+      }
+    }
+  }
+
   render(): JSX.Element {
     const { trans, reason, name } = this._options;
     return (
@@ -290,6 +336,8 @@ class BannerWidget extends ReactWidget {
   private _options: IBannerOptions;
   private _summary: IEnvSummary;
   private _state: BannerState = { state: 'idle' };
+  private _observed: HTMLElement | null = null;
+  private _resize: ResizeObserver | null = null;
 }
 
 /**
