@@ -409,6 +409,11 @@ async def test_every_operation_answers_as_documented(
     _, none = await check("get", deps, expect=200, at={**docs, "name": "tabulate"})
     assert none == {"name": "tabulate", "required_by": []}
     await check("get", env + "/history", expect=200, at=docs)
+    # "No module named tabulate": the env's installed tabulate provides it.
+    _, provides = await check(
+        "get", API + "provides", expect=200, params={"name": "tabulate", "env": "docs"}
+    )
+    assert provides["found"] is True, provides
     for fmt in ("requirements", "environment", "lock", "notebook", "pep723"):
         response, _ = await check(
             "get", env + "/export", expect=200, params={"format": fmt}, at=docs
