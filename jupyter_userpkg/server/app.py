@@ -28,7 +28,7 @@ from ..core.service import UserPkgService
 from ..version import __version__
 from .handlers import ROUTES
 from .jobs import JobManager
-from .kernelspecs import UserPkgKernelSpecManager
+from .kernelspecs import KernelSpecsHandler, UserPkgKernelSpecManager
 from .launcher import ROUTE as LAUNCHER_ROUTE
 from .watch import EnvWatcher, PolicyWatcher
 
@@ -159,9 +159,11 @@ class UserPkgApp(ExtensionApp):
         return rebuild
 
     def initialize_handlers(self) -> None:
-        """The REST API under ``<base_url>/userpkg/api/``."""
+        """The REST API under ``<base_url>/userpkg/api/``, and Jupyter's own
+        ``api/kernelspecs`` served from our manager's kept listing (the same JSON)."""
         routes = [*ROUTES, LAUNCHER_ROUTE]
         self.handlers.extend((url_path_join("userpkg", "api", path), cls) for path, cls in routes)
+        self.handlers.append((r"/api/kernelspecs", KernelSpecsHandler))
         self.log.info("jupyter_userpkg %s: server extension loaded", __version__)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:

@@ -77,6 +77,21 @@ def api(server: ServerProcess, method: str, path: str, body: Any = None) -> tupl
         return response.status, json.loads(response.read() or b"null")
 
 
+def revalidate(server: ServerProcess, etag: str | None) -> tuple[int, str, Any]:
+    """``GET api/kernelspecs`` as a browser asks again: (status, ETag, answer or None)."""
+    headers = {"Authorization": f"token {server.token}"}
+    if etag is not None:
+        headers["If-None-Match"] = etag
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/api/kernelspecs", headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers["Etag"], json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Etag"], None
+
+
 @pytest.mark.slow
 def test_the_server_serves_env_kernels_from_the_index(tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -86,9 +101,14 @@ def test_the_server_serves_env_kernels_from_the_index(tmp_path: Path) -> None:
     try:
         before = api(server, "GET", "kernelspecs")[1]["kernelspecs"]
         assert not any(name.startswith("userpkg-") for name in before)
-        # Made outside the server (as by the CLI): listed at the next request.
+        status, etag, _ = revalidate(server, None)
+        assert status == 200 and revalidate(server, etag)[0] == 304  # kept: nothing changed
+        # Made outside the server (as by the CLI): listed at the next request, also for a
+        # browser that asks with the ETag of the listing before.
         svc = UserPkgService(envs_dir, kernels_dir=kernels_dir)
         svc.create("a", kind="layer")
+        status, new_etag, body = revalidate(server, etag)
+        assert status == 200 and new_etag != etag and "userpkg-a" in body["kernelspecs"]
         listed = api(server, "GET", "kernelspecs")[1]["kernelspecs"]
         assert set(listed) == set(before) | {"userpkg-a"}
         # As Jupyter's own manager reads it from disk: whole, one by one; in the listing,
@@ -171,3 +191,26 @@ def test_other_kernelspecs_as_jupyter_lists_them(tmp_path: Path) -> None:
     assert ksm.get_all_specs()["r"]["spec"]["display_name"] == "R 4.4"
     ksm.allowed_kernelspecs = {"r"}
     assert set(ksm.get_all_specs()) == {"r"}
+
+
+def test_the_kept_listing_is_the_json_jupyter_server_makes(tmp_path: Path) -> None:
+    """GET api/kernelspecs's body, kept while nothing changed, is the one jupyter_server's
+    own handler encodes (``{"default", "kernelspecs"}`` of the manager's models); a new
+    env's kernelspec or another default makes it again."""
+    kernels_dir, envs_dir = tmp_path / "kernels", tmp_path / "envs"
+    fake_env(kernels_dir, envs_dir, "e0")
+    ksm = UserPkgKernelSpecManager(
+        kernel_dirs=[str(kernels_dir)], userpkg_kernels_dir=str(kernels_dir)
+    )
+
+    def theirs(default: str) -> bytes:
+        return json.dumps({"default": default, "kernelspecs": ksm.get_all_specs()}).encode()
+
+    body, etag = ksm.listing("python3")
+    assert body == theirs("python3") and ksm.listing("python3") == (body, etag)
+    assert ksm.listing("python3")[0] is body  # kept, not encoded again
+    fake_env(kernels_dir, envs_dir, "e1")
+    again, new_etag = ksm.listing("python3")
+    assert again == theirs("python3") and new_etag != etag
+    assert "userpkg-e1" in json.loads(again)["kernelspecs"]
+    assert ksm.listing("userpkg-e0")[0] == theirs("userpkg-e0")
