@@ -113,8 +113,14 @@ def _dispatch(svc: UserPkgService, command: Command, call: _Call) -> Outcome:
 
 
 def _envs(svc: UserPkgService, command: Envs, call: _Call) -> Outcome:
+    # The listing is the same list while no env changed: so are its dicts (a server
+    # asks for them on every GET envs, and keeps the JSON of the same list).
     envs = svc.list_envs()
-    return Outcome(command.verb, [e.to_dict() for e in envs], envs)
+    kept = svc.__dict__.get("_envs_data")
+    if kept is None or kept[0] is not envs:
+        kept = (envs, [e.to_dict() for e in envs])
+        svc.__dict__["_envs_data"] = kept
+    return Outcome(command.verb, kept[1], envs)
 
 
 def _target(svc: UserPkgService, env: str | None, shared: bool) -> UserPkgService:

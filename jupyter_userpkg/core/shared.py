@@ -258,12 +258,27 @@ def for_reading(svc: S, name: str | None) -> S:
 
 
 def listed(svc: S, own: list[EnvInfo]) -> list[EnvInfo]:
-    """``own`` with the shared envs after them (marked), and clashes flagged on the user's."""
+    """``own`` with the shared envs after them (marked), and clashes flagged on the user's.
+
+    Each listing it is made of is the same list while its envs did not change
+    (:mod:`.listing`); so is this one, made once from them and kept, and a server keeps
+    its JSON (a shared env's revision, which a layer's note compares, is in its list)."""
     if not svc.shared.dirs or svc.shared.holds(svc.store.envs_dir):
         return own
+    parts = (own, *(rooted(svc, d).list_envs() for d in svc.shared.dirs))
+    kept = svc.__dict__.get("_shared_listed")
+    if kept is not None and all(a is b for a, b in zip(kept[0], parts, strict=True)):
+        same: list[EnvInfo] = kept[1]
+        return same
+    out = _merged(svc, own, parts[1:])
+    svc.__dict__["_shared_listed"] = (parts, out)
+    return out
+
+
+def _merged(svc: S, own: list[EnvInfo], theirs: tuple[list[EnvInfo], ...]) -> list[EnvInfo]:
     seen: dict[str, EnvInfo] = {}
-    for directory in svc.shared.dirs:
-        for info in rooted(svc, directory).list_envs():
+    for envs in theirs:
+        for info in envs:
             seen.setdefault(info.name.lower(), replace(info, shared=True))
     out = []
     for info in own:

@@ -54,6 +54,12 @@ HELP = (
     "assert main(['frobnicate']) == 2\n"
 )
 
+#: Which verbs' command dataclasses the process made (each is made when first used).
+BUILT = (
+    "\nfrom jupyter_userpkg.commands import verbs\n"
+    "print('BUILT', [v for v, c in verbs.COMMANDS.items() if '__dataclass_fields__' in vars(c)])\n"
+)
+
 
 def test_help_and_grammar_errors_load_no_service_or_engine() -> None:
     """What the front end and the command layer import themselves."""
@@ -64,6 +70,21 @@ def test_help_and_grammar_errors_load_no_service_or_engine() -> None:
     assert not [m for m in loaded if m.split(".")[0] in ENGINES]
     other_fronts = ("jupyter_userpkg.magic", "jupyter_userpkg.server")
     assert not [m for m in loaded if m.startswith(other_fronts)]
+
+
+def test_a_command_line_makes_only_its_own_verbs_command() -> None:
+    """Making every verb's frozen dataclass costs a tenth of a short command's start-up:
+    ``--help`` makes none, ``envs`` its own alone (with its bases)."""
+    for argv, built in (("['--help']", []), ("['envs', '--json']", ["envs"])):
+        code = (
+            "import contextlib, io\nfrom jupyter_userpkg.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    try:\n        main({argv})\n    except SystemExit:\n        pass\n" + BUILT
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+        assert proc.stdout.strip().splitlines()[-1] == f"BUILT {built}", proc.stderr
 
 
 def test_read_only_front_end_modules_load_no_engine() -> None:

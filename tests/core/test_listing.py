@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jupyter_userpkg.core import kernels
+from jupyter_userpkg.core import kernels, shared
 from jupyter_userpkg.core.service import UserPkgService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +102,27 @@ def test_a_damaged_env_is_broken_and_read_again_once_repaired(tmp_path: Path) ->
     assert listed(svc)["a"] == ("broken", -1, 0, None)
     (revision / "manifest.toml").write_text(manifest)
     assert listed(svc)["a"] == ("venv", 0, 1, None)
+
+
+def test_a_listing_with_shared_envs_is_the_same_list_until_something_changes(
+    tmp_path: Path,
+) -> None:
+    """Where an administrator shares envs the listing is kept too: the same list (and so
+    the server's kept JSON) while neither the user's envs nor the shared ones changed."""
+    envs, shared_dir = tmp_path / "envs", tmp_path / "shared"
+    svc = UserPkgService(
+        envs, kernels_dir=tmp_path / "kernels", shared_envs=shared.Shared((shared_dir,))
+    )
+    commit_elsewhere(envs, "a", 0, 1)
+    commit_elsewhere(shared_dir, "team", 0, 3)
+    first = svc.list_envs()
+    assert [(e.name, e.shared) for e in first] == [("a", False), ("team", True)]
+    assert svc.list_envs() is first
+    commit_elsewhere(shared_dir, "team", 1, 4)  # the administrator's change shows
+    second = svc.list_envs()
+    assert second is not first and second[1].revision == 1 and second[1].shared
+    assert svc.list_envs() is second
+    commit_elsewhere(envs, "a", 1, 2)  # and the user's
+    third = svc.list_envs()
+    assert third is not second and third[0].revision == 1
+    assert svc.list_envs() is third
