@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from .core.events import ProgressEvent
     from .core.records import Plan
 
+# ``import httpx`` also imports httpx's own command-line client, and with it rich,
+# pygments and click when they are installed: a tenth of a second or more at every start
+# of a command that reads an index.  This process never runs that client, and httpx
+# itself falls back to a stub when it cannot be imported (a None entry makes it so).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 #: Erase the terminal's current line (carriage return, then clear to its end).
 CLEAR_LINE = "\r\x1b[K"
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,3 +138,79 @@ def test_a_static_upstream_answers_by_date(tmp_path: Path, index: LocalIndex) ->
         again = sync(load_config(config))
     assert not again.published and again.downloaded == 0
     assert answers and {s for _, s in answers} == {304}, answers
+
+
+def test_prune_removes_the_kept_pages_of_projects_that_left_after_the_grace_period(
+    tmp_path: Path, index: LocalIndex
+) -> None:
+    """``output/.pages`` keeps a page per project read: once no seed, request or lock
+    needs a project and its grace period is over, ``sync --prune`` removes its page too
+    (not before: the versions still served in their grace keep their page)."""
+    site = make_site(tmp_path / "site", index, None)
+    config = load_config(site.config)
+    sync(config)
+    pages = config.output / PAGES
+    assert {"app.json", "libdep.json", "gplpkg.json"} <= {p.name for p in pages.iterdir()}
+
+    (site.root / "approved.txt").write_text("userlib\nevil\ngplpkg\n")  # app (and libdep) go
+    second = sync(config, prune=True)  # within the grace period: still served, pages kept
+    assert second.published and (pages / "app.json").is_file()
+    assert (pages / "libdep.json").is_file() and (pages / "userlib.json").is_file()
+    assert not [p for p in second.pruned if p.startswith(".pages/")]
+
+    site.config.write_text(site.config.read_text().replace("grace_days = 14", "grace_days = 0"))
+    without = sync(load_config(site.config))  # no --prune: nothing removed
+    assert (pages / "app.json").is_file() and not without.pruned
+    third = sync(load_config(site.config), prune=True)
+    assert {".pages/app.json", ".pages/libdep.json"} <= set(third.pruned)
+    left = {p.name for p in pages.iterdir()}
+    assert "app.json" not in left and "libdep.json" not in left
+    assert {"userlib.json", "gplpkg.json", "evil.json"} <= left  # what this sync still reads
+    index.answers.clear()
+    sync(load_config(site.config))
+    assert set(_answers(index).values()) == {304}  # the pages left are still asked with ETags
+
+
+#: What a no-change sync has no use for: the solvers' machinery (rattler, its event loop),
+#: the writing of a snapshot, and httpx's command-line client (rich, pygments, click).
+NOT_ON_THE_NO_CHANGE_PATH = (
+    "asyncio", "rattler", "jupyter_userpkg.core.mirror.tree",
+    "jupyter_userpkg.core.mirror.pages", "jupyter_userpkg.core.pypi.uv", "rich", "pygments",
+    "click",
+)  # fmt: skip
+
+
+def _modules_of_a_command_sync(config: Path) -> set[str]:
+    """The modules ``jupyter userpkg mirror sync`` loaded (and their packages), when it
+    published nothing."""
+    code = (
+        "import json, sys\n"
+        "from jupyter_userpkg.cli import main\n"
+        "status = main(['mirror', 'sync', '--config', sys.argv[1], '--json'])\n"
+        "sys.stderr.write(json.dumps([status, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True
+    )
+    status, modules = json.loads(done.stderr)
+    assert status == 0 and json.loads(done.stdout)["published"] is False
+    return {m.split(".")[0] for m in modules} | set(modules)
+
+
+def test_a_no_change_sync_as_a_command_loads_no_solver_and_no_writer(
+    tmp_path: Path, index: LocalIndex
+) -> None:
+    """``jupyter userpkg mirror sync`` run again with nothing new (an administrator's cron
+    job) starts without what only a change needs: its start-up is most of its time.  A
+    change of the policy that leaves the snapshot as it was is built once, not again at
+    every sync after it."""
+    site = make_site(tmp_path / "site", index, None)
+    sync(load_config(site.config))
+    loaded = _modules_of_a_command_sync(site.config)
+    assert "httpx" in loaded  # the pages are still asked for, conditionally
+    assert not loaded & set(NOT_ON_THE_NO_CHANGE_PATH)
+
+    blocked = [{"name": "evil", "reason": "known malicious"}, {"name": "nothere", "reason": "x"}]
+    site.write_policy(blocked_packages=blocked)  # no package of the mirror meets the new rule
+    assert not sync(load_config(site.config)).published  # built, the same content
+    assert not _modules_of_a_command_sync(site.config) & set(NOT_ON_THE_NO_CHANGE_PATH)

@@ -10,18 +10,13 @@ copied as they are, so the upstream's repodata patches are kept.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
-from urllib.request import url2pathname
-
-import httpx
 
 from .config import MirrorConfig
 from .engines import Policy, detected_virtual_packages, normalize
@@ -68,10 +63,14 @@ def read_channel(url: str, subdirs: Iterable[str]) -> ChannelData:
 def fetch(url: str) -> bytes:
     """A file of a channel, by ``file://`` or http(s)."""
     if url.startswith("file://"):
+        from urllib.request import url2pathname
+
         try:
             return Path(url2pathname(urlparse(url).path)).read_bytes()
         except OSError as exc:
             raise UpstreamError(f"cannot read {url}: {exc.strerror or exc}") from None
+    import httpx
+
     try:
         response = httpx.get(url, follow_redirects=True, timeout=300)
     except httpx.HTTPError as exc:
@@ -88,6 +87,11 @@ def conda_closure(
     groups = [g for g in groups if g.conda or any(s == "conda" for s, _, _ in g.locked)]
     if not channels or not groups:
         return channels
+    # Only a mirror with conda requests solves: its event loop and temporary channels are
+    # imported here, not by every sync (a no-change PyPI sync starts faster without them).
+    import asyncio
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="userpkg-mirror-conda-") as tmp:
         allowed = _allowed_channels(channels, policy, Path(tmp))
         asyncio.run(_solve_all(config, policy, channels, allowed, groups, found, Path(tmp)))

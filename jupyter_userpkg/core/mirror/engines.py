@@ -16,8 +16,15 @@ from ..policy.licences import of_metadata
 from ..policy.rules import Policy, PolicyError, Verdict, from_data, normalize
 from ..proc import run
 from ..pylock import parse_lock
-from ..pypi.uv import uv_bin
 from ..store import EnvStore
+
+
+def uv_bin() -> str:
+    """uv's binary (its module, and the packaging code it needs, are imported when a
+    solve runs: a sync with nothing new runs none)."""
+    from ..pypi.uv import uv_bin as find
+
+    return find()
 
 
 def effective_policy() -> Policy:

@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import httpx
 
@@ -93,6 +92,8 @@ class FileStore:
 
     def _chunks(self, url: str) -> Iterator[bytes]:
         if url.startswith("file://"):
+            from urllib.request import url2pathname
+
             with open(url2pathname(urlparse(url).path), "rb") as fh:
                 while chunk := fh.read(CHUNK):
                     yield chunk

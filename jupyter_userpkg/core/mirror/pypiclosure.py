@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -233,9 +234,18 @@ class _Solver:
         self.judge = judge
         self.uv_cache = tmp
         self.cache = cache
-        # Found once, here: finding it reads sysconfig, whose first read is not thread-safe.
-        self.uv = uv_bin()
+        self._uv_path = ""
+        self._uv_lock = threading.Lock()
         self.failed: dict[int, list[str]] = {}
+
+    @property
+    def uv(self) -> str:
+        """uv's binary, found once, by the first solve that needs it (under a lock: finding
+        it reads sysconfig, whose first read is not thread-safe)."""
+        with self._uv_lock:
+            if not self._uv_path:
+                self._uv_path = uv_bin()
+            return self._uv_path
 
     def run(
         self, jobs: list[Job], found: Found, quiet: Callable[[Job], bool] = lambda _job: False

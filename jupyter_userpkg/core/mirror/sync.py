@@ -23,15 +23,22 @@ from pathlib import Path
 from typing import Any
 
 from .config import MirrorConfig
-from .engines import InvalidRequest, ProgressEvent, ProgressFn, fsync_dir
+from .engines import (
+    InvalidRequest,
+    ProgressEvent,
+    ProgressFn,
+    atomic_write,
+    fsync_dir,
+    normalize,
+)
 from .filestore import FileStore
-from .plan import CURRENT, SNAPSHOT, Built, MirrorPlan, build_plan
+from .plan import CURRENT, PAGES, SNAPSHOT, Built, MirrorPlan, build_plan
 from .records import Decision
-from .searchindex import FILENAME, FORMAT, render
-from .tree import write_conda, write_pypi
 
 DECISIONS = "decisions.jsonl"
 STORE = ".store"
+#: Inputs that built the published snapshot's content again (see ``_known_inputs``).
+INPUTS = ".inputs.json"
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,12 @@ def _sync(
     store = FileStore(output / STORE)
     current = _read_snapshot(output / CURRENT)
     inputs = built.inputs_digest()
-    if current.get("inputs_sha256") == inputs:  # nothing new: nothing to build
+    if inputs in _known_inputs(output, current):  # nothing new: nothing to build
         return _unchanged(built, current, store, output, prune, started)
+    # What writes a snapshot is imported only when there is one to write.
+    from .searchindex import FILENAME, render
+    from .tree import write_conda, write_pypi
+
     store.clean()
     for stale in output.glob(".build-*"):
         shutil.rmtree(stale, ignore_errors=True)
@@ -112,6 +123,11 @@ def _sync(
     content = _digest(build)
     if current.get("content_sha256") == content:
         shutil.rmtree(build)
+        # The same snapshot from other inputs (a policy rule no served package meets, say):
+        # noted, so that the next sync with nothing new does not build it again.
+        atomic_write(
+            output / INPUTS, json.dumps({"snapshot": current.get("id"), "inputs_sha256": inputs})
+        )
         return _unchanged(built, current, store, output, prune, started)
     snapshot = _snapshot(config, built, snap_id, now, entries, content, build)
     snapshot.update(previous=current.get("id", ""), inputs_sha256=inputs)
@@ -119,7 +135,7 @@ def _sync(
     _publish(output, build, snap_id)
     built.cache.save()
     built.upstream.save()
-    pruned = _prune(output, snap_id, current.get("id", "")) if prune else ()
+    pruned = _prune(output, snap_id, current.get("id", ""), _page_names(built)) if prune else ()
     _say(progress, "done", f"published {snap_id}")
     return _result(built, snap_id, True, snapshot, store, started, pruned)
 
@@ -148,7 +164,7 @@ def _unchanged(
     built.cache.save()
     built.upstream.save()
     kept = (current.get("id", ""), current.get("previous", ""))
-    pruned = _prune(output, *kept) if prune else ()
+    pruned = _prune(output, *kept, _page_names(built)) if prune else ()
     return _result(built, kept[0], False, current, store, started, pruned)
 
 
@@ -199,6 +215,19 @@ def _digest(build: Path) -> str:
     return h.hexdigest()
 
 
+def _known_inputs(output: Path, current: dict[str, Any]) -> set[str]:
+    """The inputs the published snapshot is known to be built from: those it was
+    published with, and those a later sync found to build the same content."""
+    known = {str(current.get("inputs_sha256", ""))}
+    try:
+        noted = json.loads((output / INPUTS).read_text(encoding="utf-8"))
+        if noted.get("snapshot") == current.get("id"):
+            known.add(str(noted.get("inputs_sha256", "")))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return known - {""}
+
+
 def _read_snapshot(current: Path) -> dict[str, Any]:
     try:
         data = json.loads((current / SNAPSHOT).read_text(encoding="utf-8"))
@@ -211,6 +240,8 @@ def _snapshot(
     config: MirrorConfig, built: Built, snap_id: str, now: datetime,
     entries: dict[str, dict[str, Any]], content: str, build: Path,
 ) -> dict[str, Any]:  # fmt: skip
+    from .searchindex import FILENAME, FORMAT
+
     decisions: list[Decision] = list(built.closure.decisions)
     size = sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
     return {
@@ -247,9 +278,18 @@ def _publish(output: Path, build: Path, snap_id: str) -> None:
     fsync_dir(output)
 
 
-def _prune(output: Path, snap_id: str, previous: str) -> tuple[str, ...]:
-    """Old snapshots (all but the published one and the one before it) and the store's
-    files no remaining snapshot links to."""
+def _page_names(built: Built) -> set[str]:
+    """The projects whose kept upstream pages stay: those the snapshot serves (in their
+    grace period too) and those this run read (a refused request's page is read at every
+    sync: kept, it costs the upstream a 304)."""
+    served = {normalize(d.name) for d in built.served().values() if d.source == "pypi"}
+    return served | built.upstream.names()
+
+
+def _prune(output: Path, snap_id: str, previous: str, pages: set[str]) -> tuple[str, ...]:
+    """Old snapshots (all but the published one and the one before it), the store's
+    files no remaining snapshot links to, and the kept upstream pages of projects that
+    left the closure (``pages``: the projects whose pages stay)."""
     removed = []
     for path in sorted(output.iterdir()):
         if (
@@ -264,6 +304,12 @@ def _prune(output: Path, snap_id: str, previous: str) -> tuple[str, ...]:
     store = output / STORE
     for path in sorted(store.rglob("*")) if store.is_dir() else []:
         if path.is_file() and path.stat().st_nlink == 1:
+            path.unlink()
+            removed.append(path.relative_to(output).as_posix())
+    kept_pages = output / PAGES
+    for path in sorted(kept_pages.iterdir()) if kept_pages.is_dir() else []:
+        stale = path.name.startswith(".") and path.name.endswith(".tmp")  # a killed save's
+        if stale or (path.suffix == ".json" and path.stem not in pages):
             path.unlink()
             removed.append(path.relative_to(output).as_posix())
     return tuple(removed)

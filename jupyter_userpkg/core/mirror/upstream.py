@@ -114,6 +114,11 @@ class Upstream:
         with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
             list(pool.map(self.files, sorted(set(names))))
 
+    def names(self) -> set[str]:
+        """The projects whose pages this run read (normalized)."""
+        with self._lock:
+            return set(self._pages)
+
     def digest(self, name: str) -> str:
         """One hash of a project's page as this run read it (file names and hashes)."""
         files = sorted((f.filename, f.sha256, f.upload_time) for f in self.files(name))
