@@ -72,7 +72,7 @@ class UserPkgKernelSpecManager(KernelSpecManager):
         self._ours: tuple[Any, dict[str, dict[str, Any]]] = (None, {})
         self._models: dict[str, tuple[Any, dict[str, Any]]] = {}
         self._specs: dict[str, KernelSpec] = {}
-        self._listing: tuple[str, list[tuple[str, Any]], bytes, str] | None = None
+        self._listing: tuple[Any, dict[str, Any], list[tuple[str, Any]], bytes, str] | None = None
 
     @property
     def kernels_path(self) -> Path:
@@ -181,32 +181,45 @@ class UserPkgKernelSpecManager(KernelSpecManager):
 
     def get_all_specs(self) -> dict[str, Any]:
         """name -> the REST model (jupyter_server then reads nothing more)."""
+        return self._merged(*self._parts())
+
+    def _parts(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Our models (one dict, kept while the index is unchanged) and the others'."""
         ours = self.ours()
-        others = self._others()
-        out: dict[str, Any] = {}
-        for name, resource_dir in others.items():
+        others: dict[str, dict[str, Any]] = {}
+        for name, resource_dir in self._others().items():
             model = self._other_model(name, resource_dir)
             if model is not None:
-                out[name] = model
-        out.update(ours)
+                others[name] = model
+        return ours, others
+
+    def _merged(self, ours: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
+        out = {**others, **ours}
         return {n: out[n] for n in self._allowed(sorted(out))}
 
     def listing(self, default: str) -> tuple[bytes, str]:
         """``GET api/kernelspecs``'s body as jupyter_server encodes it, and its ETag; made
-        again only when a model changed (each model is kept, as the same object, until its
-        file does: the index's stamp, another spec's kernel.json) or the default did."""
-        specs = list(self.get_all_specs().items())
+        again only when a model changed (each is kept, as the same object, until its file
+        does: ours as one dict while the index's stamp holds, another spec's while its
+        kernel.json does), or the default kernel, or the allowed kernelspecs."""
+        ours, others = self._parts()
+        allowed = tuple(sorted(self.allowed_kernelspecs or ()))
         held = self._listing
         if (
             held is not None
-            and held[0] == default
-            and len(held[1]) == len(specs)
-            and all(a[0] == b[0] and a[1] is b[1] for a, b in zip(held[1], specs, strict=True))
+            and held[0] == (default, allowed)
+            and held[1] is ours
+            and len(held[2]) == len(others)
+            and all(
+                a == b and m is n for (a, m), (b, n) in zip(held[2], others.items(), strict=True)
+            )
         ):
-            return held[2], held[3]
-        body = json.dumps({"default": default, "kernelspecs": dict(specs)}).encode()
+            return held[3], held[4]
+        specs = self._merged(ours, others)
+        body = json.dumps({"default": default, "kernelspecs": specs}).encode()
         etag = f'"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"'
-        self._listing = (default, specs, body, etag)  # holds the models: their ids stay theirs
+        # Holding the models keeps their ids theirs while they are compared by identity.
+        self._listing = ((default, allowed), ours, list(others.items()), body, etag)
         return body, etag
 
     def _other_model(self, name: str, resource_dir: str) -> dict[str, Any] | None:
