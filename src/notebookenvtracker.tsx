@@ -137,8 +137,10 @@ export class EnvBannerTracker {
     notebooks: INotebookTracker,
     model: UserPkgModel,
     trans: TranslationBundle,
-    specs: KernelSpec.IManager
+    specs: KernelSpec.IManager,
+    recorder: NotebookEnvRecorder
   ) {
+    this._recorder = recorder;
     this._model = model;
     this._trans = trans;
     this._specs = specs;
@@ -202,6 +204,8 @@ export class EnvBannerTracker {
     }
     if (!panel.isDisposed) {
       await panel.sessionContext.changeKernel({ name: kernel });
+      // The notebook now records the env it runs in (under its new name, if renamed).
+      await this._recorder.record(name);
     }
     return null;
   }
@@ -209,6 +213,7 @@ export class EnvBannerTracker {
   private _model: UserPkgModel;
   private _trans: TranslationBundle;
   private _specs: KernelSpec.IManager;
+  private _recorder: NotebookEnvRecorder;
 }
 
 interface IBannerOptions {
@@ -367,5 +372,5 @@ export function trackNotebookEnvs(
       recorder.envChanged(applied.job.env);
     }
   });
-  new EnvBannerTracker(notebooks, model, trans, app.serviceManager.kernelspecs);
+  new EnvBannerTracker(notebooks, model, trans, app.serviceManager.kernelspecs, recorder);
 }

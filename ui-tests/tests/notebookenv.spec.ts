@@ -13,12 +13,15 @@ import { JOB_TIMEOUT, PANEL_ID, deleteEnvQuietly, envSelect, snapshot } from './
 
 const SRC = 'nbenv-src';
 const COPY = 'nbenv-copy';
+const OTHER = 'nbenv-other';
 
 test.describe.configure({ mode: 'serial' });
 
 test.afterAll(async ({ request }) => {
   await deleteEnvQuietly(request, SRC);
   await deleteEnvQuietly(request, COPY);
+  await deleteEnvQuietly(request, OTHER);
+  await deleteEnvQuietly(request, `${OTHER}-2`);
 });
 
 /** `POST envs` and wait for its job to succeed. */
@@ -47,6 +50,43 @@ async function runFirstCell(page: IJupyterLabPageFixture, code: string): Promise
   await page.notebook.runCell(0, true);
   const cell = await page.notebook.getCellLocator(0);
   return (await cell!.locator('.jp-OutputArea').textContent()) ?? '';
+}
+
+/**
+ * A colleague's notebook at `path`: the record of SRC under the env name `env`,
+ * and a cell importing tabulate.
+ */
+async function writeColleagueNotebook(
+  request: APIRequestContext,
+  path: string,
+  env: string
+): Promise<string> {
+  const exported = await request.get(`userpkg/api/envs/${SRC}/export?format=notebook`);
+  expect(exported.status()).toBe(200);
+  const meta = { ...(await exported.json()), env };
+  const notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' },
+      userpkg: meta
+    },
+    cells: [
+      {
+        cell_type: 'code',
+        id: 'c1',
+        metadata: {},
+        execution_count: null,
+        outputs: [],
+        source: 'import tabulate\nprint("tabulate", tabulate.__version__)'
+      }
+    ]
+  };
+  const put = await request.put(`api/contents/${path}`, {
+    data: { type: 'notebook', format: 'json', content: notebook }
+  });
+  expect(put.status()).toBeLessThan(300);
+  return path;
 }
 
 test('a change by %userpkg in a notebook records its env; the saved file has it', async ({
@@ -89,34 +129,7 @@ test('a notebook of an env the user lacks opens with the banner; Create makes it
   tmpPath
 }, testInfo) => {
   test.setTimeout(2 * JOB_TIMEOUT);
-  const exported = await request.get(`userpkg/api/envs/${SRC}/export?format=notebook`);
-  expect(exported.status()).toBe(200);
-  // As a colleague's notebook: the env's record under a name this user lacks.
-  const meta = { ...(await exported.json()), env: COPY };
-  const path = `${tmpPath}/colleague.ipynb`;
-  const notebook = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' },
-      userpkg: meta
-    },
-    cells: [
-      {
-        cell_type: 'code',
-        id: 'c1',
-        metadata: {},
-        execution_count: null,
-        outputs: [],
-        source: 'import tabulate\nprint("tabulate", tabulate.__version__)'
-      }
-    ]
-  };
-  const put = await request.put(`api/contents/${path}`, {
-    data: { type: 'notebook', format: 'json', content: notebook }
-  });
-  expect(put.status()).toBeLessThan(300);
-
+  const path = await writeColleagueNotebook(request, `${tmpPath}/colleague.ipynb`, COPY);
   await page.goto();
   await page.filebrowser.open(path);
   const banner = page.locator('.jp-NotebookPanel .jp-userpkg-EnvBanner');
@@ -169,4 +182,31 @@ test('a notebook of an env the user lacks opens with the banner; Create makes it
     const cell = await page.notebook.getCellLocator(0);
     await expect(cell!.locator('.jp-OutputArea')).toContainText('tabulate 0.9.0');
   });
+});
+
+test('an env the user has with another lock: the banner says so, Create makes NAME-2, recorded', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  test.setTimeout(2 * JOB_TIMEOUT);
+  await createByApi(request, { name: OTHER, kind: 'layer' });
+  const path = await writeColleagueNotebook(request, `${tmpPath}/other.ipynb`, OTHER);
+  await page.goto();
+  await page.filebrowser.open(path);
+  const banner = page.locator('.jp-NotebookPanel .jp-userpkg-EnvBanner');
+  await expect(banner).toHaveAttribute('data-reason', 'differs', { timeout: 30 * 1000 });
+  await expect(banner).toContainText(`another lock of your environment ${OTHER}`);
+  await expect(banner).toContainText(`It would be created as ${OTHER}-2.`);
+
+  await banner.getByRole('button', { name: 'Create environment' }).click();
+  await expect(banner).toHaveCount(0, { timeout: JOB_TIMEOUT });
+  await page.notebook.runCell(0, true);
+  const cell = await page.notebook.getCellLocator(0);
+  await expect(cell!.locator('.jp-OutputArea')).toContainText('tabulate 0.9.0');
+
+  // Now on OTHER-2's kernel, the notebook records that env; the save stores it.
+  await page.notebook.save();
+  const saved = (await savedNotebook(request, path)).metadata.userpkg;
+  expect(saved.env).toBe(`${OTHER}-2`);
 });
