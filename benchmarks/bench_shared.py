@@ -8,6 +8,9 @@ For N = 1, 5, 20 (``--counts``) users, side by side:
 
 ``layers/one copy`` is the layers' disk against one user's own copy (env and cache).
 
+Users are simulated as separate envs dirs, caches and kernels dirs of the one Unix
+account that runs the script; the administrator's shared env is made as the admin guide
+says, ``create stack --shared`` (the command, dispatched as the CLI does).
 Every user has an uv cache of their own (a hub's users cannot share a writable one),
 and the wheels come from one local directory (``--find-links``, what an administrator
 may share read-only), downloaded from PyPI once before anything is timed, so the
@@ -92,9 +95,15 @@ def run(count: int, stack: list[str], wheels: Path, top: Path) -> dict[str, floa
     layers, copies = top / f"layers-{count}", top / f"copies-{count}"
     shared_dir = layers / "shared"
     admin_uv = UvOptions(find_links=(str(wheels),), cache_dir=str(layers / "admin-cache"))
-    admin = UserPkgService(shared_dir, uv_options=admin_uv, kernels_dir=layers / "kernels")
-    admin.create("stack", kind="venv", specs=stack)
+    shared_dir.mkdir(parents=True)
     shared = Shared((shared_dir,), layers / "kernels")
+    admin = UserPkgService(
+        layers / "admin-envs",
+        uv_options=admin_uv,
+        kernels_dir=layers / "kernels",
+        shared_envs=shared,
+    )
+    dispatch(admin, Create(name="stack", kind="venv", specs=tuple(stack), shared=True))
     layer_times, copy_times = [], []
     for i in range(count):
         svc = user(layers, i, wheels, shared)
