@@ -76,13 +76,28 @@ def user() -> str:
         return getpass.getuser()
     from .policy.admintrust import foreign_namespace
 
-    uid = os.getuid()
+    foreign = foreign_namespace()
+    # In a user namespace a user made they are "root": name the uid outside it, which
+    # the kernel's map gives (an unprivileged user can only map their own uid there).
+    uid = _outer_uid(os.getuid()) if foreign else os.getuid()
     try:
         name = pwd.getpwuid(uid).pw_name
     except KeyError:
         name = str(uid)
-    # In a user namespace a user made, they are "root": say so rather than name root.
-    return f"{name} (in a user namespace)" if foreign_namespace() else name
+    return f"{name} (uid {uid}, in a user namespace)" if foreign else name
+
+
+def _outer_uid(uid: int) -> int:
+    """``uid`` of this user namespace as its parent namespace knows it (``/proc/self/uid_map``)."""
+    try:
+        with open("/proc/self/uid_map", encoding="ascii") as f:
+            for line in f:
+                inside, outside, count = (int(x) for x in line.split())
+                if inside <= uid < inside + count:
+                    return outside + uid - inside
+    except (OSError, ValueError):
+        pass
+    return uid
 
 
 class AuditRefused(OSError):

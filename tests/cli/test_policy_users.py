@@ -150,4 +150,6 @@ run unshare -Urm sh -c "mount -t tmpfs -o mode=755 tmpfs /etc/jupyter && \\
     assert userns[0] != 0 and "user namespace" in str(userns[2]), userns
     audit = Path(unix_user.pw_dir) / ".local/share/jupyter/userpkg/envs/.audit.jsonl"
     records = [json.loads(line) for line in audit.read_text().splitlines()]
-    assert records and {r["user"] for r in records} == {unix_user.pw_name}  # not "root"
+    # Never "root": the refusal in the user's own namespace names them by their real uid.
+    in_userns = f"{unix_user.pw_name} (uid {unix_user.pw_uid}, in a user namespace)"
+    assert records and {r["user"] for r in records} == {unix_user.pw_name, in_userns}
