@@ -51,6 +51,7 @@ _FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "pypi_specs": (list, False),
         "kernel": (bool, False),
         "file": (dict, False),
+        "dry_run": (bool, False),
     },
     "change": {
         "install": (list, False),
@@ -115,7 +116,10 @@ def parse_json(raw: bytes) -> Any:
 
 
 def create_command(body: Any, *, dry_run: bool = False) -> Create:
-    """``POST envs``: the ``create`` command; an uploaded file goes to a private temp file."""
+    """``POST envs``: the ``create`` command; an uploaded file goes to a private temp file.
+
+    ``"dry_run": true`` plans it (``create --dry-run``): the panel shows a notebook's
+    plan, policy refusals included, before anything is built."""
     data = checked(body, "create")
     upload = checked(data["file"], "file") if "file" in data else None
     python = data.get("python")
@@ -133,7 +137,7 @@ def create_command(body: Any, *, dry_run: bool = False) -> Create:
         pypi_specs=tuple(data.get("pypi_specs", ())),
         kernel=data.get("kernel", True),
         from_file=_write_upload(upload) if upload else None,
-        dry_run=dry_run,
+        dry_run=dry_run or data.get("dry_run", False),
     )
 
 

@@ -24,7 +24,7 @@ from tornado import web
 
 from ..commands import bodies
 from ..commands.dispatch import Outcome, dispatch, error_body
-from ..commands.verbs import Command, Kinds, Policy
+from ..commands.verbs import Command, Create, Kinds, Policy
 from ..core.errors import EnvExists, UserPkgError
 from ..core.importnames import plan_modules, required_by
 from ..core.names import DEFAULT_ENV, validate_env_name
@@ -167,11 +167,25 @@ class EnvsHandler(UserPkgHandler):
             validate_env_name(create.name)
             if await self.call(self.service.store.exists, create.name):
                 raise EnvExists(f"environment {create.name!r} already exists")
+            if create.dry_run:
+                await self.plan_create(create)
+                return
             text = " ".join(["create", create.name, *create.specs])
             self.submit(create.name, "create", create, text)
         except BaseException:
             bodies.discard_upload(create)
             raise
+
+    async def plan_create(self, create: Create) -> None:
+        """Answer the plan of ``create`` (a dry run, as ``POST envs/{env}/plan`` answers a
+        change's), nothing made; the uploaded file is discarded after."""
+        try:
+            outcome = await self.command(create)
+        except UserPkgError as exc:
+            raise bodies.scrub_upload(create, exc) from None
+        finally:
+            bodies.discard_upload(create)
+        self.send({**outcome.data["plan"], "modules": {}})
 
 
 class EnvHandler(UserPkgHandler):

@@ -388,8 +388,11 @@ async def test_every_operation_answers_as_documented(
     await check("get", API + "health", expect=200)
     await check("get", envs, expect=200)
 
-    # A venv env with a kernel and a package from PyPI.
+    # A venv env with a kernel and a package from PyPI: planned first, nothing made.
     create = {"name": "docs", "kind": "venv", "specs": ["tabulate==0.9.0"]}
+    _, plan = await check("post", envs, expect=200, body={**create, "dry_run": True})
+    assert {c["name"]: c["new"] for c in plan["changes"]}["tabulate"] == "0.9.0"
+    await check("get", env, expect=404, at=docs)
     made = await check.run("post", envs, create)
     _, info = await check("get", env, expect=200, at=docs)
     assert info["kernel"] == "userpkg-docs"

@@ -141,6 +141,14 @@ async def test_create_from_a_notebooks_metadata(api: Api) -> None:
     assert code == 200 and meta["requests"]["pypi"] == ["six"] and meta["lock"]["text"]
     notebook = {"cells": [], "metadata": {"userpkg": meta}, "nbformat": 4, "nbformat_minor": 5}
     upload = {"name": "analysis.ipynb", "content": json.dumps(notebook)}
+    # The banner's Show plan: the plan of the create, nothing made.
+    dry = {"name": "nb", "kernel": False, "file": upload, "dry_run": True}
+    code, plan = await api("POST", "envs", body=dry)
+    assert code == 200, plan
+    assert plan["env"] == "nb" and plan["from_revision"] == -1
+    assert "installed exactly" in plan["messages"][0]
+    assert {c["name"]: c["new"] for c in plan["changes"]}["six"]
+    assert (await api("GET", "envs", "nb"))[0] == 404
     job = await api.run("POST", "envs", body={"name": "nb", "kernel": False, "file": upload})
     assert "installed exactly" in job["result"]["plan"]["messages"][0]
     got = {p["name"]: p["version"] for p in (await api("GET", "envs", "nb", "packages"))[1]}
@@ -150,6 +158,9 @@ async def test_create_from_a_notebooks_metadata(api: Api) -> None:
     forged = {**meta, "requests": {"pypi": ["six --index-url=http://x"], "conda": []}}
     notebook["metadata"] = {"userpkg": {**forged, "lock": None}}
     upload = {"name": "forged.ipynb", "content": json.dumps(notebook)}
+    code, error = await api("POST", "envs", body={"name": "nb2", "file": upload, "dry_run": True})
+    assert code == 400 and "forged.ipynb" in error["message"], error
+    assert "userpkg-upload-" not in json.dumps(error)
     job = await api.wait(await api.job("POST", "envs", body={"name": "nb2", "file": upload}))
     assert job["state"] == "failed" and "forged.ipynb" in job["error"]["message"]
     assert (await api("GET", "envs", "nb2"))[0] == 404
