@@ -139,7 +139,7 @@ def rooted(svc: S, directory: Path) -> S:
     cache: dict[Path, S] = svc.__dict__.setdefault("_shared_services", {})
     if directory not in cache:
         other = copy.copy(svc)
-        for built in ("ctx", "pipeline", "_shared_services"):
+        for built in ("ctx", "pipeline", "_shared_services", "_shared_listed"):
             other.__dict__.pop(built, None)
         other.store = EnvStore(directory, shared=True)
         # The shared kernels dir; no summaries of the user's; the shared dir's own audit log
