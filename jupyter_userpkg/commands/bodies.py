@@ -52,6 +52,7 @@ _FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "kernel": (bool, False),
         "file": (dict, False),
         "dry_run": (bool, False),
+        "over": (str, False),
     },
     "change": {
         "install": (list, False),
@@ -138,6 +139,7 @@ def create_command(body: Any, *, dry_run: bool = False) -> Create:
         kernel=data.get("kernel", True),
         from_file=_write_upload(upload) if upload else None,
         dry_run=dry_run or data.get("dry_run", False),
+        over=data.get("over"),
     )
 
 

@@ -62,3 +62,14 @@ async def test_a_shared_env_is_listed_read_and_never_changed(
     assert job["state"] == "failed" and job["error"]["code"] == "env_exists", job
     assert "is the name of a shared environment" in job["error"]["message"]
     assert sorted(p.name for p in shared_dir.iterdir() if not p.name.startswith(".")) == ["stack"]
+
+    # A layer of the user's own over it, as `create mine --over stack` makes one.
+    body = {"name": "mine", "over": "stack", "kernel": False}
+    job = await api.wait(await api.job("POST", "envs", body=body))
+    assert job["state"] == "succeeded", job
+    code, mine = await api("GET", "envs", "mine")
+    assert code == 200 and mine["over"] == "stack" and mine["shared"] is False, mine
+    # Its kind and Python are the shared env's: a kind given with it is refused.
+    body = {"name": "other", "over": "stack", "kind": "venv", "kernel": False}
+    job = await api.wait(await api.job("POST", "envs", body=body))
+    assert job["state"] == "failed" and "leave out --kind" in job["error"]["message"], job
