@@ -29,7 +29,9 @@ ENGINES = ("tomlkit", "yaml", "rattler", "uv", "filelock", "IPython", "packaging
 
 def modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh interpreter has loaded after running ``code``."""
-    report = "\nimport json\nprint('\\nMODULES', json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    # A None entry is an import blocked on purpose (cli.py's httpx._main), not a module.
+    loaded = "sorted(k for k, v in sys.modules.items() if v is not None)"
+    report = f"\nimport json\nprint('\\nMODULES', json.dumps({loaded}), file=sys.stderr)"
     proc = subprocess.run(
         [sys.executable, "-c", "import sys\n" + code + report],
         capture_output=True,
