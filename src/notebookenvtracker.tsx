@@ -1,9 +1,4 @@
-import {
-  Dialog,
-  ReactWidget,
-  SessionContextDialogs,
-  showDialog
-} from '@jupyterlab/apputils';
+import { ReactWidget, SessionContextDialogs } from '@jupyterlab/apputils';
 
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 
@@ -19,7 +14,7 @@ import { Widget } from '@lumino/widgets';
 
 import * as React from 'react';
 
-import { BannerState, EnvAsks, EnvBanner } from './components/EnvBanner';
+import { BannerState, EnvBanner } from './components/EnvBanner';
 
 import type { UserPkgModel } from './model';
 
@@ -37,9 +32,9 @@ import {
   uploadBody
 } from './notebookenv';
 
-import { requestAPI } from './request';
+import { asError, requestAPI } from './request';
 
-import { ENV_EVENT_SCHEMA, KERNEL_PREFIX } from './tokens';
+import { ENV_EVENT_SCHEMA, IPlan, KERNEL_PREFIX } from './tokens';
 
 /**
  * `GET envs/{env}/export?format=notebook`: the env as a notebook records it.
@@ -172,11 +167,24 @@ export class EnvBannerTracker {
       raw,
       reason,
       name: freeName(meta.env, names),
+      plan: (name, body) => this._plan(name, body),
       create: (name, body) => this._create(panel, name, body),
       otherKernel: () =>
         void new SessionContextDialogs({}).selectKernel(panel.sessionContext)
     });
     panel.contentHeader.addWidget(banner);
+  }
+
+  /**
+   * `POST envs` with `dry_run`: the plan of the banner's create, or the
+   * server's error in words (a request the policy refuses, a forged field).
+   */
+  private async _plan(name: string, body: unknown): Promise<IPlan | string> {
+    try {
+      return await this._model.service.planCreate(uploadBody(body, name));
+    } catch (reason) {
+      return asError(reason).message;
+    }
   }
 
   /**
@@ -223,6 +231,8 @@ interface IBannerOptions {
   raw: unknown;
   reason: BannerReason;
   name: string;
+  /** The plan of creating `name` from `raw`, or why it cannot be made. */
+  plan: (name: string, raw: unknown) => Promise<IPlan | string>;
   /** Create the env `name`; the error in words, or null once done. */
   create: (name: string, raw: unknown) => Promise<string | null>;
   otherKernel: () => void;
@@ -291,6 +301,10 @@ class BannerWidget extends ReactWidget {
         name={name}
         state={this._state}
         onShowPlan={() => void this._showPlan()}
+        onHidePlan={() => {
+          this._state = { state: 'idle' };
+          this.update();
+        }}
         onCreate={() => void this._create()}
         onOtherKernel={this._options.otherKernel}
         onDismiss={() => this.dispose()}
@@ -298,29 +312,26 @@ class BannerWidget extends ReactWidget {
     );
   }
 
+  /**
+   * The server's plan of the create (its dry run: what the lock or the
+   * requests install under this user's policy, and which), shown in the
+   * banner with the panel's plan view; nothing is built.
+   */
   private async _showPlan(): Promise<void> {
-    const { trans, name } = this._options;
-    await showDialog({
-      title: trans.__('Create %1 from this notebook', name),
-      body: (
-        <div className="jp-userpkg-EnvBanner-plan">
-          <EnvAsks summary={this._summary} trans={trans} full />
-          <p>
-            {trans.__(
-              'The lock is installed when your policy allows every package in it; otherwise the requests are solved under your policy. The job says which.'
-            )}
-          </p>
-        </div>
-      ),
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Close') }),
-        Dialog.okButton({ label: trans.__('Create environment') })
-      ]
-    }).then(result => {
-      if (result.button.accept) {
-        void this._create();
-      }
-    });
+    if (this._state.state === 'creating' || this._state.state === 'planning') {
+      return;
+    }
+    this._state = { state: 'planning' };
+    this.update();
+    const planned = await this._options.plan(this._options.name, this._options.raw);
+    if (this.isDisposed) {
+      return;
+    }
+    this._state =
+      typeof planned === 'string'
+        ? { state: 'failed', message: planned }
+        : { state: 'plan', plan: planned };
+    this.update();
   }
 
   private async _create(): Promise<void> {

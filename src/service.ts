@@ -67,6 +67,14 @@ export class UserPkgService {
   }
 
   /**
+   * `POST envs` with `dry_run`: the plan of a create (the policy applied,
+   * nothing made), as `plan` answers a change's.
+   */
+  planCreate(request: ICreateEnvRequest): Promise<IPlan> {
+    return this._json<IPlan>('envs', post({ ...request, dry_run: true }));
+  }
+
+  /**
    * `DELETE envs/{env}`: a job that deletes the environment and its kernel.
    */
   deleteEnv(env: string): Promise<IJob> {

@@ -170,6 +170,7 @@ describe('EnvBanner', () => {
   ): Record<string, jest.Mock> {
     const calls = {
       onShowPlan: jest.fn(),
+      onHidePlan: jest.fn(),
       onCreate: jest.fn(),
       onOtherKernel: jest.fn(),
       onDismiss: jest.fn()
@@ -208,8 +209,8 @@ describe('EnvBanner', () => {
     act(() => button('Show plan').click());
     act(() => button('Use another kernel').click());
     act(() => button('Dismiss').click());
-    for (const call of Object.values(calls)) {
-      expect(call).toHaveBeenCalledTimes(1);
+    for (const name of ['onCreate', 'onShowPlan', 'onOtherKernel', 'onDismiss']) {
+      expect(calls[name]).toHaveBeenCalledTimes(1);
     }
   });
 
@@ -225,6 +226,43 @@ describe('EnvBanner', () => {
     expect(host.textContent).toContain('It would be created as analysis-2.');
     expect(button('Create environment').disabled).toBe(true);
     expect(button('Dismiss').disabled).toBe(false);
+  });
+
+  it("shows the server's plan in the panel's plan view, with Create from there", () => {
+    const plan = {
+      env: 'analysis',
+      command: 'create analysis --from analysis.ipynb',
+      changes: [
+        { action: 'add' as const, name: 'tabulate', old: null, new: '0.8.10', source: 'pypi' },
+        { action: 'add' as const, name: 'six', old: null, new: '1.17.0', source: 'pypi' }
+      ],
+      download_bytes: 2048,
+      from_revision: -1,
+      messages: ['analysis.ipynb: installed from its requests: tabulate 0.9.0 is blocked']
+    };
+    const calls = show(META, { state: 'plan', plan });
+    const view = host.querySelector('.jp-userpkg-EnvBanner .jp-userpkg-plan');
+    expect(view).not.toBeNull();
+    expect(view?.textContent).toContain('Create analysis from this notebook');
+    expect(view?.textContent).toContain('tabulate');
+    expect(view?.textContent).toContain('0.8.10');
+    expect(view?.textContent).toContain('installed from its requests');
+    // Create and Discard are the plan's; the banner's row keeps the other two.
+    const labels = Array.from(host.querySelectorAll('button')).map(b => b.textContent);
+    expect(labels).toEqual(['Create environment', 'Discard', 'Use another kernel', 'Dismiss']);
+    const create = view?.querySelector('.jp-userpkg-apply') as HTMLButtonElement;
+    expect(create.textContent).toBe('Create environment');
+    act(() => create.click());
+    expect(calls.onCreate).toHaveBeenCalledTimes(1);
+    act(() => (view?.querySelector('.jp-userpkg-discard') as HTMLButtonElement).click());
+    expect(calls.onHidePlan).toHaveBeenCalledTimes(1);
+  });
+
+  it('while planning, offers neither plan nor create again', () => {
+    show(META, { state: 'planning' });
+    expect(host.querySelector('[role="status"]')?.textContent).toContain('Planning analysis');
+    expect(button('Show plan').disabled).toBe(true);
+    expect(button('Create environment').disabled).toBe(true);
   });
 
   it('shows why a create failed', () => {

@@ -151,6 +151,17 @@ describe('UserPkgService', () => {
     });
   });
 
+  it('plans a create with dry_run: the plan, not a job', async () => {
+    const plan = { env: 'copy', changes: [], download_bytes: 0, from_revision: -1 };
+    const calls = mockServer(json(plan));
+    const service = new UserPkgService(settings);
+    const file = { name: 'copy.ipynb', content: '{}' };
+    expect(await service.planCreate({ name: 'copy', file })).toEqual(plan);
+    expect(calls[0].init.method).toBe('POST');
+    expect(calls[0].url).toBe('http://h/base/userpkg/api/envs');
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({ name: 'copy', file, dry_run: true });
+  });
+
   it('plans a rollback with dry_run and starts one without', async () => {
     const calls = mockServer(json({ env: 'demo', changes: [], download_bytes: 0 }), json(job, 202));
     const service = new UserPkgService(settings);

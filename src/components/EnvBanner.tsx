@@ -6,11 +6,18 @@ import * as React from 'react';
 
 import type { BannerReason, IEnvSummary } from '../notebookenv';
 
+import type { IPlan } from '../tokens';
+
+import { PlanView } from './PlanView';
+
 /**
- * Where the banner's create stands.
+ * Where the banner's create stands: its plan asked for and shown (the
+ * server's dry run of the create), the create running, or failed.
  */
 export type BannerState =
   | { state: 'idle' }
+  | { state: 'planning' }
+  | { state: 'plan'; plan: IPlan }
   | { state: 'creating' }
   | { state: 'failed'; message: string };
 
@@ -82,6 +89,52 @@ export function EnvAsks(props: {
 }
 
 /**
+ * Under what the notebook asks for: the create or its plan in progress, the
+ * plan in the panel's plan view (Create from there), or why it failed.
+ */
+function BannerStatus(props: {
+  trans: TranslationBundle;
+  summary: IEnvSummary;
+  name: string;
+  state: BannerState;
+  onHidePlan: () => void;
+  onCreate: () => void;
+}): JSX.Element {
+  const { trans, summary, name, state } = props;
+  return (
+    <>
+      {state.state === 'creating' && (
+        <div className="jp-userpkg-EnvBanner-status" role="status">
+          {trans.__('Creating %1… (its progress is in the Packages panel)', name)}
+        </div>
+      )}
+      {state.state === 'planning' && (
+        <div className="jp-userpkg-EnvBanner-status" role="status">
+          {trans.__('Planning %1…', name)}
+        </div>
+      )}
+      {state.state === 'plan' && (
+        <PlanView
+          trans={trans}
+          plan={state.plan}
+          title={trans.__('Create %1 from this notebook', name)}
+          busy={false}
+          cached={summary.channels.length > 0}
+          applyLabel={trans.__('Create environment')}
+          onApply={props.onCreate}
+          onDiscard={props.onHidePlan}
+        />
+      )}
+      {state.state === 'failed' && (
+        <div className="jp-userpkg-EnvBanner-error" role="alert">
+          {state.message}
+        </div>
+      )}
+    </>
+  );
+}
+
+/**
  * At the top of a notebook whose `metadata.userpkg` names an env the user
  * lacks, or one whose lock differs from theirs: what it asks for and the
  * choices.  Nothing is built before "Create environment" is clicked.
@@ -94,12 +147,14 @@ export function EnvBanner(props: {
   name: string;
   state: BannerState;
   onShowPlan: () => void;
+  /** Close the plan, back to the banner's choices. */
+  onHidePlan: () => void;
   onCreate: () => void;
   onOtherKernel: () => void;
   onDismiss: () => void;
 }): JSX.Element {
   const { trans, summary, reason, name, state } = props;
-  const creating = state.state === 'creating';
+  const busy = state.state === 'creating' || state.state === 'planning';
   const title =
     reason === 'missing'
       ? trans.__('This notebook runs in the environment %1, which you do not have.', summary.env)
@@ -119,29 +174,24 @@ export function EnvBanner(props: {
           {trans.__('It would be created as %1.', name)}
         </div>
       )}
-      {creating && (
-        <div className="jp-userpkg-EnvBanner-status" role="status">
-          {trans.__('Creating %1… (its progress is in the Packages panel)', name)}
-        </div>
-      )}
-      {state.state === 'failed' && (
-        <div className="jp-userpkg-EnvBanner-error" role="alert">
-          {state.message}
-        </div>
-      )}
+      <BannerStatus {...props} />
       <div className="jp-userpkg-EnvBanner-actions">
-        <Button small minimal disabled={creating} onClick={props.onShowPlan}>
-          {trans.__('Show plan')}
-        </Button>
-        <Button
-          small
-          className="jp-mod-accept"
-          disabled={creating}
-          onClick={props.onCreate}
-        >
-          {trans.__('Create environment')}
-        </Button>
-        <Button small minimal disabled={creating} onClick={props.onOtherKernel}>
+        {state.state !== 'plan' && (
+          <>
+            <Button small minimal disabled={busy} onClick={props.onShowPlan}>
+              {trans.__('Show plan')}
+            </Button>
+            <Button
+              small
+              className="jp-mod-accept"
+              disabled={busy}
+              onClick={props.onCreate}
+            >
+              {trans.__('Create environment')}
+            </Button>
+          </>
+        )}
+        <Button small minimal disabled={busy} onClick={props.onOtherKernel}>
           {trans.__('Use another kernel')}
         </Button>
         <Button small minimal onClick={props.onDismiss}>

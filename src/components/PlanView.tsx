@@ -24,6 +24,8 @@ export interface IPlanViewProps {
   cached: boolean;
   onApply: () => void;
   onDiscard: () => void;
+  /** The apply button's label (default "Apply"; "Create environment" for a create). */
+  applyLabel?: string;
 }
 
 /**
@@ -177,7 +179,7 @@ function PlanFooter(props: IPlanViewProps & { changes: IChange[] }): JSX.Element
             disabled={props.busy}
             onClick={props.onApply}
           >
-            {trans.__('Apply')}
+            {props.applyLabel ?? trans.__('Apply')}
           </Button>
         )}
         <Button

@@ -113,9 +113,17 @@ test('a change by %userpkg in a notebook records its env; the saved file has it'
   });
 
   await test.step('saved, the file holds metadata.userpkg of the env', async () => {
-    await page.notebook.save();
+    // The record follows the change's event: a save before it lands stores none yet.
+    await expect
+      .poll(
+        async () => {
+          await page.notebook.save();
+          return (await savedNotebook(request, path)).metadata.userpkg?.env;
+        },
+        { timeout: 30 * 1000, intervals: [1000] }
+      )
+      .toBe(SRC);
     const meta = (await savedNotebook(request, path)).metadata.userpkg;
-    expect(meta.env).toBe(SRC);
     expect(meta.kind).toBe('layer');
     expect(meta.requests.pypi).toContain('tabulate==0.9.0');
     expect(meta.lock.format).toBe('jupyter-userpkg-lock');
@@ -151,18 +159,24 @@ test('a notebook of an env the user lacks opens with the banner; Create makes it
     }
   });
 
-  await test.step('Show plan says what would be made; nothing is built', async () => {
+  await test.step("Show plan shows the server's plan of the create; nothing is built", async () => {
     await banner.getByRole('button', { name: 'Show plan' }).click();
-    const dialog = page.locator('.jp-Dialog');
-    await expect(dialog).toContainText(`Create ${COPY} from this notebook`);
-    await expect(dialog).toContainText('tabulate 0.9.0');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    const plan = banner.locator('.jp-userpkg-plan');
+    await expect(plan).toBeVisible({ timeout: 60 * 1000 });
+    await expect(plan).toContainText(`Create ${COPY} from this notebook`);
+    await expect(plan.locator('.jp-userpkg-plan-changes')).toContainText('tabulate');
+    await expect(plan.locator('.jp-userpkg-plan-changes')).toContainText('0.9.0');
+    await expect(plan).toContainText('its lock is installed exactly');
     const envs = await (await request.get('userpkg/api/envs')).json();
     expect(envs.map((e: { name: string }) => e.name)).not.toContain(COPY);
+    for (const width of [250, 420]) {
+      await page.sidebar.setWidth(width);
+      await snapshot(page, testInfo, banner, `notebook-plan-${width}`);
+    }
   });
 
-  await test.step('Create environment: the env appears, the notebook moves to its kernel', async () => {
-    await banner.getByRole('button', { name: 'Create environment' }).click();
+  await test.step('Create environment from the plan: the env appears, the notebook moves to its kernel', async () => {
+    await banner.locator('.jp-userpkg-plan .jp-userpkg-apply').click();
     await expect(banner).toHaveCount(0, { timeout: JOB_TIMEOUT });
     const panel = page.locator(`#${PANEL_ID}`);
     await expect(envSelect(panel).locator(`option[value="${COPY}"]`)).toHaveCount(1);
