@@ -121,8 +121,13 @@ class Hub:
         args: Sequence[str] = (),
         hub_env: Mapping[str, str] | None = None,
         private_etc: Path | None = None,
+        as_users: bool = False,
     ) -> None:
         self.directory = directory
+        #: Spawn each server as the Unix user of its name (LocalProcessSpawner, the hub as
+        #: root, the users real): what a hub with shared envs runs, where a user's server
+        #: is not the administrator.
+        self.as_users = as_users
         #: With a dir, the hub runs with that dir's overlay over /etc (tests/namespace.py).
         self.private_etc = private_etc
         self.users = tuple(users)
@@ -181,6 +186,8 @@ class Hub:
             "admin_token": self.admin_token,
         }
         text = CONFIG_TEMPLATE.substitute({key: _literal(v) for key, v in values.items()})
+        if self.as_users:  # each server runs as its user, in the user's own home
+            text += '\nc.JupyterHub.spawner_class = "localprocess"\n'
         self.config_file.write_text(text)
         return self.config_file
 
@@ -192,7 +199,8 @@ class Hub:
         env = {**os.environ, **self.hub_env}
         argv = [str(BIN / "jupyterhub"), "-f", str(self.config_file)]
         if self.private_etc is not None:
-            argv = namespace.wrap(argv, self.private_etc)
+            # Servers spawned as users must reach this interpreter (it may be in /root).
+            argv = namespace.wrap(argv, self.private_etc, open_root=self.as_users)
         with open(self.log_file, "ab") as log:
             self.proc = subprocess.Popen(
                 argv,
