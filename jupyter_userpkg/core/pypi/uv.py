@@ -15,12 +15,9 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from ..errors import BackendUnavailable, InvalidSpec, PackageNotFound, Unsatisfiable
 from ..options import UvOptions
 from ..proc import ProcResult, run
-from .wheeldir import local_wheels
 
 #: Receives each line uv writes on stderr (its progress report).
 LineFn = Callable[[str], None]
@@ -420,6 +417,10 @@ def _pinned_requirements(lock_text: str, find_links: Sequence[str] = ()) -> tupl
     hash line, so that uv takes it from there (:mod:`.wheeldir`): else uv downloads
     and unpacks it a second time.  uv checks the other lines' hashes all the same.
     """
+    from packaging.utils import canonicalize_name  # PyPI installs only: not on conda's path
+
+    from .wheeldir import local_wheels
+
     lines: list[str] = []
     all_hashed = True
     local = local_wheels(lock_text, find_links)
