@@ -285,6 +285,8 @@ export interface ICreateEnvRequest {
   pypi_specs?: string[];
   kernel?: boolean;
   file?: IUploadedFile;
+  /** A layer of the user's own over this shared env (it takes that env's kind). */
+  over?: string;
 }
 
 /**

@@ -17,6 +17,7 @@ import { KernelNote } from './components/KernelNote';
 import { PackageInfo } from './components/PackageInfo';
 import { PackageList } from './components/PackageList';
 import { RESULTS_ID, SearchPane } from './components/SearchPane';
+import { SharedNotice } from './components/SharedNotice';
 import { StaleNotice } from './components/StaleNotice';
 import { Tabs } from './components/Tabs';
 
@@ -158,6 +159,31 @@ function StaleView(props: {
   );
 }
 
+/**
+ * A shared env's read-only notice, with the button that layers the user's
+ * own env over it (a create, shown and selected like any other).
+ */
+function SharedView(props: {
+  model: UserPkgModel;
+  trans: TranslationBundle;
+  busy: boolean;
+}): JSX.Element | null {
+  const { model } = props;
+  const env = model.selectedEnv;
+  if (!env?.shared) {
+    return null;
+  }
+  return (
+    <SharedNotice
+      trans={props.trans}
+      env={env.name}
+      taken={model.envs.map(e => e.name)}
+      busy={props.busy}
+      onCreate={request => void model.createEnv(request)}
+    />
+  );
+}
+
 function PanelView(props: {
   model: UserPkgModel;
   trans: TranslationBundle;
@@ -198,6 +224,7 @@ function PanelView(props: {
           onCancel={() => model.setCreateOpen(false)}
         />
       )}
+      <SharedView model={model} trans={trans} busy={working} />
       {env && (
         <Advisories
           trans={trans}

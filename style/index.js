@@ -1,3 +1,4 @@
 import './base.css';
 import './importoffer.css';
 import './envbanner.css';
+import './shared.css';
