@@ -24,6 +24,7 @@ import pytest
 
 from tests import namespace
 from tests.hub.hubproc import Hub
+from tests.hub.users import real_users
 from tests.localindex import LocalIndex, build_wheel
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -38,20 +39,8 @@ CELL = "import nbpkg; print(nbpkg.__version__)"
 @pytest.fixture(scope="module")
 def unix_users() -> Iterator[list[pwd.struct_passwd]]:
     """Two real users with homes of their own (0700), removed afterwards."""
-    namespace.skip_unless_available()
-    made = []
-    for name in USERS:
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
-            made.append(name)
-        Path(pwd.getpwnam(name).pw_dir).chmod(0o700)
-    try:
-        yield [pwd.getpwnam(name) for name in USERS]
-    finally:
-        for name in made:
-            subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
+    with real_users(USERS) as users:
+        yield users
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ import pwd
 import re
 import shlex
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests import namespace
 from tests.cli.test_shared_envs import as_admin
 from tests.hub.hubproc import Hub
 from tests.hub.test_hub_docs import GUIDE
+from tests.hub.users import real_users
 from tests.localindex import LocalIndex, build_wheel
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -74,20 +74,8 @@ def guide_config(shared: Path, kernels: Path) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def unix_users() -> Iterator[list[pwd.struct_passwd]]:
     """Two real users with homes of their own (0700), removed afterwards."""
-    namespace.skip_unless_available()
-    made = []
-    for name in USERS:
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
-            made.append(name)
-        Path(pwd.getpwnam(name).pw_dir).chmod(0o700)
-    try:
-        yield [pwd.getpwnam(name) for name in USERS]
-    finally:
-        for name in made:
-            subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
+    with real_users(USERS) as users:
+        yield users
 
 
 @pytest.fixture(scope="module")
