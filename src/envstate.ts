@@ -236,3 +236,11 @@ export class EnvState {
   private _refreshing: Promise<void> | null = null;
   private _refreshAgain = false;
 }
+
+/**
+ * Whether the panel's change actions are off: while a job runs, and always on a
+ * shared env, which only the administrator changes (the server refuses users).
+ */
+export function changesOff(jobRunning: boolean, env: IEnv | null): boolean {
+  return jobRunning || env?.shared === true;
+}

@@ -21,6 +21,7 @@ import { SharedNotice } from './components/SharedNotice';
 import { StaleNotice } from './components/StaleNotice';
 import { Tabs } from './components/Tabs';
 
+import { changesOff } from './envstate';
 import { PendingChange, Tab, UserPkgModel } from './model';
 
 import { normalize } from './policy';
@@ -195,8 +196,7 @@ function PanelView(props: {
   const job = model.job;
   const env = model.selectedEnv;
   const working = job !== null || model.planning;
-  // A shared env is the administrator's: every change action is off for it.
-  const busy = working || env?.shared === true;
+  const busy = changesOff(working, env);
   const showPolicy = () => void props.panel.showPolicy();
   const activity = activityNode(
     model,
@@ -344,7 +344,7 @@ function TabContent(props: {
           extendsBase={model.selectedKind?.base ?? false}
           // Not while a plan is solved: the row's button keeps the focus
           // that the plan gives back when it closes; a new request replaces it.
-          busy={model.job !== null}
+          busy={changesOff(model.job !== null, model.selectedEnv)}
           advisories={model.advisories}
           activity={
             place !== 'top' && place.tab === 'packages'

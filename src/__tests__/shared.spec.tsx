@@ -12,6 +12,7 @@ import {
   IEnvHeaderProps
 } from '../components/EnvHeader';
 
+import { changesOff } from '../envstate';
 import { IEnv } from '../tokens';
 
 const trans = nullTranslator.load('jupyter_userpkg');
@@ -107,5 +108,14 @@ describe('shared environments in the panel', () => {
     expect(facts()).toContain('over datasci');
     expect(facts().some(f => f.includes('update -n plots --all'))).toBe(true);
     expect(facts()).not.toContain('shared, read-only: changed by the administrator');
+  });
+});
+
+describe('change actions on a shared env', () => {
+  it('are off on a shared env, also with no job running, and on any env while a job runs', () => {
+    expect(changesOff(false, SHARED)).toBe(true);
+    expect(changesOff(false, LAYER)).toBe(false);
+    expect(changesOff(true, LAYER)).toBe(true);
+    expect(changesOff(false, null)).toBe(false);
   });
 });
