@@ -189,12 +189,6 @@ class Listing:
         self._seen = ((kernels_dir, envs_dir, stamp(kernels_dir)), by_env)
         return by_env
 
-    def python(self, kernels_dir: Path, envs_dir: Path, env: str) -> str | None:
-        """The env's Python kernelspec (``userpkg-<env>``), if it has one."""
-        name = PREFIX + env.lower()
-        found = self.of(kernels_dir, envs_dir).get(env, ())
-        return name if any(k["name"] == name for k in found) else None
-
 
 def stamp(kernels_dir: Path) -> tuple[int, ...] | None:
     """What changes whenever the index or the launcher file is rewritten, or a kernelspec

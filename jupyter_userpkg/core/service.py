@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,11 +201,26 @@ class UserPkgService:
         (:mod:`.listing`): a long-lived process (the server) reads only what changed.
         """
         kernels_of = self._kernel_listing.of(self.kernels_dir, self.store.envs_dir)  # one stat
-        return shared.listed(self, self._listing.envs(kernels_of.get, self.env_info))
 
-    def env_info(self, name: str, revision: int | None = None) -> EnvInfo:
-        """One env's summary, read from its metadata alone (no kind, no engine)."""
+        def read(name: str, revision: int) -> EnvInfo:
+            return self.env_info(name, revision, kernels_of=kernels_of)
+
+        return shared.listed(self, self._listing.envs(kernels_of.get, read))
+
+    def env_info(
+        self,
+        name: str,
+        revision: int | None = None,
+        *,
+        kernels_of: Mapping[str, tuple[dict[str, str], ...]] | None = None,
+    ) -> EnvInfo:
+        """One env's summary, read from its metadata alone (no kind, no engine); a listing
+        passes the kernels of every env it read once (``kernels_of``)."""
         from . import kinds  # the registry alone: no kind's module loads
+        from .kernelindex import PREFIX
+
+        if kernels_of is None:
+            kernels_of = self._kernel_listing.of(self.kernels_dir, self.store.envs_dir)
 
         if revision is None:
             revision = self.store.current(name)
@@ -217,6 +232,7 @@ class UserPkgService:
             count = self.store.count_packages(name, revision)
         if kind not in kinds.KINDS:
             raise EnvDamaged(f"environment {name!r} names an unknown kind {kind!r}")
+        kernels = kernels_of.get(name, ())
         advisories: list[dict[str, Any]] = []
         if self.policy.restricts_packages:
             from .policy import view as policyview
@@ -230,8 +246,8 @@ class UserPkgService:
             name=name,
             kind=kind,
             path=str(self.store.prefix(name)),
-            kernel=self._kernel_listing.python(self.kernels_dir, self.store.envs_dir, name),
-            kernels=self._kernel_listing.of(self.kernels_dir, self.store.envs_dir).get(name, ()),
+            kernel=next((k["name"] for k in kernels if k["name"] == PREFIX + name.lower()), None),
+            kernels=kernels,
             packages=count,
             revision=revision,
             python=python,
