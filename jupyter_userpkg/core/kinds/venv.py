@@ -5,6 +5,8 @@ It is the PyPI layer alone; :mod:`.layer` extends it with a base interpreter.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,7 +105,7 @@ class VenvKind:
     def prepare(self, ctx: Context, prefix: Path, intent: Intent) -> Intent:
         assert isinstance(intent, PyPIIntent)
         uvbackend.create_venv(
-            prefix, intent.python or ctx.base_python, python_downloads=ctx.uv.python_downloads
+            prefix, _interpreter(ctx, intent.python), python_downloads=ctx.uv.python_downloads
         )
         info = uvbackend.python_info(str(uvbackend.env_python(prefix)))
         manifest = replace(intent.manifest, python=major_minor(str(info["version"])))
@@ -246,3 +248,15 @@ class VenvKind:
         if "ipykernel" not in parse_lock(state.pypi_lock):
             return None
         return bridge_env(ctx)
+
+
+def _interpreter(ctx: Context, python: str | None) -> str:
+    """What ``uv venv --python`` is given: a version the server's own interpreter is (a
+    notebook's or a lock's ``3.11``) names that interpreter, so that uv has no Pythons to
+    look for (a quarter of a second); any other version is uv's to find."""
+    if not python:
+        return ctx.base_python
+    own = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if python == own and os.path.realpath(ctx.base_python) == os.path.realpath(sys.executable):
+        return ctx.base_python
+    return python

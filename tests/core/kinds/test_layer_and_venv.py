@@ -215,3 +215,14 @@ def test_removing_a_shadow_returns_to_the_base(svc: UserPkgService, envs_dir: Pa
     assert set(lock_versions(svc, "default")) == {"ecdsa"}
     proc = run_python(envs_dir, "default", "import six; print(six.__version__)")
     assert proc.stdout.strip() == base_six
+
+
+def test_a_version_the_server_runs_names_its_interpreter(svc: UserPkgService) -> None:
+    """A notebook's or a lock's "3.11" on a 3.11 server is made with the server's own
+    interpreter (uv then looks for no Python); another version stays uv's to find."""
+    from jupyter_userpkg.core.kinds.venv import _interpreter
+
+    own = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert _interpreter(svc.ctx, own) == svc.ctx.base_python
+    assert _interpreter(svc.ctx, None) == svc.ctx.base_python
+    assert _interpreter(svc.ctx, "3.99") == "3.99"
