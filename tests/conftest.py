@@ -17,6 +17,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -44,7 +45,14 @@ DROPPED = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Nothing of the developer's package-manager or Jupyter settings reaches the tests."""
+    """Nothing of the developer's package-manager or Jupyter settings reaches the tests.
+
+    A run started in the background by a shell without job control inherits SIGINT
+    ignored, and so would every process it starts: the tests of Ctrl-C need it back
+    (a Python handler, unlike an ignored signal, does not pass to the children).
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for key in list(os.environ):
         if key.startswith(INHERITED) or key in DROPPED:
             del os.environ[key]
