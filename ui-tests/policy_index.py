@@ -15,7 +15,8 @@ out.  Pages say ``Cache-Control: no-cache``, so that uv asks again each time.
 
 Nothing else is served: the envs of the policy test are made without a kernel.
 The project list, the project pages (PEP 503, with PEP 658 metadata beside each
-wheel) and the wheels are answered at once.
+wheel) and the wheels are answered at once, but for the fixed version's wheel, which takes a
+second (the test watches the update's progress on screen).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hashlib
 import http.server
 import re
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -102,9 +104,11 @@ class PolicyIndex:
                 if text is not None:
                     return self._send(text.encode(), "text/html")
                 name = path.removeprefix("/files/")
-                if path.startswith("/files/") and name in files:
-                    if index.serves(name.removesuffix(".metadata")):
-                        return self._send(files[name], "application/octet-stream")
+                out = path.startswith("/files/") and name in files
+                if out and index.serves(name.removesuffix(".metadata")):
+                    if name == LATER:  # the fix's download takes a moment, as a real one
+                        time.sleep(1.0)  # does: its progress is on screen to see
+                    return self._send(files[name], "application/octet-stream")
                 return self._send(b"not found", "text/plain", status=404)
 
             def _send(self, body: bytes, ctype: str, status: int = 200) -> None:
